@@ -1,0 +1,483 @@
+//! The service queue (S3, S8, claim 5): the eligible agents, ordered by the distribution
+//! rule, so that a pick never scans agents.
+//!
+//! Three shapes cover the five rules:
+//! - [`LevelQueue`] for the ordered rules (least loaded, lowest load ratio, longest idle):
+//!   agents are bucketed by a small integer *level* (their service count, or the rank of
+//!   count/max), and inside a level ordered by a `u64` key (last assignment or last change
+//!   time, then id). A bitmask finds the lowest non-empty level in O(levels/64).
+//!   Inside a level, an agent whose key is not below the level's newest key is appended to
+//!   a sorted run (O(1): a connect always stamps `now`, so this is the common case); any
+//!   other goes into a small binary heap. Removal is lazy: an agent's tag changes, and its
+//!   stale entry is dropped when it reaches a head, or by compaction when stale entries
+//!   outnumber live ones (amortised O(1)).
+//! - [`EligibleSet`] (a Fenwick tree over agent ids) for round robin (rank of the last
+//!   picked, then select the next) and for random (select the k-th eligible agent from the
+//!   caller's draw). Both O(log agents).
+
+use super::types::RoutingRule;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+
+/// Bits of an ordering key given to the agent index (up to 4 194 304 agents); the rest
+/// holds a time in milliseconds (up to 139 years).
+pub(crate) const INDEX_BITS: u32 = 22;
+/// The largest roster the engine accepts.
+pub const MAX_AGENTS: usize = 1 << INDEX_BITS;
+
+/// One queued agent: ordered by `key`, then by `tag` so stale duplicates order stably.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Entry {
+    key: u64,
+    tag: u32,
+    agent: u32,
+}
+
+/// The agents of one level: a sorted run plus a heap for out-of-order inserts.
+#[derive(Debug, Default)]
+struct Level {
+    run: VecDeque<Entry>,
+    heap: BinaryHeap<Reverse<Entry>>,
+    live: u32,
+}
+
+impl Level {
+    fn push(&mut self, e: Entry) {
+        match self.run.back() {
+            Some(last) if last.key > e.key => self.heap.push(Reverse(e)),
+            _ => self.run.push_back(e),
+        }
+        self.live += 1;
+    }
+
+    fn stored(&self) -> usize {
+        self.run.len() + self.heap.len()
+    }
+
+    /// Drops stale entries at both heads and returns the smallest live entry.
+    fn peek(&mut self, tags: &[u32]) -> Option<Entry> {
+        while let Some(e) = self.run.front() {
+            if tags[e.agent as usize] == e.tag {
+                break;
+            }
+            self.run.pop_front();
+        }
+        while let Some(Reverse(e)) = self.heap.peek() {
+            if tags[e.agent as usize] == e.tag {
+                break;
+            }
+            self.heap.pop();
+        }
+        match (self.run.front(), self.heap.peek()) {
+            (Some(a), Some(Reverse(b))) => Some(*a.min(b)),
+            (Some(a), None) => Some(*a),
+            (None, Some(Reverse(b))) => Some(*b),
+            (None, None) => None,
+        }
+    }
+
+    /// Rebuilds without stale entries; the run stays sorted, the heap is re-heapified.
+    fn compact(&mut self, tags: &[u32]) {
+        self.run.retain(|e| tags[e.agent as usize] == e.tag);
+        let mut v = std::mem::take(&mut self.heap).into_vec();
+        v.retain(|Reverse(e)| tags[e.agent as usize] == e.tag);
+        self.heap = BinaryHeap::from(v);
+    }
+}
+
+/// Agents bucketed by level and ordered by key inside a level.
+#[derive(Debug)]
+pub(crate) struct LevelQueue {
+    levels: Vec<Level>,
+    /// Bit `l` set when level `l` has a live agent.
+    nonempty: Vec<u64>,
+    /// Per agent: `version << 1 | queued`. An entry is live iff its tag equals this.
+    tags: Vec<u32>,
+    /// Per agent: its level while queued.
+    level_of: Vec<u16>,
+}
+
+impl LevelQueue {
+    fn new(agents: usize, levels: usize) -> LevelQueue {
+        LevelQueue {
+            levels: (0..levels).map(|_| Level::default()).collect(),
+            nonempty: vec![0; levels.div_ceil(64)],
+            tags: vec![0; agents],
+            level_of: vec![0; agents],
+        }
+    }
+
+    fn contains(&self, agent: u32) -> bool {
+        self.tags[agent as usize] & 1 == 1
+    }
+
+    fn insert(&mut self, agent: u32, level: u16, key: u64) {
+        debug_assert!(!self.contains(agent));
+        let a = agent as usize;
+        self.tags[a] |= 1;
+        self.level_of[a] = level;
+        let l = level as usize;
+        self.levels[l].push(Entry {
+            key,
+            tag: self.tags[a],
+            agent,
+        });
+        self.nonempty[l / 64] |= 1 << (l % 64);
+    }
+
+    fn remove(&mut self, agent: u32) {
+        let a = agent as usize;
+        if self.tags[a] & 1 == 0 {
+            return;
+        }
+        // New version, not queued: every stored entry of this agent is now stale.
+        self.tags[a] = (self.tags[a] | 1).wrapping_add(1);
+        let l = self.level_of[a] as usize;
+        let level = &mut self.levels[l];
+        level.live -= 1;
+        if level.live == 0 {
+            self.nonempty[l / 64] &= !(1 << (l % 64));
+            level.run.clear();
+            level.heap.clear();
+        } else if level.stored() > 2 * level.live as usize + 64 {
+            level.compact(&self.tags);
+        }
+    }
+
+    fn peek(&mut self) -> Option<u32> {
+        let word = self.nonempty.iter().position(|&w| w != 0)?;
+        let l = word * 64 + self.nonempty[word].trailing_zeros() as usize;
+        self.levels[l].peek(&self.tags).map(|e| e.agent)
+    }
+}
+
+/// The eligible agents as a Fenwick tree of 0/1 over agent ids.
+#[derive(Debug)]
+pub(crate) struct EligibleSet {
+    tree: Vec<u32>,
+    member: Vec<bool>,
+    total: u32,
+    /// The highest power of two ≤ n, for the select descent.
+    top: usize,
+}
+
+impl EligibleSet {
+    fn new(n: usize) -> EligibleSet {
+        let top = if n == 0 {
+            0
+        } else {
+            1 << (usize::BITS - 1 - n.leading_zeros())
+        };
+        EligibleSet {
+            tree: vec![0; n + 1],
+            member: vec![false; n],
+            total: 0,
+            top,
+        }
+    }
+
+    fn add(&mut self, i: usize, up: bool) {
+        let mut j = i + 1;
+        while j < self.tree.len() {
+            if up {
+                self.tree[j] += 1;
+            } else {
+                self.tree[j] -= 1;
+            }
+            j += j & j.wrapping_neg();
+        }
+        if up {
+            self.total += 1;
+        } else {
+            self.total -= 1;
+        }
+    }
+
+    fn insert(&mut self, i: u32) {
+        if !self.member[i as usize] {
+            self.member[i as usize] = true;
+            self.add(i as usize, true);
+        }
+    }
+
+    fn remove(&mut self, i: u32) {
+        if self.member[i as usize] {
+            self.member[i as usize] = false;
+            self.add(i as usize, false);
+        }
+    }
+
+    /// Number of members with id ≤ i.
+    fn rank_through(&self, i: usize) -> u32 {
+        let mut j = i + 1;
+        let mut sum = 0;
+        while j > 0 {
+            sum += self.tree[j];
+            j &= j - 1;
+        }
+        sum
+    }
+
+    /// The member with exactly `k` members before it (0-based); `k < total`.
+    fn select(&self, mut k: u32) -> u32 {
+        let mut pos = 0;
+        let mut step = self.top;
+        while step > 0 {
+            let next = pos + step;
+            if next < self.tree.len() && self.tree[next] <= k {
+                pos = next;
+                k -= self.tree[next];
+            }
+            step >>= 1;
+        }
+        pos as u32
+    }
+}
+
+/// What the service queue needs to know of an agent to place it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Placement {
+    pub count: u32,
+    pub max: u32,
+    /// Last assignment time (ms), for the load rules' tie-break.
+    pub last_assign_ms: u64,
+    /// Last change of its session set or availability (ms), for longest idle.
+    pub last_change_ms: u64,
+}
+
+/// The service queue: the eligible agents, in the order the distribution rule gives.
+#[derive(Debug)]
+pub(crate) enum ServiceQueue {
+    LeastLoaded(LevelQueue),
+    LowestLoadRatio { queue: LevelQueue, rank: Vec<u16> },
+    LongestIdle(LevelQueue),
+    RoundRobin { set: EligibleSet, last: Option<u32> },
+    Random(EligibleSet),
+}
+
+/// Rank-table width: index `max * RATIO_STRIDE + count`.
+const RATIO_STRIDE: usize = 65;
+
+impl ServiceQueue {
+    /// An empty queue for `maxes.len()` agents with these session caps (each 1..=64).
+    pub(crate) fn new(rule: RoutingRule, maxes: &[u32]) -> ServiceQueue {
+        let n = maxes.len();
+        match rule {
+            RoutingRule::LeastLoaded => {
+                let top = maxes.iter().copied().max().unwrap_or(1) as usize;
+                ServiceQueue::LeastLoaded(LevelQueue::new(n, top))
+            }
+            RoutingRule::LowestLoadRatio => {
+                let rank = ratio_ranks(maxes);
+                let levels = rank.iter().copied().max().unwrap_or(0) as usize + 1;
+                ServiceQueue::LowestLoadRatio {
+                    queue: LevelQueue::new(n, levels),
+                    rank,
+                }
+            }
+            RoutingRule::LongestIdle => ServiceQueue::LongestIdle(LevelQueue::new(n, 1)),
+            RoutingRule::RoundRobin => ServiceQueue::RoundRobin {
+                set: EligibleSet::new(n),
+                last: None,
+            },
+            RoutingRule::Random => ServiceQueue::Random(EligibleSet::new(n)),
+        }
+    }
+
+    /// Places `agent` as its state now requires: queued at its place when eligible,
+    /// absent otherwise (S2/S7/S8, S4, claim 5 all come through here).
+    pub(crate) fn update(&mut self, agent: u32, eligible: bool, p: Placement) {
+        let id = agent as u64;
+        match self {
+            ServiceQueue::LeastLoaded(q) => {
+                q.remove(agent);
+                if eligible {
+                    q.insert(agent, p.count as u16, p.last_assign_ms << INDEX_BITS | id);
+                }
+            }
+            ServiceQueue::LowestLoadRatio { queue, rank } => {
+                queue.remove(agent);
+                if eligible {
+                    let level = rank[p.max as usize * RATIO_STRIDE + p.count as usize];
+                    queue.insert(agent, level, p.last_assign_ms << INDEX_BITS | id);
+                }
+            }
+            ServiceQueue::LongestIdle(q) => {
+                q.remove(agent);
+                if eligible {
+                    q.insert(agent, 0, p.last_change_ms << INDEX_BITS | id);
+                }
+            }
+            ServiceQueue::RoundRobin { set, .. } | ServiceQueue::Random(set) => {
+                if eligible {
+                    set.insert(agent)
+                } else {
+                    set.remove(agent)
+                }
+            }
+        }
+    }
+
+    /// The agent the rule picks now, without removing it; `draw` is used by `Random`.
+    pub(crate) fn pick(&mut self, draw: u64) -> Option<u32> {
+        match self {
+            ServiceQueue::LeastLoaded(q) | ServiceQueue::LongestIdle(q) => q.peek(),
+            ServiceQueue::LowestLoadRatio { queue, .. } => queue.peek(),
+            ServiceQueue::RoundRobin { set, last } => {
+                if set.total == 0 {
+                    return None;
+                }
+                let after = last.map_or(0, |l| set.rank_through(l as usize));
+                let k = if after < set.total { after } else { 0 };
+                Some(set.select(k))
+            }
+            ServiceQueue::Random(set) => {
+                if set.total == 0 {
+                    return None;
+                }
+                // Multiply-shift maps a uniform u64 onto 0..total without a division.
+                let k = ((draw as u128 * set.total as u128) >> 64) as u32;
+                Some(set.select(k))
+            }
+        }
+    }
+
+    /// Tells the queue that `agent` was just picked (round robin moves its pointer).
+    pub(crate) fn on_picked(&mut self, agent: u32) {
+        if let ServiceQueue::RoundRobin { last, .. } = self {
+            *last = Some(agent);
+        }
+    }
+
+    /// Whether `agent` is queued (for invariant checks).
+    pub(crate) fn contains(&self, agent: u32) -> bool {
+        match self {
+            ServiceQueue::LeastLoaded(q) | ServiceQueue::LongestIdle(q) => q.contains(agent),
+            ServiceQueue::LowestLoadRatio { queue, .. } => queue.contains(agent),
+            ServiceQueue::RoundRobin { set, .. } | ServiceQueue::Random(set) => {
+                set.member[agent as usize]
+            }
+        }
+    }
+}
+
+/// Ranks every fraction count/max (max in the roster, count < max) in exact rational
+/// order; equal fractions share a rank. Index: `max * RATIO_STRIDE + count`.
+fn ratio_ranks(maxes: &[u32]) -> Vec<u16> {
+    let mut present = [false; RATIO_STRIDE];
+    for &m in maxes {
+        present[m as usize] = true;
+    }
+    let mut fracs: Vec<(u32, u32)> = Vec::new();
+    for (m, _) in present.iter().enumerate().filter(|(_, &p)| p) {
+        for c in 0..m as u32 {
+            fracs.push((c, m as u32));
+        }
+    }
+    // c1/m1 < c2/m2  ⇔  c1·m2 < c2·m1 (all positive, exact in u64).
+    fracs.sort_by(|a, b| (a.0 as u64 * b.1 as u64).cmp(&(b.0 as u64 * a.1 as u64)));
+    let mut rank = vec![0u16; RATIO_STRIDE * RATIO_STRIDE];
+    let mut r = 0u16;
+    for (i, &(c, m)) in fracs.iter().enumerate() {
+        if i > 0 {
+            let (pc, pm) = fracs[i - 1];
+            if pc as u64 * m as u64 != c as u64 * pm as u64 {
+                r += 1;
+            }
+        }
+        rank[m as usize * RATIO_STRIDE + c as usize] = r;
+    }
+    rank
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn place(count: u32, max: u32, t: u64) -> Placement {
+        Placement {
+            count,
+            max,
+            last_assign_ms: t,
+            last_change_ms: t,
+        }
+    }
+
+    #[test]
+    fn least_loaded_prefers_lower_count_then_older_assignment_then_id() {
+        let mut q = ServiceQueue::new(RoutingRule::LeastLoaded, &[3, 3, 3, 3]);
+        q.update(0, true, place(1, 3, 5));
+        q.update(1, true, place(0, 3, 9));
+        q.update(2, true, place(0, 3, 7));
+        q.update(3, true, place(0, 3, 7));
+        assert_eq!(
+            q.pick(0),
+            Some(2),
+            "count 0, assigned at 7, lower id than 3"
+        );
+        q.update(2, true, place(1, 3, 20));
+        assert_eq!(q.pick(0), Some(3));
+        q.update(3, false, place(0, 3, 7));
+        assert_eq!(q.pick(0), Some(1));
+        q.update(1, false, place(0, 3, 9));
+        assert_eq!(
+            q.pick(0),
+            Some(0),
+            "count 1 assigned at 5 beats count 1 at 20"
+        );
+    }
+
+    #[test]
+    fn lowest_load_ratio_orders_by_exact_fraction() {
+        // Agent 0: 1/2 = 0.5; agent 1: 1/3 ≈ 0.33; agent 2: 2/4 = 0.5.
+        let mut q = ServiceQueue::new(RoutingRule::LowestLoadRatio, &[2, 3, 4]);
+        q.update(0, true, place(1, 2, 1));
+        q.update(1, true, place(1, 3, 2));
+        q.update(2, true, place(2, 4, 0));
+        assert_eq!(q.pick(0), Some(1));
+        q.update(1, false, place(1, 3, 2));
+        assert_eq!(q.pick(0), Some(2), "equal ratio: older assignment wins");
+    }
+
+    #[test]
+    fn round_robin_rotates_by_id_and_wraps() {
+        let mut q = ServiceQueue::new(RoutingRule::RoundRobin, &[1; 5]);
+        for a in [1, 3, 4] {
+            q.update(a, true, place(0, 1, 0));
+        }
+        let mut seen = vec![];
+        for _ in 0..4 {
+            let a = q.pick(0).unwrap();
+            q.on_picked(a);
+            seen.push(a);
+        }
+        assert_eq!(seen, [1, 3, 4, 1]);
+    }
+
+    #[test]
+    fn random_maps_draws_onto_eligible_agents_uniformly() {
+        let mut q = ServiceQueue::new(RoutingRule::Random, &[1; 8]);
+        for a in [2, 5, 7] {
+            q.update(a, true, place(0, 1, 0));
+        }
+        assert_eq!(q.pick(0), Some(2));
+        assert_eq!(q.pick(u64::MAX / 2), Some(5));
+        assert_eq!(q.pick(u64::MAX), Some(7));
+        q.update(5, false, place(0, 1, 0));
+        assert_eq!(q.pick(u64::MAX / 2 + 1), Some(7));
+    }
+
+    #[test]
+    fn stale_entries_are_compacted_not_leaked() {
+        let mut q = LevelQueue::new(2, 2);
+        q.insert(0, 0, 0);
+        for i in 0..10_000u64 {
+            q.insert(1, 1, i);
+            q.remove(1);
+            q.insert(1, 0, i + 1);
+            q.remove(1);
+        }
+        assert!(q.levels[0].stored() <= 2 * q.levels[0].live as usize + 65);
+        assert_eq!(q.peek(), Some(0));
+    }
+}

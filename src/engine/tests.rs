@@ -1,0 +1,632 @@
+//! Step-by-step tests of the claimed method through a tiny driver (quinn's `Pair` habit),
+//! and property tests of SPEC A's invariants under random command sequences.
+
+use super::*;
+use crate::time::Millis;
+use proptest::prelude::*;
+
+/// A desk of agents around one engine, with a hand-moved clock and the events collected.
+struct Desk {
+    engine: Engine,
+    now: SimTime,
+    events: Vec<Event>,
+}
+
+impl Desk {
+    fn new(config: EngineConfig, maxes: &[u32]) -> Desk {
+        let mut desk = Desk {
+            engine: Engine::new(config, maxes),
+            now: SimTime::ZERO,
+            events: vec![],
+        };
+        for i in 0..maxes.len() {
+            desk.engine
+                .handle_log_in(SimTime::ZERO, AgentId(i as u32))
+                .unwrap();
+        }
+        desk.drain();
+        desk.events.clear();
+        desk
+    }
+
+    fn with_rule(rule: RoutingRule, maxes: &[u32]) -> Desk {
+        Desk::new(
+            EngineConfig {
+                rule,
+                ..EngineConfig::default()
+            },
+            maxes,
+        )
+    }
+
+    fn drain(&mut self) {
+        while let Some(e) = self.engine.poll_event() {
+            self.events.push(e);
+        }
+        self.engine.check_invariants().unwrap();
+    }
+
+    /// Moves the clock to `t` (seconds), firing due timers on the way, in order.
+    fn run_until(&mut self, t_s: u64) {
+        let target = SimTime::from_secs(t_s);
+        while let Some(t) = self.engine.poll_timeout() {
+            if t > target {
+                break;
+            }
+            self.engine.handle_timeout(t).unwrap();
+            self.now = t;
+            self.drain();
+        }
+        self.now = target;
+    }
+
+    fn request(&mut self) -> SessionId {
+        let id = self.engine.handle_session_request(self.now, 0).unwrap();
+        self.drain();
+        id
+    }
+
+    fn busy(&mut self, a: u32, busy: bool) {
+        let trigger = if busy {
+            TriggerEvent::Busy
+        } else {
+            TriggerEvent::Unbusy
+        };
+        self.engine
+            .handle_agent_request(self.now, AgentRequest::from_trigger(trigger, AgentId(a)))
+            .unwrap();
+        self.drain();
+    }
+
+    fn agent_of(&self, s: SessionId) -> u32 {
+        self.engine.session_agent(s).unwrap().0
+    }
+
+    fn take(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.events)
+    }
+}
+
+#[test]
+fn s01_to_s04_trigger_events_become_coded_requests() {
+    let r = AgentRequest::from_trigger(TriggerEvent::Busy, AgentId(3));
+    assert_eq!(
+        r,
+        AgentRequest {
+            code: RequestCode::Busy,
+            agent: AgentId(3)
+        }
+    );
+    let r = AgentRequest::from_trigger(TriggerEvent::Unbusy, AgentId(3));
+    assert_eq!(r.code, RequestCode::Unbusy);
+}
+
+#[test]
+fn s1_s2_busy_agent_keeps_sessions_but_gets_no_new_ones() {
+    let mut d = Desk::with_rule(RoutingRule::LeastLoaded, &[2, 2]);
+    let s = d.request();
+    let a = d.agent_of(s);
+    d.busy(a, true);
+    assert!(d.engine.agent(AgentId(a)).unwrap().busy);
+    for _ in 0..2 {
+        let t = d.request();
+        assert_ne!(d.agent_of(t), a, "a busy agent was given a session");
+    }
+    assert_eq!(
+        d.engine.agent(AgentId(a)).unwrap().count,
+        1,
+        "busy agent kept its session"
+    );
+}
+
+#[test]
+fn unknown_agent_id_is_an_error_value() {
+    let mut d = Desk::with_rule(RoutingRule::LeastLoaded, &[1]);
+    let r = AgentRequest::from_trigger(TriggerEvent::Busy, AgentId(9));
+    assert_eq!(
+        d.engine.handle_agent_request(d.now, r),
+        Err(EngineError::UnknownAgent(AgentId(9)))
+    );
+    assert_eq!(
+        d.engine.handle_log_in(d.now, AgentId(9)),
+        Err(EngineError::UnknownAgent(AgentId(9)))
+    );
+}
+
+#[test]
+fn stale_session_id_is_an_error_value() {
+    let mut d = Desk::with_rule(RoutingRule::LeastLoaded, &[1]);
+    let s = d.request();
+    d.engine.handle_customer_close(d.now, s).unwrap();
+    assert_eq!(
+        d.engine.handle_agent_reply(d.now, s),
+        Err(EngineError::UnknownSession(s))
+    );
+    let t = d.request();
+    assert_eq!(t.slot, s.slot, "slot reused");
+    assert_eq!(
+        d.engine.handle_customer_close(d.now, s),
+        Err(EngineError::UnknownSession(s))
+    );
+}
+
+#[test]
+fn time_going_backwards_is_refused() {
+    let mut d = Desk::with_rule(RoutingRule::LeastLoaded, &[1]);
+    d.engine.handle_session_request(SimTime(500), 0).unwrap();
+    let e = d
+        .engine
+        .handle_session_request(SimTime(400), 0)
+        .unwrap_err();
+    assert!(matches!(e, EngineError::TimeWentBackwards { .. }));
+}
+
+#[test]
+fn s3_s4_connects_least_loaded_and_counts_the_session() {
+    let mut d = Desk::with_rule(RoutingRule::LeastLoaded, &[3, 3, 3]);
+    let picks: Vec<u32> = (0..6)
+        .map(|_| {
+            let s = d.request();
+            d.agent_of(s)
+        })
+        .collect();
+    // Never-assigned agents by id, then the one assigned longest ago.
+    assert_eq!(picks, [0, 1, 2, 0, 1, 2]);
+    let v = d.engine.agent(AgentId(0)).unwrap();
+    assert_eq!((v.count, v.serving), (2, true));
+}
+
+#[test]
+fn s3_queues_fifo_when_no_agent_can_take_and_connects_when_capacity_frees() {
+    let mut d = Desk::with_rule(RoutingRule::LeastLoaded, &[1]);
+    let first = d.request();
+    let w1 = d.request();
+    let w2 = d.request();
+    assert!(d.take().contains(&Event::Queued {
+        session: w2,
+        position: 2
+    }));
+    d.now = SimTime::from_secs(10);
+    d.engine.handle_customer_close(d.now, first).unwrap();
+    d.drain();
+    let ev = d.take();
+    assert!(ev.contains(&Event::Connected {
+        session: w1,
+        agent: AgentId(0),
+        waited: Millis::from_secs(10)
+    }));
+    assert!(
+        d.engine.session_agent(w2).is_none(),
+        "second in line still waits"
+    );
+}
+
+#[test]
+fn s6_s7_s8_unbusy_returns_agent_to_queue_and_serves_waiting_customer() {
+    let mut d = Desk::with_rule(RoutingRule::LeastLoaded, &[1]);
+    d.busy(0, true);
+    let w = d.request();
+    assert_eq!(d.engine.waiting_len(), 1);
+    d.busy(0, false);
+    assert_eq!(d.agent_of(w), 0);
+    assert_eq!(d.engine.waiting_len(), 0);
+}
+
+#[test]
+fn s55_reminder_when_reply_owed_past_reply_interval_and_repeats() {
+    let mut d = Desk::with_rule(RoutingRule::LeastLoaded, &[1]);
+    let s = d.request();
+    d.take();
+    d.run_until(59);
+    assert!(d.take().is_empty(), "no reminder before the interval");
+    d.run_until(60);
+    assert_eq!(
+        d.take(),
+        [Event::ReminderDue {
+            session: s,
+            agent: AgentId(0),
+            nth: 1
+        }]
+    );
+    d.run_until(120);
+    assert_eq!(
+        d.take(),
+        [Event::ReminderDue {
+            session: s,
+            agent: AgentId(0),
+            nth: 2
+        }]
+    );
+}
+
+#[test]
+fn reply_at_exactly_the_interval_is_in_time() {
+    let mut d = Desk::with_rule(RoutingRule::LeastLoaded, &[1]);
+    let s = d.request();
+    d.take();
+    d.now = SimTime::from_secs(60);
+    d.engine.handle_agent_reply(d.now, s).unwrap();
+    d.run_until(61);
+    assert!(
+        d.take().is_empty(),
+        "the reply came at, not after, the interval"
+    );
+}
+
+#[test]
+fn reminders_stop_at_the_cap_and_do_not_repeat_when_off() {
+    let cfg = EngineConfig {
+        reminder_cap: Some(2),
+        ..EngineConfig::default()
+    };
+    let mut d = Desk::new(cfg, &[1]);
+    let s = d.request();
+    d.run_until(1000);
+    let n = d
+        .take()
+        .iter()
+        .filter(|e| matches!(e, Event::ReminderDue { .. }))
+        .count();
+    assert_eq!(n, 2);
+    // A second customer message while still owed must not exceed the cap.
+    d.engine.handle_customer_message(d.now, s).unwrap();
+    d.run_until(2000);
+    assert_eq!(
+        d.take()
+            .iter()
+            .filter(|e| matches!(e, Event::ReminderDue { .. }))
+            .count(),
+        0
+    );
+
+    let cfg = EngineConfig {
+        repeat_reminders: false,
+        ..EngineConfig::default()
+    };
+    let mut d = Desk::new(cfg, &[1]);
+    d.request();
+    d.run_until(1000);
+    assert_eq!(
+        d.take()
+            .iter()
+            .filter(|e| matches!(e, Event::ReminderDue { .. }))
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn s56_disconnects_silent_customer_and_claim5_frees_the_slot() {
+    let mut d = Desk::with_rule(RoutingRule::LeastLoaded, &[1]);
+    let s = d.request();
+    d.now = SimTime::from_secs(5);
+    d.engine.handle_agent_reply(d.now, s).unwrap();
+    let w = d.request();
+    d.take();
+    d.run_until(305);
+    let ev = d.take();
+    assert_eq!(
+        ev[0],
+        Event::Ended {
+            session: s,
+            agent: AgentId(0),
+            reason: EndReason::Silence
+        }
+    );
+    assert!(matches!(ev[1], Event::Connected { session, .. } if session == w));
+    assert_eq!(d.engine.agent(AgentId(0)).unwrap().count, 1);
+}
+
+#[test]
+fn no_disconnect_while_agent_owes_reply_and_no_reminder_while_customer_owes() {
+    let mut d = Desk::with_rule(RoutingRule::LeastLoaded, &[1]);
+    let s = d.request();
+    d.take();
+    d.run_until(10_000);
+    assert!(
+        d.take()
+            .iter()
+            .all(|e| matches!(e, Event::ReminderDue { .. })),
+        "only reminders while owed"
+    );
+    d.engine.handle_agent_reply(d.now, s).unwrap();
+    d.run_until(10_299);
+    assert!(
+        d.take().is_empty(),
+        "customer owes: no reminder, not yet silent"
+    );
+    d.engine.handle_customer_message(d.now, s).unwrap();
+    d.run_until(10_500);
+    assert!(d
+        .take()
+        .iter()
+        .all(|e| matches!(e, Event::ReminderDue { .. })));
+}
+
+#[test]
+fn log_out_hand_back_puts_sessions_at_head_of_wait_queue_oldest_first() {
+    let mut d = Desk::with_rule(RoutingRule::LeastLoaded, &[2, 1]);
+    let s1 = d.request(); // agent 0
+    let s2 = d.request(); // agent 1
+    let s3 = d.request(); // agent 0
+    let w = d.request(); // waits
+    assert_eq!((d.agent_of(s1), d.agent_of(s2), d.agent_of(s3)), (0, 1, 0));
+    d.take();
+    d.engine
+        .handle_log_out(d.now, AgentId(0), LogOutMode::HandBack)
+        .unwrap();
+    d.drain();
+    let ev = d.take();
+    assert!(ev.contains(&Event::HandedBack {
+        session: s1,
+        agent: AgentId(0)
+    }));
+    assert_eq!(d.engine.waiting_len(), 3);
+    d.engine.handle_customer_close(d.now, s2).unwrap();
+    d.drain();
+    assert_eq!(d.agent_of(s1), 1, "oldest handed-back session first");
+    assert!(d.engine.session_agent(w).is_none());
+}
+
+#[test]
+fn log_out_finish_keeps_sessions_until_they_end() {
+    let mut d = Desk::with_rule(RoutingRule::LeastLoaded, &[1]);
+    let s = d.request();
+    d.engine
+        .handle_log_out(d.now, AgentId(0), LogOutMode::Finish)
+        .unwrap();
+    d.drain();
+    assert_eq!(d.agent_of(s), 0);
+    let w = d.request();
+    d.engine.handle_customer_close(d.now, s).unwrap();
+    d.drain();
+    assert!(
+        d.engine.session_agent(w).is_none(),
+        "offline agent gets nothing"
+    );
+}
+
+#[test]
+fn abandon_leaves_the_queue_and_later_customers_move_up() {
+    let mut d = Desk::with_rule(RoutingRule::LeastLoaded, &[1]);
+    let s = d.request();
+    let w1 = d.request();
+    let w2 = d.request();
+    d.now = SimTime::from_secs(3);
+    d.engine.handle_abandon(d.now, w1).unwrap();
+    d.drain();
+    assert!(d.take().contains(&Event::Abandoned {
+        session: w1,
+        waited: Millis::from_secs(3)
+    }));
+    assert_eq!(
+        d.engine.handle_abandon(d.now, s),
+        Err(EngineError::WrongSessionState(s))
+    );
+    d.engine.handle_customer_close(d.now, s).unwrap();
+    d.drain();
+    assert_eq!(d.agent_of(w2), 0);
+}
+
+#[test]
+fn longest_idle_picks_the_agent_unchanged_longest() {
+    let mut d = Desk::with_rule(RoutingRule::LongestIdle, &[2, 2]);
+    d.now = SimTime::from_secs(1);
+    let a = d.request();
+    assert_eq!(d.agent_of(a), 0, "both unchanged since log-in: lower id");
+    d.now = SimTime::from_secs(2);
+    let b = d.request();
+    assert_eq!(d.agent_of(b), 1);
+    d.now = SimTime::from_secs(3);
+    d.engine.handle_customer_close(d.now, a).unwrap();
+    d.drain();
+    d.now = SimTime::from_secs(4);
+    let c = d.request();
+    assert_eq!(d.agent_of(c), 1, "agent 1 changed at 2 s, agent 0 at 3 s");
+}
+
+// ----- property tests: SPEC A's invariants after every step, for every rule -----------
+
+#[derive(Clone, Debug)]
+enum Cmd {
+    Request(u64),
+    Message(usize),
+    Reply(usize),
+    Close(usize),
+    Abandon(usize),
+    Busy(u32, bool),
+    LogIn(u32),
+    LogOut(u32, bool),
+    Advance(u64),
+}
+
+fn cmd(agents: u32) -> impl Strategy<Value = Cmd> {
+    prop_oneof![
+        4 => any::<u64>().prop_map(Cmd::Request),
+        3 => any::<usize>().prop_map(Cmd::Message),
+        3 => any::<usize>().prop_map(Cmd::Reply),
+        2 => any::<usize>().prop_map(Cmd::Close),
+        1 => any::<usize>().prop_map(Cmd::Abandon),
+        2 => (0..agents, any::<bool>()).prop_map(|(a, b)| Cmd::Busy(a, b)),
+        1 => (0..agents).prop_map(Cmd::LogIn),
+        1 => (0..agents, any::<bool>()).prop_map(|(a, b)| Cmd::LogOut(a, b)),
+        3 => (0u64..400_000).prop_map(Cmd::Advance),
+    ]
+}
+
+/// The driver's shadow of the world, to check what the engine reports.
+#[derive(Default)]
+struct Shadow {
+    live: Vec<SessionId>,
+    ended: std::collections::HashSet<SessionId>,
+}
+
+/// Runs one random command sequence, checking invariants and event sanity at each step.
+pub(super) fn run_random(
+    rule: RoutingRule,
+    maxes: &[u32],
+    cmds: &[Cmd],
+    cfg_bits: u8,
+) -> Result<(), String> {
+    let cfg = EngineConfig {
+        rule,
+        reply_interval: if cfg_bits & 1 == 0 {
+            Some(Millis(60_000))
+        } else {
+            Some(Millis(1))
+        },
+        message_interval: if cfg_bits & 2 == 0 {
+            Some(Millis(300_000))
+        } else {
+            None
+        },
+        repeat_reminders: cfg_bits & 4 == 0,
+        reminder_cap: if cfg_bits & 8 == 0 { None } else { Some(3) },
+    };
+    let mut e = Engine::new(cfg, maxes);
+    let mut now = SimTime::ZERO;
+    let mut sh = Shadow::default();
+    for i in 0..maxes.len() {
+        e.handle_log_in(now, AgentId(i as u32)).unwrap();
+    }
+    let pick = |sh: &Shadow, k: usize| sh.live.get(k % sh.live.len().max(1)).copied();
+    for c in cmds {
+        let owed_before: Vec<(SessionId, Option<bool>)> =
+            sh.live.iter().map(|&s| (s, e.reply_owed(s))).collect();
+        match *c {
+            Cmd::Request(draw) => sh.live.push(e.handle_session_request(now, draw).unwrap()),
+            Cmd::Message(k) => {
+                if let Some(s) = pick(&sh, k) {
+                    let _ = e.handle_customer_message(now, s);
+                }
+            }
+            Cmd::Reply(k) => {
+                if let Some(s) = pick(&sh, k) {
+                    let _ = e.handle_agent_reply(now, s);
+                }
+            }
+            Cmd::Close(k) => {
+                if let Some(s) = pick(&sh, k) {
+                    let _ = e.handle_customer_close(now, s);
+                }
+            }
+            Cmd::Abandon(k) => {
+                if let Some(s) = pick(&sh, k) {
+                    let _ = e.handle_abandon(now, s);
+                }
+            }
+            Cmd::Busy(a, b) => {
+                let trig = if b {
+                    TriggerEvent::Busy
+                } else {
+                    TriggerEvent::Unbusy
+                };
+                let _ = e.handle_agent_request(now, AgentRequest::from_trigger(trig, AgentId(a)));
+            }
+            Cmd::LogIn(a) => e.handle_log_in(now, AgentId(a)).unwrap(),
+            Cmd::LogOut(a, hand_back) => {
+                let mode = if hand_back {
+                    LogOutMode::HandBack
+                } else {
+                    LogOutMode::Finish
+                };
+                e.handle_log_out(now, AgentId(a), mode).unwrap()
+            }
+            Cmd::Advance(ms) => {
+                let target = now + Millis(ms);
+                while let Some(t) = e.poll_timeout() {
+                    if t > target {
+                        break;
+                    }
+                    e.handle_timeout(t).unwrap();
+                    check_events(&mut e, &mut sh, &owed_before)?;
+                    e.check_invariants()?;
+                }
+                now = target;
+            }
+        }
+        check_events(&mut e, &mut sh, &owed_before)?;
+        e.check_invariants()?;
+    }
+    Ok(())
+}
+
+fn check_events(
+    e: &mut Engine,
+    sh: &mut Shadow,
+    owed_before: &[(SessionId, Option<bool>)],
+) -> Result<(), String> {
+    while let Some(ev) = e.poll_event() {
+        match ev {
+            Event::Connected { agent, .. } => {
+                let v = e.agent(agent).unwrap();
+                if !v.online {
+                    return Err(format!("offline agent {agent:?} was connected"));
+                }
+            }
+            Event::ReminderDue { session, .. } => {
+                let owed = owed_before
+                    .iter()
+                    .find(|(s, _)| *s == session)
+                    .and_then(|x| x.1);
+                if owed == Some(false) {
+                    return Err(format!("reminder for {session:?} whose reply was not owed"));
+                }
+                if e.reply_owed(session) != Some(true) {
+                    return Err(format!("reminder for {session:?} not owing a reply"));
+                }
+            }
+            Event::Ended {
+                session, reason, ..
+            } => {
+                let owed = owed_before
+                    .iter()
+                    .find(|(s, _)| *s == session)
+                    .and_then(|x| x.1);
+                if reason == EndReason::Silence && owed == Some(true) {
+                    return Err(format!(
+                        "disconnect of {session:?} while the agent owed a reply"
+                    ));
+                }
+                sh.end(session)?;
+            }
+            Event::Abandoned { session, .. } => sh.end(session)?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+impl Shadow {
+    /// Every session ends exactly once.
+    fn end(&mut self, session: SessionId) -> Result<(), String> {
+        if !self.ended.insert(session) {
+            return Err(format!("{session:?} ended twice"));
+        }
+        self.live.retain(|&s| s != session);
+        Ok(())
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn invariants_hold_for_every_rule(
+        rule in prop::sample::select(RoutingRule::ALL.to_vec()),
+        maxes in prop::collection::vec(1u32..5, 1..6),
+        cmds in prop::collection::vec(cmd(6), 1..300),
+        cfg_bits in 0u8..16,
+    ) {
+        let maxes: Vec<u32> = maxes;
+        let cmds: Vec<Cmd> = cmds.into_iter().map(|c| match c {
+            Cmd::Busy(a, b) => Cmd::Busy(a % maxes.len() as u32, b),
+            Cmd::LogIn(a) => Cmd::LogIn(a % maxes.len() as u32),
+            Cmd::LogOut(a, b) => Cmd::LogOut(a % maxes.len() as u32, b),
+            c => c,
+        }).collect();
+        if let Err(msg) = run_random(rule, &maxes, &cmds, cfg_bits) {
+            return Err(TestCaseError::fail(msg));
+        }
+    }
+}

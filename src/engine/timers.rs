@@ -1,0 +1,102 @@
+//! Session timers (S5): one deadline queue per timer kind.
+//!
+//! Each session holds at most one armed timer (a reminder while the agent owes a reply, a
+//! disconnect while the customer owes a message), recorded in the session as
+//! `(kind, epoch)`. Arming bumps the session's epoch and pushes an entry; cancelling only
+//! bumps the epoch, so a cancelled timer costs one skipped pop when it comes due.
+//!
+//! Every deadline of a kind is `now + that kind's interval`, and `now` never goes back, so
+//! pushes arrive in deadline order and each queue is a plain FIFO. A deadline that would
+//! break the order (a live driver that woke the engine late and re-arms from the missed
+//! deadline) is inserted at its place instead, so correctness never rests on the fast path.
+
+use crate::time::SimTime;
+use std::collections::VecDeque;
+
+/// A timer kind: what fires when the deadline passes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TimerKind {
+    /// S55: idle reminder to the agent.
+    Reminder,
+    /// S56: disconnect for customer silence.
+    Disconnect,
+}
+
+/// One armed deadline: live iff the session's epoch still equals `epoch`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TimerEntry {
+    pub deadline: SimTime,
+    pub slot: u32,
+    pub epoch: u32,
+}
+
+/// Deadlines of one kind, in order.
+#[derive(Debug, Default)]
+pub(crate) struct TimerQueue {
+    entries: VecDeque<TimerEntry>,
+}
+
+impl TimerQueue {
+    pub(crate) fn push(&mut self, e: TimerEntry) {
+        match self.entries.back() {
+            Some(last) if last.deadline > e.deadline => {
+                let at = self.entries.partition_point(|x| x.deadline <= e.deadline);
+                self.entries.insert(at, e);
+            }
+            _ => self.entries.push_back(e),
+        }
+    }
+
+    /// The earliest entry, after dropping those `is_live` rejects.
+    pub(crate) fn front(&mut self, is_live: impl Fn(&TimerEntry) -> bool) -> Option<TimerEntry> {
+        while let Some(e) = self.entries.front() {
+            if is_live(e) {
+                return Some(*e);
+            }
+            self.entries.pop_front();
+        }
+        None
+    }
+
+    pub(crate) fn pop(&mut self) -> Option<TimerEntry> {
+        self.entries.pop_front()
+    }
+
+    /// Entries stored, live or stale (for memory checks).
+    pub(crate) fn stored(&self) -> usize {
+        self.entries.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(d: u64, slot: u32) -> TimerEntry {
+        TimerEntry {
+            deadline: SimTime(d),
+            slot,
+            epoch: 0,
+        }
+    }
+
+    #[test]
+    fn fifo_in_deadline_order_and_late_pushes_go_to_their_place() {
+        let mut q = TimerQueue::default();
+        q.push(e(10, 0));
+        q.push(e(20, 1));
+        q.push(e(15, 2));
+        q.push(e(20, 3));
+        let order: Vec<u32> = std::iter::from_fn(|| q.pop()).map(|x| x.slot).collect();
+        assert_eq!(order, [0, 2, 1, 3]);
+    }
+
+    #[test]
+    fn front_skips_cancelled_entries() {
+        let mut q = TimerQueue::default();
+        q.push(e(1, 7));
+        q.push(e(2, 8));
+        assert_eq!(q.front(|x| x.slot != 7).map(|x| x.slot), Some(8));
+        assert_eq!(q.stored(), 1);
+    }
+}

@@ -1,0 +1,190 @@
+//! The engine's vocabulary: ids, commands' codes, events and configuration.
+
+use crate::time::{Millis, SimTime};
+use serde::{Deserialize, Serialize};
+
+/// An agent (customer-service end), by dense index into the roster given to the engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AgentId(pub u32);
+
+/// A session (one customer's chat, from its request on), by slot and generation: a slot
+/// is reused after the session ends, and the generation makes a stale id an error value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SessionId {
+    pub slot: u32,
+    pub generation: u32,
+}
+
+/// The distribution rule of S3: which eligible agent gets the next session.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoutingRule {
+    /// Lowest service count; ties by longest since last assignment, then by id.
+    #[default]
+    LeastLoaded,
+    /// Lowest count / max (exact rational order); same tie-breaks.
+    LowestLoadRatio,
+    /// Load rotation: the next eligible agent by id after the one last picked, cyclically.
+    RoundRobin,
+    /// The agent whose session set last changed longest ago (assignment, session end,
+    /// log-in or un-busy), ties by id.
+    LongestIdle,
+    /// Uniformly random among eligible agents, from the draw the caller passes in.
+    Random,
+}
+
+impl RoutingRule {
+    /// Every rule, in documentation order.
+    pub const ALL: [RoutingRule; 5] = [
+        RoutingRule::LeastLoaded,
+        RoutingRule::LowestLoadRatio,
+        RoutingRule::RoundRobin,
+        RoutingRule::LongestIdle,
+        RoutingRule::Random,
+    ];
+
+    /// The name used in scenario files and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            RoutingRule::LeastLoaded => "least_loaded",
+            RoutingRule::LowestLoadRatio => "lowest_load_ratio",
+            RoutingRule::RoundRobin => "round_robin",
+            RoutingRule::LongestIdle => "longest_idle",
+            RoutingRule::Random => "random",
+        }
+    }
+}
+
+/// What happens to an agent's open sessions when it logs out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogOutMode {
+    /// The agent keeps its open sessions until they end, but gets no new ones.
+    #[default]
+    Finish,
+    /// Open sessions go back to the head of the wait queue, oldest first.
+    HandBack,
+}
+
+/// S01–S02: the kind of trigger event an agent end receives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TriggerEvent {
+    Busy,
+    Unbusy,
+}
+
+/// The request code carried by an agent request (S03/S04).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequestCode {
+    Busy,
+    Unbusy,
+}
+
+/// A busy or un-busy request: code plus agent id, as the agent end sends it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AgentRequest {
+    pub code: RequestCode,
+    pub agent: AgentId,
+}
+
+impl AgentRequest {
+    /// S01–S04: the agent end turns a trigger event into a request.
+    pub fn from_trigger(event: TriggerEvent, agent: AgentId) -> AgentRequest {
+        let code = match event {
+            TriggerEvent::Busy => RequestCode::Busy,
+            TriggerEvent::Unbusy => RequestCode::Unbusy,
+        };
+        AgentRequest { code, agent }
+    }
+}
+
+/// Why a session ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndReason {
+    /// The customer closed it (or its holding time ran out).
+    Closed,
+    /// S56: the customer was silent past the message interval.
+    Silence,
+}
+
+/// An agent state change the engine reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AgentChange {
+    LoggedIn,
+    LoggedOut,
+    Busy,
+    Unbusy,
+}
+
+/// What happened, pulled with [`Engine::poll_event`](crate::engine::Engine::poll_event).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// S3/S4: the session is connected to `agent` after waiting `waited`.
+    Connected {
+        session: SessionId,
+        agent: AgentId,
+        waited: Millis,
+    },
+    /// No agent could take the session; it waits at `position` (1 = head).
+    Queued { session: SessionId, position: u32 },
+    /// S55: the agent owes a reply for longer than the reply interval. `nth` counts the
+    /// reminders for this owed reply, from 1.
+    ReminderDue {
+        session: SessionId,
+        agent: AgentId,
+        nth: u32,
+    },
+    /// The session ended (normal close or S56 silence); the agent's count was decreased.
+    Ended {
+        session: SessionId,
+        agent: AgentId,
+        reason: EndReason,
+    },
+    /// A waiting customer gave up.
+    Abandoned { session: SessionId, waited: Millis },
+    /// The agent logged out with hand-back: the session waits again at the queue's head.
+    HandedBack { session: SessionId, agent: AgentId },
+    /// An agent's state changed (log-in/out, busy/un-busy).
+    Agent { agent: AgentId, change: AgentChange },
+}
+
+/// A command the engine refused; the state is unchanged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    #[error("unknown agent id {0:?}")]
+    UnknownAgent(AgentId),
+    #[error("unknown or ended session {0:?}")]
+    UnknownSession(SessionId),
+    #[error("session {0:?} is not in the state this command needs")]
+    WrongSessionState(SessionId),
+    #[error("agent {0:?} is not logged in")]
+    AgentOffline(AgentId),
+    #[error("time went backwards: now {now} is before the last command's {last}")]
+    TimeWentBackwards { now: SimTime, last: SimTime },
+}
+
+/// Engine-wide settings: the method's intervals and the distribution rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EngineConfig {
+    pub rule: RoutingRule,
+    /// S55: remind when a reply is owed for longer than this. `None` = no reminders.
+    pub reply_interval: Option<Millis>,
+    /// S56: disconnect when the customer is silent for longer than this. `None` = never.
+    pub message_interval: Option<Millis>,
+    /// Repeat the reminder every reply interval while the reply is still owed.
+    pub repeat_reminders: bool,
+    /// At most this many reminders per owed reply.
+    pub reminder_cap: Option<u32>,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            rule: RoutingRule::LeastLoaded,
+            reply_interval: Some(Millis::from_secs(60)),
+            message_interval: Some(Millis::from_secs(300)),
+            repeat_reminders: true,
+            reminder_cap: None,
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! chatsim: a discrete-event simulator and load benchmark for live-chat desks.
+
+pub mod dist;
+pub mod engine;
+pub mod metrics;
+pub mod report;
+pub mod scenario;
+pub mod sim;
+pub mod time;
+pub mod tools;

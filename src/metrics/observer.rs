@@ -1,0 +1,64 @@
+//! The one channel from the simulator to the metrics: every figure of a run is built from
+//! these calls, streamed as they happen (no per-customer record is kept).
+//!
+//! The simulator is generic over `O: Observer`, so a call is static dispatch and the bare
+//! benchmark ([`NullObserver`]) compiles to nothing. Every call carries `now`; the
+//! observer itself decides what falls in the warm-up and is ignored.
+
+use crate::engine::AgentId;
+use crate::time::{Millis, SimTime};
+
+/// Why a session ended by silence was, or was not, a loss.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DisconnectKind {
+    /// The customer would have written again had the session stayed open.
+    Premature,
+    /// The customer had gone silent for good: the timer reclaimed a dead slot.
+    Ghost,
+}
+
+/// Receives the simulation's events in time order.
+pub trait Observer {
+    /// A customer asked for a session (offered), of segment `segment`.
+    fn on_offered(&mut self, _now: SimTime, _segment: u16) {}
+    /// A customer who arrived at `arrived` was connected to `agent` at `now`.
+    fn on_connected(&mut self, _now: SimTime, _arrived: SimTime, _agent: AgentId) {}
+    /// A customer who arrived at `arrived` gave up waiting at `now`.
+    fn on_abandoned(&mut self, _now: SimTime, _arrived: SimTime) {}
+    /// The number of customers waiting changed to `len`.
+    fn on_queue_len(&mut self, _now: SimTime, _len: u32) {}
+    /// `agent`'s service count changed to `sessions`.
+    fn on_agent_sessions(&mut self, _now: SimTime, _agent: AgentId, _sessions: u32) {}
+    /// `agent` logged in (`true`) or out (`false`).
+    fn on_agent_online(&mut self, _now: SimTime, _agent: AgentId, _online: bool) {}
+    /// `agent` set (`true`) or cleared (`false`) its busy flag.
+    fn on_agent_busy(&mut self, _now: SimTime, _agent: AgentId, _busy: bool) {}
+    /// `agent` replied to a customer message sent `latency` ago; `missed` when the
+    /// latency exceeded the reply interval.
+    fn on_reply(&mut self, _now: SimTime, _agent: AgentId, _latency: Millis, _missed: bool) {}
+    /// An idle reminder was sent to `agent`; `first_in_session` for the session's first.
+    fn on_reminder(&mut self, _now: SimTime, _agent: AgentId, _first_in_session: bool) {}
+    /// A session was disconnected for customer silence after the slot had been held
+    /// `held_silent` since the agent's last reply.
+    fn on_disconnect(
+        &mut self,
+        _now: SimTime,
+        _agent: AgentId,
+        _kind: DisconnectKind,
+        _held_silent: Millis,
+    ) {
+    }
+    /// A session ended normally (the customer closed it, or its holding time ran out).
+    fn on_close(&mut self, _now: SimTime, _agent: AgentId) {}
+    /// A session of `agent` was handed back to the wait queue at log-off.
+    fn on_handed_back(&mut self, _now: SimTime, _agent: AgentId) {}
+    /// The replication ended at `now`; close every time integral. `events` is the number
+    /// of simulation events processed and `routing_decisions` the engine's count.
+    fn on_end(&mut self, _now: SimTime, _events: u64, _routing_decisions: u64) {}
+}
+
+/// Observes nothing: the bare simulation, for benchmarks.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NullObserver;
+
+impl Observer for NullObserver {}

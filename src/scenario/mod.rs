@@ -1,0 +1,164 @@
+//! Scenarios: what the user wrote (`raw`), checked once into the domain types below,
+//! after which nothing downstream re-checks.
+//!
+//! Loading is two stages, as ripgrep's low/high args: [`raw`] holds serde structs that
+//! mirror the TOML exactly (`deny_unknown_fields`), and [`load`] turns them, plus the CSV
+//! files they name, into a [`Scenario`] or a [`ScenarioError`] naming the file, the field
+//! or line, the bad value and the fix.
+
+use crate::dist::Dist;
+use crate::engine::{LogOutMode, RoutingRule};
+use crate::time::{Millis, SimTime};
+
+/// A fully checked scenario: every value here is valid, every file already read.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// Run length, warm-up, replications, seed, reporting interval and limits.
+    pub run: RunSpec,
+    /// How customers arrive.
+    pub arrivals: Arrivals,
+    /// Customer segments; shares sum to 1. A scenario without segments has exactly one,
+    /// named "default".
+    pub segments: Vec<Segment>,
+    /// Holding-time or turn-by-turn sessions.
+    pub sessions: SessionModel,
+    /// Agent groups by name; `AgentSpec::group` indexes this list.
+    pub groups: Vec<String>,
+    /// The roster, in file order; `AgentId(i)` is `agents[i]`.
+    pub agents: Vec<AgentSpec>,
+    /// How agents behave inside a turn-by-turn session, and their aux (short break) periods.
+    pub behaviour: AgentBehaviour,
+    /// Reply and message intervals of the method (S5).
+    pub thresholds: Thresholds,
+    /// The distribution rule (S3).
+    pub routing: RoutingRule,
+}
+
+/// The `[run]` table, checked.
+#[derive(Clone, Debug)]
+pub struct RunSpec {
+    /// Measured simulated time per replication, after warm-up.
+    pub horizon: Millis,
+    /// Discarded from every metric.
+    pub warmup: Millis,
+    /// Independent replications (≥ 1).
+    pub replications: u32,
+    /// Base seed; replication i is seeded from (seed, i).
+    pub seed: u64,
+    /// T of the service level: share of offered connected within T.
+    pub service_level_threshold: Millis,
+    /// Reporting interval for per-interval figures (default 15 min).
+    pub interval: Millis,
+    /// Hard cap on simulated events per replication; exceeding it is an error.
+    pub max_events: u64,
+    /// Hard cap on simulated time per replication (drain included); exceeding it is an error.
+    pub max_sim_time: Millis,
+}
+
+/// How customers arrive. Times are measured from the epoch (start of warm-up).
+#[derive(Clone, Debug)]
+pub enum Arrivals {
+    /// A homogeneous Poisson process.
+    Poisson { rate_per_hour: f64 },
+    /// Piecewise-constant rate; intervals are contiguous, sorted and cover
+    /// [0, warmup + horizon).
+    Profile { intervals: Vec<ProfileInterval> },
+    /// Replay of arrival instants, sorted ascending.
+    Trace { times: Vec<SimTime> },
+}
+
+/// One interval of an intraday profile, as a rate (a volume in the file is converted).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProfileInterval {
+    pub start: SimTime,
+    pub end: SimTime,
+    pub rate_per_hour: f64,
+}
+
+/// A customer type with its own share and behaviour.
+#[derive(Clone, Debug)]
+pub struct Segment {
+    pub name: String,
+    /// Share of arrivals, in (0, 1]; shares of all segments sum to 1.
+    pub share: f64,
+    /// Patience while waiting in queue; `None` = infinite.
+    pub patience: Option<Dist>,
+    /// Number of customer messages N ≥ 1 (drawn at connection, rounded to nearest, at least 1).
+    pub messages: Dist,
+    /// The customer's think time after each agent reply.
+    pub think_time: Dist,
+    /// Probability of going silent for good at each turn (ghost chats), in [0, 1].
+    pub silent_prob: f64,
+}
+
+/// How long a session lasts.
+#[derive(Clone, Debug)]
+pub enum SessionModel {
+    /// B.7: the session lasts a drawn holding time; no turns, no timers.
+    Holding { holding_time: Dist },
+    /// B.1–B.6: turn by turn, with the segment's conversation parameters.
+    Turns,
+}
+
+/// One roster row, checked.
+#[derive(Clone, Debug)]
+pub struct AgentSpec {
+    /// The roster's id, e.g. "A017".
+    pub name: String,
+    /// Index into `Scenario::groups`.
+    pub group: u16,
+    /// Concurrent-session cap, 1..=64.
+    pub max_sessions: u32,
+    /// Logged in at `shift_start`, logged out at `shift_end` (end > start).
+    pub shift_start: SimTime,
+    pub shift_end: SimTime,
+    /// Planned breaks (busy periods) inside the shift, sorted, not overlapping.
+    pub breaks: Vec<Break>,
+    /// Multiplies every reply time (1.0 = nominal; > 0).
+    pub speed_factor: f64,
+}
+
+/// A planned break: a busy request at `start`, un-busy at `start + length`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Break {
+    pub start: SimTime,
+    pub length: Millis,
+}
+
+/// Agent behaviour inside sessions, shared by all agents (scaled per agent by speed).
+#[derive(Clone, Debug)]
+pub struct AgentBehaviour {
+    /// Reply time R to each customer message.
+    pub reply_time: Dist,
+    /// R is scaled by (1 + load_slowdown × (count − 1)); ≥ 0.
+    pub load_slowdown: f64,
+    /// Probability a message is overlooked, in [0, 1].
+    pub overlook_prob: f64,
+    /// Reaction time after a reminder to an overlooked message.
+    pub reaction_time: Dist,
+    /// When no reminder can come (no reply interval), an overlooked message is answered
+    /// after this long delay instead.
+    pub overlook_delay: Dist,
+    /// Random short aux (busy) periods; `None` = none.
+    pub aux: Option<AuxPeriods>,
+    /// What happens to open sessions at log-off.
+    pub log_out: LogOutMode,
+}
+
+/// Random aux periods: an agent goes busy after a gap, for a length, repeatedly.
+#[derive(Clone, Debug)]
+pub struct AuxPeriods {
+    pub gap: Dist,
+    pub length: Dist,
+}
+
+/// The method's intervals. `None` switches that timer off (holding model: both off).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Thresholds {
+    pub reply_interval: Option<Millis>,
+    pub message_interval: Option<Millis>,
+    /// Repeat the reminder every reply interval while the reply is still owed.
+    pub repeat_reminders: bool,
+    /// At most this many reminders per owed reply; `None` = no cap.
+    pub reminder_cap: Option<u32>,
+}

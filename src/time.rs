@@ -1,0 +1,136 @@
+//! Virtual time: integer milliseconds behind newtypes, so that no bare integer of
+//! unknown unit crosses a module boundary.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::ops::{Add, AddAssign, Sub};
+
+/// An instant of simulated (or, for a live driver, wall) time: milliseconds since the
+/// run's epoch. Ordered, copyable, and exact, so equal instants compare equal.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+pub struct SimTime(pub u64);
+
+/// A length of time in milliseconds.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+pub struct Millis(pub u64);
+
+impl SimTime {
+    /// The epoch: the start of warm-up in a simulation.
+    pub const ZERO: SimTime = SimTime(0);
+    /// A time that never comes; used for "no deadline".
+    pub const NEVER: SimTime = SimTime(u64::MAX);
+
+    /// An instant from whole seconds after the epoch.
+    pub const fn from_secs(s: u64) -> SimTime {
+        SimTime(s * 1000)
+    }
+
+    /// Seconds since the epoch, as a float for reports.
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / 1000.0
+    }
+
+    /// Time elapsed since `earlier`, zero if `earlier` is later.
+    pub fn since(self, earlier: SimTime) -> Millis {
+        Millis(self.0.saturating_sub(earlier.0))
+    }
+}
+
+impl Millis {
+    /// No time at all.
+    pub const ZERO: Millis = Millis(0);
+
+    /// A duration of whole seconds.
+    pub const fn from_secs(s: u64) -> Millis {
+        Millis(s * 1000)
+    }
+
+    /// A duration drawn as real seconds, rounded to the nearest millisecond (never
+    /// truncated: truncation would bias every draw's mean down by half a tick). Negative
+    /// and NaN inputs become zero; huge ones saturate.
+    pub fn from_secs_f64_rounded(s: f64) -> Millis {
+        let ms = (s * 1000.0).round();
+        if ms.is_nan() || ms <= 0.0 {
+            Millis(0)
+        } else if ms >= u64::MAX as f64 {
+            Millis(u64::MAX)
+        } else {
+            Millis(ms as u64)
+        }
+    }
+
+    /// The duration in seconds, as a float for reports.
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / 1000.0
+    }
+}
+
+impl Add<Millis> for SimTime {
+    type Output = SimTime;
+    fn add(self, d: Millis) -> SimTime {
+        SimTime(self.0.saturating_add(d.0))
+    }
+}
+
+impl AddAssign<Millis> for SimTime {
+    fn add_assign(&mut self, d: Millis) {
+        *self = *self + d;
+    }
+}
+
+impl Sub<SimTime> for SimTime {
+    type Output = Millis;
+    fn sub(self, earlier: SimTime) -> Millis {
+        self.since(earlier)
+    }
+}
+
+impl Add for Millis {
+    type Output = Millis;
+    fn add(self, o: Millis) -> Millis {
+        Millis(self.0.saturating_add(o.0))
+    }
+}
+
+impl fmt::Display for SimTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.0 / 1000;
+        write!(
+            f,
+            "{:02}:{:02}:{:02}.{:03}",
+            s / 3600,
+            (s / 60) % 60,
+            s % 60,
+            self.0 % 1000
+        )
+    }
+}
+
+impl fmt::Display for Millis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}ms", self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounding_is_to_nearest_not_truncation() {
+        assert_eq!(Millis::from_secs_f64_rounded(0.0004), Millis(0));
+        assert_eq!(Millis::from_secs_f64_rounded(0.0005), Millis(1));
+        assert_eq!(Millis::from_secs_f64_rounded(1.2346), Millis(1235));
+        assert_eq!(Millis::from_secs_f64_rounded(-3.0), Millis(0));
+        assert_eq!(Millis::from_secs_f64_rounded(f64::NAN), Millis(0));
+    }
+
+    #[test]
+    fn display_is_clock_like() {
+        assert_eq!(SimTime(3_723_004).to_string(), "01:02:03.004");
+    }
+}
