@@ -1,5 +1,6 @@
 //! chatsim: a discrete-event simulator and load benchmark for live-chat desks.
 
+pub mod cli;
 pub mod dist;
 pub mod engine;
 pub mod metrics;

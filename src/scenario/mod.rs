@@ -6,12 +6,28 @@
 //! files they name, into a [`Scenario`] or a [`ScenarioError`] naming the file, the field
 //! or line, the bad value and the fix.
 
+mod clock;
+mod csv_files;
+mod error;
+mod load;
+pub mod raw;
+mod resolved;
+#[cfg(test)]
+mod tests;
+
+pub use error::ScenarioError;
+pub use load::{
+    convert, from_toml_str, from_toml_str_with_overrides, load, load_with_overrides,
+    parse_override_value, parse_raw, Override,
+};
+pub use resolved::to_resolved_toml;
+
 use crate::dist::Dist;
 use crate::engine::{LogOutMode, RoutingRule};
 use crate::time::{Millis, SimTime};
 
 /// A fully checked scenario: every value here is valid, every file already read.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Scenario {
     /// Run length, warm-up, replications, seed, reporting interval and limits.
     pub run: RunSpec,
@@ -35,7 +51,7 @@ pub struct Scenario {
 }
 
 /// The `[run]` table, checked.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RunSpec {
     /// Measured simulated time per replication, after warm-up.
     pub horizon: Millis,
@@ -56,7 +72,7 @@ pub struct RunSpec {
 }
 
 /// How customers arrive. Times are measured from the epoch (start of warm-up).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Arrivals {
     /// A homogeneous Poisson process.
     Poisson { rate_per_hour: f64 },
@@ -76,7 +92,7 @@ pub struct ProfileInterval {
 }
 
 /// A customer type with its own share and behaviour.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Segment {
     pub name: String,
     /// Share of arrivals, in (0, 1]; shares of all segments sum to 1.
@@ -92,7 +108,7 @@ pub struct Segment {
 }
 
 /// How long a session lasts.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum SessionModel {
     /// B.7: the session lasts a drawn holding time; no turns, no timers.
     Holding { holding_time: Dist },
@@ -101,7 +117,7 @@ pub enum SessionModel {
 }
 
 /// One roster row, checked.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct AgentSpec {
     /// The roster's id, e.g. "A017".
     pub name: String,
@@ -126,7 +142,7 @@ pub struct Break {
 }
 
 /// Agent behaviour inside sessions, shared by all agents (scaled per agent by speed).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct AgentBehaviour {
     /// Reply time R to each customer message.
     pub reply_time: Dist,
@@ -146,7 +162,7 @@ pub struct AgentBehaviour {
 }
 
 /// Random aux periods: an agent goes busy after a gap, for a length, repeatedly.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct AuxPeriods {
     pub gap: Dist,
     pub length: Dist,

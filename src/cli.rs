@@ -1,0 +1,165 @@
+//! The command line: options → inputs → run → export, each a named step (hyperfine's
+//! shape). `main` only prints the error and picks the exit code.
+
+use crate::metrics::{summarize, Collector, RunSummary};
+use crate::report;
+use crate::scenario::{self, Override, Scenario};
+use crate::sim::{self, SimError};
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set by SIGINT/SIGTERM; long runs poll it and stop without writing anything.
+pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// chatsim: simulate a live-chat customer-service desk run by the idle-reminder and
+/// silence-disconnect dispatch method, and answer staffing and threshold questions.
+#[derive(Parser, Debug)]
+#[command(name = "chatsim", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a scenario's replications and report every metric with its 95% CI.
+    ///
+    /// Example: chatsim run scenarios/default.toml --out out/default
+    Run(RunArgs),
+    /// Check a scenario file (and every CSV it names) without running it.
+    ///
+    /// Example: chatsim validate scenarios/default.toml
+    Validate {
+        /// The scenario TOML file.
+        scenario: PathBuf,
+    },
+}
+
+/// Options of `chatsim run`.
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    /// The scenario TOML file.
+    pub scenario: PathBuf,
+    /// Base seed (overrides `run.seed`); replication i is seeded from (seed, i).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Number of replications (overrides `run.replications`).
+    #[arg(long)]
+    pub replications: Option<u32>,
+    /// Write the report (summary.json, CSVs, plots, report.html) into this directory.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Replace an existing output directory.
+    #[arg(long)]
+    pub force: bool,
+    /// Worker threads (0 = one per core). The output does not depend on it.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Run(args) => run_cmd(&args),
+        Command::Validate { scenario } => {
+            let sc = scenario::load(&scenario)?;
+            println!(
+                "{}: ok ({} agents in {} groups, {} segments, {} replications)",
+                scenario.display(),
+                sc.agents.len(),
+                sc.groups.len(),
+                sc.segments.len(),
+                sc.run.replications
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Loads a scenario with the command line's seed and replication overrides applied
+/// before checking, so the resolved scenario written out carries them.
+pub fn load_scenario(
+    path: &Path,
+    seed: Option<u64>,
+    replications: Option<u32>,
+    mut overrides: Vec<Override>,
+) -> anyhow::Result<Scenario> {
+    if let Some(seed) = seed {
+        overrides.push(Override { path: "run.seed".into(), value: toml::Value::Integer(seed as i64) });
+    }
+    if let Some(r) = replications {
+        overrides.push(Override { path: "run.replications".into(), value: toml::Value::Integer(r as i64) });
+    }
+    Ok(scenario::load_with_overrides(path, &overrides)?)
+}
+
+/// Runs every replication of `sc` with the full metrics and summarises them.
+pub fn simulate(sc: &Scenario, threads: usize, progress: bool) -> Result<RunSummary, SimError> {
+    let bar = if progress {
+        let bar = indicatif::ProgressBar::new(sc.run.replications as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} replications")
+                .expect("static template")
+                .progress_chars("=> "),
+        );
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let started = std::time::Instant::now();
+    let outcomes = sim::run_replications(
+        sc,
+        sc.run.seed,
+        threads,
+        |_| Collector::new(sc),
+        &INTERRUPTED,
+        &|| bar.inc(1),
+    )?;
+    bar.finish_and_clear();
+    let reps: Vec<_> = outcomes
+        .into_iter()
+        .map(|o| {
+            let mut m = o.observer.finish();
+            m.set_wall_secs(o.wall_secs);
+            m
+        })
+        .collect();
+    Ok(summarize(sc, sc.run.seed, &reps, started.elapsed().as_secs_f64()))
+}
+
+fn run_cmd(args: &RunArgs) -> anyhow::Result<ExitCode> {
+    let sc = load_scenario(&args.scenario, args.seed, args.replications, vec![])?;
+    if let Some(out) = &args.out {
+        report::output::check_target(out, args.force)?;
+    }
+    let summary = simulate(&sc, args.threads, true)?;
+    print!("{}", report::terminal::terminal_table(&summary));
+    match &args.out {
+        Some(out) => {
+            let files = report::run_files(&summary, &scenario::to_resolved_toml(&sc));
+            report::output::write_outputs(out, args.force, &files)
+                .with_context(|| format!("writing the report to {}", out.display()))?;
+            println!("report written to {}", out.display());
+        }
+        None => println!("(add --out DIR to write summary.json, CSVs, plots and report.html)"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Installs the SIGINT/SIGTERM handler that sets [`INTERRUPTED`].
+pub fn install_interrupt_handler() {
+    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
+}
+
+/// The exit code for an error: 130 for an interrupted run, 2 for everything else (bad
+/// input, unwritable output, a limit reached), so scripts can tell "fix your input" from
+/// "the check failed" (1).
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    match err.downcast_ref::<SimError>() {
+        Some(SimError::Interrupted) => 130,
+        _ => 2,
+    }
+}

@@ -1,0 +1,586 @@
+//! Probability distributions for durations (in seconds) and counts, checked before a run.
+//!
+//! Parameters are in natural units: seconds for durations (a scenario writes `mean_s`),
+//! plain numbers for counts. A duration becomes ticks by rounding to the nearest
+//! millisecond, never by truncation (see [`Millis::from_secs_f64_rounded`]).
+//!
+//! Sampling is on the simulator's hot path: [`Dist::sample`] is one `match` and one draw,
+//! with no allocation. The few derived parameters (lognormal's μ and σ, gamma's
+//! Marsaglia–Tsang constants) cost a handful of flops per draw, cheaper than a cache
+//! that would change the variants' public fields.
+
+use crate::time::Millis;
+use rand::{Rng, RngExt};
+use rand_distr::{Distribution, Exp1, Gamma, StandardNormal, Weibull};
+use std::fmt;
+
+/// Resampling budget of the truncated normal; after this many negative draws in a row
+/// (only when the mean sits many sds below 0) the draw is 0.
+const NORMAL_MAX_TRIES: u32 = 1000;
+
+/// A checked distribution. Construct through the scenario loader, which validates every
+/// parameter; the variants hold ready-to-sample parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Dist {
+    /// Always `value`.
+    Constant { value: f64 },
+    /// Exponential with the given mean.
+    Exponential { mean: f64 },
+    /// Uniform on [low, high].
+    Uniform { low: f64, high: f64 },
+    /// Normal(mean, sd), truncated at 0 by resampling.
+    Normal { mean: f64, sd: f64 },
+    /// Lognormal given by its own mean and sd (not those of the underlying normal).
+    LogNormal { mean: f64, sd: f64 },
+    /// Gamma with shape k and scale θ (mean kθ).
+    Gamma { shape: f64, scale: f64 },
+    /// Weibull with shape k and scale λ.
+    Weibull { shape: f64, scale: f64 },
+    /// Erlang: sum of `k` exponentials, total mean `mean`.
+    Erlang { k: u32, mean: f64 },
+    /// Uniform choice among samples (read from a CSV).
+    Empirical { samples: Vec<f64> },
+}
+
+/// A parameter that breaks its distribution's rule, as found by [`Dist::validate`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct DistParamError {
+    /// The parameter's base name, without a unit suffix: "mean", "sd", "shape", "samples".
+    pub param: &'static str,
+    /// For `samples`, the index of the bad sample.
+    pub index: Option<usize>,
+    /// The offending value (NaN when the list is empty).
+    pub value: f64,
+    /// What the value must be besides finite, e.g. "> 0" or "≥ low".
+    pub requirement: &'static str,
+}
+
+impl fmt::Display for DistParamError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.index {
+            Some(i) => write!(
+                f,
+                "{}[{}] = {} must be {}",
+                self.param, i, self.value, self.requirement
+            ),
+            None if self.param == "samples" => write!(f, "samples must be {}", self.requirement),
+            None => write!(
+                f,
+                "{} = {} must be {}",
+                self.param, self.value, self.requirement
+            ),
+        }
+    }
+}
+
+impl Dist {
+    /// Draws one value in natural units.
+    #[inline]
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        match *self {
+            Dist::Constant { value } => value,
+            Dist::Exponential { mean } => {
+                let e: f64 = Exp1.sample(rng);
+                mean * e
+            }
+            Dist::Uniform { low, high } => {
+                let u: f64 = rng.random();
+                low + (high - low) * u
+            }
+            Dist::Normal { mean, sd } => sample_truncated_normal(mean, sd, rng),
+            Dist::LogNormal { mean, sd } => {
+                if sd == 0.0 {
+                    return mean;
+                }
+                // sigma² = ln(1 + cv²), mu = ln(mean) − sigma²/2, so
+                // exp(mu + sigma z) = mean · exp(sigma z − sigma²/2).
+                let cv = sd / mean;
+                let sigma2 = (cv * cv).ln_1p();
+                let z: f64 = StandardNormal.sample(rng);
+                mean * (sigma2.sqrt() * z - 0.5 * sigma2).exp()
+            }
+            Dist::Gamma { shape, scale } => match Gamma::new(shape, scale) {
+                Ok(g) => g.sample(rng),
+                Err(_) => 0.0,
+            },
+            Dist::Weibull { shape, scale } => match Weibull::new(scale, shape) {
+                Ok(w) => w.sample(rng),
+                Err(_) => 0.0,
+            },
+            Dist::Erlang { k, mean } => {
+                let k = f64::from(k.max(1));
+                match Gamma::new(k, mean / k) {
+                    Ok(g) => g.sample(rng),
+                    Err(_) => 0.0,
+                }
+            }
+            Dist::Empirical { ref samples } => {
+                if samples.is_empty() {
+                    return 0.0;
+                }
+                samples[rng.random_range(0..samples.len())]
+            }
+        }
+    }
+
+    /// Draws a duration in seconds and rounds it to the nearest millisecond.
+    #[inline]
+    pub fn sample_ms<R: Rng + ?Sized>(&self, rng: &mut R) -> Millis {
+        Millis::from_secs_f64_rounded(self.sample(rng))
+    }
+
+    /// Draws a count (e.g. a number of messages): rounded to nearest, at least 1.
+    #[inline]
+    pub fn sample_count<R: Rng + ?Sized>(&self, rng: &mut R) -> u32 {
+        let x = self.sample(rng).round();
+        if x.is_nan() || x < 1.0 {
+            1
+        } else if x >= f64::from(u32::MAX) {
+            u32::MAX
+        } else {
+            x as u32
+        }
+    }
+
+    /// The distribution's mean in natural units (of the truncated normal for `Normal`).
+    pub fn mean(&self) -> f64 {
+        match *self {
+            Dist::Constant { value } => value,
+            Dist::Exponential { mean } => mean,
+            Dist::Uniform { low, high } => 0.5 * (low + high),
+            Dist::Normal { mean, sd } => truncated_normal_moments(mean, sd).0,
+            Dist::LogNormal { mean, .. } => mean,
+            Dist::Gamma { shape, scale } => shape * scale,
+            Dist::Weibull { shape, scale } => scale * gamma_fn(1.0 + 1.0 / shape),
+            Dist::Erlang { mean, .. } => mean,
+            Dist::Empirical { ref samples } => {
+                if samples.is_empty() {
+                    0.0
+                } else {
+                    samples.iter().sum::<f64>() / samples.len() as f64
+                }
+            }
+        }
+    }
+
+    /// The distribution's variance in natural units squared (population variance for
+    /// `Empirical`).
+    pub fn variance(&self) -> f64 {
+        match *self {
+            Dist::Constant { .. } => 0.0,
+            Dist::Exponential { mean } => mean * mean,
+            Dist::Uniform { low, high } => (high - low) * (high - low) / 12.0,
+            Dist::Normal { mean, sd } => truncated_normal_moments(mean, sd).1,
+            Dist::LogNormal { sd, .. } => sd * sd,
+            Dist::Gamma { shape, scale } => shape * scale * scale,
+            Dist::Weibull { shape, scale } => {
+                let g1 = gamma_fn(1.0 + 1.0 / shape);
+                let g2 = gamma_fn(1.0 + 2.0 / shape);
+                scale * scale * (g2 - g1 * g1).max(0.0)
+            }
+            Dist::Erlang { k, mean } => mean * mean / f64::from(k.max(1)),
+            Dist::Empirical { ref samples } => {
+                if samples.is_empty() {
+                    return 0.0;
+                }
+                let m = self.mean();
+                samples.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / samples.len() as f64
+            }
+        }
+    }
+
+    /// The name used in scenario files: "exponential", "lognormal", ….
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Dist::Constant { .. } => "constant",
+            Dist::Exponential { .. } => "exponential",
+            Dist::Uniform { .. } => "uniform",
+            Dist::Normal { .. } => "normal",
+            Dist::LogNormal { .. } => "lognormal",
+            Dist::Gamma { .. } => "gamma",
+            Dist::Weibull { .. } => "weibull",
+            Dist::Erlang { .. } => "erlang",
+            Dist::Empirical { .. } => "empirical",
+        }
+    }
+
+    /// A one-line human description, e.g. `lognormal(mean 30, sd 20)`.
+    pub fn describe(&self) -> String {
+        match self {
+            Dist::Constant { value } => format!("constant({value})"),
+            Dist::Exponential { mean } => format!("exponential(mean {mean})"),
+            Dist::Uniform { low, high } => format!("uniform({low}, {high})"),
+            Dist::Normal { mean, sd } => format!("normal(mean {mean}, sd {sd}, truncated at 0)"),
+            Dist::LogNormal { mean, sd } => format!("lognormal(mean {mean}, sd {sd})"),
+            Dist::Gamma { shape, scale } => format!("gamma(shape {shape}, scale {scale})"),
+            Dist::Weibull { shape, scale } => format!("weibull(shape {shape}, scale {scale})"),
+            Dist::Erlang { k, mean } => format!("erlang(k {k}, mean {mean})"),
+            Dist::Empirical { samples } => {
+                format!("empirical({} samples, mean {})", samples.len(), self.mean())
+            }
+        }
+    }
+
+    /// Checks every parameter: finite, positive means and scales, sd ≥ 0, shape > 0,
+    /// k ≥ 1, 0 ≤ low ≤ high, non-empty samples all ≥ 0. Values are durations or counts,
+    /// so nothing may be negative.
+    pub fn validate(&self) -> Result<(), DistParamError> {
+        fn err(param: &'static str, value: f64, requirement: &'static str) -> DistParamError {
+            DistParamError {
+                param,
+                index: None,
+                value,
+                requirement,
+            }
+        }
+        // Every number must also be finite; NaN fails every comparison below.
+        fn non_negative(param: &'static str, v: f64) -> Result<(), DistParamError> {
+            if v.is_finite() && v >= 0.0 {
+                Ok(())
+            } else {
+                Err(err(param, v, "≥ 0"))
+            }
+        }
+        fn positive(param: &'static str, v: f64) -> Result<(), DistParamError> {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(err(param, v, "> 0"))
+            }
+        }
+        match *self {
+            Dist::Constant { value } => non_negative("value", value),
+            Dist::Exponential { mean } => positive("mean", mean),
+            Dist::Uniform { low, high } => {
+                non_negative("low", low)?;
+                non_negative("high", high)?;
+                if high < low {
+                    return Err(err("high", high, "≥ low"));
+                }
+                Ok(())
+            }
+            Dist::Normal { mean, sd } | Dist::LogNormal { mean, sd } => {
+                positive("mean", mean)?;
+                non_negative("sd", sd)
+            }
+            Dist::Gamma { shape, scale } | Dist::Weibull { shape, scale } => {
+                positive("shape", shape)?;
+                positive("scale", scale)
+            }
+            Dist::Erlang { k, mean } => {
+                if k < 1 {
+                    return Err(err("k", f64::from(k), "an integer ≥ 1"));
+                }
+                positive("mean", mean)
+            }
+            Dist::Empirical { ref samples } => {
+                if samples.is_empty() {
+                    return Err(err("samples", f64::NAN, "a non-empty list"));
+                }
+                for (i, &x) in samples.iter().enumerate() {
+                    if !(x.is_finite() && x >= 0.0) {
+                        return Err(DistParamError {
+                            param: "samples",
+                            index: Some(i),
+                            value: x,
+                            requirement: "≥ 0",
+                        });
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl fmt::Display for Dist {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+#[inline]
+fn sample_truncated_normal<R: Rng + ?Sized>(mean: f64, sd: f64, rng: &mut R) -> f64 {
+    if sd == 0.0 {
+        return mean.max(0.0);
+    }
+    for _ in 0..NORMAL_MAX_TRIES {
+        let z: f64 = StandardNormal.sample(rng);
+        let x = mean + sd * z;
+        if x >= 0.0 {
+            return x;
+        }
+    }
+    0.0
+}
+
+/// Mean and variance of Normal(mean, sd) conditioned on x ≥ 0.
+fn truncated_normal_moments(mean: f64, sd: f64) -> (f64, f64) {
+    if sd <= 0.0 {
+        return (mean.max(0.0), 0.0);
+    }
+    let alpha = -mean / sd;
+    // Mills ratio λ = φ(α) / (1 − Φ(α)); negligible truncation when α ≪ 0.
+    if alpha < -10.0 {
+        return (mean, sd * sd);
+    }
+    let phi = (-0.5 * alpha * alpha).exp() / (2.0 * std::f64::consts::PI).sqrt();
+    let tail = 0.5 * erfc(alpha / std::f64::consts::SQRT_2);
+    let lambda = phi / tail;
+    let m = mean + sd * lambda;
+    let v = sd * sd * (1.0 + alpha * lambda - lambda * lambda);
+    (m, v.max(0.0))
+}
+
+/// Complementary error function, to ~1e-13 relative: a Taylor series for erf near 0,
+/// a continued fraction in the tail.
+fn erfc(x: f64) -> f64 {
+    if x < 0.0 {
+        return 2.0 - erfc(-x);
+    }
+    if x < 3.0 {
+        // erf(x) = 2/√π Σ (−1)^n x^(2n+1) / (n! (2n+1))
+        let mut term = x;
+        let mut sum = x;
+        let x2 = x * x;
+        for n in 1..200 {
+            term *= -x2 / n as f64;
+            let t = term / (2 * n + 1) as f64;
+            sum += t;
+            if t.abs() < 1e-17 * sum.abs() {
+                break;
+            }
+        }
+        1.0 - 2.0 / std::f64::consts::PI.sqrt() * sum
+    } else {
+        // erfc(x) = e^(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …))))
+        let mut f = x;
+        for n in (1..80).rev() {
+            f = x + (n as f64 / 2.0) / f;
+        }
+        (-x * x).exp() / std::f64::consts::PI.sqrt() / f
+    }
+}
+
+/// Γ(x) for x > 0 by the Lanczos approximation (g = 7, n = 9), ~1e-15 relative.
+fn gamma_fn(x: f64) -> f64 {
+    const G: f64 = 7.0;
+    const C: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    if x < 0.5 {
+        // Reflection: Γ(x) Γ(1−x) = π / sin(πx)
+        return std::f64::consts::PI / ((std::f64::consts::PI * x).sin() * gamma_fn(1.0 - x));
+    }
+    let x = x - 1.0;
+    let mut a = C[0];
+    let t = x + G + 0.5;
+    for (i, c) in C.iter().enumerate().skip(1) {
+        a += c / (x + i as f64);
+    }
+    (2.0 * std::f64::consts::PI).sqrt() * t.powf(x + 0.5) * (-t).exp() * a
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand_xoshiro::Xoshiro256PlusPlus;
+
+    const N: usize = 200_000;
+
+    /// Checks the sample mean against `mean()` within 5 standard errors, and the sample
+    /// variance against `variance()` loosely (within 10%, or exact for degenerate ones).
+    fn check_moments(d: &Dist, seed: u64) {
+        d.validate().unwrap();
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let mut sum = 0.0;
+        let mut sum2 = 0.0;
+        for _ in 0..N {
+            let x = d.sample(&mut rng);
+            assert!(x >= 0.0 && x.is_finite(), "{d}: drew {x}");
+            sum += x;
+            sum2 += x * x;
+        }
+        let n = N as f64;
+        let m = sum / n;
+        let var = (sum2 / n - m * m).max(0.0);
+        let se = (d.variance() / n).sqrt();
+        let tol = 5.0 * se + 1e-12 * d.mean().abs();
+        assert!(
+            (m - d.mean()).abs() <= tol,
+            "{d}: sample mean {m}, expected {} ± {tol}",
+            d.mean()
+        );
+        if d.variance() > 0.0 {
+            let rel = (var - d.variance()).abs() / d.variance();
+            assert!(
+                rel < 0.1,
+                "{d}: sample variance {var}, expected {}",
+                d.variance()
+            );
+        } else {
+            assert!(var < 1e-9, "{d}: sample variance {var}, expected 0");
+        }
+    }
+
+    #[test]
+    fn sample_means_match_theory() {
+        let cases = [
+            Dist::Constant { value: 5.0 },
+            Dist::Exponential { mean: 120.0 },
+            Dist::Uniform {
+                low: 2.0,
+                high: 10.0,
+            },
+            Dist::Uniform {
+                low: 3.0,
+                high: 3.0,
+            },
+            Dist::Normal {
+                mean: 30.0,
+                sd: 5.0,
+            },
+            Dist::Normal {
+                mean: 5.0,
+                sd: 10.0,
+            },
+            Dist::LogNormal {
+                mean: 30.0,
+                sd: 20.0,
+            },
+            Dist::LogNormal {
+                mean: 60.0,
+                sd: 0.0,
+            },
+            Dist::Gamma {
+                shape: 2.5,
+                scale: 4.0,
+            },
+            Dist::Gamma {
+                shape: 0.5,
+                scale: 10.0,
+            },
+            Dist::Weibull {
+                shape: 1.5,
+                scale: 50.0,
+            },
+            Dist::Weibull {
+                shape: 0.8,
+                scale: 20.0,
+            },
+            Dist::Erlang { k: 3, mean: 90.0 },
+            Dist::Erlang { k: 1, mean: 10.0 },
+            Dist::Empirical {
+                samples: vec![1.0, 2.0, 4.0, 8.0],
+            },
+        ];
+        for (i, d) in cases.iter().enumerate() {
+            check_moments(d, 1000 + i as u64);
+        }
+    }
+
+    #[test]
+    fn truncated_normal_far_below_zero_gives_up_at_zero() {
+        let d = Dist::Normal {
+            mean: 1.0,
+            sd: 1e-3,
+        };
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+        assert!((d.sample(&mut rng) - 1.0).abs() < 0.01);
+        // Not a valid scenario value (mean must be > 0), but sampling must still end.
+        let d = Dist::Normal {
+            mean: -100.0,
+            sd: 1.0,
+        };
+        assert_eq!(d.sample(&mut rng), 0.0);
+    }
+
+    #[test]
+    fn special_functions_are_accurate() {
+        assert!((gamma_fn(5.0) - 24.0).abs() < 1e-12);
+        assert!((gamma_fn(0.5) - std::f64::consts::PI.sqrt()).abs() < 1e-13);
+        assert!((gamma_fn(1.5) - 0.886_226_925_452_758).abs() < 1e-13);
+        assert!((erfc(0.5) - 0.479_500_122_186_953_5).abs() < 1e-13);
+        assert!((erfc(3.5) / 7.430_983_723_414_128e-7 - 1.0).abs() < 1e-10);
+        assert!((erfc(-1.0) - 1.842_700_792_949_715).abs() < 1e-13);
+        assert!((erfc(2.9) / 4.109_787_809_945_886e-5 - 1.0).abs() < 1e-9);
+        assert!((erfc(2.999) / 2.223_016_859_983_405_8e-5 - 1.0).abs() < 1e-9);
+        assert!((erfc(3.0) / 2.209_049_699_858_543_8e-5 - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn sample_ms_rounds_to_nearest() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+        assert_eq!(
+            Dist::Constant { value: 1.2346 }.sample_ms(&mut rng),
+            Millis(1235)
+        );
+        assert_eq!(Dist::Constant { value: 0.0 }.sample_count(&mut rng), 1);
+        assert_eq!(Dist::Constant { value: 3.5 }.sample_count(&mut rng), 4);
+    }
+
+    #[test]
+    fn validate_rejects_bad_parameters() {
+        let bad = [
+            (Dist::Exponential { mean: 0.0 }, "mean"),
+            (Dist::Exponential { mean: f64::NAN }, "mean"),
+            (Dist::Constant { value: -1.0 }, "value"),
+            (
+                Dist::Uniform {
+                    low: 5.0,
+                    high: 1.0,
+                },
+                "high",
+            ),
+            (
+                Dist::Normal {
+                    mean: 10.0,
+                    sd: -1.0,
+                },
+                "sd",
+            ),
+            (
+                Dist::LogNormal {
+                    mean: f64::INFINITY,
+                    sd: 1.0,
+                },
+                "mean",
+            ),
+            (
+                Dist::Gamma {
+                    shape: 0.0,
+                    scale: 1.0,
+                },
+                "shape",
+            ),
+            (
+                Dist::Weibull {
+                    shape: 1.0,
+                    scale: -1.0,
+                },
+                "scale",
+            ),
+            (Dist::Erlang { k: 0, mean: 1.0 }, "k"),
+            (Dist::Empirical { samples: vec![] }, "samples"),
+            (
+                Dist::Empirical {
+                    samples: vec![1.0, -2.0],
+                },
+                "samples",
+            ),
+        ];
+        for (d, param) in bad {
+            let e = d.validate().unwrap_err();
+            assert_eq!(e.param, param, "{d:?}");
+        }
+    }
+}

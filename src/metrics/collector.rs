@@ -1,0 +1,1271 @@
+//! The streaming [`Collector`]: one replication's figures built from [`Observer`] calls,
+//! in memory O(agents + intervals) — no per-customer record.
+//!
+//! The measured window is [warmup, warmup + horizon), cut into intervals of
+//! `run.interval` from the window's start (the last one may be shorter). Three kinds of
+//! figure, and how the warm-up is excluded from each:
+//! - customer figures (offered, connected, abandoned, wait, service level) count a
+//!   customer by its **arrival** instant, in the interval of its arrival, whenever its
+//!   connection or abandonment comes;
+//! - event figures (replies, reminders, disconnects, closes, sessions started) count
+//!   events whose instant is in the window, in the interval of that instant;
+//! - time-weighted figures (queue length, open sessions, logged-in capacity, agents'
+//!   logged-in, busy and session time) are integrals over the window only.
+
+use crate::engine::AgentId;
+use crate::metrics::observer::{DisconnectKind, Observer};
+use crate::scenario::Scenario;
+use crate::time::{Millis, SimTime};
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+/// Significant digits of every latency histogram: a percentile is reported as the lower
+/// edge of its bucket, at most 0.1 % below the true value (exact below 2.048 s), so it
+/// never exceeds the exact maximum.
+pub const HISTOGRAM_SIGFIG: u8 = 3;
+
+fn new_histogram<T: hdrhistogram::Counter>() -> Histogram<T> {
+    Histogram::new(HISTOGRAM_SIGFIG).expect("3 significant digits is a valid histogram precision")
+}
+
+fn record<T: hdrhistogram::Counter>(h: &mut Histogram<T>, ms: u64) {
+    if h.record(ms).is_err() {
+        h.saturating_record(ms);
+    }
+}
+
+/// The q-quantile in ms as the lower edge of its bucket; 0 for an empty histogram.
+pub(crate) fn quantile_ms<T: hdrhistogram::Counter>(h: &Histogram<T>, q: f64) -> u64 {
+    if h.is_empty() {
+        0
+    } else {
+        h.lowest_equivalent(h.value_at_quantile(q))
+    }
+}
+
+/// `a / b`, NaN when `b` is 0 (undefined: no customer, no logged-in time, …).
+pub(crate) fn ratio(a: f64, b: f64) -> f64 {
+    if b == 0.0 {
+        f64::NAN
+    } else {
+        a / b
+    }
+}
+
+/// The measured window and its intervals.
+#[derive(Clone, Copy, Debug)]
+struct Timeline {
+    start: SimTime,
+    end: SimTime,
+    interval: Millis,
+    count: usize,
+}
+
+impl Timeline {
+    fn new(scenario: &Scenario) -> Timeline {
+        let run = &scenario.run;
+        let start = SimTime::ZERO + run.warmup;
+        let end = start + run.horizon;
+        let interval = Millis(run.interval.0.max(1));
+        let count = run.horizon.0.div_ceil(interval.0) as usize;
+        Timeline {
+            start,
+            end,
+            interval,
+            count,
+        }
+    }
+
+    /// The interval holding `t`, if `t` is in the window.
+    fn index(&self, t: SimTime) -> Option<usize> {
+        (t >= self.start && t < self.end).then(|| ((t.0 - self.start.0) / self.interval.0) as usize)
+    }
+
+    fn bounds(&self, i: usize) -> (SimTime, SimTime) {
+        let s = SimTime(self.start.0 + i as u64 * self.interval.0);
+        (s, SimTime((s.0 + self.interval.0).min(self.end.0)))
+    }
+
+    /// Milliseconds of [from, to) inside the window.
+    fn overlap(&self, from: SimTime, to: SimTime) -> u64 {
+        to.0.min(self.end.0)
+            .saturating_sub(from.0.max(self.start.0))
+    }
+
+    /// Calls `f(interval, ms)` for each interval [from, to) overlaps, with the overlap.
+    fn for_each_overlap(&self, from: SimTime, to: SimTime, mut f: impl FnMut(usize, u64)) {
+        let (from, to) = (from.0.max(self.start.0), to.0.min(self.end.0));
+        let mut t = from;
+        while t < to {
+            let i = ((t - self.start.0) / self.interval.0) as usize;
+            let edge = (self.start.0 + (i as u64 + 1) * self.interval.0).min(to);
+            f(i, edge - t);
+            t = edge;
+        }
+    }
+}
+
+/// Counts and integrals over one interval, or summed over the run. Durations and
+/// integrals are in milliseconds (an integral of a count over time is count·ms).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Counts {
+    /// Customers who arrived (asked for a session).
+    pub offered: u64,
+    /// Of those, connected to an agent (whenever).
+    pub connected: u64,
+    /// Of those, gave up waiting.
+    pub abandoned: u64,
+    /// Of those, not connected at once: connected after a wait > 0, or abandoned.
+    pub waited: u64,
+    /// Of those, connected within the service-level threshold.
+    pub within_threshold: u64,
+    /// Sum of waits of connected customers plus times to abandon of abandoners.
+    pub wait_ms_sum: u64,
+    /// Sum of waits of connected customers only.
+    pub wait_ms_sum_connected: u64,
+    /// Longest wait (or time to abandon).
+    pub wait_ms_max: u64,
+    /// Sessions connected at an instant in the window (event count).
+    pub sessions_started: u64,
+    /// Agent replies.
+    pub replies: u64,
+    /// Replies that came later than the reply interval after the customer's message.
+    pub missed_responses: u64,
+    /// Idle reminders sent.
+    pub reminders: u64,
+    /// Sessions' first reminders (so: sessions with at least one reminder).
+    pub sessions_with_reminder: u64,
+    /// Sessions disconnected for customer silence.
+    pub disconnects: u64,
+    /// Of those, the customer would have written again.
+    pub premature_disconnects: u64,
+    /// Of those, the customer had gone silent for good.
+    pub ghost_disconnects: u64,
+    /// Σ of the silent time each disconnected session held its slot before reclaim.
+    pub silent_ms: u64,
+    /// Sessions ended normally.
+    pub normal_closes: u64,
+    /// Sessions handed back to the wait queue at log-off.
+    pub handed_back: u64,
+    /// ∫ customers waiting dt.
+    pub queue_ms: u64,
+    /// Most customers waiting at any instant.
+    pub queue_max: u64,
+    /// ∫ open sessions (all agents) dt.
+    pub session_ms: u64,
+    /// ∫ Σ max sessions of logged-in agents dt.
+    pub capacity_ms: u64,
+}
+
+impl Counts {
+    fn add(&mut self, o: &Counts) {
+        self.offered += o.offered;
+        self.connected += o.connected;
+        self.abandoned += o.abandoned;
+        self.waited += o.waited;
+        self.within_threshold += o.within_threshold;
+        self.wait_ms_sum += o.wait_ms_sum;
+        self.wait_ms_sum_connected += o.wait_ms_sum_connected;
+        self.wait_ms_max = self.wait_ms_max.max(o.wait_ms_max);
+        self.sessions_started += o.sessions_started;
+        self.replies += o.replies;
+        self.missed_responses += o.missed_responses;
+        self.reminders += o.reminders;
+        self.sessions_with_reminder += o.sessions_with_reminder;
+        self.disconnects += o.disconnects;
+        self.premature_disconnects += o.premature_disconnects;
+        self.ghost_disconnects += o.ghost_disconnects;
+        self.silent_ms += o.silent_ms;
+        self.normal_closes += o.normal_closes;
+        self.handed_back += o.handed_back;
+        self.queue_ms += o.queue_ms;
+        self.queue_max = self.queue_max.max(o.queue_max);
+        self.session_ms += o.session_ms;
+        self.capacity_ms += o.capacity_ms;
+    }
+
+    /// Customers whose wait is known (connected or abandoned).
+    fn resolved(&self) -> u64 {
+        self.connected + self.abandoned
+    }
+}
+
+/// One reporting interval of one replication.
+#[derive(Clone, Debug, Serialize)]
+pub struct IntervalMetrics {
+    /// 0-based, from the start of the measured window.
+    pub index: usize,
+    /// Start and end, from the epoch (the start of warm-up).
+    pub start: SimTime,
+    pub end: SimTime,
+    #[serde(flatten)]
+    pub counts: Counts,
+    /// 90th percentile of the wait of this interval's resolved arrivals (see
+    /// [`HISTOGRAM_SIGFIG`]).
+    pub wait_ms_p90: u64,
+}
+
+impl IntervalMetrics {
+    /// Length in milliseconds (the last interval may be short).
+    pub fn len_ms(&self) -> u64 {
+        self.end.0 - self.start.0
+    }
+
+    /// The interval's figures, in report order; NaN where undefined.
+    pub fn scalars(&self) -> Vec<(&'static str, f64)> {
+        let c = &self.counts;
+        let len = self.len_ms() as f64;
+        vec![
+            ("offered", c.offered as f64),
+            ("connected", c.connected as f64),
+            ("abandoned", c.abandoned as f64),
+            ("abandon_ratio", ratio(c.abandoned as f64, c.offered as f64)),
+            ("p_wait", ratio(c.waited as f64, c.offered as f64)),
+            (
+                "service_level",
+                ratio(c.within_threshold as f64, c.offered as f64),
+            ),
+            (
+                "asa_s",
+                ratio(c.wait_ms_sum_connected as f64, c.connected as f64) / 1000.0,
+            ),
+            (
+                "wait_s_mean",
+                ratio(c.wait_ms_sum as f64, c.resolved() as f64) / 1000.0,
+            ),
+            (
+                "wait_s_p90",
+                if c.resolved() == 0 {
+                    f64::NAN
+                } else {
+                    self.wait_ms_p90 as f64 / 1000.0
+                },
+            ),
+            (
+                "wait_s_max",
+                if c.resolved() == 0 {
+                    f64::NAN
+                } else {
+                    c.wait_ms_max as f64 / 1000.0
+                },
+            ),
+            ("mean_queue_len", ratio(c.queue_ms as f64, len)),
+            ("max_queue_len", c.queue_max as f64),
+            ("missed_responses", c.missed_responses as f64),
+            ("reminders", c.reminders as f64),
+            ("disconnects", c.disconnects as f64),
+            ("premature_disconnects", c.premature_disconnects as f64),
+            ("ghost_disconnects", c.ghost_disconnects as f64),
+            ("normal_closes", c.normal_closes as f64),
+            ("busy_capacity", ratio(c.session_ms as f64, len)),
+            ("logged_in_capacity", ratio(c.capacity_ms as f64, len)),
+            (
+                "capacity_utilisation",
+                ratio(c.session_ms as f64, c.capacity_ms as f64),
+            ),
+        ]
+    }
+}
+
+/// One agent's figures in one replication.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct AgentMetrics {
+    /// Index into `Scenario::groups`.
+    pub group: u16,
+    pub max_sessions: u32,
+    /// Sessions connected to this agent at instants in the window.
+    pub sessions: u64,
+    /// Logged-in time in the window.
+    pub logged_in_ms: u64,
+    /// Time with the busy flag set while logged in.
+    pub busy_ms: u64,
+    /// ∫ open sessions dt while logged in.
+    pub session_ms_logged_in: u64,
+    /// ∫ open sessions dt, logged in or not (sessions finished after log-off count here).
+    pub session_ms: u64,
+    pub replies: u64,
+    pub missed_responses: u64,
+    pub reminders: u64,
+    pub disconnects: u64,
+    pub premature_disconnects: u64,
+    pub ghost_disconnects: u64,
+    pub normal_closes: u64,
+    pub handed_back: u64,
+}
+
+impl AgentMetrics {
+    fn add(&mut self, o: &AgentMetrics) {
+        self.sessions += o.sessions;
+        self.logged_in_ms += o.logged_in_ms;
+        self.busy_ms += o.busy_ms;
+        self.session_ms_logged_in += o.session_ms_logged_in;
+        self.session_ms += o.session_ms;
+        self.replies += o.replies;
+        self.missed_responses += o.missed_responses;
+        self.reminders += o.reminders;
+        self.disconnects += o.disconnects;
+        self.premature_disconnects += o.premature_disconnects;
+        self.ghost_disconnects += o.ghost_disconnects;
+        self.normal_closes += o.normal_closes;
+        self.handed_back += o.handed_back;
+    }
+
+    /// Capacity-time while logged in: max sessions × logged-in ms.
+    fn capacity_ms(&self) -> u64 {
+        self.max_sessions as u64 * self.logged_in_ms
+    }
+
+    /// The agent's figures, in report order; NaN where undefined.
+    pub fn scalars(&self) -> Vec<(&'static str, f64)> {
+        agent_scalars(self, self.capacity_ms())
+    }
+}
+
+fn agent_scalars(a: &AgentMetrics, capacity_ms: u64) -> Vec<(&'static str, f64)> {
+    vec![
+        ("sessions", a.sessions as f64),
+        (
+            "occupancy",
+            ratio(a.session_ms_logged_in as f64, capacity_ms as f64),
+        ),
+        (
+            "mean_concurrent_sessions",
+            ratio(a.session_ms_logged_in as f64, a.logged_in_ms as f64),
+        ),
+        ("logged_in_s", a.logged_in_ms as f64 / 1000.0),
+        ("busy_time_s", a.busy_ms as f64 / 1000.0),
+        ("session_s", a.session_ms as f64 / 1000.0),
+        ("replies", a.replies as f64),
+        ("missed_responses", a.missed_responses as f64),
+        ("reminders", a.reminders as f64),
+        (
+            "reminders_per_agent_hour",
+            ratio(a.reminders as f64, a.logged_in_ms as f64 / 3_600_000.0),
+        ),
+        ("disconnects", a.disconnects as f64),
+        ("premature_disconnects", a.premature_disconnects as f64),
+        ("ghost_disconnects", a.ghost_disconnects as f64),
+        ("normal_closes", a.normal_closes as f64),
+        ("handed_back", a.handed_back as f64),
+    ]
+}
+
+/// One agent group's figures in one replication: its agents' figures summed, plus the
+/// customers connected to its agents (counted by arrival, as every customer figure).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct GroupMetrics {
+    /// Agents in the group (roster).
+    pub agents: u32,
+    /// Σ max sessions × logged-in ms of its agents.
+    pub capacity_ms: u64,
+    #[serde(flatten)]
+    pub totals: AgentMetrics,
+    /// Customers who arrived in the window and were connected to one of its agents.
+    pub connected: u64,
+    /// Their summed wait.
+    pub wait_ms_sum_connected: u64,
+    /// Of those, connected within the service-level threshold.
+    pub within_threshold: u64,
+}
+
+impl GroupMetrics {
+    /// The group's figures, in report order; NaN where undefined. `occupancy` and
+    /// `mean_concurrent_sessions` are ratios of the group's sums (time-weighted over its
+    /// agents), not means of agents' ratios.
+    pub fn scalars(&self) -> Vec<(&'static str, f64)> {
+        let mut v = vec![
+            ("connected", self.connected as f64),
+            (
+                "asa_s",
+                ratio(self.wait_ms_sum_connected as f64, self.connected as f64) / 1000.0,
+            ),
+            ("connected_within_threshold", self.within_threshold as f64),
+        ];
+        v.extend(agent_scalars(&self.totals, self.capacity_ms));
+        v
+    }
+}
+
+/// The run-level sums and percentiles of one replication.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Totals {
+    #[serde(flatten)]
+    pub counts: Counts,
+    /// Customers who arrived in the window and were still waiting at the end.
+    pub unresolved: u64,
+    /// Σ over agents of logged-in time.
+    pub logged_in_ms: u64,
+    /// Σ over agents of busy time while logged in.
+    pub busy_ms: u64,
+    /// Σ over agents of ∫ open sessions dt while logged in.
+    pub session_ms_logged_in: u64,
+    /// Wait percentiles over resolved arrivals (connected: wait; abandoned: time to abandon).
+    pub wait_ms_p50: u64,
+    pub wait_ms_p90: u64,
+    pub wait_ms_p99: u64,
+    /// Reply latency percentiles over replies in the window.
+    pub reply_latency_ms_p50: u64,
+    pub reply_latency_ms_p90: u64,
+    pub reply_latency_ms_p99: u64,
+}
+
+/// One replication's figures: what [`Collector::finish`] returns and
+/// [`summarize`](crate::metrics::summarize) takes.
+#[derive(Clone, Debug, Serialize)]
+pub struct RepMetrics {
+    /// Measured window [start, end) from the epoch, and the interval length.
+    pub window_start: SimTime,
+    pub window_end: SimTime,
+    pub interval: Millis,
+    pub service_level_threshold: Millis,
+    pub totals: Totals,
+    pub intervals: Vec<IntervalMetrics>,
+    /// In roster order (`AgentId(i)` is `agents[i]`).
+    pub agents: Vec<AgentMetrics>,
+    /// In `Scenario::groups` order.
+    pub groups: Vec<GroupMetrics>,
+    /// Simulation events processed (warm-up and drain included: the engine's cost).
+    pub events: u64,
+    /// Routing decisions made by the engine (warm-up and drain included).
+    pub routing_decisions: u64,
+    /// Wall-clock seconds the replication took; set by the simulator, the only figure
+    /// that is not a function of the simulated events.
+    pub wall_secs: f64,
+    /// Waits of resolved arrivals, in ms, for percentiles pooled over replications.
+    #[serde(skip)]
+    pub wait_histogram: Histogram<u64>,
+    /// Reply latencies in ms, for pooled percentiles.
+    #[serde(skip)]
+    pub reply_latency_histogram: Histogram<u64>,
+}
+
+impl RepMetrics {
+    /// Records the wall-clock time the replication took (the simulator calls this).
+    pub fn set_wall_secs(&mut self, secs: f64) {
+        self.wall_secs = secs;
+    }
+
+    /// Measured simulated time in milliseconds.
+    pub fn horizon_ms(&self) -> u64 {
+        self.window_end.0 - self.window_start.0
+    }
+
+    /// The run-level figures, in report order. These names are `summary.json`'s metric
+    /// keys. Undefined ratios (zero denominators) are 0 here, so every value is a number.
+    pub fn scalars(&self) -> Vec<(&'static str, f64)> {
+        let t = &self.totals;
+        let c = &t.counts;
+        let horizon = self.horizon_ms() as f64;
+        let agent_hours = t.logged_in_ms as f64 / 3_600_000.0;
+        let s = |ms: u64| ms as f64 / 1000.0;
+        let resolved = c.resolved() > 0;
+        let v = vec![
+            ("offered", c.offered as f64),
+            ("connected", c.connected as f64),
+            ("abandoned", c.abandoned as f64),
+            ("unresolved", t.unresolved as f64),
+            ("p_wait", ratio(c.waited as f64, c.offered as f64)),
+            ("abandon_ratio", ratio(c.abandoned as f64, c.offered as f64)),
+            (
+                "service_level",
+                ratio(c.within_threshold as f64, c.offered as f64),
+            ),
+            (
+                "asa_s",
+                ratio(c.wait_ms_sum_connected as f64, c.connected as f64) / 1000.0,
+            ),
+            (
+                "wait_s_mean",
+                ratio(c.wait_ms_sum as f64, c.resolved() as f64) / 1000.0,
+            ),
+            (
+                "wait_s_p50",
+                if resolved { s(t.wait_ms_p50) } else { f64::NAN },
+            ),
+            (
+                "wait_s_p90",
+                if resolved { s(t.wait_ms_p90) } else { f64::NAN },
+            ),
+            (
+                "wait_s_p99",
+                if resolved { s(t.wait_ms_p99) } else { f64::NAN },
+            ),
+            (
+                "wait_s_max",
+                if resolved { s(c.wait_ms_max) } else { f64::NAN },
+            ),
+            ("mean_queue_len", ratio(c.queue_ms as f64, horizon)),
+            ("max_queue_len", c.queue_max as f64),
+            ("sessions", c.sessions_started as f64),
+            ("replies", c.replies as f64),
+            ("missed_responses", c.missed_responses as f64),
+            (
+                "missed_response_ratio",
+                ratio(c.missed_responses as f64, c.replies as f64),
+            ),
+            ("reminders", c.reminders as f64),
+            (
+                "reminders_per_agent_hour",
+                ratio(c.reminders as f64, agent_hours),
+            ),
+            (
+                "reminders_per_session",
+                ratio(c.reminders as f64, c.sessions_started as f64),
+            ),
+            ("sessions_with_reminder", c.sessions_with_reminder as f64),
+            (
+                "sessions_with_reminder_ratio",
+                ratio(c.sessions_with_reminder as f64, c.sessions_started as f64),
+            ),
+            (
+                "reply_latency_s_p50",
+                if c.replies > 0 {
+                    s(t.reply_latency_ms_p50)
+                } else {
+                    f64::NAN
+                },
+            ),
+            (
+                "reply_latency_s_p90",
+                if c.replies > 0 {
+                    s(t.reply_latency_ms_p90)
+                } else {
+                    f64::NAN
+                },
+            ),
+            (
+                "reply_latency_s_p99",
+                if c.replies > 0 {
+                    s(t.reply_latency_ms_p99)
+                } else {
+                    f64::NAN
+                },
+            ),
+            ("disconnects", c.disconnects as f64),
+            ("premature_disconnects", c.premature_disconnects as f64),
+            ("ghost_disconnects", c.ghost_disconnects as f64),
+            (
+                "premature_disconnect_ratio",
+                ratio(c.premature_disconnects as f64, c.disconnects as f64),
+            ),
+            ("silent_capacity_s", s(c.silent_ms)),
+            ("normal_closes", c.normal_closes as f64),
+            ("handed_back", c.handed_back as f64),
+            (
+                "occupancy",
+                ratio(t.session_ms_logged_in as f64, c.capacity_ms as f64),
+            ),
+            (
+                "mean_concurrent_sessions",
+                ratio(c.session_ms as f64, horizon),
+            ),
+            (
+                "mean_sessions_per_agent",
+                ratio(t.session_ms_logged_in as f64, t.logged_in_ms as f64),
+            ),
+            (
+                "mean_logged_in_capacity",
+                ratio(c.capacity_ms as f64, horizon),
+            ),
+            ("logged_in_agent_hours", agent_hours),
+            ("busy_time_s", s(t.busy_ms)),
+            ("events", self.events as f64),
+            ("events_per_s", ratio(self.events as f64, self.wall_secs)),
+            ("routing_decisions", self.routing_decisions as f64),
+            (
+                "routing_decisions_per_s",
+                ratio(self.routing_decisions as f64, self.wall_secs),
+            ),
+        ];
+        v.into_iter()
+            .map(|(k, x)| (k, if x.is_finite() { x } else { 0.0 }))
+            .collect()
+    }
+}
+
+/// One interval's accumulators while the replication runs.
+#[derive(Clone, Debug, Default)]
+struct IntervalAcc {
+    counts: Counts,
+    /// Allocated on the interval's first resolved arrival.
+    wait_histogram: Option<Histogram<u32>>,
+}
+
+/// One agent's state and accumulators while the replication runs.
+#[derive(Clone, Debug, Default)]
+struct AgentAcc {
+    online: bool,
+    busy: bool,
+    sessions: u32,
+    since: SimTime,
+    m: AgentMetrics,
+}
+
+/// A piecewise-constant level and when it last changed.
+#[derive(Clone, Copy, Debug, Default)]
+struct Level {
+    value: u64,
+    since: SimTime,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum LevelKind {
+    Queue,
+    Sessions,
+    Capacity,
+}
+
+/// Streams one replication's observer calls into its figures. Build one per
+/// replication with [`Collector::new`], hand it to the simulator, then call
+/// [`Collector::finish`].
+#[derive(Clone, Debug)]
+pub struct Collector {
+    timeline: Timeline,
+    threshold: Millis,
+    intervals: Vec<IntervalAcc>,
+    agents: Vec<AgentAcc>,
+    groups: Vec<GroupMetrics>,
+    queue: Level,
+    open_sessions: Level,
+    capacity: Level,
+    wait_histogram: Histogram<u64>,
+    reply_latency_histogram: Histogram<u64>,
+    events: u64,
+    routing_decisions: u64,
+    ended: bool,
+}
+
+impl Collector {
+    /// A collector for one replication of `scenario`: every agent logged out, idle, not
+    /// busy; nobody waiting.
+    pub fn new(scenario: &Scenario) -> Collector {
+        let timeline = Timeline::new(scenario);
+        let agents = scenario
+            .agents
+            .iter()
+            .map(|a| AgentAcc {
+                m: AgentMetrics {
+                    group: a.group,
+                    max_sessions: a.max_sessions,
+                    ..AgentMetrics::default()
+                },
+                ..AgentAcc::default()
+            })
+            .collect();
+        let mut groups = vec![GroupMetrics::default(); scenario.groups.len()];
+        for a in &scenario.agents {
+            if let Some(g) = groups.get_mut(a.group as usize) {
+                g.agents += 1;
+            }
+        }
+        Collector {
+            timeline,
+            threshold: scenario.run.service_level_threshold,
+            intervals: vec![IntervalAcc::default(); timeline.count],
+            agents,
+            groups,
+            queue: Level::default(),
+            open_sessions: Level::default(),
+            capacity: Level::default(),
+            wait_histogram: new_histogram(),
+            reply_latency_histogram: new_histogram(),
+            events: 0,
+            routing_decisions: 0,
+            ended: false,
+        }
+    }
+
+    /// Integrates a level up to `now`, interval by interval.
+    fn advance_level(&mut self, kind: LevelKind, now: SimTime) {
+        let level = match kind {
+            LevelKind::Queue => &mut self.queue,
+            LevelKind::Sessions => &mut self.open_sessions,
+            LevelKind::Capacity => &mut self.capacity,
+        };
+        if now <= level.since {
+            return;
+        }
+        let (value, since) = (level.value, level.since);
+        level.since = now;
+        let intervals = &mut self.intervals;
+        self.timeline.for_each_overlap(since, now, |i, ms| {
+            let c = &mut intervals[i].counts;
+            match kind {
+                LevelKind::Queue => {
+                    c.queue_ms += value * ms;
+                    c.queue_max = c.queue_max.max(value);
+                }
+                LevelKind::Sessions => c.session_ms += value * ms,
+                LevelKind::Capacity => c.capacity_ms += value * ms,
+            }
+        });
+    }
+
+    fn set_level(&mut self, kind: LevelKind, now: SimTime, value: u64) {
+        self.advance_level(kind, now);
+        match kind {
+            LevelKind::Queue => {
+                self.queue.value = value;
+                if let Some(i) = self.timeline.index(now) {
+                    let c = &mut self.intervals[i].counts;
+                    c.queue_max = c.queue_max.max(value);
+                }
+            }
+            LevelKind::Sessions => self.open_sessions.value = value,
+            LevelKind::Capacity => self.capacity.value = value,
+        }
+    }
+
+    /// Integrates one agent's state up to `now`.
+    fn advance_agent(&mut self, a: usize, now: SimTime) {
+        let timeline = self.timeline;
+        let agent = &mut self.agents[a];
+        if now <= agent.since {
+            return;
+        }
+        let ms = timeline.overlap(agent.since, now);
+        agent.since = now;
+        let held = agent.sessions as u64 * ms;
+        agent.m.session_ms += held;
+        if agent.online {
+            agent.m.logged_in_ms += ms;
+            agent.m.session_ms_logged_in += held;
+            if agent.busy {
+                agent.m.busy_ms += ms;
+            }
+        }
+    }
+
+    /// The agent's index, if it is in the roster (unknown ids are ignored).
+    fn agent(&self, agent: AgentId) -> Option<usize> {
+        let a = agent.0 as usize;
+        debug_assert!(a < self.agents.len(), "unknown agent {agent:?}");
+        (a < self.agents.len()).then_some(a)
+    }
+
+    /// The interval of an event at `now`, and the agent's index.
+    fn event_at(&self, now: SimTime, agent: AgentId) -> Option<(usize, usize)> {
+        Some((self.timeline.index(now)?, self.agent(agent)?))
+    }
+
+    /// Records a resolved arrival's wait (connected: until connection; abandoned: until it
+    /// gave up) in interval `i` and in the run histogram.
+    fn record_wait(&mut self, i: usize, wait: Millis) {
+        let acc = &mut self.intervals[i];
+        acc.counts.wait_ms_sum += wait.0;
+        acc.counts.wait_ms_max = acc.counts.wait_ms_max.max(wait.0);
+        record(acc.wait_histogram.get_or_insert_with(new_histogram), wait.0);
+        record(&mut self.wait_histogram, wait.0);
+    }
+
+    /// Closes every integral at the end of the window (or at `now`, if later state is
+    /// outside the window anyway): the state last observed holds until then.
+    fn close(&mut self, now: SimTime) {
+        let until = now.max(self.timeline.end);
+        self.advance_level(LevelKind::Queue, until);
+        self.advance_level(LevelKind::Sessions, until);
+        self.advance_level(LevelKind::Capacity, until);
+        for a in 0..self.agents.len() {
+            self.advance_agent(a, until);
+        }
+        self.ended = true;
+    }
+
+    /// The replication's figures. Closes the integrals at the window's end if
+    /// [`Observer::on_end`] was not called.
+    pub fn finish(mut self) -> RepMetrics {
+        if !self.ended {
+            self.close(self.timeline.end);
+        }
+        let tl = self.timeline;
+        let intervals: Vec<IntervalMetrics> = self
+            .intervals
+            .into_iter()
+            .enumerate()
+            .map(|(index, acc)| {
+                let (start, end) = tl.bounds(index);
+                let wait_ms_p90 = acc
+                    .wait_histogram
+                    .as_ref()
+                    .map_or(0, |h| quantile_ms(h, 0.9));
+                IntervalMetrics {
+                    index,
+                    start,
+                    end,
+                    counts: acc.counts,
+                    wait_ms_p90,
+                }
+            })
+            .collect();
+        let mut counts = Counts::default();
+        for i in &intervals {
+            counts.add(&i.counts);
+        }
+        let agents: Vec<AgentMetrics> = self.agents.into_iter().map(|a| a.m).collect();
+        let mut groups = self.groups;
+        let mut totals = Totals {
+            unresolved: counts.offered.saturating_sub(counts.resolved()),
+            wait_ms_p50: quantile_ms(&self.wait_histogram, 0.5),
+            wait_ms_p90: quantile_ms(&self.wait_histogram, 0.9),
+            wait_ms_p99: quantile_ms(&self.wait_histogram, 0.99),
+            reply_latency_ms_p50: quantile_ms(&self.reply_latency_histogram, 0.5),
+            reply_latency_ms_p90: quantile_ms(&self.reply_latency_histogram, 0.9),
+            reply_latency_ms_p99: quantile_ms(&self.reply_latency_histogram, 0.99),
+            counts,
+            ..Totals::default()
+        };
+        for a in &agents {
+            totals.logged_in_ms += a.logged_in_ms;
+            totals.busy_ms += a.busy_ms;
+            totals.session_ms_logged_in += a.session_ms_logged_in;
+            if let Some(g) = groups.get_mut(a.group as usize) {
+                g.totals.add(a);
+                g.capacity_ms += a.capacity_ms();
+            }
+        }
+        RepMetrics {
+            window_start: tl.start,
+            window_end: tl.end,
+            interval: tl.interval,
+            service_level_threshold: self.threshold,
+            totals,
+            intervals,
+            agents,
+            groups,
+            events: self.events,
+            routing_decisions: self.routing_decisions,
+            wall_secs: 0.0,
+            wait_histogram: self.wait_histogram,
+            reply_latency_histogram: self.reply_latency_histogram,
+        }
+    }
+}
+
+impl Observer for Collector {
+    fn on_offered(&mut self, now: SimTime, _segment: u16) {
+        if let Some(i) = self.timeline.index(now) {
+            self.intervals[i].counts.offered += 1;
+        }
+    }
+
+    fn on_connected(&mut self, now: SimTime, arrived: SimTime, agent: AgentId) {
+        let Some(a) = self.agent(agent) else { return };
+        if let Some(i) = self.timeline.index(now) {
+            self.intervals[i].counts.sessions_started += 1;
+            self.agents[a].m.sessions += 1;
+        }
+        let Some(i) = self.timeline.index(arrived) else {
+            return;
+        };
+        let wait = now.since(arrived);
+        let within = wait <= self.threshold;
+        let c = &mut self.intervals[i].counts;
+        c.connected += 1;
+        c.wait_ms_sum_connected += wait.0;
+        c.waited += u64::from(wait > Millis::ZERO);
+        c.within_threshold += u64::from(within);
+        self.record_wait(i, wait);
+        if let Some(g) = self.groups.get_mut(self.agents[a].m.group as usize) {
+            g.connected += 1;
+            g.wait_ms_sum_connected += wait.0;
+            g.within_threshold += u64::from(within);
+        }
+    }
+
+    fn on_abandoned(&mut self, now: SimTime, arrived: SimTime) {
+        let Some(i) = self.timeline.index(arrived) else {
+            return;
+        };
+        let c = &mut self.intervals[i].counts;
+        c.abandoned += 1;
+        c.waited += 1;
+        self.record_wait(i, now.since(arrived));
+    }
+
+    fn on_queue_len(&mut self, now: SimTime, len: u32) {
+        self.set_level(LevelKind::Queue, now, len as u64);
+    }
+
+    fn on_agent_sessions(&mut self, now: SimTime, agent: AgentId, sessions: u32) {
+        let Some(a) = self.agent(agent) else { return };
+        self.advance_agent(a, now);
+        let old = std::mem::replace(&mut self.agents[a].sessions, sessions);
+        let total = self.open_sessions.value + sessions as u64 - old as u64;
+        self.set_level(LevelKind::Sessions, now, total);
+    }
+
+    fn on_agent_online(&mut self, now: SimTime, agent: AgentId, online: bool) {
+        let Some(a) = self.agent(agent) else { return };
+        self.advance_agent(a, now);
+        let acc = &mut self.agents[a];
+        if acc.online == online {
+            return;
+        }
+        acc.online = online;
+        let max = acc.m.max_sessions as u64;
+        let total = if online {
+            self.capacity.value + max
+        } else {
+            self.capacity.value - max
+        };
+        self.set_level(LevelKind::Capacity, now, total);
+    }
+
+    fn on_agent_busy(&mut self, now: SimTime, agent: AgentId, busy: bool) {
+        let Some(a) = self.agent(agent) else { return };
+        self.advance_agent(a, now);
+        self.agents[a].busy = busy;
+    }
+
+    fn on_reply(&mut self, now: SimTime, agent: AgentId, latency: Millis, missed: bool) {
+        let Some((i, a)) = self.event_at(now, agent) else {
+            return;
+        };
+        let c = &mut self.intervals[i].counts;
+        c.replies += 1;
+        c.missed_responses += u64::from(missed);
+        let m = &mut self.agents[a].m;
+        m.replies += 1;
+        m.missed_responses += u64::from(missed);
+        record(&mut self.reply_latency_histogram, latency.0);
+    }
+
+    fn on_reminder(&mut self, now: SimTime, agent: AgentId, first_in_session: bool) {
+        let Some((i, a)) = self.event_at(now, agent) else {
+            return;
+        };
+        let c = &mut self.intervals[i].counts;
+        c.reminders += 1;
+        c.sessions_with_reminder += u64::from(first_in_session);
+        self.agents[a].m.reminders += 1;
+    }
+
+    fn on_disconnect(
+        &mut self,
+        now: SimTime,
+        agent: AgentId,
+        kind: DisconnectKind,
+        held_silent: Millis,
+    ) {
+        let Some((i, a)) = self.event_at(now, agent) else {
+            return;
+        };
+        let premature = kind == DisconnectKind::Premature;
+        let c = &mut self.intervals[i].counts;
+        c.disconnects += 1;
+        c.premature_disconnects += u64::from(premature);
+        c.ghost_disconnects += u64::from(!premature);
+        c.silent_ms += held_silent.0;
+        let m = &mut self.agents[a].m;
+        m.disconnects += 1;
+        m.premature_disconnects += u64::from(premature);
+        m.ghost_disconnects += u64::from(!premature);
+    }
+
+    fn on_close(&mut self, now: SimTime, agent: AgentId) {
+        let Some((i, a)) = self.event_at(now, agent) else {
+            return;
+        };
+        self.intervals[i].counts.normal_closes += 1;
+        self.agents[a].m.normal_closes += 1;
+    }
+
+    fn on_handed_back(&mut self, now: SimTime, agent: AgentId) {
+        let Some((i, a)) = self.event_at(now, agent) else {
+            return;
+        };
+        self.intervals[i].counts.handed_back += 1;
+        self.agents[a].m.handed_back += 1;
+    }
+
+    fn on_end(&mut self, now: SimTime, events: u64, routing_decisions: u64) {
+        self.events = events;
+        self.routing_decisions = routing_decisions;
+        self.close(now);
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::dist::Dist;
+    use crate::engine::{LogOutMode, RoutingRule};
+    use crate::scenario::{
+        AgentBehaviour, AgentSpec, Arrivals, RunSpec, Segment, SessionModel, Thresholds,
+    };
+
+    /// A scenario with one agent per entry of `agents` (group index, max sessions), the
+    /// groups named, a 10 s warm-up, a 60 s horizon in 20 s intervals and a 5 s service-level
+    /// threshold. Distributions are constants; nothing here is sampled.
+    pub(crate) fn test_scenario(agents: &[(u16, u32)], groups: &[&str]) -> Scenario {
+        let one = Dist::Constant { value: 1.0 };
+        Scenario {
+            run: RunSpec {
+                horizon: Millis::from_secs(60),
+                warmup: Millis::from_secs(10),
+                replications: 1,
+                seed: 7,
+                service_level_threshold: Millis::from_secs(5),
+                interval: Millis::from_secs(20),
+                max_events: 1_000_000,
+                max_sim_time: Millis::from_secs(3600),
+            },
+            arrivals: Arrivals::Poisson {
+                rate_per_hour: 60.0,
+            },
+            segments: vec![Segment {
+                name: "default".into(),
+                share: 1.0,
+                patience: None,
+                messages: one.clone(),
+                think_time: one.clone(),
+                silent_prob: 0.0,
+            }],
+            sessions: SessionModel::Holding {
+                holding_time: one.clone(),
+            },
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+            agents: agents
+                .iter()
+                .enumerate()
+                .map(|(i, &(group, max_sessions))| AgentSpec {
+                    name: format!("A{i:03}"),
+                    group,
+                    max_sessions,
+                    shift_start: SimTime::ZERO,
+                    shift_end: SimTime::from_secs(3600),
+                    breaks: vec![],
+                    speed_factor: 1.0,
+                })
+                .collect(),
+            behaviour: AgentBehaviour {
+                reply_time: one.clone(),
+                load_slowdown: 0.0,
+                overlook_prob: 0.0,
+                reaction_time: one.clone(),
+                overlook_delay: one,
+                aux: None,
+                log_out: LogOutMode::Finish,
+            },
+            thresholds: Thresholds {
+                reply_interval: Some(Millis::from_secs(30)),
+                message_interval: Some(Millis::from_secs(120)),
+                repeat_reminders: true,
+                reminder_cap: None,
+            },
+            routing: RoutingRule::LeastLoaded,
+        }
+    }
+
+    fn s(secs: u64) -> SimTime {
+        SimTime::from_secs(secs)
+    }
+
+    fn scalar(list: &[(&'static str, f64)], name: &str) -> f64 {
+        list.iter()
+            .find(|(k, _)| *k == name)
+            .unwrap_or_else(|| panic!("no metric {name}"))
+            .1
+    }
+
+    #[test]
+    fn customers_count_by_arrival_and_warmup_is_excluded() {
+        let sc = test_scenario(&[(0, 1)], &["g"]);
+        let mut c = Collector::new(&sc);
+        // Arrived in warm-up, connected in the window: not counted as a customer,
+        // but the session start is an event in the window.
+        c.on_offered(s(5), 0);
+        c.on_connected(s(12), s(5), AgentId(0));
+        // Arrived in interval 0 (10..30 s), connected in interval 1, after 15 s.
+        c.on_offered(s(25), 0);
+        c.on_connected(s(40), s(25), AgentId(0));
+        // Arrived in interval 1, connected at once.
+        c.on_offered(s(35), 0);
+        c.on_connected(s(35), s(35), AgentId(0));
+        // Arrived in interval 2, abandoned after 3 s (within the threshold, still a miss).
+        c.on_offered(s(55), 0);
+        c.on_abandoned(s(58), s(55));
+        // Arrived after the window: ignored.
+        c.on_offered(s(70), 0);
+        c.on_connected(s(71), s(70), AgentId(0));
+        c.on_end(s(80), 100, 4);
+        let r = c.finish();
+        let per: Vec<(u64, u64, u64)> = r
+            .intervals
+            .iter()
+            .map(|i| (i.counts.offered, i.counts.connected, i.counts.abandoned))
+            .collect();
+        assert_eq!(per, vec![(1, 1, 0), (1, 1, 0), (1, 0, 1)]);
+        assert_eq!(
+            r.intervals
+                .iter()
+                .map(|i| i.counts.sessions_started)
+                .collect::<Vec<_>>(),
+            vec![1, 2, 0]
+        );
+        let m = r.scalars();
+        assert_eq!(scalar(&m, "offered"), 3.0);
+        assert_eq!(scalar(&m, "connected"), 2.0);
+        assert_eq!(scalar(&m, "abandoned"), 1.0);
+        // One of three connected within 5 s: the abandoner is a miss.
+        assert!((scalar(&m, "service_level") - 1.0 / 3.0).abs() < 1e-12);
+        assert!((scalar(&m, "p_wait") - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(scalar(&m, "asa_s"), 7.5);
+        assert_eq!(scalar(&m, "wait_s_mean"), 6.0);
+        assert_eq!(scalar(&m, "wait_s_max"), 15.0);
+        assert_eq!(scalar(&m, "events"), 100.0);
+        assert_eq!(r.groups[0].connected, 2);
+        assert_eq!(r.agents[0].sessions, 3);
+        let sl1 = scalar(&r.intervals[1].scalars(), "service_level");
+        assert_eq!(sl1, 1.0);
+    }
+
+    #[test]
+    fn occupancy_integrates_over_the_window_only() {
+        // Two agents, max 2 and 1.
+        let sc = test_scenario(&[(0, 2), (1, 1)], &["north", "south"]);
+        let mut c = Collector::new(&sc);
+        c.on_agent_online(s(0), AgentId(0), true);
+        c.on_agent_online(s(0), AgentId(1), true);
+        // Agent 0 holds 2 sessions from 0 to 20 s (10 s of it in the window), then 1 to 40 s.
+        // It is busy 30..50 s and logs off at 60 s. Agent 1 holds 1 session from 50 s
+        // on; the window ends at 70 s.
+        c.on_agent_sessions(s(0), AgentId(0), 2);
+        c.on_agent_sessions(s(20), AgentId(0), 1);
+        c.on_agent_busy(s(30), AgentId(0), true);
+        c.on_agent_sessions(s(40), AgentId(0), 0);
+        c.on_agent_busy(s(50), AgentId(0), false);
+        c.on_agent_sessions(s(50), AgentId(1), 1);
+        c.on_agent_online(s(60), AgentId(0), false);
+        c.on_end(s(95), 0, 0);
+        let r = c.finish();
+        let a0 = &r.agents[0];
+        assert_eq!(a0.logged_in_ms, 50_000);
+        assert_eq!(a0.busy_ms, 20_000);
+        assert_eq!(a0.session_ms_logged_in, 2 * 10_000 + 20_000);
+        let occ0 = scalar(&a0.scalars(), "occupancy");
+        assert!((occ0 - 40_000.0 / (2.0 * 50_000.0)).abs() < 1e-12);
+        assert_eq!(scalar(&a0.scalars(), "mean_concurrent_sessions"), 0.8);
+        let a1 = &r.agents[1];
+        assert_eq!((a1.logged_in_ms, a1.session_ms_logged_in), (60_000, 20_000));
+        // Run occupancy: (40 + 20) s / (2·50 + 1·60) s.
+        let m = r.scalars();
+        assert!((scalar(&m, "occupancy") - 60.0 / 160.0).abs() < 1e-12);
+        assert_eq!(scalar(&m, "busy_time_s"), 20.0);
+        // Interval 0 (10..30 s): sessions 2 for 10 s, 1 for 10 s → 1.5 mean; capacity 3.
+        let i0 = r.intervals[0].scalars();
+        assert_eq!(scalar(&i0, "busy_capacity"), 1.5);
+        assert_eq!(scalar(&i0, "logged_in_capacity"), 3.0);
+        // Interval 2 (50..70 s): agent 0 out at 60 s → capacity (3·10 + 1·10)/20 = 2.
+        let i2 = r.intervals[2].scalars();
+        assert_eq!(scalar(&i2, "logged_in_capacity"), 2.0);
+        assert_eq!(scalar(&i2, "busy_capacity"), 1.0);
+        assert_eq!(r.groups[1].capacity_ms, 60_000);
+        let g0 = r.groups[0].scalars();
+        assert!((scalar(&g0, "occupancy") - 0.4).abs() < 1e-12);
+    }
+
+    #[test]
+    fn queue_length_is_time_weighted_per_interval() {
+        let sc = test_scenario(&[(0, 1)], &["g"]);
+        let mut c = Collector::new(&sc);
+        c.on_queue_len(s(0), 5); // warm-up only until 10 s
+        c.on_queue_len(s(20), 2);
+        c.on_queue_len(s(40), 0);
+        c.on_queue_len(s(55), 7);
+        c.on_queue_len(s(55), 0); // an instant: counts for the max only
+        c.on_end(s(70), 0, 0);
+        let r = c.finish();
+        let means: Vec<f64> = r
+            .intervals
+            .iter()
+            .map(|i| scalar(&i.scalars(), "mean_queue_len"))
+            .collect();
+        assert_eq!(means, vec![(5.0 * 10.0 + 2.0 * 10.0) / 20.0, 1.0, 0.0]);
+        let maxes: Vec<u64> = r.intervals.iter().map(|i| i.counts.queue_max).collect();
+        assert_eq!(maxes, vec![5, 2, 7]);
+        assert!((scalar(&r.scalars(), "mean_queue_len") - 90.0 / 60.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn events_count_by_their_instant() {
+        let sc = test_scenario(&[(0, 3), (0, 3)], &["g"]);
+        let mut c = Collector::new(&sc);
+        c.on_agent_online(s(0), AgentId(0), true);
+        c.on_agent_online(s(0), AgentId(1), true);
+        c.on_reminder(s(5), AgentId(0), true); // warm-up
+        c.on_reminder(s(15), AgentId(0), true);
+        c.on_reminder(s(45), AgentId(0), false);
+        c.on_reply(s(9), AgentId(1), Millis(31_000), true); // warm-up
+        c.on_reply(s(16), AgentId(1), Millis(31_000), true);
+        c.on_reply(s(17), AgentId(1), Millis(2_000), false);
+        c.on_disconnect(
+            s(50),
+            AgentId(1),
+            DisconnectKind::Premature,
+            Millis(120_000),
+        );
+        c.on_disconnect(s(60), AgentId(0), DisconnectKind::Ghost, Millis(120_000));
+        c.on_disconnect(s(75), AgentId(0), DisconnectKind::Ghost, Millis(120_000)); // after
+        c.on_close(s(29), AgentId(0));
+        c.on_handed_back(s(31), AgentId(1));
+        c.on_end(s(80), 0, 0);
+        let r = c.finish();
+        let reminders: Vec<u64> = r.intervals.iter().map(|i| i.counts.reminders).collect();
+        assert_eq!(reminders, vec![1, 1, 0]);
+        let m = r.scalars();
+        assert_eq!(scalar(&m, "reminders"), 2.0);
+        assert_eq!(scalar(&m, "sessions_with_reminder"), 1.0);
+        assert_eq!(scalar(&m, "missed_responses"), 1.0);
+        assert_eq!(scalar(&m, "replies"), 2.0);
+        assert_eq!(scalar(&m, "disconnects"), 2.0);
+        assert_eq!(scalar(&m, "premature_disconnects"), 1.0);
+        assert_eq!(scalar(&m, "ghost_disconnects"), 1.0);
+        assert_eq!(scalar(&m, "silent_capacity_s"), 240.0);
+        assert_eq!(scalar(&m, "normal_closes"), 1.0);
+        assert_eq!(scalar(&m, "handed_back"), 1.0);
+        // 2 reminders over 2 agents × 60 s logged in.
+        assert!((scalar(&m, "reminders_per_agent_hour") - 2.0 / (120.0 / 3600.0)).abs() < 1e-9);
+        assert_eq!(scalar(&m, "reply_latency_s_p50"), 2.0);
+        // 31 000 ms lies in a 16 ms bucket: reported as its lower edge, within 0.1 %.
+        let p99 = scalar(&m, "reply_latency_s_p99");
+        assert!((31.0 * 0.999..=31.0).contains(&p99), "{p99}");
+        assert_eq!(r.agents[0].reminders, 2);
+        assert_eq!(r.agents[1].missed_responses, 1);
+        assert_eq!(r.groups[0].totals.disconnects, 2);
+    }
+
+    #[test]
+    fn undefined_ratios_are_zero_at_run_level_and_nan_per_interval() {
+        let sc = test_scenario(&[(0, 1)], &["g"]);
+        let r = Collector::new(&sc).finish();
+        assert!(r.scalars().iter().all(|(_, v)| *v == 0.0));
+        assert!(scalar(&r.intervals[0].scalars(), "service_level").is_nan());
+        assert_eq!(r.intervals.len(), 3);
+        assert_eq!((r.intervals[2].start, r.intervals[2].end), (s(50), s(70)));
+    }
+
+    #[test]
+    fn last_interval_may_be_short() {
+        let mut sc = test_scenario(&[(0, 1)], &["g"]);
+        sc.run.horizon = Millis::from_secs(50);
+        let mut c = Collector::new(&sc);
+        c.on_queue_len(s(50), 4);
+        let r = c.finish();
+        assert_eq!(r.intervals.len(), 3);
+        assert_eq!(r.intervals[2].len_ms(), 10_000);
+        assert_eq!(scalar(&r.intervals[2].scalars(), "mean_queue_len"), 4.0);
+    }
+
+    #[test]
+    fn wall_clock_figures_come_from_the_setter() {
+        let sc = test_scenario(&[(0, 1)], &["g"]);
+        let mut c = Collector::new(&sc);
+        c.on_end(s(70), 5000, 250);
+        let mut r = c.finish();
+        r.set_wall_secs(0.5);
+        let m = r.scalars();
+        assert_eq!(scalar(&m, "events_per_s"), 10_000.0);
+        assert_eq!(scalar(&m, "routing_decisions_per_s"), 500.0);
+    }
+}

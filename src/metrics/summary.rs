@@ -1,0 +1,387 @@
+//! A run over replications: every figure as mean ± 95 % CI with its per-replication
+//! values, at run level, per interval, per group and per agent. `summary.json` is this
+//! struct serialized (agents excepted: they go to `agents.csv`).
+
+use crate::metrics::collector::{quantile_ms, Collector, HISTOGRAM_SIGFIG};
+use crate::metrics::stats::Stat;
+use crate::metrics::RepMetrics;
+use crate::scenario::Scenario;
+use hdrhistogram::Histogram;
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+/// Named values in a fixed order, serialized as a JSON object in that order (never a
+/// hash map: output bytes must not depend on iteration order).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Ordered<V>(pub Vec<(String, V)>);
+
+impl<V> Ordered<V> {
+    /// The value named `name`.
+    pub fn get(&self, name: &str) -> Option<&V> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+
+    /// Names and values in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &V)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Names in order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(k, _)| k.as_str())
+    }
+}
+
+impl<V: Serialize> Serialize for Ordered<V> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+/// Metric name → mean, CI half-width and per-replication values.
+pub type MetricSet = Ordered<Stat>;
+
+/// One reporting interval over replications.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct IntervalSummary {
+    pub index: usize,
+    /// Start and end in seconds from the epoch (the start of warm-up).
+    pub start_s: f64,
+    pub end_s: f64,
+    pub metrics: MetricSet,
+}
+
+/// One agent group over replications.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct GroupSummary {
+    pub name: String,
+    /// Agents of the group in the roster.
+    pub agents: u32,
+    pub metrics: MetricSet,
+}
+
+/// One agent over replications.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct AgentSummary {
+    /// The roster's id.
+    pub name: String,
+    pub group: String,
+    pub max_sessions: u32,
+    pub metrics: MetricSet,
+}
+
+/// A whole run: what every writer in [`crate::report`] turns into bytes.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct RunSummary {
+    pub chatsim_version: String,
+    pub seed: u64,
+    pub replications: usize,
+    /// Wall-clock seconds of the whole run (replications may run in parallel).
+    pub wall_secs: f64,
+    pub warmup_s: f64,
+    pub horizon_s: f64,
+    pub interval_s: f64,
+    pub service_level_threshold_s: f64,
+    /// Run-level figures; every value is a number (undefined ratios are 0).
+    pub metrics: MetricSet,
+    /// Percentiles over all replications' customers and replies together (histograms
+    /// merged), in seconds.
+    pub pooled: Ordered<f64>,
+    pub intervals: Vec<IntervalSummary>,
+    pub groups: Vec<GroupSummary>,
+    /// Per-agent figures; written to `agents.csv`, left out of `summary.json` for size.
+    #[serde(skip)]
+    pub agents: Vec<AgentSummary>,
+}
+
+/// Builds one [`MetricSet`] from each replication's `(name, value)` list. Names and their
+/// order come from `template`; a replication lacking a name gets NaN (undefined) for it.
+fn metric_set(template: &[(&'static str, f64)], reps: &[Vec<(&'static str, f64)>]) -> MetricSet {
+    let sets = template
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| {
+            let values = reps
+                .iter()
+                .map(|r| match r.get(i) {
+                    Some((n, v)) if n == name => *v,
+                    _ => r
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .map_or(f64::NAN, |(_, v)| *v),
+                })
+                .collect();
+            (name.to_string(), Stat::from_values(values))
+        })
+        .collect();
+    Ordered(sets)
+}
+
+/// Summarizes the replications of one run of `scenario` (started from `seed`, taking
+/// `wall_secs` in all). Pure: the same replications give the same summary, byte for byte
+/// once written, except for the wall-clock figures (`wall_secs`, `events_per_s`,
+/// `routing_decisions_per_s`).
+pub fn summarize(
+    scenario: &Scenario,
+    seed: u64,
+    reps: &[RepMetrics],
+    wall_secs: f64,
+) -> RunSummary {
+    let template = Collector::new(scenario).finish();
+    let run_level: Vec<_> = reps.iter().map(|r| r.scalars()).collect();
+    let metrics = metric_set(&template.scalars(), &run_level);
+    let metrics = Ordered(
+        metrics
+            .0
+            .into_iter()
+            .map(|(k, s)| (k, s.finite_or_zero()))
+            .collect(),
+    );
+
+    let intervals = template
+        .intervals
+        .iter()
+        .map(|t| {
+            let per_rep: Vec<_> = reps
+                .iter()
+                .map(|r| {
+                    r.intervals
+                        .get(t.index)
+                        .map(|i| i.scalars())
+                        .unwrap_or_default()
+                })
+                .collect();
+            IntervalSummary {
+                index: t.index,
+                start_s: t.start.as_secs_f64(),
+                end_s: t.end.as_secs_f64(),
+                metrics: metric_set(&t.scalars(), &per_rep),
+            }
+        })
+        .collect();
+
+    let groups = scenario
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(g, name)| {
+            let per_rep: Vec<_> = reps
+                .iter()
+                .map(|r| r.groups.get(g).map(|x| x.scalars()).unwrap_or_default())
+                .collect();
+            GroupSummary {
+                name: name.clone(),
+                agents: template.groups[g].agents,
+                metrics: metric_set(&template.groups[g].scalars(), &per_rep),
+            }
+        })
+        .collect();
+
+    let agents = scenario
+        .agents
+        .iter()
+        .enumerate()
+        .map(|(a, spec)| {
+            let per_rep: Vec<_> = reps
+                .iter()
+                .map(|r| r.agents.get(a).map(|x| x.scalars()).unwrap_or_default())
+                .collect();
+            AgentSummary {
+                name: spec.name.clone(),
+                group: scenario
+                    .groups
+                    .get(spec.group as usize)
+                    .cloned()
+                    .unwrap_or_default(),
+                max_sessions: spec.max_sessions,
+                metrics: metric_set(&template.agents[a].scalars(), &per_rep),
+            }
+        })
+        .collect();
+
+    RunSummary {
+        chatsim_version: env!("CARGO_PKG_VERSION").to_string(),
+        seed,
+        replications: reps.len(),
+        wall_secs,
+        warmup_s: scenario.run.warmup.as_secs_f64(),
+        horizon_s: scenario.run.horizon.as_secs_f64(),
+        interval_s: scenario.run.interval.as_secs_f64(),
+        service_level_threshold_s: scenario.run.service_level_threshold.as_secs_f64(),
+        metrics,
+        pooled: pooled(reps),
+        intervals,
+        groups,
+        agents,
+    }
+}
+
+/// Percentiles over every replication's waits and reply latencies together.
+fn pooled(reps: &[RepMetrics]) -> Ordered<f64> {
+    let merge = |pick: fn(&RepMetrics) -> &Histogram<u64>| {
+        let mut h: Histogram<u64> = Histogram::new(HISTOGRAM_SIGFIG).expect("valid precision");
+        for r in reps {
+            // Both auto-resize, so adding cannot fail.
+            let _ = h.add(pick(r));
+        }
+        h
+    };
+    let waits = merge(|r| &r.wait_histogram);
+    let replies = merge(|r| &r.reply_latency_histogram);
+    let q = |h: &Histogram<u64>, q: f64| quantile_ms(h, q) as f64 / 1000.0;
+    let wait_max = reps
+        .iter()
+        .map(|r| r.totals.counts.wait_ms_max)
+        .max()
+        .unwrap_or(0);
+    let names_values = vec![
+        ("wait_s_p50", q(&waits, 0.5)),
+        ("wait_s_p90", q(&waits, 0.9)),
+        ("wait_s_p99", q(&waits, 0.99)),
+        ("wait_s_max", wait_max as f64 / 1000.0),
+        ("waits_recorded", waits.len() as f64),
+        ("reply_latency_s_p50", q(&replies, 0.5)),
+        ("reply_latency_s_p90", q(&replies, 0.9)),
+        ("reply_latency_s_p99", q(&replies, 0.99)),
+        ("replies_recorded", replies.len() as f64),
+    ];
+    Ordered(
+        names_values
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::engine::AgentId;
+    use crate::metrics::collector::tests::test_scenario;
+    use crate::metrics::Observer;
+    use crate::time::{Millis, SimTime};
+
+    /// Three small hand-driven replications of the two-group test scenario: `k`
+    /// customers waiting k·2 s each, agent 0 busy with one session for 20 s, one
+    /// reminder per replication, agent 1 disconnecting a ghost.
+    pub(crate) fn sample_reps(scenario: &Scenario) -> Vec<RepMetrics> {
+        (1..=3u64)
+            .map(|k| {
+                let s = SimTime::from_secs;
+                let mut c = Collector::new(scenario);
+                c.on_agent_online(s(0), AgentId(0), true);
+                c.on_agent_online(s(0), AgentId(1), true);
+                for j in 0..k {
+                    let arrived = s(12 + 15 * j);
+                    c.on_offered(arrived, 0);
+                    c.on_queue_len(arrived, 1);
+                    c.on_connected(
+                        arrived + Millis::from_secs(2 * k),
+                        arrived,
+                        AgentId((j % 2) as u32),
+                    );
+                    c.on_queue_len(arrived + Millis::from_secs(2 * k), 0);
+                }
+                c.on_offered(s(60), 0);
+                c.on_abandoned(s(60 + k), s(60));
+                c.on_agent_sessions(s(20), AgentId(0), 1);
+                c.on_agent_sessions(s(40), AgentId(0), 0);
+                c.on_reply(s(30), AgentId(0), Millis(1500 * k), k == 3);
+                c.on_reminder(s(33), AgentId(0), true);
+                c.on_disconnect(
+                    s(50),
+                    AgentId(1),
+                    crate::metrics::DisconnectKind::Ghost,
+                    Millis(90_000),
+                );
+                c.on_close(s(45), AgentId(0));
+                c.on_end(s(70), 1000 * k, 10 * k);
+                let mut r = c.finish();
+                r.set_wall_secs(0.25);
+                r
+            })
+            .collect()
+    }
+
+    #[test]
+    fn summary_has_the_fixed_contract() {
+        let sc = test_scenario(&[(0, 2), (1, 1)], &["north", "south"]);
+        let reps = sample_reps(&sc);
+        let sum = summarize(&sc, 42, &reps, 0.9);
+        let json: serde_json::Value = serde_json::to_value(&sum).unwrap();
+        assert_eq!(json["chatsim_version"], env!("CARGO_PKG_VERSION"));
+        assert_eq!(json["seed"], 42);
+        assert_eq!(json["replications"], 3);
+        let fixed = [
+            "offered",
+            "connected",
+            "abandoned",
+            "p_wait",
+            "abandon_ratio",
+            "wait_s_mean",
+            "asa_s",
+            "service_level",
+            "missed_responses",
+            "reminders",
+            "disconnects",
+            "premature_disconnects",
+            "ghost_disconnects",
+            "normal_closes",
+            "occupancy",
+            "events",
+            "events_per_s",
+        ];
+        for name in fixed {
+            let m = &json["metrics"][name];
+            assert!(m["mean"].is_number(), "{name}: {m}");
+            assert!(m["ci95_half_width"].is_number(), "{name}");
+            let per = m["per_replication"].as_array().unwrap();
+            assert_eq!(per.len(), 3);
+            assert!(per.iter().all(|v| v.is_number()), "{name}");
+        }
+        // Offered 2, 3, 4: mean 3, sd 1, half width t(0.975, 2)/√3.
+        let offered = sum.metrics.get("offered").unwrap();
+        assert_eq!(offered.per_replication, vec![2.0, 3.0, 4.0]);
+        assert_eq!(offered.mean, 3.0);
+        assert!((offered.ci95_half_width - 4.302_652_730 / 3f64.sqrt()).abs() < 1e-8);
+        assert_eq!(
+            sum.metrics.get("events_per_s").unwrap().per_replication,
+            vec![4000.0, 8000.0, 12000.0]
+        );
+        // Pooled waits: 2 s ×1 + 4 s ×2 + 6 s ×3 connected and 1, 2, 3 s abandoned.
+        assert_eq!(sum.pooled.get("waits_recorded"), Some(&9.0));
+        assert_eq!(sum.pooled.get("wait_s_max"), Some(&6.0));
+        assert_eq!(sum.intervals.len(), 3);
+        assert_eq!(sum.groups.len(), 2);
+        assert_eq!(sum.agents.len(), 2);
+        assert!(json.get("agents").is_none());
+    }
+
+    #[test]
+    fn summary_is_deterministic_and_ordered() {
+        let sc = test_scenario(&[(0, 2), (1, 1)], &["north", "south"]);
+        let reps = sample_reps(&sc);
+        let a = serde_json::to_string(&summarize(&sc, 1, &reps, 1.0)).unwrap();
+        let b = serde_json::to_string(&summarize(&sc, 1, &reps, 1.0)).unwrap();
+        assert_eq!(a, b);
+        let offered = a.find("\"offered\"").unwrap();
+        let connected = a.find("\"connected\"").unwrap();
+        assert!(
+            offered < connected,
+            "metrics keep report order, not alphabetical"
+        );
+    }
+
+    #[test]
+    fn no_replications_gives_zeros_not_nulls() {
+        let sc = test_scenario(&[(0, 1)], &["g"]);
+        let sum = summarize(&sc, 1, &[], 0.0);
+        assert!(sum
+            .metrics
+            .iter()
+            .all(|(_, s)| s.mean == 0.0 && s.per_replication.is_empty()));
+    }
+}

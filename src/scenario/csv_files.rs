@@ -1,0 +1,406 @@
+//! The CSV files a scenario names: roster, intraday profile, arrival trace and empirical
+//! samples. Each reader returns rows with their line numbers, in the raw types the
+//! inline TOML forms use, so that one conversion checks both. Lines starting with `#` are
+//! comments; blank lines are skipped; cells are trimmed.
+
+use super::raw::{RawInterval, RawRosterRow, TimeValue};
+use super::ScenarioError;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// Roster columns, in the documented order.
+pub(super) const ROSTER_COLUMNS: [&str; 7] = [
+    "id",
+    "group",
+    "max_sessions",
+    "shift_start",
+    "shift_end",
+    "breaks",
+    "speed_factor",
+];
+
+fn line_err(
+    file: &Path,
+    line: u64,
+    problem: impl Into<String>,
+    fix: impl Into<String>,
+) -> ScenarioError {
+    ScenarioError::Line {
+        file: file.to_path_buf(),
+        line,
+        problem: problem.into(),
+        fix: fix.into(),
+    }
+}
+
+/// Every record of the file with its (1-based, physical) line number, cells trimmed.
+/// Blank lines and lines starting with `#` are skipped. Cells may be double-quoted
+/// (`"a,b"`, with `""` for a quote) but may not span lines. The lines are split here
+/// rather than by the csv crate because its reported line numbers skip blank and
+/// comment lines, and an error must point at the line the user sees.
+fn read_records(path: &Path) -> Result<Vec<(u64, Vec<String>)>, ScenarioError> {
+    let bytes = fs::read(path).map_err(|source| ScenarioError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let line = bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64
+            + 1;
+        line_err(path, line, "the file is not UTF-8 text", "save it as UTF-8")
+    })?;
+    let mut out = Vec::new();
+    for (i, raw_line) in text.lines().enumerate() {
+        let line = i as u64 + 1;
+        let trimmed = raw_line.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let cells = split_line(trimmed)
+            .map_err(|p| line_err(path, line, p, "close every quoted cell on its own line"))?;
+        out.push((line, cells));
+    }
+    Ok(out)
+}
+
+/// Splits one CSV line into trimmed cells.
+fn split_line(line: &str) -> Result<Vec<String>, String> {
+    let mut cells = Vec::new();
+    let mut cell = String::new();
+    let mut chars = line.chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        if quoted {
+            if c == '"' {
+                if chars.peek() == Some(&'"') {
+                    chars.next();
+                    cell.push('"');
+                } else {
+                    quoted = false;
+                }
+            } else {
+                cell.push(c);
+            }
+        } else if c == ',' {
+            cells.push(finish(&mut cell));
+        } else if c == '"' && cell.trim().is_empty() {
+            cell.clear();
+            quoted = true;
+        } else {
+            cell.push(c);
+        }
+    }
+    if quoted {
+        return Err("a quoted cell is not closed".into());
+    }
+    cells.push(finish(&mut cell));
+    Ok(cells)
+}
+
+fn finish(cell: &mut String) -> String {
+    std::mem::take(cell).trim().to_owned()
+}
+
+/// Maps a header row to column indices, rejecting unknown and repeated names.
+fn header_indices(
+    path: &Path,
+    line: u64,
+    header: &[String],
+    known: &[&str],
+) -> Result<Vec<Option<usize>>, ScenarioError> {
+    let mut idx = vec![None; known.len()];
+    for (i, name) in header.iter().enumerate() {
+        let Some(k) = known.iter().position(|k| k == name) else {
+            return Err(line_err(
+                path,
+                line,
+                format!("unknown column \"{name}\" in the header"),
+                format!("use the columns {}", known.join(",")),
+            ));
+        };
+        if idx[k].is_some() {
+            return Err(line_err(
+                path,
+                line,
+                format!("column \"{name}\" appears twice in the header"),
+                "keep one",
+            ));
+        }
+        idx[k] = Some(i);
+    }
+    Ok(idx)
+}
+
+fn check_width(
+    path: &Path,
+    line: u64,
+    row: &[String],
+    header: &[String],
+) -> Result<(), ScenarioError> {
+    if row.len() != header.len() {
+        return Err(line_err(
+            path,
+            line,
+            format!(
+                "{} fields, expected {} ({})",
+                row.len(),
+                header.len(),
+                header.join(",")
+            ),
+            "give one value per column (leave optional ones empty, keep the commas)",
+        ));
+    }
+    Ok(())
+}
+
+fn cell(row: &[String], idx: Option<usize>) -> Option<&str> {
+    idx.map(|i| row[i].as_str()).filter(|s| !s.is_empty())
+}
+
+/// The roster: a header naming some of [`ROSTER_COLUMNS`] (id, shift_start and shift_end
+/// are required), then one agent per row.
+pub(super) fn read_roster(path: &Path) -> Result<Vec<(u64, RawRosterRow)>, ScenarioError> {
+    let records = read_records(path)?;
+    let Some(((hline, header), rows)) = records.split_first() else {
+        return Err(line_err(
+            path,
+            1,
+            "the roster is empty",
+            format!(
+                "write a header {} and one row per agent",
+                ROSTER_COLUMNS.join(",")
+            ),
+        ));
+    };
+    let idx = header_indices(path, *hline, header, &ROSTER_COLUMNS)?;
+    for (k, name) in ROSTER_COLUMNS.iter().enumerate() {
+        if idx[k].is_none() && matches!(*name, "id" | "shift_start" | "shift_end") {
+            return Err(line_err(
+                path,
+                *hline,
+                format!("the header has no column \"{name}\""),
+                format!("add it; the columns are {}", ROSTER_COLUMNS.join(",")),
+            ));
+        }
+    }
+    if rows.is_empty() {
+        return Err(line_err(
+            path,
+            *hline,
+            "the roster has a header but no agents",
+            "add one row per agent",
+        ));
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for (line, row) in rows {
+        let line = *line;
+        check_width(path, line, row, header)?;
+        let max_sessions = match cell(row, idx[2]) {
+            None => None,
+            Some(s) => Some(s.parse::<i64>().map_err(|_| {
+                line_err(
+                    path,
+                    line,
+                    format!("column `max_sessions`: \"{s}\" is not an integer"),
+                    "give a whole number 1..=64",
+                )
+            })?),
+        };
+        let speed_factor = match cell(row, idx[6]) {
+            None => None,
+            Some(s) => Some(s.parse::<f64>().map_err(|_| {
+                line_err(
+                    path,
+                    line,
+                    format!("column `speed_factor`: \"{s}\" is not a number"),
+                    "give a number > 0, e.g. 1.0",
+                )
+            })?),
+        };
+        out.push((
+            line,
+            RawRosterRow {
+                id: cell(row, idx[0]).unwrap_or("").to_owned(),
+                group: cell(row, idx[1]).map(str::to_owned),
+                max_sessions,
+                shift_start: TimeValue::Text(cell(row, idx[3]).unwrap_or("").to_owned()),
+                shift_end: TimeValue::Text(cell(row, idx[4]).unwrap_or("").to_owned()),
+                breaks: cell(row, idx[5]).map(str::to_owned),
+                speed_factor,
+            },
+        ));
+    }
+    Ok(out)
+}
+
+/// The intraday profile: header `start,end,rate_per_hour` or `start,end,volume`.
+pub(super) fn read_profile(path: &Path) -> Result<Vec<(u64, RawInterval)>, ScenarioError> {
+    const COLUMNS: [&str; 4] = ["start", "end", "rate_per_hour", "volume"];
+    let records = read_records(path)?;
+    let Some(((hline, header), rows)) = records.split_first() else {
+        return Err(line_err(
+            path,
+            1,
+            "the profile is empty",
+            "write a header start,end,rate_per_hour and one row per interval",
+        ));
+    };
+    let idx = header_indices(path, *hline, header, &COLUMNS)?;
+    if idx[0].is_none() || idx[1].is_none() || idx[2].is_some() == idx[3].is_some() {
+        return Err(line_err(
+            path,
+            *hline,
+            format!("header \"{}\" is not start,end,rate_per_hour or start,end,volume", header.join(",")),
+            "use the columns start,end,rate_per_hour (chats per hour) or start,end,volume (chats in the interval)",
+        ));
+    }
+    if rows.is_empty() {
+        return Err(line_err(
+            path,
+            *hline,
+            "the profile has a header but no intervals",
+            "add one row per interval",
+        ));
+    }
+    let value_col = if idx[2].is_some() { 2 } else { 3 };
+    let mut out = Vec::with_capacity(rows.len());
+    for (line, row) in rows {
+        let line = *line;
+        check_width(path, line, row, header)?;
+        let raw_value = cell(row, idx[value_col]).unwrap_or("");
+        let value = raw_value.parse::<f64>().map_err(|_| {
+            line_err(
+                path,
+                line,
+                format!(
+                    "column `{}`: \"{raw_value}\" is not a number",
+                    COLUMNS[value_col]
+                ),
+                "give a number ≥ 0",
+            )
+        })?;
+        let (rate_per_hour, volume) = if value_col == 2 {
+            (Some(value), None)
+        } else {
+            (None, Some(value))
+        };
+        out.push((
+            line,
+            RawInterval {
+                start: TimeValue::Text(cell(row, idx[0]).unwrap_or("").to_owned()),
+                end: TimeValue::Text(cell(row, idx[1]).unwrap_or("").to_owned()),
+                rate_per_hour,
+                volume,
+            },
+        ));
+    }
+    Ok(out)
+}
+
+/// Rows of a one-column file; a first row starting with a letter is a header.
+fn one_column(path: &Path, what: &str) -> Result<Vec<(u64, String)>, ScenarioError> {
+    let mut records = read_records(path)?;
+    if records
+        .first()
+        .is_some_and(|(_, r)| r.len() == 1 && r[0].starts_with(|c: char| c.is_ascii_alphabetic()))
+    {
+        records.remove(0);
+    }
+    records
+        .into_iter()
+        .map(|(line, row)| {
+            if row.len() != 1 {
+                return Err(line_err(
+                    path,
+                    line,
+                    format!("{} fields, expected 1", row.len()),
+                    format!("write one {what} per line"),
+                ));
+            }
+            Ok((line, row.into_iter().next().unwrap_or_default()))
+        })
+        .collect()
+}
+
+/// An arrival trace: one clock reading per row (seconds or HH:MM[:SS]), optional header.
+pub(super) fn read_trace(path: &Path) -> Result<Vec<(u64, TimeValue)>, ScenarioError> {
+    let rows = one_column(path, "arrival time")?;
+    if rows.is_empty() {
+        return Err(line_err(
+            path,
+            1,
+            "the trace holds no arrival times",
+            "write one arrival time per line",
+        ));
+    }
+    Ok(rows
+        .into_iter()
+        .map(|(l, s)| (l, TimeValue::Text(s)))
+        .collect())
+}
+
+/// Empirical samples: one number ≥ 0 per row, optional header.
+pub(super) fn read_samples(path: &Path) -> Result<Vec<f64>, ScenarioError> {
+    let rows = one_column(path, "sample")?;
+    if rows.is_empty() {
+        return Err(line_err(
+            path,
+            1,
+            "the file holds no samples",
+            "write one sample per line",
+        ));
+    }
+    rows.into_iter()
+        .map(|(line, s)| match s.parse::<f64>() {
+            Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+            Ok(v) => Err(line_err(
+                path,
+                line,
+                format!("sample {v} is negative or not finite"),
+                "give a number ≥ 0",
+            )),
+            Err(_) => Err(line_err(
+                path,
+                line,
+                format!("\"{s}\" is not a number"),
+                "give a number ≥ 0",
+            )),
+        })
+        .collect()
+}
+
+/// A file named in the scenario, resolved against the scenario's directory.
+pub(super) fn resolve(dir: &Path, name: &str) -> PathBuf {
+    dir.join(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_split_into_trimmed_cells() {
+        assert_eq!(
+            split_line("a, b ,,c"),
+            Ok(vec!["a".into(), "b".into(), "".into(), "c".into()])
+        );
+        assert_eq!(
+            split_line(r#"A1, "x, ""y""" ,3"#),
+            Ok(vec!["A1".into(), "x, \"y\"".into(), "3".into()])
+        );
+        assert!(split_line(r#"a,"b"#).is_err());
+    }
+
+    #[test]
+    fn line_numbers_count_blank_and_comment_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.csv");
+        fs::write(&p, "a,b\r\n\r\n# note\r\nx,1\n\ny,2\n").unwrap();
+        let rows = read_records(&p).unwrap();
+        let lines: Vec<u64> = rows.iter().map(|r| r.0).collect();
+        assert_eq!(lines, vec![1, 4, 6]);
+    }
+}

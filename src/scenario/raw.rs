@@ -1,0 +1,370 @@
+//! What the user wrote: serde structs mirroring the scenario TOML exactly, with
+//! `deny_unknown_fields` everywhere. Nothing here is checked beyond TOML types; the
+//! loader turns a [`RawScenario`] into a checked [`Scenario`](super::Scenario).
+//!
+//! Integers that have a valid range (counts, caps) are read as `i64` so that the loader,
+//! not serde, reports a value out of range with the field path and the fix.
+//! `docs/scenario.md` documents every field.
+
+use crate::engine::{LogOutMode, RoutingRule};
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::Deserialize;
+use std::fmt;
+
+/// The whole file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub run: RawRun,
+    pub arrivals: RawArrivals,
+    pub customers: Option<RawCustomers>,
+    pub sessions: RawSessions,
+    pub agents: RawAgents,
+    pub thresholds: Option<RawThresholds>,
+    pub routing: Option<RawRouting>,
+}
+
+/// `[run]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRun {
+    pub horizon_s: f64,
+    pub warmup_s: Option<f64>,
+    pub replications: Option<i64>,
+    pub seed: Option<U64Value>,
+    pub service_level_threshold_s: Option<f64>,
+    pub interval_s: Option<f64>,
+    pub max_events: Option<U64Value>,
+    pub max_sim_time_s: Option<f64>,
+    /// The clock reading at the epoch (start of warm-up), e.g. "07:30".
+    pub clock_origin: Option<TimeValue>,
+}
+
+/// A u64 (seed, event cap): a TOML integer ≥ 0, or a decimal string for values above
+/// 2⁶³ − 1, which TOML integers cannot hold.
+#[derive(Clone, Debug, PartialEq)]
+pub enum U64Value {
+    Int(i64),
+    Text(String),
+}
+
+/// `[arrivals]`: `kind` selects which of the other fields apply.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawArrivals {
+    pub kind: ArrivalKind,
+    /// `poisson`.
+    pub rate_per_hour: Option<f64>,
+    /// `profile` or `trace`: a CSV file, relative to the scenario's directory.
+    pub file: Option<String>,
+    /// `profile`, inline.
+    pub intervals: Option<Vec<RawInterval>>,
+    /// `trace`, inline: clock readings in seconds.
+    pub times_s: Option<Vec<f64>>,
+}
+
+/// `arrivals.kind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArrivalKind {
+    Poisson,
+    Profile,
+    Trace,
+}
+
+/// One inline profile interval: `{ start, end, rate_per_hour }` or `{ start, end, volume }`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawInterval {
+    pub start: TimeValue,
+    pub end: TimeValue,
+    pub rate_per_hour: Option<f64>,
+    pub volume: Option<f64>,
+}
+
+/// `[customers]`: a single segment's parameters, or defaults for `[[customers.segments]]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCustomers {
+    pub patience: Option<RawDist>,
+    pub messages: Option<RawDist>,
+    pub think_time: Option<RawDist>,
+    pub silent_prob: Option<f64>,
+    pub segments: Option<Vec<RawSegment>>,
+}
+
+/// `[[customers.segments]]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSegment {
+    pub name: String,
+    pub share: Option<f64>,
+    pub patience: Option<RawDist>,
+    pub messages: Option<RawDist>,
+    pub think_time: Option<RawDist>,
+    pub silent_prob: Option<f64>,
+}
+
+/// `[sessions]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSessions {
+    pub model: SessionKind,
+    pub holding_time: Option<RawDist>,
+}
+
+/// `sessions.model`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionKind {
+    Holding,
+    Turns,
+}
+
+/// `[agents]`: a roster (file or inline rows), or `count` identical agents.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAgents {
+    pub roster: Option<RosterSource>,
+    pub count: Option<i64>,
+    /// With `count`: every agent's cap. With a roster: the default for empty cells.
+    pub max_sessions: Option<i64>,
+    /// With `count`: the one group. With a roster: the default for empty cells.
+    pub group: Option<String>,
+    /// Optional explicit group list; fixes the groups' order (their indices).
+    pub groups: Option<Vec<String>>,
+    pub behaviour: Option<RawBehaviour>,
+}
+
+/// `agents.roster`: a CSV file name, or an array of rows.
+#[derive(Clone, Debug)]
+pub enum RosterSource {
+    File(String),
+    Inline(Vec<RawRosterRow>),
+}
+
+/// One inline roster row; the same columns as the roster CSV.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRosterRow {
+    pub id: String,
+    pub group: Option<String>,
+    pub max_sessions: Option<i64>,
+    pub shift_start: TimeValue,
+    pub shift_end: TimeValue,
+    /// `"12:00+30m;15:00+15m"`.
+    pub breaks: Option<String>,
+    pub speed_factor: Option<f64>,
+}
+
+/// `[agents.behaviour]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBehaviour {
+    pub reply_time: Option<RawDist>,
+    pub load_slowdown: Option<f64>,
+    pub overlook_prob: Option<f64>,
+    pub reaction_time: Option<RawDist>,
+    pub overlook_delay: Option<RawDist>,
+    pub aux: Option<RawAux>,
+    pub log_out: Option<LogOutMode>,
+}
+
+/// `agents.behaviour.aux`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAux {
+    pub gap: RawDist,
+    pub length: RawDist,
+}
+
+/// `[thresholds]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawThresholds {
+    pub reply_interval_s: Option<IntervalOrOff>,
+    pub message_interval_s: Option<IntervalOrOff>,
+    pub repeat_reminders: Option<bool>,
+    pub reminder_cap: Option<i64>,
+}
+
+/// A threshold in seconds, or `"off"`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum IntervalOrOff {
+    Seconds(f64),
+    Off,
+}
+
+/// `[routing]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRouting {
+    pub rule: Option<RoutingRule>,
+}
+
+/// A distribution as written: `{ dist = "exponential", mean_s = 120 }`. Durations use the
+/// `_s` parameters, counts the bare ones; the loader checks which apply.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDist {
+    pub dist: DistKind,
+    pub value_s: Option<f64>,
+    pub mean_s: Option<f64>,
+    pub sd_s: Option<f64>,
+    pub low_s: Option<f64>,
+    pub high_s: Option<f64>,
+    pub scale_s: Option<f64>,
+    pub samples_s: Option<Vec<f64>>,
+    pub value: Option<f64>,
+    pub mean: Option<f64>,
+    pub sd: Option<f64>,
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+    pub scale: Option<f64>,
+    pub samples: Option<Vec<f64>>,
+    pub shape: Option<f64>,
+    pub k: Option<i64>,
+    /// `empirical`: a one-column CSV of samples.
+    pub file: Option<String>,
+}
+
+/// `dist = "…"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DistKind {
+    Constant,
+    Exponential,
+    Uniform,
+    Normal,
+    Lognormal,
+    Gamma,
+    Weibull,
+    Erlang,
+    Empirical,
+}
+
+impl DistKind {
+    /// The name as written in the file.
+    pub fn name(self) -> &'static str {
+        match self {
+            DistKind::Constant => "constant",
+            DistKind::Exponential => "exponential",
+            DistKind::Uniform => "uniform",
+            DistKind::Normal => "normal",
+            DistKind::Lognormal => "lognormal",
+            DistKind::Gamma => "gamma",
+            DistKind::Weibull => "weibull",
+            DistKind::Erlang => "erlang",
+            DistKind::Empirical => "empirical",
+        }
+    }
+}
+
+/// A clock reading: seconds (a number, or a numeric string) or `"HH:MM[:SS[.fff]]"`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TimeValue {
+    Seconds(f64),
+    Text(String),
+}
+
+impl<'de> Deserialize<'de> for TimeValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = TimeValue;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a time: seconds (a number) or a quoted clock time \"HH:MM[:SS]\"")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<TimeValue, E> {
+                Ok(TimeValue::Seconds(v as f64))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<TimeValue, E> {
+                Ok(TimeValue::Seconds(v as f64))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<TimeValue, E> {
+                Ok(TimeValue::Seconds(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<TimeValue, E> {
+                Ok(TimeValue::Text(v.to_owned()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for IntervalOrOff {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = IntervalOrOff;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a duration in seconds, or \"off\"")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<IntervalOrOff, E> {
+                Ok(IntervalOrOff::Seconds(v as f64))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<IntervalOrOff, E> {
+                Ok(IntervalOrOff::Seconds(v as f64))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<IntervalOrOff, E> {
+                Ok(IntervalOrOff::Seconds(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<IntervalOrOff, E> {
+                if v == "off" {
+                    Ok(IntervalOrOff::Off)
+                } else {
+                    Err(E::invalid_value(de::Unexpected::Str(v), &self))
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for U64Value {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = U64Value;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an integer ≥ 0 (or a quoted decimal for values ≥ 2^63)")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<U64Value, E> {
+                Ok(U64Value::Int(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<U64Value, E> {
+                Ok(match i64::try_from(v) {
+                    Ok(i) => U64Value::Int(i),
+                    Err(_) => U64Value::Text(v.to_string()),
+                })
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<U64Value, E> {
+                Ok(U64Value::Text(v.to_owned()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for RosterSource {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RosterSource;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a roster CSV file name, or an array of roster rows")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RosterSource, E> {
+                Ok(RosterSource::File(v.to_owned()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RosterSource, A::Error> {
+                let mut rows = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(row) = seq.next_element::<RawRosterRow>()? {
+                    rows.push(row);
+                }
+                Ok(RosterSource::Inline(rows))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}

@@ -1,0 +1,555 @@
+//! One replication: the simulated desk around the engine (SPEC part B).
+//!
+//! The loop takes the earlier of the world's next event and the engine's next wake-up;
+//! at equal instants the world goes first, so that an input at a timer's deadline is seen
+//! before the timer (the claim's "exceeds"). After every engine call the engine's events
+//! are pulled and turned into world reactions (schedule a reply, a close, an abandon…)
+//! and observer calls.
+
+use super::arrivals::ArrivalClock;
+use super::event_queue::EventQueue;
+use super::seed::{self, Rng, Stream};
+use super::SimError;
+use crate::engine::{
+    AgentChange, AgentId, AgentRequest, EndReason, Engine, EngineConfig, Event, SessionId,
+    TriggerEvent,
+};
+use crate::metrics::{DisconnectKind, Observer};
+use crate::scenario::{Scenario, SessionModel};
+use crate::time::{Millis, SimTime};
+use rand::RngExt;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// What a world event does; `token` must still match its target for it to act.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Action {
+    Arrival,
+    /// The waiting customer's patience runs out.
+    Patience { slot: u32, token: u32 },
+    /// The holding time of a session ends (B.7).
+    HoldingEnd { slot: u32, token: u32 },
+    /// The agent's reply to the customer's current message.
+    AgentReply { slot: u32, token: u32 },
+    /// The customer's next message.
+    CustomerMessage { slot: u32, token: u32 },
+    ShiftStart { agent: u32 },
+    ShiftEnd { agent: u32 },
+    BreakStart { agent: u32, index: u32 },
+    BreakEnd { agent: u32 },
+    AuxStart { agent: u32, token: u32 },
+    AuxEnd { agent: u32, token: u32 },
+}
+
+/// The simulator's side of one session (indexed by the engine's slot).
+#[derive(Clone, Debug)]
+struct Chat {
+    id: SessionId,
+    /// Bumped whenever pending world events for this chat must be ignored.
+    token: u32,
+    alive: bool,
+    arrived: SimTime,
+    segment: u16,
+    connected_once: bool,
+    agent: u32,
+    /// N: customer messages in this conversation (drawn at connection).
+    messages_total: u32,
+    /// Messages sent so far (the opening one counts).
+    messages_sent: u32,
+    last_msg_at: SimTime,
+    last_reply_at: SimTime,
+    /// The current message was overlooked: the reply waits for a reminder.
+    overlooked: bool,
+    /// The customer went silent for good.
+    ghost: bool,
+    had_reminder: bool,
+    rng: Rng,
+}
+
+/// Per-agent simulation state: why it is busy, its own random stream.
+#[derive(Clone, Debug)]
+struct AgentSim {
+    on_break: bool,
+    on_aux: bool,
+    online: bool,
+    aux_token: u32,
+    rng: Rng,
+}
+
+/// Totals of one replication's own work.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RepStats {
+    /// World events processed plus engine wake-ups.
+    pub events: u64,
+    pub routing_decisions: u64,
+    pub customers: u64,
+    /// The simulated instant the replication ended (after draining).
+    pub end: SimTime,
+}
+
+/// One replication of a scenario, observed by `O`.
+pub struct Replication<'a, O: Observer> {
+    sc: &'a Scenario,
+    engine: Engine,
+    queue: EventQueue<Action>,
+    chats: Vec<Chat>,
+    agents: Vec<AgentSim>,
+    arrivals: ArrivalClock<'a>,
+    arrivals_rng: Rng,
+    routing_rng: Rng,
+    seed: u64,
+    rep: u32,
+    obs: O,
+    stats: RepStats,
+    waiting_seen: u32,
+    reply_interval: Option<Millis>,
+    /// The instant of the latest event handled.
+    last_now: SimTime,
+    cancel: Option<&'a AtomicBool>,
+}
+
+impl<'a, O: Observer> Replication<'a, O> {
+    /// Sets up replication `rep` of `sc` under `seed`.
+    pub fn new(sc: &'a Scenario, seed: u64, rep: u32, obs: O) -> Self {
+        let holding = matches!(sc.sessions, SessionModel::Holding { .. });
+        let config = EngineConfig {
+            rule: sc.routing,
+            reply_interval: if holding { None } else { sc.thresholds.reply_interval },
+            message_interval: if holding { None } else { sc.thresholds.message_interval },
+            repeat_reminders: sc.thresholds.repeat_reminders,
+            reminder_cap: sc.thresholds.reminder_cap,
+        };
+        let maxes: Vec<u32> = sc.agents.iter().map(|a| a.max_sessions).collect();
+        let mut queue = EventQueue::default();
+        let agents = (0..sc.agents.len())
+            .map(|i| AgentSim {
+                on_break: false,
+                on_aux: false,
+                online: false,
+                aux_token: 0,
+                rng: seed::rng(seed, rep, Stream::Agent, i as u64),
+            })
+            .collect();
+        for (i, a) in sc.agents.iter().enumerate() {
+            queue.push(a.shift_start, Action::ShiftStart { agent: i as u32 });
+        }
+        let end_of_arrivals = SimTime(sc.run.warmup.0 + sc.run.horizon.0);
+        let mut arrivals_rng = seed::rng(seed, rep, Stream::Arrivals, 0);
+        let mut arrivals = ArrivalClock::new(&sc.arrivals, end_of_arrivals);
+        if let Some(t) = arrivals.next(&mut arrivals_rng) {
+            queue.push(t, Action::Arrival);
+        }
+        Replication {
+            sc,
+            engine: Engine::new(config, &maxes),
+            queue,
+            chats: Vec::new(),
+            agents,
+            arrivals,
+            arrivals_rng,
+            routing_rng: seed::rng(seed, rep, Stream::Routing, 0),
+            seed,
+            rep,
+            obs,
+            stats: RepStats::default(),
+            waiting_seen: 0,
+            reply_interval: config.reply_interval,
+            last_now: SimTime::ZERO,
+            cancel: None,
+        }
+    }
+
+    /// Stops the run with [`SimError::Interrupted`] once `flag` is set (checked every
+    /// 65 536 events, so the hot loop stays a plain loop).
+    pub fn with_cancel(mut self, flag: &'a AtomicBool) -> Self {
+        self.cancel = Some(flag);
+        self
+    }
+
+    /// Runs to the end (arrivals stop at warm-up + horizon; open work drains) and hands
+    /// back the observer and the replication's totals.
+    pub fn run(mut self) -> Result<(O, RepStats), SimError> {
+        let max_events = self.sc.run.max_events;
+        let max_time = SimTime(self.sc.run.max_sim_time.0);
+        loop {
+            let world = self.queue.peek_time();
+            let timer = self.engine.poll_timeout();
+            let now = match (world, timer) {
+                (None, None) => break,
+                (Some(w), Some(t)) => w.min(t),
+                (Some(w), None) => w,
+                (None, Some(t)) => t,
+            };
+            if now > max_time {
+                return Err(SimError::TimeLimit { limit: self.sc.run.max_sim_time, at: now });
+            }
+            self.stats.events += 1;
+            if self.stats.events > max_events {
+                return Err(SimError::EventLimit { limit: max_events, at: now });
+            }
+            if self.stats.events & 0xFFFF == 0
+                && self.cancel.is_some_and(|c| c.load(Ordering::Relaxed))
+            {
+                return Err(SimError::Interrupted);
+            }
+            if world == Some(now) {
+                let ev = self.queue.pop().expect("peeked");
+                self.on_action(now, ev.payload);
+            } else {
+                self.engine.handle_timeout(now).expect("time is monotone");
+                self.pump(now);
+            }
+        }
+        let end = self.engine_now_or_last();
+        self.stats.routing_decisions = self.engine.stats().routing_decisions;
+        self.stats.end = end;
+        self.obs.on_end(end, self.stats.events, self.stats.routing_decisions);
+        Ok((self.obs, self.stats))
+    }
+
+    fn engine_now_or_last(&self) -> SimTime {
+        let horizon_end = SimTime(self.sc.run.warmup.0 + self.sc.run.horizon.0);
+        self.last_now.max(horizon_end)
+    }
+
+    fn on_action(&mut self, now: SimTime, action: Action) {
+        self.last_now = now;
+        match action {
+            Action::Arrival => self.on_arrival(now),
+            Action::Patience { slot, token } => {
+                if let Some(id) = self.live_chat(slot, token) {
+                    // Only a waiting customer can abandon; a connected one ignores it.
+                    if self.engine.session_agent(id).is_none() {
+                        self.engine.handle_abandon(now, id).expect("waiting session");
+                        self.pump(now);
+                    }
+                }
+            }
+            Action::HoldingEnd { slot, token } => {
+                if let Some(id) = self.live_chat(slot, token) {
+                    self.engine.handle_customer_close(now, id).expect("connected session");
+                    self.pump(now);
+                }
+            }
+            Action::AgentReply { slot, token } => self.on_agent_reply(now, slot, token),
+            Action::CustomerMessage { slot, token } => self.on_customer_message(now, slot, token),
+            Action::ShiftStart { agent } => self.on_shift_start(now, agent),
+            Action::ShiftEnd { agent } => {
+                self.agents[agent as usize].online = false;
+                let mode = self.sc.behaviour.log_out;
+                self.engine.handle_log_out(now, AgentId(agent), mode).expect("known agent");
+                self.pump(now);
+            }
+            Action::BreakStart { agent, index } => {
+                let length = self.sc.agents[agent as usize].breaks[index as usize].length;
+                self.queue.push(now + length, Action::BreakEnd { agent });
+                self.agents[agent as usize].on_break = true;
+                self.sync_busy(now, agent);
+            }
+            Action::BreakEnd { agent } => {
+                self.agents[agent as usize].on_break = false;
+                self.sync_busy(now, agent);
+            }
+            Action::AuxStart { agent, token } => {
+                let a = &mut self.agents[agent as usize];
+                if a.aux_token != token || !a.online {
+                    return;
+                }
+                let aux = self.sc.behaviour.aux.as_ref().expect("aux scheduled only when set");
+                let length = aux.length.sample_ms(&mut a.rng);
+                a.on_aux = true;
+                self.queue.push(now + length, Action::AuxEnd { agent, token });
+                self.sync_busy(now, agent);
+            }
+            Action::AuxEnd { agent, token } => {
+                let a = &mut self.agents[agent as usize];
+                if a.aux_token != token {
+                    return;
+                }
+                a.on_aux = false;
+                self.sync_busy(now, agent);
+                self.schedule_aux(now, agent);
+            }
+        }
+    }
+
+    fn on_arrival(&mut self, now: SimTime) {
+        self.stats.customers += 1;
+        let customer_index = self.stats.customers;
+        if let Some(t) = self.arrivals.next(&mut self.arrivals_rng) {
+            self.queue.push(t, Action::Arrival);
+        }
+        let segment = self.pick_segment();
+        self.obs.on_offered(now, segment);
+        let draw: u64 = self.routing_rng.random();
+        let id = self.engine.handle_session_request(now, draw).expect("time is monotone");
+        let slot = id.slot as usize;
+        if slot >= self.chats.len() {
+            self.chats.resize_with(slot + 1, || Chat {
+                id,
+                token: 0,
+                alive: false,
+                arrived: now,
+                segment: 0,
+                connected_once: false,
+                agent: 0,
+                messages_total: 1,
+                messages_sent: 0,
+                last_msg_at: now,
+                last_reply_at: now,
+                overlooked: false,
+                ghost: false,
+                had_reminder: false,
+                rng: seed::rng(0, 0, Stream::Customer, 0),
+            });
+        }
+        let chat = &mut self.chats[slot];
+        chat.id = id;
+        chat.token = chat.token.wrapping_add(1);
+        chat.alive = true;
+        chat.arrived = now;
+        chat.segment = segment;
+        chat.connected_once = false;
+        chat.ghost = false;
+        chat.had_reminder = false;
+        chat.overlooked = false;
+        chat.messages_sent = 0;
+        chat.rng = seed::rng(self.seed, self.rep, Stream::Customer, customer_index);
+        self.pump(now);
+    }
+
+    fn pick_segment(&mut self) -> u16 {
+        let segments = &self.sc.segments;
+        if segments.len() == 1 {
+            return 0;
+        }
+        let u: f64 = self.arrivals_rng.random();
+        let mut acc = 0.0;
+        for (i, s) in segments.iter().enumerate() {
+            acc += s.share;
+            if u < acc {
+                return i as u16;
+            }
+        }
+        (segments.len() - 1) as u16
+    }
+
+    fn on_agent_reply(&mut self, now: SimTime, slot: u32, token: u32) {
+        let Some(id) = self.live_chat(slot, token) else { return };
+        self.engine.handle_agent_reply(now, id).expect("connected session");
+        let reply_interval = self.reply_interval;
+        let chat = &mut self.chats[slot as usize];
+        let latency = now.since(chat.last_msg_at);
+        let missed = reply_interval.is_some_and(|ri| latency > ri);
+        chat.last_reply_at = now;
+        let agent = AgentId(chat.agent);
+        self.obs.on_reply(now, agent, latency, missed);
+        let chat = &mut self.chats[slot as usize];
+        if chat.messages_sent >= chat.messages_total {
+            // B.4: the last message answered, the customer closes.
+            self.engine.handle_customer_close(now, id).expect("connected session");
+        } else {
+            let seg = &self.sc.segments[chat.segment as usize];
+            if chat.rng.random_bool(seg.silent_prob) {
+                chat.ghost = true;
+            } else {
+                let think = seg.think_time.sample_ms(&mut chat.rng);
+                let token = chat.token;
+                self.queue.push(now + think, Action::CustomerMessage { slot, token });
+            }
+        }
+        self.pump(now);
+    }
+
+    fn on_customer_message(&mut self, now: SimTime, slot: u32, token: u32) {
+        let Some(id) = self.live_chat(slot, token) else { return };
+        let chat = &mut self.chats[slot as usize];
+        chat.messages_sent += 1;
+        chat.last_msg_at = now;
+        self.engine.handle_customer_message(now, id).expect("connected session");
+        self.schedule_reply(now, slot);
+        self.pump(now);
+    }
+
+    /// B.2: the agent's reply to the message just received, or an overlooked message.
+    fn schedule_reply(&mut self, now: SimTime, slot: u32) {
+        let b = &self.sc.behaviour;
+        let chat = &self.chats[slot as usize];
+        let agent = chat.agent as usize;
+        let token = chat.token;
+        let count = self.engine.agent(AgentId(chat.agent)).map_or(1, |v| v.count.max(1));
+        let arng = &mut self.agents[agent].rng;
+        if b.overlook_prob > 0.0 && arng.random_bool(b.overlook_prob) {
+            if self.reply_interval.is_some() {
+                self.chats[slot as usize].overlooked = true;
+            } else {
+                let delay = b.overlook_delay.sample_ms(arng);
+                self.queue.push(now + delay, Action::AgentReply { slot, token });
+            }
+            return;
+        }
+        let scale = self.sc.agents[agent].speed_factor * (1.0 + b.load_slowdown * (count - 1) as f64);
+        let r = Millis::from_secs_f64_rounded(b.reply_time.sample(arng) * scale);
+        self.queue.push(now + r, Action::AgentReply { slot, token });
+    }
+
+    fn on_shift_start(&mut self, now: SimTime, agent: u32) {
+        let spec = &self.sc.agents[agent as usize];
+        self.queue.push(spec.shift_end, Action::ShiftEnd { agent });
+        for (index, b) in spec.breaks.iter().enumerate() {
+            self.queue.push(b.start, Action::BreakStart { agent, index: index as u32 });
+        }
+        let a = &mut self.agents[agent as usize];
+        a.online = true;
+        a.on_break = false;
+        a.on_aux = false;
+        self.engine.handle_log_in(now, AgentId(agent)).expect("known agent");
+        self.pump(now);
+        self.schedule_aux(now, agent);
+    }
+
+    fn schedule_aux(&mut self, now: SimTime, agent: u32) {
+        let Some(aux) = self.sc.behaviour.aux.as_ref() else { return };
+        let a = &mut self.agents[agent as usize];
+        if !a.online {
+            return;
+        }
+        a.aux_token = a.aux_token.wrapping_add(1);
+        let gap = aux.gap.sample_ms(&mut a.rng);
+        let token = a.aux_token;
+        self.queue.push(now + gap, Action::AuxStart { agent, token });
+    }
+
+    /// S01–S04: the agent end turns its break/aux state into busy or un-busy requests.
+    fn sync_busy(&mut self, now: SimTime, agent: u32) {
+        let a = &self.agents[agent as usize];
+        if !a.online {
+            return;
+        }
+        let want_busy = a.on_break || a.on_aux;
+        let is_busy = self.engine.agent(AgentId(agent)).is_ok_and(|v| v.busy);
+        if want_busy != is_busy {
+            let trigger = if want_busy { TriggerEvent::Busy } else { TriggerEvent::Unbusy };
+            let request = AgentRequest::from_trigger(trigger, AgentId(agent));
+            self.engine.handle_agent_request(now, request).expect("online agent");
+            self.pump(now);
+        }
+    }
+
+    /// The chat's session id if `token` still matches a live chat in `slot`.
+    fn live_chat(&self, slot: u32, token: u32) -> Option<SessionId> {
+        let chat = self.chats.get(slot as usize)?;
+        (chat.alive && chat.token == token).then_some(chat.id)
+    }
+
+    /// Pulls the engine's events and reacts to each.
+    fn pump(&mut self, now: SimTime) {
+        self.last_now = now;
+        while let Some(ev) = self.engine.poll_event() {
+            match ev {
+                Event::Connected { session, agent, .. } => self.on_connected(now, session, agent),
+                Event::Queued { session, .. } => {
+                    let chat = &mut self.chats[session.slot as usize];
+                    if !chat.connected_once {
+                        let seg = &self.sc.segments[chat.segment as usize];
+                        if let Some(p) = &seg.patience {
+                            let patience = p.sample_ms(&mut chat.rng);
+                            let token = chat.token;
+                            let slot = session.slot;
+                            self.queue.push(chat.arrived + patience, Action::Patience { slot, token });
+                        }
+                    }
+                }
+                Event::ReminderDue { session, agent, nth } => {
+                    let chat = &mut self.chats[session.slot as usize];
+                    let first = !chat.had_reminder;
+                    chat.had_reminder = true;
+                    self.obs.on_reminder(now, agent, first);
+                    if chat.overlooked && nth == 1 {
+                        chat.overlooked = false;
+                        let token = chat.token;
+                        let reaction = self.sc.behaviour.reaction_time.sample_ms(&mut self.agents[agent.0 as usize].rng);
+                        self.queue.push(now + reaction, Action::AgentReply { slot: session.slot, token });
+                    }
+                }
+                Event::Ended { session, agent, reason } => {
+                    let chat = &mut self.chats[session.slot as usize];
+                    chat.alive = false;
+                    chat.token = chat.token.wrapping_add(1);
+                    match reason {
+                        EndReason::Closed => self.obs.on_close(now, agent),
+                        EndReason::Silence => {
+                            let kind = if chat.ghost { DisconnectKind::Ghost } else { DisconnectKind::Premature };
+                            let held = now.since(chat.last_reply_at);
+                            self.obs.on_disconnect(now, agent, kind, held);
+                        }
+                    }
+                    self.report_sessions(now, agent);
+                }
+                Event::Abandoned { session, .. } => {
+                    let chat = &mut self.chats[session.slot as usize];
+                    chat.alive = false;
+                    chat.token = chat.token.wrapping_add(1);
+                    self.obs.on_abandoned(now, chat.arrived);
+                }
+                Event::HandedBack { session, agent } => {
+                    let chat = &mut self.chats[session.slot as usize];
+                    // Pending replies and messages belong to the old agent: drop them.
+                    chat.token = chat.token.wrapping_add(1);
+                    chat.overlooked = false;
+                    self.obs.on_handed_back(now, agent);
+                    self.report_sessions(now, agent);
+                }
+                Event::Agent { agent, change } => match change {
+                    AgentChange::LoggedIn => self.obs.on_agent_online(now, agent, true),
+                    AgentChange::LoggedOut => self.obs.on_agent_online(now, agent, false),
+                    AgentChange::Busy => self.obs.on_agent_busy(now, agent, true),
+                    AgentChange::Unbusy => self.obs.on_agent_busy(now, agent, false),
+                },
+            }
+        }
+        let waiting = self.engine.waiting_len();
+        if waiting != self.waiting_seen {
+            self.waiting_seen = waiting;
+            self.obs.on_queue_len(now, waiting);
+        }
+    }
+
+    fn report_sessions(&mut self, now: SimTime, agent: AgentId) {
+        let count = self.engine.agent(agent).map_or(0, |v| v.count);
+        self.obs.on_agent_sessions(now, agent, count);
+    }
+
+    fn on_connected(&mut self, now: SimTime, session: SessionId, agent: AgentId) {
+        let slot = session.slot;
+        let chat = &mut self.chats[slot as usize];
+        chat.agent = agent.0;
+        chat.last_reply_at = now;
+        let first = !chat.connected_once;
+        if first {
+            chat.connected_once = true;
+            self.obs.on_connected(now, chat.arrived, agent);
+        }
+        self.report_sessions(now, agent);
+        let chat = &mut self.chats[slot as usize];
+        let token = chat.token;
+        match &self.sc.sessions {
+            SessionModel::Holding { holding_time } => {
+                let h = holding_time.sample_ms(&mut chat.rng);
+                self.queue.push(now + h, Action::HoldingEnd { slot, token });
+            }
+            SessionModel::Turns => {
+                if first {
+                    // B.1: N drawn at connection; the opening message counts as sent now.
+                    let seg = &self.sc.segments[chat.segment as usize];
+                    let n = seg.messages.sample(&mut chat.rng).round();
+                    chat.messages_total = if n >= 1.0 { n.min(u32::MAX as f64) as u32 } else { 1 };
+                    chat.messages_sent = 1;
+                    chat.last_msg_at = now;
+                }
+                // A handed-back chat resumes: the new agent owes the reply to the
+                // customer's last message (the engine re-arms the reminder from now).
+                self.schedule_reply(now, slot);
+            }
+        }
+    }
+}
