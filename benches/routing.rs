@@ -47,7 +47,9 @@ fn routing(c: &mut Criterion) {
                 b.iter(|| {
                     for _ in 0..BATCH {
                         now.0 += 1;
-                        draw = draw.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                        draw = draw
+                            .wrapping_mul(6364136223846793005)
+                            .wrapping_add(1442695040888963407);
                         let i = ((draw >> 32) * open.len() as u64) >> 32;
                         let s = open.swap_remove_back(i as usize).unwrap();
                         engine.handle_customer_close(now, s).unwrap();

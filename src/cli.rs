@@ -36,6 +36,29 @@ pub enum Command {
         /// The scenario TOML file.
         scenario: PathBuf,
     },
+    /// Load-benchmark the dispatch engine alone: routing decisions/s and engine events/s
+    /// per rule and roster size, on a synthetic steady-state workload.
+    ///
+    /// Example: chatsim bench --agents 1000,10000 --rule least_loaded --json
+    Bench(crate::bench::BenchArgs),
+    /// Staff each interval: the fewest agents meeting every target at the conservative end
+    /// of the 95% CI, next to Erlang C.
+    ///
+    /// Example: chatsim staff scenarios/default.toml --target service_level=0.80 --out out/staffing
+    Staff(crate::tools::staff::StaffArgs),
+    /// Sweep a grid of scenario fields with common random numbers; Pareto-best points.
+    ///
+    /// Example: chatsim sweep scenarios/default.toml --set thresholds.reply_interval_s=30,60,90
+    Sweep(crate::tools::sweep::SweepArgs),
+    /// Check expectations on a run for CI: exit 0 pass, 1 fail, 2 bad input.
+    ///
+    /// Example: chatsim check scenarios/default.toml --expect 'service_level>=0.8'
+    Check(crate::tools::check::CheckArgs),
+    /// Replay a real day's chat log through the engine: the reminders and disconnects the
+    /// method would have made, and how many disconnected customers in fact wrote again.
+    ///
+    /// Example: chatsim replay scenarios/example-log.csv --reply-interval-s 60 --message-interval-s 300
+    Replay(crate::tools::replay::ReplayArgs),
 }
 
 /// Options of `chatsim run`.
@@ -64,6 +87,19 @@ pub struct RunArgs {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run_cmd(&args),
+        Command::Staff(args) => crate::tools::staff::run(&args),
+        Command::Sweep(args) => crate::tools::sweep::run(&args),
+        Command::Check(args) => crate::tools::check::run(&args),
+        Command::Bench(args) => crate::bench::run_cmd(&args),
+        Command::Replay(args) => {
+            let report = crate::tools::replay::replay(&args)?;
+            if args.json {
+                println!("{}", report.to_json());
+            } else {
+                print!("{}", report.to_text());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Validate { scenario } => {
             let sc = scenario::load(&scenario)?;
             println!(
@@ -88,10 +124,16 @@ pub fn load_scenario(
     mut overrides: Vec<Override>,
 ) -> anyhow::Result<Scenario> {
     if let Some(seed) = seed {
-        overrides.push(Override { path: "run.seed".into(), value: toml::Value::Integer(seed as i64) });
+        overrides.push(Override {
+            path: "run.seed".into(),
+            value: toml::Value::Integer(seed as i64),
+        });
     }
     if let Some(r) = replications {
-        overrides.push(Override { path: "run.replications".into(), value: toml::Value::Integer(r as i64) });
+        overrides.push(Override {
+            path: "run.replications".into(),
+            value: toml::Value::Integer(r as i64),
+        });
     }
     Ok(scenario::load_with_overrides(path, &overrides)?)
 }
@@ -101,9 +143,11 @@ pub fn simulate(sc: &Scenario, threads: usize, progress: bool) -> Result<RunSumm
     let bar = if progress {
         let bar = indicatif::ProgressBar::new(sc.run.replications as u64);
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} replications")
-                .expect("static template")
-                .progress_chars("=> "),
+            indicatif::ProgressStyle::with_template(
+                "{elapsed_precise} [{bar:30}] {pos}/{len} replications",
+            )
+            .expect("static template")
+            .progress_chars("=> "),
         );
         bar
     } else {
@@ -127,7 +171,12 @@ pub fn simulate(sc: &Scenario, threads: usize, progress: bool) -> Result<RunSumm
             m
         })
         .collect();
-    Ok(summarize(sc, sc.run.seed, &reps, started.elapsed().as_secs_f64()))
+    Ok(summarize(
+        sc,
+        sc.run.seed,
+        &reps,
+        started.elapsed().as_secs_f64(),
+    ))
 }
 
 fn run_cmd(args: &RunArgs) -> anyhow::Result<ExitCode> {

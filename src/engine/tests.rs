@@ -462,12 +462,7 @@ struct Shadow {
 }
 
 /// Runs one random command sequence, checking invariants and event sanity at each step.
-pub(super) fn run_random(
-    rule: RoutingRule,
-    maxes: &[u32],
-    cmds: &[Cmd],
-    cfg_bits: u8,
-) -> Result<(), String> {
+fn run_random(rule: RoutingRule, maxes: &[u32], cmds: &[Cmd], cfg_bits: u8) -> Result<(), String> {
     let cfg = EngineConfig {
         rule,
         reply_interval: if cfg_bits & 1 == 0 {

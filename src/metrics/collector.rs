@@ -1257,6 +1257,26 @@ pub(crate) mod tests {
         assert_eq!(scalar(&r.intervals[2].scalars(), "mean_queue_len"), 4.0);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn interval_overlaps_add_up(from in 0u64..200_000, len in 0u64..200_000, horizon in 1u64..100_000, step in 1u64..30_000) {
+            let mut sc = test_scenario(&[(0, 1)], &["g"]);
+            sc.run.horizon = Millis(horizon);
+            sc.run.interval = Millis(step);
+            let tl = Timeline::new(&sc);
+            let (a, b) = (SimTime(from), SimTime(from + len));
+            let mut sum = 0;
+            let mut last = None;
+            tl.for_each_overlap(a, b, |i, ms| {
+                assert!(i < tl.count && ms > 0);
+                assert!(last.is_none_or(|l| i == l + 1));
+                last = Some(i);
+                sum += ms;
+            });
+            proptest::prop_assert_eq!(sum, tl.overlap(a, b));
+        }
+    }
+
     #[test]
     fn wall_clock_figures_come_from_the_setter() {
         let sc = test_scenario(&[(0, 1)], &["g"]);

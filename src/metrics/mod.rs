@@ -13,4 +13,6 @@ pub use collector::{
     AgentMetrics, Collector, Counts, GroupMetrics, IntervalMetrics, RepMetrics, Totals,
 };
 pub use stats::{student_t_quantile, Stat};
-pub use summary::{summarize, AgentSummary, GroupSummary, IntervalSummary, MetricSet, RunSummary};
+pub use summary::{
+    summarize, AgentSummary, GroupSummary, IntervalSummary, MetricSet, Ordered, RunSummary,
+};

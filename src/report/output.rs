@@ -14,16 +14,22 @@ use thiserror::Error;
 /// Why the output directory could not be written.
 #[derive(Debug, Error)]
 pub enum OutputError {
+    /// The target exists and `force` was not given.
     #[error("output directory {} already exists; use --force to replace it", .path.display())]
     Exists { path: PathBuf },
+    /// The target is a file (or other non-directory).
     #[error("output path {} is a file, not a directory; choose another output path or remove the file", .path.display())]
     NotADirectory { path: PathBuf },
+    /// The target path ends in `/`, `..` or nothing.
     #[error("output path {} has no directory name; give a path such as results/run1", .path.display())]
     NoName { path: PathBuf },
+    /// An ancestor of the target is a file.
     #[error("cannot create output directory {}: {} is not a directory", .path.display(), .blocker.display())]
     ParentNotADirectory { path: PathBuf, blocker: PathBuf },
+    /// A file name would escape the output directory.
     #[error("output file name {name:?} is not a plain relative path inside the output directory")]
     BadFileName { name: String },
+    /// A file-system call failed.
     #[error("cannot {action} {}: {source}", .path.display())]
     Io {
         action: &'static str,
@@ -31,6 +37,7 @@ pub enum OutputError {
         #[source]
         source: io::Error,
     },
+    /// The new results are in place but the old directory could not be deleted.
     #[error(
         "the new results are in {}, but the old ones, moved to {}, could not be removed: {source}; delete that directory by hand",
         .target.display(), .old.display()

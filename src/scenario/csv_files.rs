@@ -39,9 +39,9 @@ fn line_err(
 /// rather than by the csv crate because its reported line numbers skip blank and
 /// comment lines, and an error must point at the line the user sees.
 fn read_records(path: &Path) -> Result<Vec<(u64, Vec<String>)>, ScenarioError> {
-    let bytes = fs::read(path).map_err(|source| ScenarioError::Read {
+    let bytes = fs::read(path).map_err(|error| ScenarioError::Read {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     let text = std::str::from_utf8(bytes).map_err(|e| {

@@ -10,14 +10,15 @@ use std::path::PathBuf;
 pub enum ScenarioError {
     /// A file (the scenario or a CSV it names) could not be read.
     #[error(
-        "{}: cannot read the file: {source}; check the path (paths inside a scenario are \
+        "{}: cannot read the file: {error}; check the path (paths inside a scenario are \
          relative to the scenario file's directory)",
         path.display()
     )]
     Read {
         path: PathBuf,
-        #[source]
-        source: io::Error,
+        /// The OS error, shown in the message itself (not as a `source`, so that an
+        /// error chain does not print it twice).
+        error: io::Error,
     },
     /// TOML syntax, unknown field, missing field or wrong type, as toml reports it (with
     /// line and column).

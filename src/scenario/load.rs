@@ -92,9 +92,9 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 
 /// As [`load`], with dotted-path overrides applied to the parsed TOML before the checks.
 pub fn load_with_overrides(path: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
-    let text = fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+    let text = fs::read_to_string(path).map_err(|error| ScenarioError::Read {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     from_toml_str_with_overrides(&text, path, overrides)
 }

@@ -226,7 +226,8 @@ fn default_scenario_is_a_plausible_day() {
         .iter()
         .map(|i| i.rate_per_hour)
         .fold(0.0, f64::max);
-    assert!((300.0..=900.0).contains(&peak));
+    // Plausible for a desk of this size; the lead tunes the exact load.
+    assert!((300.0..=1500.0).contains(&peak), "peak {peak}");
 }
 
 fn round_trip(s: &Scenario) {
@@ -487,6 +488,10 @@ fn every_bad_input_names_file_place_and_value() {
     for (name, case, want) in cases {
         let msg = case.error();
         eprintln!("[{name}] {msg}");
+        assert!(
+            msg.contains("scenario.toml") || msg.contains(".csv"),
+            "{name}: no file in:\n{msg}"
+        );
         for w in want {
             assert!(msg.contains(w), "{name}: message lacks {w:?}:\n{msg}");
         }

@@ -20,7 +20,12 @@ pub struct ArrivalClock<'a> {
 impl<'a> ArrivalClock<'a> {
     /// A clock for `arrivals` that stops before `end`.
     pub fn new(arrivals: &'a Arrivals, end: SimTime) -> Self {
-        ArrivalClock { arrivals, end, last_s: 0.0, cursor: 0 }
+        ArrivalClock {
+            arrivals,
+            end,
+            last_s: 0.0,
+            cursor: 0,
+        }
     }
 
     /// The next arrival instant, or `None` when arrivals are over.
@@ -82,7 +87,12 @@ mod tests {
 
     #[test]
     fn poisson_count_matches_rate_within_five_standard_errors() {
-        let n = count(&Arrivals::Poisson { rate_per_hour: 3600.0 }, 100_000);
+        let n = count(
+            &Arrivals::Poisson {
+                rate_per_hour: 3600.0,
+            },
+            100_000,
+        );
         // Mean 100 000, sd √100 000 ≈ 316.
         assert!((n as f64 - 100_000.0).abs() < 5.0 * 316.3, "{n}");
     }
@@ -94,11 +104,16 @@ mod tests {
             end: SimTime::from_secs(b),
             rate_per_hour: r,
         };
-        let quiet = Arrivals::Profile { intervals: vec![iv(0, 50_000, 0.0), iv(50_000, 100_000, 7200.0)] };
+        let quiet = Arrivals::Profile {
+            intervals: vec![iv(0, 50_000, 0.0), iv(50_000, 100_000, 7200.0)],
+        };
         let mut clock = ArrivalClock::new(&quiet, SimTime::from_secs(100_000));
         let mut r = rng(1, 0, Stream::Arrivals, 0);
         let first = clock.next(&mut r).unwrap();
-        assert!(first >= SimTime::from_secs(50_000), "no arrival in a zero-rate interval");
+        assert!(
+            first >= SimTime::from_secs(50_000),
+            "no arrival in a zero-rate interval"
+        );
         let n = 1 + std::iter::from_fn(|| clock.next(&mut r)).count();
         // Mean 100 000 (2/s for 50 000 s).
         assert!((n as f64 - 100_000.0).abs() < 5.0 * 316.3, "{n}");

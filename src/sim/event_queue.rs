@@ -38,14 +38,21 @@ pub struct EventQueue<P> {
 
 impl<P: Eq + Copy> Default for EventQueue<P> {
     fn default() -> Self {
-        EventQueue { heap: BinaryHeap::new(), next_seq: 0 }
+        EventQueue {
+            heap: BinaryHeap::new(),
+            next_seq: 0,
+        }
     }
 }
 
 impl<P: Eq + Copy> EventQueue<P> {
     /// Schedules `payload` at `time`, after everything already scheduled at that instant.
     pub fn push(&mut self, time: SimTime, payload: P) {
-        self.heap.push(Scheduled { time, seq: self.next_seq, payload });
+        self.heap.push(Scheduled {
+            time,
+            seq: self.next_seq,
+            payload,
+        });
         self.next_seq += 1;
     }
 

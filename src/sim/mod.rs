@@ -7,8 +7,8 @@
 
 mod arrivals;
 pub mod event_queue;
-pub mod seed;
 pub mod presets;
+pub mod seed;
 mod world;
 
 pub use world::{RepStats, Replication};
@@ -72,10 +72,15 @@ where
                     return Err(SimError::Interrupted);
                 }
                 let started = std::time::Instant::now();
-                let (observer, stats) =
-                    Replication::new(sc, seed, rep, make(rep)).with_cancel(cancel).run()?;
+                let (observer, stats) = Replication::new(sc, seed, rep, make(rep))
+                    .with_cancel(cancel)
+                    .run()?;
                 on_done();
-                Ok(RepOutcome { observer, stats, wall_secs: started.elapsed().as_secs_f64() })
+                Ok(RepOutcome {
+                    observer,
+                    stats,
+                    wall_secs: started.elapsed().as_secs_f64(),
+                })
             })
             .collect()
     });

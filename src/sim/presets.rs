@@ -38,7 +38,11 @@ pub fn holding_mmc(
             think_time: Dist::Constant { value: 0.0 },
             silent_prob: 0.0,
         }],
-        sessions: SessionModel::Holding { holding_time: Dist::Exponential { mean: mean_holding_s } },
+        sessions: SessionModel::Holding {
+            holding_time: Dist::Exponential {
+                mean: mean_holding_s,
+            },
+        },
         groups: vec!["all".into()],
         agents: (0..c)
             .map(|i| AgentSpec {
@@ -78,10 +82,19 @@ pub fn turns_desk(agents: u32, max_sessions: u32, horizon_s: u64) -> Scenario {
         a.max_sessions = max_sessions;
     }
     let seg = &mut sc.segments[0];
-    seg.messages = Dist::Uniform { low: 2.0, high: 8.0 };
-    seg.think_time = Dist::LogNormal { mean: 40.0, sd: 40.0 };
+    seg.messages = Dist::Uniform {
+        low: 2.0,
+        high: 8.0,
+    };
+    seg.think_time = Dist::LogNormal {
+        mean: 40.0,
+        sd: 40.0,
+    };
     seg.silent_prob = 0.05;
-    sc.behaviour.reply_time = Dist::LogNormal { mean: 30.0, sd: 20.0 };
+    sc.behaviour.reply_time = Dist::LogNormal {
+        mean: 30.0,
+        sd: 20.0,
+    };
     sc.behaviour.overlook_prob = 0.05;
     sc.behaviour.reaction_time = Dist::Exponential { mean: 10.0 };
     sc.behaviour.load_slowdown = 0.1;
@@ -94,6 +107,8 @@ pub fn turns_desk(agents: u32, max_sessions: u32, horizon_s: u64) -> Scenario {
     };
     // A session lasts about 5 turns × (reply 30 s + think 40 s) ≈ 350 s.
     let capacity = (agents * max_sessions) as f64;
-    sc.arrivals = Arrivals::Poisson { rate_per_hour: 0.8 * capacity * 3600.0 / 350.0 };
+    sc.arrivals = Arrivals::Poisson {
+        rate_per_hour: 0.8 * capacity * 3600.0 / 350.0,
+    };
     sc
 }

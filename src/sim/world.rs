@@ -25,19 +25,46 @@ use std::sync::atomic::{AtomicBool, Ordering};
 enum Action {
     Arrival,
     /// The waiting customer's patience runs out.
-    Patience { slot: u32, token: u32 },
+    Patience {
+        slot: u32,
+        token: u32,
+    },
     /// The holding time of a session ends (B.7).
-    HoldingEnd { slot: u32, token: u32 },
+    HoldingEnd {
+        slot: u32,
+        token: u32,
+    },
     /// The agent's reply to the customer's current message.
-    AgentReply { slot: u32, token: u32 },
+    AgentReply {
+        slot: u32,
+        token: u32,
+    },
     /// The customer's next message.
-    CustomerMessage { slot: u32, token: u32 },
-    ShiftStart { agent: u32 },
-    ShiftEnd { agent: u32 },
-    BreakStart { agent: u32, index: u32 },
-    BreakEnd { agent: u32 },
-    AuxStart { agent: u32, token: u32 },
-    AuxEnd { agent: u32, token: u32 },
+    CustomerMessage {
+        slot: u32,
+        token: u32,
+    },
+    ShiftStart {
+        agent: u32,
+    },
+    ShiftEnd {
+        agent: u32,
+    },
+    BreakStart {
+        agent: u32,
+        index: u32,
+    },
+    BreakEnd {
+        agent: u32,
+    },
+    AuxStart {
+        agent: u32,
+        token: u32,
+    },
+    AuxEnd {
+        agent: u32,
+        token: u32,
+    },
 }
 
 /// The simulator's side of one session (indexed by the engine's slot).
@@ -113,8 +140,16 @@ impl<'a, O: Observer> Replication<'a, O> {
         let holding = matches!(sc.sessions, SessionModel::Holding { .. });
         let config = EngineConfig {
             rule: sc.routing,
-            reply_interval: if holding { None } else { sc.thresholds.reply_interval },
-            message_interval: if holding { None } else { sc.thresholds.message_interval },
+            reply_interval: if holding {
+                None
+            } else {
+                sc.thresholds.reply_interval
+            },
+            message_interval: if holding {
+                None
+            } else {
+                sc.thresholds.message_interval
+            },
             repeat_reminders: sc.thresholds.repeat_reminders,
             reminder_cap: sc.thresholds.reminder_cap,
         };
@@ -180,11 +215,17 @@ impl<'a, O: Observer> Replication<'a, O> {
                 (None, Some(t)) => t,
             };
             if now > max_time {
-                return Err(SimError::TimeLimit { limit: self.sc.run.max_sim_time, at: now });
+                return Err(SimError::TimeLimit {
+                    limit: self.sc.run.max_sim_time,
+                    at: now,
+                });
             }
             self.stats.events += 1;
             if self.stats.events > max_events {
-                return Err(SimError::EventLimit { limit: max_events, at: now });
+                return Err(SimError::EventLimit {
+                    limit: max_events,
+                    at: now,
+                });
             }
             if self.stats.events & 0xFFFF == 0
                 && self.cancel.is_some_and(|c| c.load(Ordering::Relaxed))
@@ -202,7 +243,8 @@ impl<'a, O: Observer> Replication<'a, O> {
         let end = self.engine_now_or_last();
         self.stats.routing_decisions = self.engine.stats().routing_decisions;
         self.stats.end = end;
-        self.obs.on_end(end, self.stats.events, self.stats.routing_decisions);
+        self.obs
+            .on_end(end, self.stats.events, self.stats.routing_decisions);
         Ok((self.obs, self.stats))
     }
 
@@ -219,14 +261,18 @@ impl<'a, O: Observer> Replication<'a, O> {
                 if let Some(id) = self.live_chat(slot, token) {
                     // Only a waiting customer can abandon; a connected one ignores it.
                     if self.engine.session_agent(id).is_none() {
-                        self.engine.handle_abandon(now, id).expect("waiting session");
+                        self.engine
+                            .handle_abandon(now, id)
+                            .expect("waiting session");
                         self.pump(now);
                     }
                 }
             }
             Action::HoldingEnd { slot, token } => {
                 if let Some(id) = self.live_chat(slot, token) {
-                    self.engine.handle_customer_close(now, id).expect("connected session");
+                    self.engine
+                        .handle_customer_close(now, id)
+                        .expect("connected session");
                     self.pump(now);
                 }
             }
@@ -236,7 +282,9 @@ impl<'a, O: Observer> Replication<'a, O> {
             Action::ShiftEnd { agent } => {
                 self.agents[agent as usize].online = false;
                 let mode = self.sc.behaviour.log_out;
-                self.engine.handle_log_out(now, AgentId(agent), mode).expect("known agent");
+                self.engine
+                    .handle_log_out(now, AgentId(agent), mode)
+                    .expect("known agent");
                 self.pump(now);
             }
             Action::BreakStart { agent, index } => {
@@ -254,10 +302,16 @@ impl<'a, O: Observer> Replication<'a, O> {
                 if a.aux_token != token || !a.online {
                     return;
                 }
-                let aux = self.sc.behaviour.aux.as_ref().expect("aux scheduled only when set");
+                let aux = self
+                    .sc
+                    .behaviour
+                    .aux
+                    .as_ref()
+                    .expect("aux scheduled only when set");
                 let length = aux.length.sample_ms(&mut a.rng);
                 a.on_aux = true;
-                self.queue.push(now + length, Action::AuxEnd { agent, token });
+                self.queue
+                    .push(now + length, Action::AuxEnd { agent, token });
                 self.sync_busy(now, agent);
             }
             Action::AuxEnd { agent, token } => {
@@ -281,7 +335,10 @@ impl<'a, O: Observer> Replication<'a, O> {
         let segment = self.pick_segment();
         self.obs.on_offered(now, segment);
         let draw: u64 = self.routing_rng.random();
-        let id = self.engine.handle_session_request(now, draw).expect("time is monotone");
+        let id = self
+            .engine
+            .handle_session_request(now, draw)
+            .expect("time is monotone");
         let slot = id.slot as usize;
         if slot >= self.chats.len() {
             self.chats.resize_with(slot + 1, || Chat {
@@ -334,8 +391,12 @@ impl<'a, O: Observer> Replication<'a, O> {
     }
 
     fn on_agent_reply(&mut self, now: SimTime, slot: u32, token: u32) {
-        let Some(id) = self.live_chat(slot, token) else { return };
-        self.engine.handle_agent_reply(now, id).expect("connected session");
+        let Some(id) = self.live_chat(slot, token) else {
+            return;
+        };
+        self.engine
+            .handle_agent_reply(now, id)
+            .expect("connected session");
         let reply_interval = self.reply_interval;
         let chat = &mut self.chats[slot as usize];
         let latency = now.since(chat.last_msg_at);
@@ -346,7 +407,9 @@ impl<'a, O: Observer> Replication<'a, O> {
         let chat = &mut self.chats[slot as usize];
         if chat.messages_sent >= chat.messages_total {
             // B.4: the last message answered, the customer closes.
-            self.engine.handle_customer_close(now, id).expect("connected session");
+            self.engine
+                .handle_customer_close(now, id)
+                .expect("connected session");
         } else {
             let seg = &self.sc.segments[chat.segment as usize];
             if chat.rng.random_bool(seg.silent_prob) {
@@ -354,18 +417,23 @@ impl<'a, O: Observer> Replication<'a, O> {
             } else {
                 let think = seg.think_time.sample_ms(&mut chat.rng);
                 let token = chat.token;
-                self.queue.push(now + think, Action::CustomerMessage { slot, token });
+                self.queue
+                    .push(now + think, Action::CustomerMessage { slot, token });
             }
         }
         self.pump(now);
     }
 
     fn on_customer_message(&mut self, now: SimTime, slot: u32, token: u32) {
-        let Some(id) = self.live_chat(slot, token) else { return };
+        let Some(id) = self.live_chat(slot, token) else {
+            return;
+        };
         let chat = &mut self.chats[slot as usize];
         chat.messages_sent += 1;
         chat.last_msg_at = now;
-        self.engine.handle_customer_message(now, id).expect("connected session");
+        self.engine
+            .handle_customer_message(now, id)
+            .expect("connected session");
         self.schedule_reply(now, slot);
         self.pump(now);
     }
@@ -376,18 +444,23 @@ impl<'a, O: Observer> Replication<'a, O> {
         let chat = &self.chats[slot as usize];
         let agent = chat.agent as usize;
         let token = chat.token;
-        let count = self.engine.agent(AgentId(chat.agent)).map_or(1, |v| v.count.max(1));
+        let count = self
+            .engine
+            .agent(AgentId(chat.agent))
+            .map_or(1, |v| v.count.max(1));
         let arng = &mut self.agents[agent].rng;
         if b.overlook_prob > 0.0 && arng.random_bool(b.overlook_prob) {
             if self.reply_interval.is_some() {
                 self.chats[slot as usize].overlooked = true;
             } else {
                 let delay = b.overlook_delay.sample_ms(arng);
-                self.queue.push(now + delay, Action::AgentReply { slot, token });
+                self.queue
+                    .push(now + delay, Action::AgentReply { slot, token });
             }
             return;
         }
-        let scale = self.sc.agents[agent].speed_factor * (1.0 + b.load_slowdown * (count - 1) as f64);
+        let scale =
+            self.sc.agents[agent].speed_factor * (1.0 + b.load_slowdown * (count - 1) as f64);
         let r = Millis::from_secs_f64_rounded(b.reply_time.sample(arng) * scale);
         self.queue.push(now + r, Action::AgentReply { slot, token });
     }
@@ -396,19 +469,29 @@ impl<'a, O: Observer> Replication<'a, O> {
         let spec = &self.sc.agents[agent as usize];
         self.queue.push(spec.shift_end, Action::ShiftEnd { agent });
         for (index, b) in spec.breaks.iter().enumerate() {
-            self.queue.push(b.start, Action::BreakStart { agent, index: index as u32 });
+            self.queue.push(
+                b.start,
+                Action::BreakStart {
+                    agent,
+                    index: index as u32,
+                },
+            );
         }
         let a = &mut self.agents[agent as usize];
         a.online = true;
         a.on_break = false;
         a.on_aux = false;
-        self.engine.handle_log_in(now, AgentId(agent)).expect("known agent");
+        self.engine
+            .handle_log_in(now, AgentId(agent))
+            .expect("known agent");
         self.pump(now);
         self.schedule_aux(now, agent);
     }
 
     fn schedule_aux(&mut self, now: SimTime, agent: u32) {
-        let Some(aux) = self.sc.behaviour.aux.as_ref() else { return };
+        let Some(aux) = self.sc.behaviour.aux.as_ref() else {
+            return;
+        };
         let a = &mut self.agents[agent as usize];
         if !a.online {
             return;
@@ -416,7 +499,8 @@ impl<'a, O: Observer> Replication<'a, O> {
         a.aux_token = a.aux_token.wrapping_add(1);
         let gap = aux.gap.sample_ms(&mut a.rng);
         let token = a.aux_token;
-        self.queue.push(now + gap, Action::AuxStart { agent, token });
+        self.queue
+            .push(now + gap, Action::AuxStart { agent, token });
     }
 
     /// S01–S04: the agent end turns its break/aux state into busy or un-busy requests.
@@ -428,9 +512,15 @@ impl<'a, O: Observer> Replication<'a, O> {
         let want_busy = a.on_break || a.on_aux;
         let is_busy = self.engine.agent(AgentId(agent)).is_ok_and(|v| v.busy);
         if want_busy != is_busy {
-            let trigger = if want_busy { TriggerEvent::Busy } else { TriggerEvent::Unbusy };
+            let trigger = if want_busy {
+                TriggerEvent::Busy
+            } else {
+                TriggerEvent::Unbusy
+            };
             let request = AgentRequest::from_trigger(trigger, AgentId(agent));
-            self.engine.handle_agent_request(now, request).expect("online agent");
+            self.engine
+                .handle_agent_request(now, request)
+                .expect("online agent");
             self.pump(now);
         }
     }
@@ -455,11 +545,16 @@ impl<'a, O: Observer> Replication<'a, O> {
                             let patience = p.sample_ms(&mut chat.rng);
                             let token = chat.token;
                             let slot = session.slot;
-                            self.queue.push(chat.arrived + patience, Action::Patience { slot, token });
+                            self.queue
+                                .push(chat.arrived + patience, Action::Patience { slot, token });
                         }
                     }
                 }
-                Event::ReminderDue { session, agent, nth } => {
+                Event::ReminderDue {
+                    session,
+                    agent,
+                    nth,
+                } => {
                     let chat = &mut self.chats[session.slot as usize];
                     let first = !chat.had_reminder;
                     chat.had_reminder = true;
@@ -467,18 +562,36 @@ impl<'a, O: Observer> Replication<'a, O> {
                     if chat.overlooked && nth == 1 {
                         chat.overlooked = false;
                         let token = chat.token;
-                        let reaction = self.sc.behaviour.reaction_time.sample_ms(&mut self.agents[agent.0 as usize].rng);
-                        self.queue.push(now + reaction, Action::AgentReply { slot: session.slot, token });
+                        let reaction = self
+                            .sc
+                            .behaviour
+                            .reaction_time
+                            .sample_ms(&mut self.agents[agent.0 as usize].rng);
+                        self.queue.push(
+                            now + reaction,
+                            Action::AgentReply {
+                                slot: session.slot,
+                                token,
+                            },
+                        );
                     }
                 }
-                Event::Ended { session, agent, reason } => {
+                Event::Ended {
+                    session,
+                    agent,
+                    reason,
+                } => {
                     let chat = &mut self.chats[session.slot as usize];
                     chat.alive = false;
                     chat.token = chat.token.wrapping_add(1);
                     match reason {
                         EndReason::Closed => self.obs.on_close(now, agent),
                         EndReason::Silence => {
-                            let kind = if chat.ghost { DisconnectKind::Ghost } else { DisconnectKind::Premature };
+                            let kind = if chat.ghost {
+                                DisconnectKind::Ghost
+                            } else {
+                                DisconnectKind::Premature
+                            };
                             let held = now.since(chat.last_reply_at);
                             self.obs.on_disconnect(now, agent, kind, held);
                         }
@@ -542,7 +655,11 @@ impl<'a, O: Observer> Replication<'a, O> {
                     // B.1: N drawn at connection; the opening message counts as sent now.
                     let seg = &self.sc.segments[chat.segment as usize];
                     let n = seg.messages.sample(&mut chat.rng).round();
-                    chat.messages_total = if n >= 1.0 { n.min(u32::MAX as f64) as u32 } else { 1 };
+                    chat.messages_total = if n >= 1.0 {
+                        n.min(u32::MAX as f64) as u32
+                    } else {
+                        1
+                    };
                     chat.messages_sent = 1;
                     chat.last_msg_at = now;
                 }

@@ -21,6 +21,7 @@
 use crate::engine::{AgentId, EndReason, Engine, EngineConfig, Event, RoutingRule, SessionId};
 use crate::time::{Millis, SimTime};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::fmt::Write as _;
@@ -215,8 +216,9 @@ impl ReplayReport {
         let _ = writeln!(out, "replay of {}", clip(&self.log, 68));
         let _ = writeln!(
             out,
-            "  {} rows from {} s to {} s",
+            "  {} rows over {} min ({} s to {} s)",
             self.rows,
+            fmt_secs(((self.last_timestamp_s - self.first_timestamp_s) / 6.0).round() / 10.0),
             fmt_secs(self.first_timestamp_s),
             fmt_secs(self.last_timestamp_s)
         );
@@ -330,14 +332,18 @@ pub enum ReplayError {
         source: std::io::Error,
     },
     #[error("the chat log {path} is {bytes} bytes, over the {limit}-byte limit; split it by day")]
-    FileTooLarge { path: PathBuf, bytes: u64, limit: u64 },
+    FileTooLarge {
+        path: PathBuf,
+        bytes: u64,
+        limit: u64,
+    },
     #[error("{flag} {value}: must be a finite number of seconds from 0.001 to 1e9, e.g. {flag} {example}")]
     Setting {
         flag: &'static str,
         value: String,
         example: f64,
     },
-    #[error("{file}:{line}: {message}; check the quoting of this row")]
+    #[error("{file}:{line}: {message}; quote a field as \"a,b\" (write \"\" for a quote inside), on one line")]
     Csv {
         file: String,
         line: u64,
@@ -484,7 +490,11 @@ fn run(
     let config = settings.engine_config()?;
     let log = parse_log(text, file, limits)?;
     let mut outcomes = vec![SessionOutcome::default(); log.sessions.len()];
-    count_missed_responses(&log, config.reply_interval.unwrap_or(Millis::ZERO), &mut outcomes);
+    count_missed_responses(
+        &log,
+        config.reply_interval.unwrap_or(Millis::ZERO),
+        &mut outcomes,
+    );
     let mut replayer = Replayer::new(&log, config, limits, &mut outcomes);
     replayer.run()?;
     let report = summarize(&log, *settings, &outcomes);
@@ -503,14 +513,18 @@ enum Kind {
 }
 
 impl Kind {
+    const ALL: [Kind; 4] = [
+        Kind::Request,
+        Kind::CustomerMessage,
+        Kind::AgentReply,
+        Kind::Close,
+    ];
+
+    /// The kind named `s`, in any letter case.
     fn parse(s: &str) -> Option<Kind> {
-        match s.to_ascii_lowercase().as_str() {
-            "request" => Some(Kind::Request),
-            "customer_message" => Some(Kind::CustomerMessage),
-            "agent_reply" => Some(Kind::AgentReply),
-            "close" => Some(Kind::Close),
-            _ => None,
-        }
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.name().eq_ignore_ascii_case(s))
     }
 
     fn name(self) -> &'static str {
@@ -564,13 +578,6 @@ const COLUMN_NAMES: [&str; 4] = ["timestamp", "session", "agent", "kind"];
 
 fn parse_log(text: &str, file: &str, limits: Limits) -> Result<Log, ReplayError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .comment(Some(b'#'))
-        .from_reader(text.as_bytes());
-    let mut record = csv::StringRecord::new();
     let mut columns: Option<Columns> = None;
     let mut log = Log {
         file: file.to_string(),
@@ -582,30 +589,28 @@ fn parse_log(text: &str, file: &str, limits: Limits) -> Result<Log, ReplayError>
     let mut agent_ids: HashMap<String, u32> = HashMap::new();
     // The previous row's timestamp: seconds, as written, and its line.
     let mut previous: Option<(f64, String, u64)> = None;
-    loop {
-        let more = reader.read_record(&mut record).map_err(|e| ReplayError::Csv {
+    // Lines are split here, not by a CSV reader, so that every line number is exact.
+    for (index, raw_line) in text.split('\n').enumerate() {
+        let line = index as u64 + 1;
+        let trimmed = raw_line.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let fields = split_fields(trimmed).map_err(|problem| ReplayError::Csv {
             file: file.to_string(),
-            line: e.position().map_or(0, |p| p.line()),
-            message: e.to_string(),
+            line,
+            message: format!("{problem} in `{}`", shown(trimmed)),
         })?;
-        if !more {
-            break;
-        }
-        let line = record.position().map_or(0, |p| p.line());
-        let first = record.get(0).unwrap_or("");
-        if (record.len() <= 1 && first.is_empty()) || first.starts_with('#') {
-            continue; // blank or indented comment line
-        }
         let Some(cols) = columns else {
-            columns = Some(parse_header(file, line, &record)?);
+            columns = Some(parse_header(file, line, trimmed, &fields)?);
             continue;
         };
-        if record.len() != 4 {
+        if fields.len() != 4 {
             return Err(ReplayError::ColumnCount {
                 file: file.to_string(),
                 line,
-                found: record.len(),
-                value: shown(&record.iter().collect::<Vec<_>>().join(",")),
+                found: fields.len(),
+                value: shown(trimmed),
             });
         }
         if log.rows.len() >= limits.rows {
@@ -615,10 +620,10 @@ fn parse_log(text: &str, file: &str, limits: Limits) -> Result<Log, ReplayError>
             });
         }
         let (raw_time, name, agent, raw_kind) = (
-            &record[cols[0]],
-            &record[cols[1]],
-            &record[cols[2]],
-            &record[cols[3]],
+            &*fields[cols[0]],
+            &*fields[cols[1]],
+            &*fields[cols[2]],
+            &*fields[cols[3]],
         );
         let seconds = parse_timestamp(raw_time).map_err(|problem| ReplayError::Timestamp {
             file: file.to_string(),
@@ -726,15 +731,66 @@ fn parse_log(text: &str, file: &str, limits: Limits) -> Result<Log, ReplayError>
     Ok(log)
 }
 
-fn parse_header(file: &str, line: u64, record: &csv::StringRecord) -> Result<Columns, ReplayError> {
+/// The comma-separated fields of one line, each trimmed. A field may be quoted (`"a,b"`,
+/// with `""` for a quote inside); a quoted field cannot span lines.
+fn split_fields(line: &str) -> Result<Vec<Cow<'_, str>>, &'static str> {
+    let mut fields = Vec::with_capacity(4);
+    let mut rest = line;
+    loop {
+        let field = rest.trim_start();
+        if let Some(quoted) = field.strip_prefix('"') {
+            let mut value = String::new();
+            let mut chars = quoted.char_indices();
+            let after = loop {
+                match chars.next() {
+                    None => return Err("a quote that is never closed"),
+                    Some((i, '"')) => {
+                        if quoted[i + 1..].starts_with('"') {
+                            value.push('"');
+                            chars.next();
+                        } else {
+                            break &quoted[i + 1..];
+                        }
+                    }
+                    Some((_, c)) => value.push(c),
+                }
+            };
+            let after = after.trim_start();
+            fields.push(Cow::Owned(value.trim().to_string()));
+            match after.strip_prefix(',') {
+                Some(next) => rest = next,
+                None if after.is_empty() => return Ok(fields),
+                None => return Err("text after a closing quote"),
+            }
+        } else {
+            match field.split_once(',') {
+                Some((value, next)) => {
+                    fields.push(Cow::Borrowed(value.trim()));
+                    rest = next;
+                }
+                None => {
+                    fields.push(Cow::Borrowed(field.trim()));
+                    return Ok(fields);
+                }
+            }
+        }
+    }
+}
+
+fn parse_header(
+    file: &str,
+    line: u64,
+    text: &str,
+    fields: &[Cow<'_, str>],
+) -> Result<Columns, ReplayError> {
     let header_error = |problem: String| ReplayError::Header {
         file: file.to_string(),
         line,
-        found: shown(&record.iter().collect::<Vec<_>>().join(",")),
+        found: shown(text),
         problem,
     };
     let mut columns: [Option<usize>; 4] = [None; 4];
-    for (i, field) in record.iter().enumerate() {
+    for (i, field) in fields.iter().enumerate() {
         let name = field.to_ascii_lowercase();
         let Some(c) = COLUMN_NAMES.iter().position(|&n| n == name) else {
             return Err(header_error(format!("unknown column `{}`", shown(field))));
@@ -776,7 +832,10 @@ fn parse_timestamp(raw: &str) -> Result<f64, &'static str> {
         if !all_digits(h, 9) || !all_digits(m, 2) {
             return Err("hours and minutes must be whole numbers");
         }
-        let (h, m) = (h.parse::<f64>().unwrap_or(0.0), m.parse::<f64>().unwrap_or(0.0));
+        let (h, m) = (
+            h.parse::<f64>().unwrap_or(0.0),
+            m.parse::<f64>().unwrap_or(0.0),
+        );
         let s = plain_seconds(s).ok_or("seconds must be a number like 05 or 05.250")?;
         if m >= 60.0 || s >= 60.0 {
             return Err("minutes and seconds must be below 60");
@@ -793,7 +852,10 @@ fn parse_timestamp(raw: &str) -> Result<f64, &'static str> {
 
 /// A non-negative decimal number, optionally with an exponent; no sign, inf or NaN.
 fn plain_seconds(s: &str) -> Option<f64> {
-    let starts_well = s.bytes().next().is_some_and(|b| b.is_ascii_digit() || b == b'.');
+    let starts_well = s
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_digit() || b == b'.');
     let v: f64 = if starts_well { s.parse().ok()? } else { None? };
     (v.is_finite() && v >= 0.0).then_some(v)
 }
@@ -934,12 +996,10 @@ impl<'a> Replayer<'a> {
         let e = self.log.agent_of(row.session);
         let engine = &mut self.engines[e as usize];
         let result = match (row.kind, self.handles[s]) {
-            (Kind::Request, _) => engine
-                .handle_session_request(row.time, 0)
-                .map(|id| {
-                    self.handles[s] = Some(id);
-                    self.by_handle.insert((e, id), row.session);
-                }),
+            (Kind::Request, _) => engine.handle_session_request(row.time, 0).map(|id| {
+                self.handles[s] = Some(id);
+                self.by_handle.insert((e, id), row.session);
+            }),
             (Kind::CustomerMessage, Some(id)) => engine.handle_customer_message(row.time, id),
             (Kind::AgentReply, Some(id)) => engine.handle_agent_reply(row.time, id),
             (Kind::Close, Some(id)) => engine.handle_customer_close(row.time, id),
@@ -1099,15 +1159,748 @@ fn summarize(log: &Log, settings: ReplaySettings, outcomes: &[SessionOutcome]) -
     report
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    const EXAMPLE: &str = include_str!("../../scenarios/example-log.csv");
+
+    fn settings(reply_s: f64, message_s: f64) -> ReplaySettings {
+        ReplaySettings {
+            reply_interval_s: reply_s,
+            message_interval_s: message_s,
+            ..ReplaySettings::default()
+        }
+    }
+
+    fn run_text(
+        text: &str,
+        settings: &ReplaySettings,
+    ) -> Result<(ReplayReport, Vec<(String, SessionOutcome)>), ReplayError> {
+        run(text, "t.csv", settings, Limits::DEFAULT)
+    }
+
+    fn outcome<'a>(sessions: &'a [(String, SessionOutcome)], name: &str) -> &'a SessionOutcome {
+        &sessions.iter().find(|(n, _)| n == name).expect(name).1
+    }
+
+    fn agent<'a>(report: &'a ReplayReport, name: &str) -> &'a AgentReplay {
+        report
+            .per_agent
+            .iter()
+            .find(|a| a.agent == name)
+            .expect(name)
+    }
+
+    fn error(text: &str) -> String {
+        replay_str(text, "bad.csv", &ReplaySettings::default())
+            .expect_err("should fail")
+            .to_string()
+    }
+
+    const HEADER: &str = "timestamp,session,agent,kind\n";
+
+    // ----- the example log, by hand ------------------------------------------------------
+
+    /// Reply interval 60 s, message interval 300 s, reminders repeat, no cap. The engine
+    /// arms a reminder at the request (the opening counts as a customer message) and at
+    /// every customer message (from the latest one); a reply cancels it and arms a
+    /// disconnect at reply + 300 s; a reply exactly at the deadline is in time.
+    #[test]
+    fn example_log_counts_worked_by_hand() {
+        let (r, s) = run_text(EXAMPLE, &ReplaySettings::default()).unwrap();
+        // c01 ana: replies after 20, 30, 25 s; close 09:03:20 cancels the 09:07:45
+        //   disconnect. Nothing.
+        assert_eq!(*outcome(&s, "c01"), SessionOutcome::default());
+        // c02 ben: message 09:03:30, reply only 09:05:45 (135 s): reminders at 09:04:30
+        //   and 09:05:30 (the one at 09:06:30 is cancelled by the reply). 2 reminders,
+        //   1 missed.
+        assert_eq!(
+            (
+                outcome(&s, "c02").reminders,
+                outcome(&s, "c02").missed_responses
+            ),
+            (2, 1)
+        );
+        // c03 chen: message 09:07:50 overlooked; reminder 09:08:50; reply 09:09:05 (75 s).
+        //   1 reminder, 1 missed.
+        assert_eq!(
+            (
+                outcome(&s, "c03").reminders,
+                outcome(&s, "c03").missed_responses
+            ),
+            (1, 1)
+        );
+        // c04 ana: last customer message 09:07:40, replies 09:08:10 and the nudge
+        //   09:11:40 (a reply too: the disconnect moves from 09:13:10 to 09:16:40). The
+        //   customer never writes again: disconnect 09:16:40, a ghost; ana closes it at
+        //   09:25:10, so 510 s reclaimed.
+        let c04 = outcome(&s, "c04");
+        assert_eq!(
+            c04.disconnected_at,
+            Some(SimTime::from_secs(9 * 3600 + 1000))
+        );
+        assert!(!c04.premature);
+        // c05 ben: reply 09:12:10 arms the disconnect at 09:17:10; the customer comes back
+        //   at 09:18:10 (6 min of silence): disconnected at 09:17:10, premature; the log
+        //   closes it at 09:19:10, so 120 s reclaimed. Its last three rows are only watched.
+        let c05 = outcome(&s, "c05");
+        assert_eq!(
+            c05.disconnected_at,
+            Some(SimTime::from_secs(9 * 3600 + 1030))
+        );
+        assert!(c05.premature);
+        assert_eq!((c05.reminders, c05.missed_responses), (0, 0));
+        // c06: request row without agent; dana's reply 09:15:40 pins it to dana. Replies
+        //   after 40 and 30 s. Nothing.
+        assert_eq!(*outcome(&s, "c06"), SessionOutcome::default());
+        // c07 chen: messages 09:21:30 and 09:21:50; the second moves the reminder from
+        //   09:22:30 to 09:22:50 (S54 measures from the last message); it fires; the
+        //   reply 09:23:10 comes before the repeat at 09:23:50. 1 reminder, but both
+        //   messages missed (100 s and 80 s).
+        assert_eq!(
+            (
+                outcome(&s, "c07").reminders,
+                outcome(&s, "c07").missed_responses
+            ),
+            (1, 2)
+        );
+        // c08 (unknown): request 09:25:00, nobody answers, close 09:26:40. Reminder
+        //   09:26:00 (the 09:27:00 repeat is after the close). 1 reminder; the opening is
+        //   missed (open 100 s > 60 s without a reply).
+        assert_eq!(
+            (
+                outcome(&s, "c08").reminders,
+                outcome(&s, "c08").missed_responses
+            ),
+            (1, 1)
+        );
+        // c09 dana: replies within 20 s. Nothing.
+        assert_eq!(*outcome(&s, "c09"), SessionOutcome::default());
+        // c10 ana: request 09:35:00, first reply 09:38:10 (190 s): reminders 09:36:00,
+        //   09:37:00, 09:38:00. 3 reminders, 1 missed.
+        assert_eq!(
+            (
+                outcome(&s, "c10").reminders,
+                outcome(&s, "c10").missed_responses
+            ),
+            (3, 1)
+        );
+        // c11 chen: reply 09:45:20 arms a disconnect at 09:50:20; the customer writes at
+        //   09:49:20 (240 s, in time). Nothing.
+        assert_eq!(*outcome(&s, "c11"), SessionOutcome::default());
+        // c12 ben: replies in 20, 20, 30 s; no close row; its last reply 09:58:00 is the
+        //   log's last row, so its disconnect (10:03:00) never fires. Nothing.
+        assert_eq!(*outcome(&s, "c12"), SessionOutcome::default());
+
+        assert_eq!(r.rows, 78);
+        assert_eq!(r.sessions, 12);
+        assert_eq!(r.customer_messages, 22); // 2+2+3+1+2+1+3+0+3+1+2+2
+        assert_eq!(r.agent_replies, 33); // 3+3+4+3+3+2+3+0+4+2+3+3
+        assert_eq!(r.closes, 11); // all but c12
+        assert_eq!(r.reminders, 8); // c02 2 + c03 1 + c07 1 + c08 1 + c10 3
+        assert_eq!(r.sessions_with_reminder, 5);
+        assert_eq!(r.max_reminders_per_session, 3);
+        assert!((r.reminders_per_session - 8.0 / 12.0).abs() < 1e-12);
+        assert_eq!(r.missed_responses, 6); // c02 1 + c03 1 + c07 2 + c08 1 + c10 1
+        assert_eq!(r.disconnects, 2);
+        assert_eq!(r.premature_disconnects, 1); // c05
+        assert_eq!(r.ghost_disconnects, 1); // c04
+        assert_eq!(r.capacity_reclaimed_s, 630.0); // 510 + 120
+        assert_eq!(r.first_timestamp_s, 9.0 * 3600.0);
+        assert_eq!(r.last_timestamp_s, 9.0 * 3600.0 + 3480.0);
+        let rows: Vec<(&str, u64, u64, u64, u64)> = r
+            .per_agent
+            .iter()
+            .map(|a| {
+                let AgentReplay {
+                    agent,
+                    sessions,
+                    reminders,
+                    missed_responses,
+                    disconnects,
+                } = a;
+                (
+                    agent.as_str(),
+                    *sessions,
+                    *reminders,
+                    *missed_responses,
+                    *disconnects,
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                // (agent, sessions, reminders, missed, disconnects)
+                ("(unknown)", 1, 1, 1, 0), // c08
+                ("ana", 3, 3, 1, 1),       // c01 c04 c10
+                ("ben", 3, 2, 1, 1),       // c02 c05 c12
+                ("chen", 3, 2, 3, 0),      // c03 c07 c11
+                ("dana", 2, 0, 0, 0),      // c06 c09
+            ]
+        );
+    }
 
     #[test]
-    fn probe() {
-        let text = "# c\n\ntimestamp,session,agent,kind\n   \n0,c1,a,request\n  # x\n\n5,c1,a,bogus\n";
-        let e = replay_str(text, "p.csv", &ReplaySettings::default()).unwrap_err();
-        println!("{e}");
+    fn example_log_without_repeated_reminders() {
+        // One reminder per owed reply: c02 09:04:30, c03 09:08:50, c07 09:22:50, c08
+        // 09:26:00, c10 09:36:00. Missed responses come from the log and do not change.
+        let s = ReplaySettings {
+            repeat_reminders: false,
+            ..ReplaySettings::default()
+        };
+        let r = replay_str(EXAMPLE, "example-log.csv", &s).unwrap();
+        assert_eq!(
+            (r.reminders, r.sessions_with_reminder, r.missed_responses),
+            (5, 5, 6)
+        );
+    }
+
+    #[test]
+    fn example_log_with_reminder_cap() {
+        // Cap 2: only c10 had more (3 → 2): 2 + 1 + 1 + 1 + 2. Cap 0: no reminders at all.
+        let cap = |n| ReplaySettings {
+            reminder_cap: Some(n),
+            ..ReplaySettings::default()
+        };
+        assert_eq!(replay_str(EXAMPLE, "e", &cap(2)).unwrap().reminders, 7);
+        assert_eq!(replay_str(EXAMPLE, "e", &cap(0)).unwrap().reminders, 0);
+    }
+
+    #[test]
+    fn example_log_with_a_longer_message_interval() {
+        // 400 s: c05's customer (back after 360 s) is no longer cut off. c04's disconnect
+        // moves to 09:11:40 + 400 s = 09:18:20; close 09:25:10 → 410 s reclaimed.
+        let r = replay_str(EXAMPLE, "e", &settings(60.0, 400.0)).unwrap();
+        assert_eq!(
+            (r.disconnects, r.premature_disconnects, r.ghost_disconnects),
+            (1, 0, 1)
+        );
+        assert_eq!(r.capacity_reclaimed_s, 410.0);
+        assert_eq!(r.reminders, 8);
+    }
+
+    #[test]
+    fn example_log_with_a_shorter_message_interval() {
+        // 200 s: c04 is cut at 09:08:10 + 200 = 09:11:30, before ana's nudge (which is then
+        // only watched): ghost, 09:25:10 − 09:11:30 = 820 s. c05 at 09:12:10 + 200 =
+        // 09:15:30, premature, 09:19:10 − 09:15:30 = 220 s. c11 at 09:45:20 + 200 =
+        // 09:48:40, premature (the customer writes at 09:49:20), 09:51:00 − 09:48:40 = 140 s.
+        let (r, s) = run_text(EXAMPLE, &settings(60.0, 200.0)).unwrap();
+        assert_eq!(
+            (r.disconnects, r.premature_disconnects, r.ghost_disconnects),
+            (3, 2, 1)
+        );
+        assert_eq!(r.capacity_reclaimed_s, 820.0 + 220.0 + 140.0);
+        assert!(outcome(&s, "c11").premature);
+        assert_eq!(agent(&r, "chen").disconnects, 1);
+        assert_eq!(r.missed_responses, 6);
+    }
+
+    #[test]
+    fn example_text_report_fits_80_columns() {
+        let r = replay_str(
+            EXAMPLE,
+            "scenarios/example-log.csv",
+            &ReplaySettings::default(),
+        )
+        .unwrap();
+        let text = r.to_text();
+        for line in text.lines() {
+            assert!(line.chars().count() <= 80, "too wide: {line:?}");
+        }
+        insta::assert_snapshot!(text, @r"
+        replay of scenarios/example-log.csv
+          78 rows over 58 min (32400 s to 35880 s)
+          reply interval 60 s, message interval 300 s, reminders repeating, no cap
+
+          sessions                      12    closed in the log             11
+          customer messages             22    agent replies                 33
+          missed responses               6    reminders                      8
+          sessions w/ reminder           5    reminders/session           0.67
+          disconnects                    2    capacity reclaimed s         630
+            premature                    1      ghost                        1
+
+          agent                     sessions  reminders    missed  disconnects
+          (unknown)                        1          1         1            0
+          ana                              3          3         1            1
+          ben                              3          2         1            1
+          chen                             3          2         3            0
+          dana                             2          0         0            0
+        ");
+    }
+
+    #[test]
+    fn json_report_has_every_count() {
+        let r = replay_str(EXAMPLE, "e", &ReplaySettings::default()).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+        assert_eq!(v["reminders"], 8);
+        assert_eq!(v["premature_disconnects"], 1);
+        assert_eq!(v["capacity_reclaimed_s"], 630.0);
+        assert_eq!(v["settings"]["message_interval_s"], 300.0);
+        assert_eq!(v["per_agent"][1]["agent"], "ana");
+    }
+
+    // ----- the engine's timing rules, one at a time --------------------------------------
+
+    #[test]
+    fn reply_exactly_at_the_reply_interval_is_in_time() {
+        let text = format!("{HEADER}0,c1,a,request\n60,c1,a,agent_reply\n70,c1,a,close\n");
+        let r = replay_str(&text, "t", &ReplaySettings::default()).unwrap();
+        assert_eq!((r.reminders, r.missed_responses), (0, 0));
+        let text = format!("{HEADER}0,c1,a,request\n60.001,c1,a,agent_reply\n70,c1,a,close\n");
+        let r = replay_str(&text, "t", &ReplaySettings::default()).unwrap();
+        assert_eq!((r.reminders, r.missed_responses), (1, 1));
+    }
+
+    #[test]
+    fn message_exactly_at_the_message_interval_is_in_time() {
+        let text = format!(
+            "{HEADER}0,c1,a,request\n10,c1,a,agent_reply\n310,c1,,customer_message\n\
+             320,c1,a,agent_reply\n330,c1,a,close\n"
+        );
+        let r = replay_str(&text, "t", &ReplaySettings::default()).unwrap();
+        assert_eq!(r.disconnects, 0);
+        let late = text.replace("310,", "310.001,");
+        let r = replay_str(&late, "t", &ReplaySettings::default()).unwrap();
+        assert_eq!((r.disconnects, r.premature_disconnects), (1, 1));
+        // Disconnected at 310, closed in the log at 330.
+        assert_eq!(r.capacity_reclaimed_s, 20.0);
+    }
+
+    #[test]
+    fn nothing_fires_after_the_last_row() {
+        // c1 is never answered and never closed; the log runs to 200 s (c2). Reminders at
+        // 60, 120, 180; the opening counts as missed (open until the log's end). c2's own
+        // reminder at 260 is after the last row and never fires.
+        let text = format!("{HEADER}0,c1,a,request\n200,c2,b,request\n");
+        let (r, s) = run_text(&text, &ReplaySettings::default()).unwrap();
+        assert_eq!(outcome(&s, "c1").reminders, 3);
+        assert_eq!(outcome(&s, "c1").missed_responses, 1);
+        assert_eq!(outcome(&s, "c2").reminders, 0);
+        assert_eq!((r.reminders, r.missed_responses), (3, 1));
+    }
+
+    #[test]
+    fn unclosed_ghost_reclaims_nothing_it_cannot_see() {
+        // c1's last row is the reply at 10; disconnected at 310 while c2 runs on. The log
+        // never shows c1 held past 10 s, so no capacity is counted.
+        let text = format!("{HEADER}0,c1,a,request\n10,c1,a,agent_reply\n400,c2,a,request\n");
+        let r = replay_str(&text, "t", &ReplaySettings::default()).unwrap();
+        assert_eq!((r.disconnects, r.ghost_disconnects), (1, 1));
+        assert_eq!(r.capacity_reclaimed_s, 0.0);
+    }
+
+    #[test]
+    fn session_is_pinned_to_its_first_named_agent() {
+        // Request without agent; first naming row says x; a later y (a transfer) is
+        // ignored. c2 names nobody: (unknown).
+        let text = format!(
+            "{HEADER}0,c1,,request\n5,c1,x,customer_message\n10,c1,y,agent_reply\n\
+             20,c1,y,close\n30,c2,,request\n40,c2,,close\n"
+        );
+        let r = replay_str(&text, "t", &ReplaySettings::default()).unwrap();
+        let names: Vec<_> = r
+            .per_agent
+            .iter()
+            .map(|a| (a.agent.as_str(), a.sessions))
+            .collect();
+        assert_eq!(names, [("(unknown)", 1), ("x", 1)]);
+    }
+
+    #[test]
+    fn an_agent_with_more_than_64_open_sessions_is_replayed() {
+        // 100 chats open at once for one agent, all answered at 90 s: one reminder each at
+        // 60 s, every opening missed. The engine needs two agents of 64 for her.
+        let mut text = HEADER.to_string();
+        for i in 0..100 {
+            text.push_str(&format!("0,c{i},a,request\n"));
+        }
+        for i in 0..100 {
+            text.push_str(&format!("90,c{i},a,agent_reply\n100,c{i},a,close\n"));
+        }
+        // Close rows interleave with later replies: keep the file sorted.
+        let mut lines: Vec<&str> = text.lines().skip(1).collect();
+        lines.sort_by_key(|l| l.split(',').next().unwrap().parse::<u32>().unwrap());
+        let text = format!("{HEADER}{}\n", lines.join("\n"));
+        let r = replay_str(&text, "t", &ReplaySettings::default()).unwrap();
+        assert_eq!(
+            (r.sessions, r.reminders, r.missed_responses),
+            (100, 100, 100)
+        );
+        assert_eq!(agent(&r, "a").sessions, 100);
+    }
+
+    // ----- reading the log ---------------------------------------------------------------
+
+    #[test]
+    fn accepts_comments_blank_lines_crlf_bom_quotes_and_any_column_order() {
+        let text = "\u{feff}# exported 2024-05-01\r\n\r\nkind, agent ,session,timestamp\r\n\
+                    request,ana,\"c,1\",09:00:00.250\r\n   \r\n  # a note\r\n\
+                    agent_reply,ana,\"c,1\",32400.5\r\nCLOSE,\"a\"\"na\",\"c,1\",32410\r\n";
+        let r = replay_str(text, "t", &ReplaySettings::default()).unwrap();
+        assert_eq!((r.rows, r.sessions, r.closes), (3, 1, 1));
+        assert_eq!(r.first_timestamp_s, 32400.25);
+        assert_eq!(r.per_agent[0].agent, "ana");
+    }
+
+    #[test]
+    fn timestamps_in_both_forms() {
+        assert_eq!(parse_timestamp("3600.5"), Ok(3600.5));
+        assert_eq!(parse_timestamp("01:00:00.5"), Ok(3600.5));
+        assert_eq!(parse_timestamp("25:00:00"), Ok(90000.0));
+        assert_eq!(parse_timestamp("1700000000"), Ok(1.7e9));
+        for bad in [
+            "", "-1", "+1", "inf", "NaN", "9:61:00", "9:00:60", "9:00", "a:00:00",
+        ] {
+            assert!(parse_timestamp(bad).is_err(), "{bad:?}");
+        }
+        assert!(parse_timestamp("1700000000000")
+            .unwrap_err()
+            .contains("milliseconds"));
+    }
+
+    #[test]
+    fn fails_with_wrong_column_count() {
+        let e = error(&format!("{HEADER}0,c1,request\n"));
+        assert!(
+            e.contains("bad.csv:2:") && e.contains("found 3") && e.contains("`0,c1,request`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn fails_with_bad_timestamp() {
+        let e = error(&format!(
+            "# c\n{HEADER}\n0,c1,a,request\n9:6x:00,c1,a,close\n"
+        ));
+        assert!(
+            e.contains("bad.csv:5:") && e.contains("`9:6x:00`") && e.contains("`09:00:00`"),
+            "{e}"
+        );
+        let e = error(&format!("{HEADER}-5,c1,a,request\n"));
+        assert!(e.contains("bad.csv:2:") && e.contains("`-5`"), "{e}");
+    }
+
+    #[test]
+    fn fails_with_unknown_kind() {
+        let e = error(&format!("{HEADER}0,c1,a,request\n1,c1,a,reply\n"));
+        assert!(
+            e.contains("bad.csv:3:") && e.contains("`reply`") && e.contains("agent_reply"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn fails_with_unsorted_timestamp() {
+        let e = error(&format!("{HEADER}100,c1,a,request\n50,c1,a,agent_reply\n"));
+        assert!(
+            e.contains("bad.csv:3:")
+                && e.contains("`50`")
+                && e.contains("`100` on line 2")
+                && e.contains("sort"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn fails_with_message_for_a_session_never_requested() {
+        let e = error(&format!(
+            "{HEADER}0,c1,a,request\n5,c2,a,customer_message\n"
+        ));
+        assert!(
+            e.contains("bad.csv:3:") && e.contains("`c2`") && e.contains("no `request` row"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn fails_with_second_request() {
+        let e = error(&format!("{HEADER}0,c1,a,request\n5,c1,a,request\n"));
+        assert!(
+            e.contains("bad.csv:3:") && e.contains("`c1`") && e.contains("first on line 2"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn fails_with_row_after_close() {
+        let e = error(&format!(
+            "{HEADER}0,c1,a,request\n5,c1,a,close\n6,c1,a,agent_reply\n"
+        ));
+        assert!(
+            e.contains("bad.csv:4:") && e.contains("`c1`") && e.contains("close` on line 3"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn fails_with_empty_session() {
+        let e = error(&format!("{HEADER}0,,a,request\n"));
+        assert!(
+            e.contains("bad.csv:2:") && e.contains("empty session"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn fails_with_unterminated_quote() {
+        let e = error(&format!("{HEADER}0,\"c1,a,request\n"));
+        assert!(
+            e.contains("bad.csv:2:") && e.contains("never closed"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn fails_with_bad_or_missing_header() {
+        let e = error("0,c1,a,request\n");
+        assert!(
+            e.contains("bad.csv:1:")
+                && e.contains("unknown column `0`")
+                && e.contains("timestamp,session,agent,kind"),
+            "{e}"
+        );
+        let e = error("timestamp,session,kind\n");
+        assert!(e.contains("no `agent` column"), "{e}");
+        let e = error("timestamp,session,agent,kind,kind\n");
+        assert!(e.contains("`kind` twice"), "{e}");
+    }
+
+    #[test]
+    fn fails_with_empty_log() {
+        assert!(error("# nothing\n\n").contains("no header line"));
+        assert!(error(HEADER).contains("header but no rows"));
+    }
+
+    #[test]
+    fn fails_with_missing_file_naming_the_path() {
+        let args = ReplayArgs {
+            log: PathBuf::from("/no/such/dir/day.csv"),
+            reply_interval_s: 60.0,
+            message_interval_s: 300.0,
+            no_repeat_reminders: false,
+            reminder_cap: None,
+            json: false,
+        };
+        let e = replay(&args).unwrap_err().to_string();
+        assert!(e.contains("/no/such/dir/day.csv"), "{e}");
+    }
+
+    #[test]
+    fn reads_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("day.csv");
+        std::fs::write(&path, EXAMPLE).unwrap();
+        let args = ReplayArgs {
+            log: path,
+            reply_interval_s: 60.0,
+            message_interval_s: 300.0,
+            no_repeat_reminders: false,
+            reminder_cap: None,
+            json: true,
+        };
+        assert_eq!(replay(&args).unwrap().reminders, 8);
+    }
+
+    #[test]
+    fn fails_with_bad_intervals() {
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY, 0.0001, 2e9] {
+            let e = replay_str(EXAMPLE, "e", &settings(bad, 300.0))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.starts_with("--reply-interval-s") && e.contains("e.g. --reply-interval-s 60"),
+                "{e}"
+            );
+            let e = replay_str(EXAMPLE, "e", &settings(60.0, bad))
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with("--message-interval-s"), "{e}");
+        }
+    }
+
+    #[test]
+    fn limits_stop_runaway_inputs() {
+        let text = format!("{HEADER}0,c1,a,request\n1000,c2,a,request\n");
+        let tight = Limits {
+            rows: MAX_ROWS,
+            timer_wakeups: 5,
+        };
+        let e = run(&text, "t", &ReplaySettings::default(), tight).unwrap_err();
+        assert!(
+            matches!(e, ReplayError::TooManyTimers { limit: 5, .. }),
+            "{e}"
+        );
+        let tight = Limits {
+            rows: 1,
+            timer_wakeups: MAX_TIMER_WAKEUPS,
+        };
+        let e = run(&text, "t", &ReplaySettings::default(), tight).unwrap_err();
+        assert!(e.to_string().contains("more than 1 rows"), "{e}");
+    }
+
+    #[test]
+    fn args_parse_with_defaults_and_help_has_an_example() {
+        use clap::{CommandFactory, Parser};
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            args: ReplayArgs,
+        }
+        let cli = Cli::try_parse_from(["replay", "day.csv"]).unwrap();
+        let s = ReplaySettings::from(&cli.args);
+        assert_eq!(s, ReplaySettings::default());
+        let cli = Cli::try_parse_from([
+            "replay",
+            "day.csv",
+            "--reply-interval-s",
+            "30",
+            "--message-interval-s",
+            "120.5",
+            "--no-repeat-reminders",
+            "--reminder-cap",
+            "2",
+            "--json",
+        ])
+        .unwrap();
+        assert_eq!(
+            ReplaySettings::from(&cli.args),
+            ReplaySettings {
+                reply_interval_s: 30.0,
+                message_interval_s: 120.5,
+                repeat_reminders: false,
+                reminder_cap: Some(2),
+            }
+        );
+        assert!(cli.args.json);
+        let help = Cli::command().render_long_help().to_string();
+        assert!(
+            help.contains("chatsim replay scenarios/example-log.csv"),
+            "{help}"
+        );
+        assert!(help.contains("--reply-interval-s"), "{help}");
+    }
+
+    // ----- properties --------------------------------------------------------------------
+
+    fn fragment() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(HEADER.trim_end().to_string()),
+            (
+                prop::sample::select(vec![
+                    "0",
+                    "5",
+                    "60",
+                    "61.5",
+                    "300",
+                    "09:00:00",
+                    "-1",
+                    "x",
+                    "",
+                    "1e400",
+                    "99:59:59.999"
+                ]),
+                prop::sample::select(vec!["c1", "c2", "c3", "", "\"c,1\""]),
+                prop::sample::select(vec!["a", "b", "", "(unknown)"]),
+                prop::sample::select(vec![
+                    "request",
+                    "customer_message",
+                    "agent_reply",
+                    "close",
+                    "CLOSE",
+                    "bogus"
+                ]),
+            )
+                .prop_map(|(t, s, a, k)| format!("{t},{s},{a},{k}")),
+            "\\PC{0,30}",
+            "[0-9:.,#\" a-z_]{0,30}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn arbitrary_lines_never_panic(lines in prop::collection::vec(fragment(), 0..24)) {
+            let text = lines.join("\n");
+            let _ = replay_str(&text, "p.csv", &ReplaySettings::default());
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+            let text = String::from_utf8_lossy(&bytes);
+            let _ = replay_str(&text, "p.csv", &settings(1.0, 1.0));
+        }
+
+        /// Well-formed logs always replay, and the counts agree with each other: every
+        /// disconnect is premature or a ghost, the agents' rows add up, and a session the
+        /// engine reminded had a missed response (the reminder fires only while the reply
+        /// is overdue and the session still open).
+        #[test]
+        fn valid_logs_replay_consistently(
+            chats in prop::collection::vec(
+                (
+                    0u32..2000,
+                    prop::sample::select(vec!["a", "b", ""]),
+                    prop::collection::vec((0u32..400, any::<bool>(), any::<bool>()), 0..8),
+                    any::<bool>(),
+                ),
+                1..8,
+            ),
+            reply_s in prop::sample::select(vec![1.0, 30.0, 60.0]),
+            message_s in prop::sample::select(vec![1.0, 120.0, 300.0]),
+            repeat in any::<bool>(),
+            cap in prop::sample::select(vec![None, Some(0), Some(1), Some(3)]),
+            clock in any::<bool>(),
+        ) {
+            let mut rows: Vec<(u32, usize, String)> = Vec::new();
+            for (i, (start, agent, steps, closed)) in chats.iter().enumerate() {
+                let mut t = *start;
+                rows.push((t, i, format!("c{i},{agent},request")));
+                for &(gap, by_agent, named) in steps {
+                    t += gap;
+                    let who = if named { *agent } else { "" };
+                    let kind = if by_agent { "agent_reply" } else { "customer_message" };
+                    rows.push((t, i, format!("c{i},{who},{kind}")));
+                }
+                if *closed {
+                    rows.push((t + 1, i, format!("c{i},,close")));
+                }
+            }
+            rows.sort_by_key(|r| r.0); // stable: a session's own rows keep their order
+            let mut text = HEADER.to_string();
+            for (t, _, rest) in &rows {
+                let stamp = if clock {
+                    format!("{:02}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60)
+                } else {
+                    t.to_string()
+                };
+                text.push_str(&format!("{stamp},{rest}\n"));
+            }
+            let s = ReplaySettings {
+                reply_interval_s: reply_s,
+                message_interval_s: message_s,
+                repeat_reminders: repeat,
+                reminder_cap: cap,
+            };
+            let (r, sessions) = run_text(&text, &s).unwrap();
+            prop_assert_eq!(r.sessions as usize, chats.len());
+            prop_assert_eq!(r.premature_disconnects + r.ghost_disconnects, r.disconnects);
+            prop_assert!(r.sessions_with_reminder <= r.sessions);
+            let sum = |f: fn(&AgentReplay) -> u64| r.per_agent.iter().map(f).sum::<u64>();
+            prop_assert_eq!(sum(|a| a.sessions), r.sessions);
+            prop_assert_eq!(sum(|a| a.reminders), r.reminders);
+            prop_assert_eq!(sum(|a| a.missed_responses), r.missed_responses);
+            prop_assert_eq!(sum(|a| a.disconnects), r.disconnects);
+            for (name, o) in &sessions {
+                prop_assert!(o.reminders == 0 || o.missed_responses > 0, "{}: {:?}", name, o);
+                if cap == Some(0) {
+                    prop_assert_eq!(o.reminders, 0);
+                }
+            }
+        }
     }
 }

@@ -1,4 +1,7 @@
 //! Integration tests, one binary (as nexosim and ripgrep do): each module is named for
 //! what it proves.
 
+mod allocation;
+mod soak;
+mod tools;
 mod validation;

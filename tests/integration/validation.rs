@@ -23,14 +23,23 @@ struct Exact {
     abandon_ratio: f64,
 }
 
-fn check(name: &str, c: u32, rate_per_hour: f64, mean_s: f64, patience_s: Option<f64>, horizon_s: u64, exact: Exact) {
+fn check(
+    name: &str,
+    c: u32,
+    rate_per_hour: f64,
+    mean_s: f64,
+    patience_s: Option<f64>,
+    horizon_s: u64,
+    exact: Exact,
+) {
     let mut sc = holding_mmc(c, rate_per_hour, mean_s, patience_s, horizon_s, 2_000);
     sc.run.replications = REPLICATIONS;
     sc.run.seed = 20_261_202;
     let summary = chatsim::cli::simulate(&sc, 0, false).expect("run");
     let n = REPLICATIONS as f64;
     // Half-width at the family-wise 99 % level, from the reported 95 % one.
-    let widen = student_t_quantile(1.0 - 0.01 / (2.0 * FAMILY), n - 1.0) / student_t_quantile(0.975, n - 1.0);
+    let widen = student_t_quantile(1.0 - 0.01 / (2.0 * FAMILY), n - 1.0)
+        / student_t_quantile(0.975, n - 1.0);
     let mut report = vec![];
     let mut failed = false;
     for (metric, want) in [
@@ -79,35 +88,83 @@ fn erlang_a_exact(c: u32, rate_per_hour: f64, mean_s: f64, patience_s: f64, t: f
 #[test]
 fn light_load_matches_erlang_c() {
     // c = 10, ρ = 0.5.
-    check("light", 10, 300.0, 60.0, None, 200_000, erlang_c_exact(10, 300.0, 60.0, 20.0));
+    check(
+        "light",
+        10,
+        300.0,
+        60.0,
+        None,
+        200_000,
+        erlang_c_exact(10, 300.0, 60.0, 20.0),
+    );
 }
 
 #[test]
 fn moderate_load_matches_erlang_c() {
     // c = 20, ρ = 0.8.
-    check("moderate", 20, 960.0, 60.0, None, 200_000, erlang_c_exact(20, 960.0, 60.0, 20.0));
+    check(
+        "moderate",
+        20,
+        960.0,
+        60.0,
+        None,
+        200_000,
+        erlang_c_exact(20, 960.0, 60.0, 20.0),
+    );
 }
 
 #[test]
 fn heavy_load_matches_erlang_c() {
     // c = 50, ρ = 0.95: long correlations, so a longer horizon.
-    check("heavy", 50, 2850.0, 60.0, None, 400_000, erlang_c_exact(50, 2850.0, 60.0, 20.0));
+    check(
+        "heavy",
+        50,
+        2850.0,
+        60.0,
+        None,
+        400_000,
+        erlang_c_exact(50, 2850.0, 60.0, 20.0),
+    );
 }
 
 #[test]
 fn overload_with_abandonment_matches_erlang_a() {
     // c = 20, ρ = 1.2, patience mean 120 s.
-    check("overloaded", 20, 1440.0, 60.0, Some(120.0), 200_000, erlang_a_exact(20, 1440.0, 60.0, 120.0, 20.0));
+    check(
+        "overloaded",
+        20,
+        1440.0,
+        60.0,
+        Some(120.0),
+        200_000,
+        erlang_a_exact(20, 1440.0, 60.0, 120.0, 20.0),
+    );
 }
 
 #[test]
 fn issue_example_mmc_plus_m_matches_erlang_a() {
     // The holding-model example: c = 100, λ = 98/min, μ = 1/min, θ = 0.5/min.
-    check("example", 100, 5880.0, 60.0, Some(120.0), 100_000, erlang_a_exact(100, 5880.0, 60.0, 120.0, 20.0));
+    check(
+        "example",
+        100,
+        5880.0,
+        60.0,
+        Some(120.0),
+        100_000,
+        erlang_a_exact(100, 5880.0, 60.0, 120.0, 20.0),
+    );
 }
 
 #[test]
 fn moderate_load_with_patience_matches_erlang_a() {
     // c = 10, ρ = 0.9, patience mean 60 s.
-    check("moderate+M", 10, 540.0, 60.0, Some(60.0), 200_000, erlang_a_exact(10, 540.0, 60.0, 60.0, 20.0));
+    check(
+        "moderate+M",
+        10,
+        540.0,
+        60.0,
+        Some(60.0),
+        200_000,
+        erlang_a_exact(10, 540.0, 60.0, 60.0, 20.0),
+    );
 }

@@ -1,0 +1,648 @@
+//! `chatsim sweep`: a grid over scenario fields, every point run with the same seed
+//! (common random numbers: the same arrivals and customers at every point), the points in
+//! parallel, the output in grid order and byte-identical for any thread count.
+//!
+//! Each `--set PATH=VALUES` is one axis: a dotted scenario field (as in
+//! [`Override`]) and a list `a,b,c` whose items are literals or inclusive ranges
+//! `start:end:step`. The grid is the product of the axes, the first axis varying slowest.
+
+use super::check::{
+    check_metric_name, fmt_num, metric_names, more_is_better, simulate_here, WALL_CLOCK_METRICS,
+};
+use crate::cli::load_scenario;
+use crate::metrics::RunSummary;
+use crate::report::output::{check_target, write_outputs};
+use crate::scenario::{parse_override_value, Override, Scenario};
+use anyhow::Context;
+use clap::Args;
+use plotters::coord::ranged1d::SegmentValue;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use rayon::prelude::*;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Most grid points a sweep may ask for.
+pub const MAX_POINTS: usize = 10_000;
+
+/// Metrics compared when no `--metric` is given: the trade-off the method's two
+/// thresholds control.
+pub const DEFAULT_METRICS: &[&str] = &["reminders_per_session", "premature_disconnects"];
+
+/// Options of `chatsim sweep`.
+#[derive(Args, Debug, Clone)]
+#[command(after_help = "Example:\n  chatsim sweep scenarios/default.toml \
+    --set thresholds.reply_interval_s=30,60,90,120 \
+    --set thresholds.message_interval_s=120:600:60 \
+    --metric reminders_per_session --metric premature_disconnects --out out/sweep\n\n\
+    Writes sweep.csv (one row per point: the set values, then name_mean,name_ci95 for every \
+    metric but the wall-clock ones) and, for two axes, heatmap_<metric>.svg per chosen \
+    metric; prints the Pareto-best points (each metric minimized, \"more is better\" ones \
+    such as service_level maximized). See docs/tools.md.")]
+pub struct SweepArgs {
+    /// The scenario TOML file.
+    pub scenario: PathBuf,
+    /// An axis PATH=VALUES: a dotted scenario field and values `a,b,c` or ranges
+    /// `start:end:step` (inclusive); repeat for more axes.
+    #[arg(long = "set", required = true, value_name = "PATH=VALUES")]
+    pub set: Vec<String>,
+    /// A metric to compare points on (Pareto front, heat maps); repeat for several.
+    /// Default: reminders_per_session and premature_disconnects.
+    #[arg(long = "metric", value_name = "NAME")]
+    pub metrics: Vec<String>,
+    /// Write sweep.csv and the heat maps into this directory.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Replace an existing output directory.
+    #[arg(long)]
+    pub force: bool,
+    /// Base seed (overrides `run.seed`), shared by every point.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Replications per point (overrides `run.replications`).
+    #[arg(long)]
+    pub replications: Option<u32>,
+    /// Worker threads (0 = one per core); grid points run in parallel. The output does
+    /// not depend on it.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+}
+
+/// One axis of the grid.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Axis {
+    pub path: String,
+    pub values: Vec<toml::Value>,
+}
+
+/// Parses `PATH=VALUES`.
+pub fn parse_axis(text: &str) -> anyhow::Result<Axis> {
+    let fix = "write PATH=a,b,c or PATH=start:end:step, e.g. \
+               thresholds.reply_interval_s=30,60,90 or thresholds.message_interval_s=120:600:60";
+    let Some((path, list)) = text.split_once('=') else {
+        anyhow::bail!("bad --set \"{text}\": no `=`; {fix}");
+    };
+    let path = path.trim();
+    if path.is_empty() {
+        anyhow::bail!("bad --set \"{text}\": no field path before `=`; {fix}");
+    }
+    let mut values = vec![];
+    for item in split_top_level(list) {
+        let item = item.trim();
+        if item.is_empty() {
+            anyhow::bail!("bad --set \"{text}\": an empty value; {fix}");
+        }
+        match parse_range(item).with_context(|| format!("bad --set \"{text}\"; {fix}"))? {
+            Some(range) => values.extend(range),
+            None => values.push(parse_override_value(item)),
+        }
+        if values.len() > MAX_POINTS {
+            anyhow::bail!("--set {path} has more than {MAX_POINTS} values; use a coarser step");
+        }
+    }
+    Ok(Axis {
+        path: path.to_string(),
+        values,
+    })
+}
+
+/// Splits at commas outside brackets, braces and quotes, so that `[1, 2]` or
+/// `{ dist = "constant", value_s = 5 }` stay one value.
+fn split_top_level(s: &str) -> Vec<&str> {
+    let mut out = vec![];
+    let (mut depth, mut quote, mut from) = (0i32, None::<char>, 0);
+    for (i, c) in s.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '[' | '{') => depth += 1,
+            (None, ']' | '}') => depth -= 1,
+            (None, ',') if depth == 0 => {
+                out.push(&s[from..i]);
+                from = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&s[from..]);
+    out
+}
+
+/// `start:end:step` (inclusive of `end` when the steps land on it), as integers when all
+/// three are; `None` when `item` is not a range (e.g. a clock time `08:30`).
+fn parse_range(item: &str) -> anyhow::Result<Option<Vec<toml::Value>>> {
+    let parts: Vec<&str> = item.split(':').map(str::trim).collect();
+    if parts.len() != 3 {
+        return Ok(None);
+    }
+    let nums: Option<Vec<f64>> = parts.iter().map(|p| p.parse::<f64>().ok()).collect();
+    let Some(nums) = nums else {
+        return Ok(None);
+    };
+    let (start, end, step) = (nums[0], nums[1], nums[2]);
+    if !(start.is_finite() && end.is_finite() && step.is_finite()) {
+        anyhow::bail!("range {item} is not finite");
+    }
+    if step == 0.0 || (end - start) * step < 0.0 {
+        anyhow::bail!("range {item}: the step must be non-zero and lead from start to end");
+    }
+    let count = ((end - start) / step + 1e-9).floor() as usize + 1;
+    if count > MAX_POINTS {
+        anyhow::bail!("range {item} has {count} values, more than {MAX_POINTS}");
+    }
+    let ints: Option<Vec<i64>> = parts.iter().map(|p| p.parse::<i64>().ok()).collect();
+    Ok(Some(match ints {
+        Some(i) => (0..count as i64)
+            .map(|k| toml::Value::Integer(i[0] + k * i[2]))
+            .collect(),
+        None => (0..count)
+            // Rounded to 12 significant digits, so 0.1 steps give 0.3, not 0.30000000000000004.
+            .map(|k| toml::Value::Float(round_sig(start + k as f64 * step, 12)))
+            .collect(),
+    }))
+}
+
+fn round_sig(x: f64, digits: i32) -> f64 {
+    if x == 0.0 {
+        return 0.0;
+    }
+    let scale = 10f64.powi(digits - 1 - x.abs().log10().floor() as i32);
+    (x * scale).round() / scale
+}
+
+/// A value as written in the CSV and tables: strings bare, everything else as TOML.
+fn show(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Every grid point's values, first axis varying slowest.
+pub fn grid(axes: &[Axis]) -> Vec<Vec<toml::Value>> {
+    axes.iter().fold(vec![vec![]], |points, axis| {
+        points
+            .iter()
+            .flat_map(|p| {
+                axis.values.iter().map(move |v| {
+                    let mut q = p.clone();
+                    q.push(v.clone());
+                    q
+                })
+            })
+            .collect()
+    })
+}
+
+/// The indices of the points no other point dominates (at least as good on every
+/// metric, better on one). `values[point][metric]`; `maximize[metric]`; NaN is worst.
+pub fn pareto_front(values: &[Vec<f64>], maximize: &[bool]) -> Vec<usize> {
+    let key = |p: usize, m: usize| {
+        let v = values[p][m];
+        match (v.is_nan(), maximize[m]) {
+            (true, _) => f64::NEG_INFINITY,
+            (false, true) => v,
+            (false, false) => -v,
+        }
+    };
+    let dominates = |a: usize, b: usize| {
+        let all = (0..maximize.len()).all(|m| key(a, m) >= key(b, m));
+        let one = (0..maximize.len()).any(|m| key(a, m) > key(b, m));
+        all && one
+    };
+    (0..values.len())
+        .filter(|&p| !(0..values.len()).any(|q| q != p && dominates(q, p)))
+        .collect()
+}
+
+/// A finished sweep.
+#[derive(Clone, Debug)]
+pub struct SweepResult {
+    pub axes: Vec<Axis>,
+    pub points: Vec<Vec<toml::Value>>,
+    pub summaries: Vec<RunSummary>,
+    /// The metrics compared (Pareto front, heat maps).
+    pub metrics: Vec<String>,
+}
+
+impl SweepResult {
+    /// The chosen metrics' means, per point.
+    fn means(&self) -> Vec<Vec<f64>> {
+        self.summaries
+            .iter()
+            .map(|s| {
+                self.metrics
+                    .iter()
+                    .map(|m| s.metrics.get(m).map_or(f64::NAN, |x| x.mean))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The Pareto-best points' indices, in grid order.
+    pub fn pareto(&self) -> Vec<usize> {
+        let maximize: Vec<bool> = self.metrics.iter().map(|m| more_is_better(m)).collect();
+        pareto_front(&self.means(), &maximize)
+    }
+}
+
+/// Runs every grid point of `scenario` under the axes, in parallel on `threads` threads.
+pub fn sweep(
+    args: &SweepArgs,
+    axes: Vec<Axis>,
+    metrics: Vec<String>,
+) -> anyhow::Result<SweepResult> {
+    let points = grid(&axes);
+    if points.len() > MAX_POINTS {
+        anyhow::bail!(
+            "the grid has {} points, more than {MAX_POINTS}; use fewer values",
+            points.len()
+        );
+    }
+    // Every point is loaded and checked before any is run.
+    let scenarios: Vec<Scenario> = points
+        .iter()
+        .map(|p| {
+            let overrides = axes
+                .iter()
+                .zip(p)
+                .map(|(a, v)| Override {
+                    path: a.path.clone(),
+                    value: v.clone(),
+                })
+                .collect();
+            load_scenario(&args.scenario, args.seed, args.replications, overrides)
+                .with_context(|| format!("at grid point {}", point_label(&axes, p)))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads)
+        .build()
+        .context("starting worker threads")?;
+    // Each point's replications run in order on its worker: byte-identical output.
+    let summaries = pool.install(|| {
+        scenarios
+            .par_iter()
+            .map(simulate_here)
+            .collect::<Result<Vec<_>, _>>()
+    })?;
+    Ok(SweepResult {
+        axes,
+        points,
+        summaries,
+        metrics,
+    })
+}
+
+fn point_label(axes: &[Axis], p: &[toml::Value]) -> String {
+    axes.iter()
+        .zip(p)
+        .map(|(a, v)| format!("{}={}", a.path, show(v)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Runs `chatsim sweep`.
+pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
+    let axes: Vec<Axis> = args
+        .set
+        .iter()
+        .map(|s| parse_axis(s))
+        .collect::<anyhow::Result<_>>()?;
+    for (i, a) in axes.iter().enumerate() {
+        if axes[..i].iter().any(|b| b.path == a.path) {
+            anyhow::bail!("--set {} is given twice; give each field one axis", a.path);
+        }
+    }
+    let base = load_scenario(&args.scenario, args.seed, args.replications, vec![])?;
+    let valid: Vec<String> = metric_names(&base)
+        .into_iter()
+        .filter(|m| !WALL_CLOCK_METRICS.contains(&m.as_str()))
+        .collect();
+    let metrics: Vec<String> = if args.metrics.is_empty() {
+        DEFAULT_METRICS.iter().map(|m| m.to_string()).collect()
+    } else {
+        args.metrics.clone()
+    };
+    for m in &metrics {
+        check_metric_name(m, &valid, "--metric")?;
+    }
+    if let Some(out) = &args.out {
+        check_target(out, args.force)?;
+    }
+    let result = sweep(args, axes, metrics)?;
+    print!("{}", sweep_table(&result));
+    match &args.out {
+        Some(out) => {
+            let mut files = vec![
+                ("sweep.csv".to_string(), sweep_csv(&result)?),
+                (
+                    "seed.txt".to_string(),
+                    format!("{}\n", base.run.seed).into_bytes(),
+                ),
+            ];
+            if result.axes.len() == 2 {
+                for m in &result.metrics {
+                    files.push((
+                        format!("heatmap_{m}.svg"),
+                        heatmap_svg(&result, m).into_bytes(),
+                    ));
+                }
+            }
+            write_outputs(out, args.force, &files)
+                .with_context(|| format!("writing the sweep to {}", out.display()))?;
+            println!("sweep written to {}", out.display());
+        }
+        None => println!("(add --out DIR to write sweep.csv and, for two axes, heat maps)"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The terminal table: every point with the chosen metrics, `*` on the Pareto-best,
+/// then the Pareto-best points again.
+pub fn sweep_table(r: &SweepResult) -> String {
+    let pareto = r.pareto();
+    let mut out = String::new();
+    let dirs: Vec<String> = r
+        .metrics
+        .iter()
+        .map(|m| format!("{m} ({})", if more_is_better(m) { "max" } else { "min" }))
+        .collect();
+    out.push_str(&format!(
+        "{} grid points · seed {} · {} replications each · comparing {}\n",
+        r.points.len(),
+        r.summaries.first().map_or(0, |s| s.seed),
+        r.summaries.first().map_or(0, |s| s.replications),
+        dirs.join(", ")
+    ));
+    let widths: Vec<usize> = r
+        .axes
+        .iter()
+        .map(|a| a.path.chars().count().max(6))
+        .collect();
+    let mut header = String::from("  ");
+    for (a, w) in r.axes.iter().zip(&widths) {
+        header.push_str(&format!("{:>w$}  ", a.path));
+    }
+    for m in &r.metrics {
+        header.push_str(&format!("{m:>24}  "));
+    }
+    out.push_str(header.trim_end());
+    out.push('\n');
+    let row = |i: usize| {
+        let mut line = String::new();
+        line.push_str(if pareto.contains(&i) { "* " } else { "  " });
+        for (v, w) in r.points[i].iter().zip(&widths) {
+            line.push_str(&format!("{:>w$}  ", show(v)));
+        }
+        for m in &r.metrics {
+            let cell = r.summaries[i].metrics.get(m).map_or("-".into(), |s| {
+                format!("{} ± {}", fmt_num(s.mean), fmt_num(s.ci95_half_width))
+            });
+            line.push_str(&format!("{cell:>24}  "));
+        }
+        format!("{}\n", line.trim_end())
+    };
+    for i in 0..r.points.len() {
+        out.push_str(&row(i));
+    }
+    out.push_str(&format!(
+        "Pareto-best ({} of {} points, on the means):\n",
+        pareto.len(),
+        r.points.len()
+    ));
+    for &i in &pareto {
+        out.push_str(&row(i));
+    }
+    out
+}
+
+/// `sweep.csv`: the set values, then `name_mean,name_ci95` for every metric except the
+/// wall-clock ones, one row per point in grid order.
+pub fn sweep_csv(r: &SweepResult) -> anyhow::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(vec![]);
+    let names: Vec<&str> = r
+        .summaries
+        .first()
+        .map(|s| {
+            s.metrics
+                .names()
+                .filter(|n| !WALL_CLOCK_METRICS.contains(n))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut header: Vec<String> = r.axes.iter().map(|a| a.path.clone()).collect();
+    for n in &names {
+        header.push(format!("{n}_mean"));
+        header.push(format!("{n}_ci95"));
+    }
+    w.write_record(&header)?;
+    let num = crate::report::csv_number;
+    for (p, s) in r.points.iter().zip(&r.summaries) {
+        let mut row: Vec<String> = p.iter().map(show).collect();
+        for n in &names {
+            let (m, ci) = s
+                .metrics
+                .get(n)
+                .map_or((f64::NAN, f64::NAN), |x| (x.mean, x.ci95_half_width));
+            row.push(num(m));
+            row.push(num(ci));
+        }
+        w.write_record(&row)?;
+    }
+    Ok(w.into_inner()?)
+}
+
+/// A colour from red (worst) through yellow to green (best), `good` in [0, 1].
+fn goodness_color(good: f64) -> RGBColor {
+    let g = good.clamp(0.0, 1.0);
+    let lerp = |a: u8, b: u8, t: f64| (a as f64 + (b as f64 - a as f64) * t).round() as u8;
+    let (red, yellow, green) = ((215, 48, 39), (254, 224, 139), (26, 152, 80));
+    let (from, to, t) = if g < 0.5 {
+        (red, yellow, g * 2.0)
+    } else {
+        (yellow, green, g * 2.0 - 1.0)
+    };
+    RGBColor(
+        lerp(from.0, to.0, t),
+        lerp(from.1, to.1, t),
+        lerp(from.2, to.2, t),
+    )
+}
+
+/// The heat map of `metric`'s mean over a two-axis grid: first axis across, second up,
+/// each cell labelled with its mean; greener is better.
+pub fn heatmap_svg(r: &SweepResult, metric: &str) -> String {
+    let title = format!(
+        "{metric} (mean; greener is better: {})",
+        if more_is_better(metric) {
+            "higher"
+        } else {
+            "lower"
+        }
+    );
+    let mut svg = String::new();
+    let drawn = (|| -> Result<(), Box<dyn std::error::Error>> {
+        let (xa, ya) = (&r.axes[0], &r.axes[1]);
+        let (nx, ny) = (xa.values.len() as u32, ya.values.len() as u32);
+        let root = SVGBackend::with_string(&mut svg, (900, 620)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(&title, ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(50)
+            .y_label_area_size(80)
+            .build_cartesian_2d(
+                (0u32..nx - 1).into_segmented(),
+                (0u32..ny - 1).into_segmented(),
+            )?;
+        let label = |values: &[toml::Value], v: &SegmentValue<u32>| match v {
+            SegmentValue::CenterOf(i) => values.get(*i as usize).map(show).unwrap_or_default(),
+            _ => String::new(),
+        };
+        let xl = |v: &SegmentValue<u32>| label(&xa.values, v);
+        let yl = |v: &SegmentValue<u32>| label(&ya.values, v);
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_labels(nx as usize)
+            .y_labels(ny as usize)
+            .x_label_formatter(&xl)
+            .y_label_formatter(&yl)
+            .x_desc(xa.path.as_str())
+            .y_desc(ya.path.as_str())
+            .label_style(("sans-serif", 13))
+            .draw()?;
+        let means: Vec<f64> = r
+            .summaries
+            .iter()
+            .map(|s| s.metrics.get(metric).map_or(f64::NAN, |x| x.mean))
+            .collect();
+        let finite = means.iter().copied().filter(|v| v.is_finite());
+        let lo = finite.clone().fold(f64::INFINITY, f64::min);
+        let hi = finite.fold(f64::NEG_INFINITY, f64::max);
+        let text = TextStyle::from(("sans-serif", 13).into_font())
+            .pos(Pos::new(HPos::Center, VPos::Center));
+        for (k, mean) in means.iter().enumerate() {
+            // Point k is (x, y) = (k / ny, k % ny): the first axis varies slowest.
+            let (x, y) = ((k as u32) / ny, (k as u32) % ny);
+            let color = if mean.is_finite() {
+                let t = if hi > lo {
+                    (mean - lo) / (hi - lo)
+                } else {
+                    0.5
+                };
+                goodness_color(if more_is_better(metric) { t } else { 1.0 - t })
+            } else {
+                RGBColor(200, 200, 200)
+            };
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [
+                    (SegmentValue::Exact(x), SegmentValue::Exact(y)),
+                    (SegmentValue::Exact(x + 1), SegmentValue::Exact(y + 1)),
+                ],
+                color.filled(),
+            )))?;
+            chart.draw_series(std::iter::once(Text::new(
+                fmt_num(*mean),
+                (SegmentValue::CenterOf(x), SegmentValue::CenterOf(y)),
+                text.clone(),
+            )))?;
+        }
+        root.present()?;
+        Ok(())
+    })();
+    match drawn {
+        Ok(()) => svg,
+        Err(e) => format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"900\" height=\"620\"><text x=\"10\" y=\"20\">{}: {}</text></svg>",
+            title.replace('&', "&amp;").replace('<', "&lt;"),
+            e.to_string().replace('&', "&amp;").replace('<', "&lt;")
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ints(a: &Axis) -> Vec<i64> {
+        a.values.iter().map(|v| v.as_integer().unwrap()).collect()
+    }
+
+    #[test]
+    fn axes_take_lists_and_inclusive_ranges() {
+        let a = parse_axis("thresholds.reply_interval_s=30,60,90,120").unwrap();
+        assert_eq!(a.path, "thresholds.reply_interval_s");
+        assert_eq!(ints(&a), vec![30, 60, 90, 120]);
+        assert_eq!(
+            ints(&parse_axis("x=120:600:60").unwrap()),
+            vec![120, 180, 240, 300, 360, 420, 480, 540, 600]
+        );
+        assert_eq!(ints(&parse_axis("x=30:150:30").unwrap()).len(), 5);
+        assert_eq!(ints(&parse_axis("x=10:1:-3").unwrap()), vec![10, 7, 4, 1]);
+        assert_eq!(
+            ints(&parse_axis("x=5,10:20:5").unwrap()),
+            vec![5, 10, 15, 20]
+        );
+        let f = parse_axis("agents.behaviour.overlook_prob=0.1:0.3:0.1").unwrap();
+        let fs: Vec<f64> = f.values.iter().map(|v| v.as_float().unwrap()).collect();
+        assert_eq!(fs, vec![0.1, 0.2, 0.3]);
+        let mixed = parse_axis("thresholds.reply_interval_s=off,60").unwrap();
+        assert_eq!(mixed.values[0], toml::Value::String("off".into()));
+        let table =
+            parse_axis("customers.patience={ dist = \"constant\", value_s = 5 },[1, 2]").unwrap();
+        assert_eq!(table.values.len(), 2);
+        assert!(table.values[0].is_table() && table.values[1].is_array());
+        // A clock time is a value, not a range.
+        assert_eq!(
+            parse_axis("x=08:30").unwrap().values,
+            vec![toml::Value::String("08:30".into())]
+        );
+    }
+
+    #[test]
+    fn bad_axes_are_refused() {
+        for bad in ["x", "=1,2", "x=1,,2", "x=1:5:0", "x=5:1:1", "x=0:1e9:1"] {
+            assert!(parse_axis(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn grid_is_row_major() {
+        let a = parse_axis("a=1,2").unwrap();
+        let b = parse_axis("b=10,20,30").unwrap();
+        let g = grid(&[a, b]);
+        assert_eq!(g.len(), 6);
+        assert_eq!(
+            g[1],
+            vec![toml::Value::Integer(1), toml::Value::Integer(20)]
+        );
+        assert_eq!(
+            g[3],
+            vec![toml::Value::Integer(2), toml::Value::Integer(10)]
+        );
+    }
+
+    #[test]
+    fn pareto_front_minimizes_and_maximizes() {
+        // (reminders ↓, service level ↑)
+        let v = vec![
+            vec![1.0, 0.8],
+            vec![2.0, 0.9],
+            vec![2.0, 0.8], // dominated by 0 and 1
+            vec![0.5, 0.7],
+            vec![f64::NAN, 0.95],
+            vec![1.0, 0.8], // ties with 0: neither dominates
+        ];
+        assert_eq!(pareto_front(&v, &[false, true]), vec![0, 1, 3, 4, 5]);
+        assert_eq!(pareto_front(&v, &[false, false]), vec![3]);
+    }
+
+    #[test]
+    fn colours_run_from_red_to_green() {
+        assert_eq!(goodness_color(0.0), RGBColor(215, 48, 39));
+        assert_eq!(goodness_color(1.0), RGBColor(26, 152, 80));
+    }
+}
