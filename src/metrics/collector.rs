@@ -587,8 +587,19 @@ impl RepMetrics {
 #[derive(Clone, Debug, Default)]
 struct IntervalAcc {
     counts: Counts,
-    /// Allocated on the interval's first resolved arrival.
+    /// Allocated on the interval's first resolved arrival, and dropped (its p90 kept in
+    /// `wait_ms_p90`) once the interval is over and all its arrivals are resolved, so a
+    /// long run holds histograms only for the few intervals still open.
     wait_histogram: Option<Histogram<u32>>,
+    wait_ms_p90: Option<u64>,
+}
+
+impl IntervalAcc {
+    fn wait_p90(&self) -> u64 {
+        self.wait_ms_p90
+            .or_else(|| self.wait_histogram.as_ref().map(|h| quantile_ms(h, 0.9)))
+            .unwrap_or(0)
+    }
 }
 
 /// One agent's state and accumulators while the replication runs.
@@ -633,6 +644,8 @@ pub struct Collector {
     events: u64,
     routing_decisions: u64,
     ended: bool,
+    /// Intervals before this one are over, resolved and finalized.
+    first_open_interval: usize,
 }
 
 impl Collector {
@@ -672,6 +685,7 @@ impl Collector {
             events: 0,
             routing_decisions: 0,
             ended: false,
+            first_open_interval: 0,
         }
     }
 
@@ -758,6 +772,20 @@ impl Collector {
         record(&mut self.wait_histogram, wait.0);
     }
 
+    /// Finalizes, in order, every interval that is over at `now` and whose arrivals are all
+    /// resolved: its wait p90 is computed and its histogram freed (memory stays flat).
+    fn finalize_intervals(&mut self, now: SimTime) {
+        while let Some(acc) = self.intervals.get_mut(self.first_open_interval) {
+            let (_, end) = self.timeline.bounds(self.first_open_interval);
+            if end > now || acc.counts.offered != acc.counts.resolved() {
+                break;
+            }
+            acc.wait_ms_p90 = Some(acc.wait_p90());
+            acc.wait_histogram = None;
+            self.first_open_interval += 1;
+        }
+    }
+
     /// Closes every integral at the end of the window (or at `now`, if later state is
     /// outside the window anyway): the state last observed holds until then.
     fn close(&mut self, now: SimTime) {
@@ -784,10 +812,7 @@ impl Collector {
             .enumerate()
             .map(|(index, acc)| {
                 let (start, end) = tl.bounds(index);
-                let wait_ms_p90 = acc
-                    .wait_histogram
-                    .as_ref()
-                    .map_or(0, |h| quantile_ms(h, 0.9));
+                let wait_ms_p90 = acc.wait_p90();
                 IntervalMetrics {
                     index,
                     start,
@@ -846,6 +871,7 @@ impl Observer for Collector {
         if let Some(i) = self.timeline.index(now) {
             self.intervals[i].counts.offered += 1;
         }
+        self.finalize_intervals(now);
     }
 
     fn on_connected(&mut self, now: SimTime, arrived: SimTime, agent: AgentId) {
@@ -870,6 +896,7 @@ impl Observer for Collector {
             g.wait_ms_sum_connected += wait.0;
             g.within_threshold += u64::from(within);
         }
+        self.finalize_intervals(now);
     }
 
     fn on_abandoned(&mut self, now: SimTime, arrived: SimTime) {
@@ -880,6 +907,7 @@ impl Observer for Collector {
         c.abandoned += 1;
         c.waited += 1;
         self.record_wait(i, now.since(arrived));
+        self.finalize_intervals(now);
     }
 
     fn on_queue_len(&mut self, now: SimTime, len: u32) {
