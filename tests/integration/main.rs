@@ -2,6 +2,7 @@
 //! what it proves.
 
 mod allocation;
+mod snapshots;
 mod soak;
 mod tools;
 mod validation;
