@@ -17,7 +17,9 @@ fn desk(rule: RoutingRule, agents: usize, timers: bool) -> (Engine, VecDeque<Ses
     let config = EngineConfig {
         rule,
         reply_interval: timers.then_some(Millis::from_secs(60)),
-        message_interval: timers.then_some(Millis::from_secs(300)),
+        // Long enough that a session is never disconnected before the bench comes back to
+        // it (it cycles through 2 × agents open sessions, 20 ms apart).
+        message_interval: timers.then_some(Millis::from_secs(3600)),
         ..EngineConfig::default()
     };
     let mut engine = Engine::new(config, &vec![MAX_SESSIONS; agents]);

@@ -67,10 +67,12 @@ pub struct RunArgs {
     /// The scenario TOML file.
     pub scenario: PathBuf,
     /// Base seed (overrides `run.seed`); replication i is seeded from (seed, i).
-    #[arg(long)]
+    // Negative numbers are read as values, so `--seed -1` says what is wrong with -1
+    // instead of taking it for an unknown flag.
+    #[arg(long, allow_negative_numbers = true)]
     pub seed: Option<u64>,
     /// Number of replications (overrides `run.replications`).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub replications: Option<u32>,
     /// Write the report (summary.json, CSVs, plots, report.html) into this directory.
     #[arg(long)]
@@ -78,8 +80,9 @@ pub struct RunArgs {
     /// Replace an existing output directory.
     #[arg(long)]
     pub force: bool,
-    /// Worker threads (0 = one per core). The output does not depend on it.
-    #[arg(long, default_value_t = 0)]
+    /// Worker threads (0 = one per core; at most one per replication is started). The
+    /// output does not depend on it.
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     pub threads: usize,
 }
 
@@ -184,7 +187,9 @@ fn run_cmd(args: &RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(out) = &args.out {
         report::output::check_target(out, args.force)?;
     }
-    let summary = simulate(&sc, args.threads, true)?;
+    // A limit reached mid-run is about this scenario: name it.
+    let summary =
+        simulate(&sc, args.threads, true).with_context(|| args.scenario.display().to_string())?;
     print!("{}", report::terminal::terminal_table(&summary));
     match &args.out {
         Some(out) => {

@@ -48,9 +48,10 @@ struct Agent {
     busy: bool,
     last_assign: SimTime,
     last_change: SimTime,
-    /// The agent's open sessions, oldest first, linked through `Session::prev/next`.
-    head: u32,
-    tail: u32,
+    /// Where the agent's open sessions start in `Engine::agent_sessions`: `count` slots
+    /// from here, oldest first. Kept with the agent (not linked through the sessions) so
+    /// ending a session touches one cache line, not its neighbours'.
+    first: u32,
 }
 
 impl Agent {
@@ -96,8 +97,6 @@ struct Session {
     timer: Option<TimerKind>,
     /// The caller's random draw for the `Random` rule.
     draw: u64,
-    prev: u32,
-    next: u32,
 }
 
 /// A read-only view of one agent, for drivers, metrics and tests.
@@ -127,6 +126,8 @@ pub struct Engine {
     now: SimTime,
     agents: Vec<Agent>,
     sessions: Vec<Session>,
+    /// Every agent's open-session slots, `max` entries per agent (see `Agent::first`).
+    agent_sessions: Vec<u32>,
     free: Vec<u32>,
     service: ServiceQueue,
     waiting: WaitQueue,
@@ -146,17 +147,21 @@ impl Engine {
             max_sessions.iter().all(|&m| (1..=64).contains(&m)),
             "max_sessions must be 1..=64"
         );
+        let mut first = 0u32;
         let agents = max_sessions
             .iter()
-            .map(|&max| Agent {
-                max,
-                count: 0,
-                online: false,
-                busy: false,
-                last_assign: SimTime::ZERO,
-                last_change: SimTime::ZERO,
-                head: NONE,
-                tail: NONE,
+            .map(|&max| {
+                let agent = Agent {
+                    max,
+                    count: 0,
+                    online: false,
+                    busy: false,
+                    last_assign: SimTime::ZERO,
+                    last_change: SimTime::ZERO,
+                    first,
+                };
+                first += max;
+                agent
             })
             .collect();
         Engine {
@@ -164,6 +169,7 @@ impl Engine {
             now: SimTime::ZERO,
             agents,
             sessions: Vec::new(),
+            agent_sessions: vec![NONE; first as usize],
             free: Vec::new(),
             service: ServiceQueue::new(config.rule, max_sessions),
             waiting: WaitQueue::default(),
@@ -213,13 +219,11 @@ impl Engine {
             agent,
             change: AgentChange::LoggedOut,
         });
-        if mode == LogOutMode::HandBack && self.agents[a].head != NONE {
+        if mode == LogOutMode::HandBack && self.agents[a].count > 0 {
             // Newest first onto the head, so the oldest ends up first in line.
-            let mut s = self.agents[a].tail;
-            while s != NONE {
-                let prev = self.sessions[s as usize].prev;
-                self.unlink(a, s);
-                self.agents[a].count -= 1;
+            let (first, count) = (self.agents[a].first as usize, self.agents[a].count as usize);
+            for i in (first..first + count).rev() {
+                let s = self.agent_sessions[i];
                 let session = &mut self.sessions[s as usize];
                 session.state = SessionState::Waiting;
                 session.waiting_since = now;
@@ -232,8 +236,8 @@ impl Engine {
                 self.waiting.push_front(id);
                 self.events
                     .push_back(Event::HandedBack { session: id, agent });
-                s = prev;
             }
+            self.agents[a].count = 0;
             self.agents[a].last_change = now;
             self.drain_wait_queue();
         }
@@ -302,8 +306,6 @@ impl Engine {
                     timer_epoch: 0,
                     timer: None,
                     draw,
-                    prev: NONE,
-                    next: NONE,
                 });
                 (self.sessions.len() - 1) as u32
             }
@@ -530,16 +532,13 @@ impl Engine {
                     a.count, a.max
                 ));
             }
-            let mut linked = 0;
-            let mut s = a.head;
-            while s != NONE {
-                linked += 1;
-                s = self.sessions[s as usize].next;
-            }
-            if linked != a.count {
+            let listed = &self.agent_sessions[a.first as usize..(a.first + a.count) as usize];
+            if let Some(s) = listed.iter().find(|&&s| {
+                let session = &self.sessions[s as usize];
+                session.state != SessionState::Connected || session.agent != i as u32
+            }) {
                 return Err(format!(
-                    "agent {i}: {linked} linked sessions, count {}",
-                    a.count
+                    "agent {i}: lists slot {s}, not one of its sessions"
                 ));
             }
             if self.service.contains(i as u32) != a.eligible() {
@@ -620,16 +619,8 @@ impl Engine {
         agent.count += 1;
         agent.last_assign = now;
         agent.last_change = now;
-        let tail = agent.tail;
-        agent.tail = s;
-        if tail == NONE {
-            agent.head = s;
-        } else {
-            self.sessions[tail as usize].next = s;
-        }
+        self.agent_sessions[(agent.first + agent.count - 1) as usize] = s;
         let session = &mut self.sessions[s as usize];
-        session.prev = tail;
-        session.next = NONE;
         session.state = SessionState::Connected;
         session.agent = a;
         session.last_customer_msg = now;
@@ -660,7 +651,6 @@ impl Engine {
         };
         self.unlink(a as usize, s);
         let agent = &mut self.agents[a as usize];
-        agent.count -= 1;
         agent.last_change = self.now;
         self.free_slot(s);
         self.place(a as usize);
@@ -689,21 +679,18 @@ impl Engine {
         }
     }
 
+    /// Removes slot `s` from agent `a`'s open sessions (keeping the rest oldest first)
+    /// and subtracts 1 from its service count.
     fn unlink(&mut self, a: usize, s: u32) {
-        let (prev, next) = {
-            let session = &self.sessions[s as usize];
-            (session.prev, session.next)
-        };
-        if prev == NONE {
-            self.agents[a].head = next;
-        } else {
-            self.sessions[prev as usize].next = next;
-        }
-        if next == NONE {
-            self.agents[a].tail = prev;
-        } else {
-            self.sessions[next as usize].prev = prev;
-        }
+        let agent = &mut self.agents[a];
+        let list =
+            &mut self.agent_sessions[agent.first as usize..(agent.first + agent.count) as usize];
+        let at = list
+            .iter()
+            .position(|&x| x == s)
+            .expect("a connected session is listed");
+        list.copy_within(at + 1.., at);
+        agent.count -= 1;
     }
 
     fn free_slot(&mut self, s: u32) {

@@ -55,15 +55,15 @@ impl Level {
     }
 
     /// Drops stale entries at both heads and returns the smallest live entry.
-    fn peek(&mut self, tags: &[u32]) -> Option<Entry> {
+    fn peek(&mut self, slots: &[AgentSlot]) -> Option<Entry> {
         while let Some(e) = self.run.front() {
-            if tags[e.agent as usize] == e.tag {
+            if slots[e.agent as usize].tag == e.tag {
                 break;
             }
             self.run.pop_front();
         }
         while let Some(Reverse(e)) = self.heap.peek() {
-            if tags[e.agent as usize] == e.tag {
+            if slots[e.agent as usize].tag == e.tag {
                 break;
             }
             self.heap.pop();
@@ -77,10 +77,10 @@ impl Level {
     }
 
     /// Rebuilds without stale entries; the run stays sorted, the heap is re-heapified.
-    fn compact(&mut self, tags: &[u32]) {
-        self.run.retain(|e| tags[e.agent as usize] == e.tag);
+    fn compact(&mut self, slots: &[AgentSlot]) {
+        self.run.retain(|e| slots[e.agent as usize].tag == e.tag);
         let mut v = std::mem::take(&mut self.heap).into_vec();
-        v.retain(|Reverse(e)| tags[e.agent as usize] == e.tag);
+        v.retain(|Reverse(e)| slots[e.agent as usize].tag == e.tag);
         self.heap = BinaryHeap::from(v);
     }
 }
@@ -91,10 +91,17 @@ pub(crate) struct LevelQueue {
     levels: Vec<Level>,
     /// Bit `l` set when level `l` has a live agent.
     nonempty: Vec<u64>,
-    /// Per agent: `version << 1 | queued`. An entry is live iff its tag equals this.
-    tags: Vec<u32>,
-    /// Per agent: its level while queued.
-    level_of: Vec<u16>,
+    /// Per agent, together so a move touches one cache line.
+    slots: Vec<AgentSlot>,
+}
+
+/// One agent's place in a [`LevelQueue`].
+#[derive(Clone, Copy, Debug, Default)]
+struct AgentSlot {
+    /// `version << 1 | queued`. A stored entry is live iff its tag equals this.
+    tag: u32,
+    /// The agent's level while queued.
+    level: u16,
 }
 
 impl LevelQueue {
@@ -102,37 +109,33 @@ impl LevelQueue {
         LevelQueue {
             levels: (0..levels).map(|_| Level::default()).collect(),
             nonempty: vec![0; levels.div_ceil(64)],
-            tags: vec![0; agents],
-            level_of: vec![0; agents],
+            slots: vec![AgentSlot::default(); agents],
         }
     }
 
     fn contains(&self, agent: u32) -> bool {
-        self.tags[agent as usize] & 1 == 1
+        self.slots[agent as usize].tag & 1 == 1
     }
 
     fn insert(&mut self, agent: u32, level: u16, key: u64) {
         debug_assert!(!self.contains(agent));
-        let a = agent as usize;
-        self.tags[a] |= 1;
-        self.level_of[a] = level;
+        let slot = &mut self.slots[agent as usize];
+        slot.tag |= 1;
+        slot.level = level;
+        let tag = slot.tag;
         let l = level as usize;
-        self.levels[l].push(Entry {
-            key,
-            tag: self.tags[a],
-            agent,
-        });
+        self.levels[l].push(Entry { key, tag, agent });
         self.nonempty[l / 64] |= 1 << (l % 64);
     }
 
     fn remove(&mut self, agent: u32) {
-        let a = agent as usize;
-        if self.tags[a] & 1 == 0 {
+        let slot = &mut self.slots[agent as usize];
+        if slot.tag & 1 == 0 {
             return;
         }
         // New version, not queued: every stored entry of this agent is now stale.
-        self.tags[a] = (self.tags[a] | 1).wrapping_add(1);
-        let l = self.level_of[a] as usize;
+        slot.tag = (slot.tag | 1).wrapping_add(1);
+        let l = slot.level as usize;
         let level = &mut self.levels[l];
         level.live -= 1;
         if level.live == 0 {
@@ -140,14 +143,14 @@ impl LevelQueue {
             level.run.clear();
             level.heap.clear();
         } else if level.stored() > 2 * level.live as usize + 64 {
-            level.compact(&self.tags);
+            level.compact(&self.slots);
         }
     }
 
     fn peek(&mut self) -> Option<u32> {
         let word = self.nonempty.iter().position(|&w| w != 0)?;
         let l = word * 64 + self.nonempty[word].trailing_zeros() as usize;
-        self.levels[l].peek(&self.tags).map(|e| e.agent)
+        self.levels[l].peek(&self.slots).map(|e| e.agent)
     }
 }
 

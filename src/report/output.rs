@@ -29,33 +29,32 @@ pub enum OutputError {
     /// A file name would escape the output directory.
     #[error("output file name {name:?} is not a plain relative path inside the output directory")]
     BadFileName { name: String },
-    /// A file-system call failed.
-    #[error("cannot {action} {}: {source}", .path.display())]
+    /// A file-system call failed. The OS error is in the message itself, not a `source`,
+    /// so that an error chain (`{err:#}`) does not print it twice.
+    #[error("cannot {action} {}: {error}", .path.display())]
     Io {
         action: &'static str,
         path: PathBuf,
-        #[source]
-        source: io::Error,
+        error: io::Error,
     },
     /// The new results are in place but the old directory could not be deleted.
     #[error(
-        "the new results are in {}, but the old ones, moved to {}, could not be removed: {source}; delete that directory by hand",
+        "the new results are in {}, but the old ones, moved to {}, could not be removed: {error}; delete that directory by hand",
         .target.display(), .old.display()
     )]
     OldNotRemoved {
         target: PathBuf,
         old: PathBuf,
-        #[source]
-        source: io::Error,
+        error: io::Error,
     },
 }
 
 fn io_err(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> OutputError {
     let path = path.to_path_buf();
-    move |source| OutputError::Io {
+    move |error| OutputError::Io {
         action,
         path,
-        source,
+        error,
     }
 }
 
@@ -177,7 +176,7 @@ pub fn write_outputs(
                 return Err(OutputError::Io {
                     action: "move results into",
                     path: target.to_path_buf(),
-                    source: e,
+                    error: e,
                 });
             }
             Ok(())
@@ -205,7 +204,7 @@ pub fn write_outputs(
                 return Err(OutputError::Io {
                     action: "move the old results aside from",
                     path: target.to_path_buf(),
-                    source: e,
+                    error: e,
                 });
             }
             if let Err(e) = fs::rename(&tmp, target) {
@@ -215,13 +214,13 @@ pub fn write_outputs(
                 return Err(OutputError::Io {
                     action: "move results into",
                     path: target.to_path_buf(),
-                    source: e,
+                    error: e,
                 });
             }
-            fs::remove_dir_all(&old).map_err(|source| OutputError::OldNotRemoved {
+            fs::remove_dir_all(&old).map_err(|error| OutputError::OldNotRemoved {
                 target: target.to_path_buf(),
                 old: old.clone(),
-                source,
+                error,
             })
         }
     }

@@ -20,6 +20,21 @@ pub enum ScenarioError {
         /// error chain does not print it twice).
         error: io::Error,
     },
+    /// A CSV file named by a field of the scenario could not be read.
+    #[error(
+        "{}: cannot read the file named by field `{field}` in {}: {error}; check the path \
+         (paths inside a scenario are relative to the scenario file's directory)",
+        path.display(),
+        file.display()
+    )]
+    ReadNamed {
+        /// The CSV file, resolved against the scenario's directory.
+        path: PathBuf,
+        /// The scenario file naming it.
+        file: PathBuf,
+        field: String,
+        error: io::Error,
+    },
     /// TOML syntax, unknown field, missing field or wrong type, as toml reports it (with
     /// line and column).
     #[error("{}: {detail}\n{fix}", file.display())]
@@ -58,7 +73,9 @@ impl ScenarioError {
     /// The field path (`thresholds.reply_interval_s`) or override path, if the error has one.
     pub fn field(&self) -> Option<&str> {
         match self {
-            ScenarioError::Field { field, .. } => Some(field),
+            ScenarioError::Field { field, .. } | ScenarioError::ReadNamed { field, .. } => {
+                Some(field)
+            }
             ScenarioError::Override { path, .. } => Some(path),
             _ => None,
         }

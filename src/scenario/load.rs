@@ -41,6 +41,10 @@ pub const DEFAULT_OVERLOOK_DELAY_S: f64 = 600.0;
 pub const MAX_SESSIONS_PER_AGENT: i64 = 64;
 pub const MAX_AGENTS: i64 = 1_000_000;
 pub const MAX_REPLICATIONS: i64 = 100_000;
+/// Most reporting intervals in the horizon: every interval costs memory in each
+/// replication and a row in every report, so `interval_s = 0.001` must not be taken
+/// for 900.
+pub const MAX_INTERVALS: u64 = 100_000;
 /// Longest duration or time accepted anywhere, in seconds (about 31 700 years); keeps
 /// every millisecond count exact in an f64.
 pub const MAX_SECONDS: f64 = 1e12;
@@ -334,6 +338,20 @@ impl Ctx<'_> {
         Ok((secs * 1000.0).round() as i64 - self.origin_ms)
     }
 
+    /// Turns a CSV file's read error into one that names the field that named the file.
+    fn named_by(&self, field: &str) -> impl FnOnce(ScenarioError) -> ScenarioError {
+        let (file, field) = (self.file.to_path_buf(), field.to_owned());
+        move |e| match e {
+            ScenarioError::Read { path, error } => ScenarioError::ReadNamed {
+                path,
+                file,
+                field,
+                error,
+            },
+            other => other,
+        }
+    }
+
     /// Shows a time (ms since the epoch) as the clock reading the user wrote.
     fn show(&self, ms: i64) -> String {
         fmt_clock((ms + self.origin_ms) as f64 / 1000.0)
@@ -508,6 +526,23 @@ fn convert_run(ctx: &mut Ctx, r: &RawRun) -> Result<RunSpec, ScenarioError> {
         r.interval_s.unwrap_or(DEFAULT_INTERVAL_S as f64),
         false,
     )?;
+    let intervals = horizon.0.div_ceil(interval.0);
+    if intervals > MAX_INTERVALS {
+        return Err(ctx.field(
+            "run.interval_s",
+            format!(
+                "value {} s cuts run.horizon_s = {} s into {intervals} reporting intervals, over the \
+                 limit of {MAX_INTERVALS}",
+                interval.as_secs_f64(),
+                horizon.as_secs_f64()
+            ),
+            format!(
+                "give a reporting interval of at least {} s (the default is {DEFAULT_INTERVAL_S}), \
+                 or a shorter run.horizon_s",
+                horizon.0.div_ceil(MAX_INTERVALS * 1000)
+            ),
+        ));
+    }
     let max_events = match &r.max_events {
         None => DEFAULT_MAX_EVENTS,
         Some(v) => u64_value(ctx, "run.max_events", v, 1, "an event limit")?,
@@ -743,7 +778,8 @@ fn dist(ctx: &Ctx, path: &str, raw: &RawDist, unit: Unit) -> Result<Dist, Scenar
                 }
                 (Some(s), None) => Dist::Empirical { samples: s.clone() },
                 (None, Some(f)) => Dist::Empirical {
-                    samples: read_samples(&resolve(&ctx.dir, f))?,
+                    samples: read_samples(&resolve(&ctx.dir, f))
+                        .map_err(ctx.named_by(&format!("{path}.file")))?,
                 },
                 (None, None) => {
                     return Err(ctx.field(
@@ -960,7 +996,7 @@ fn convert_arrivals(ctx: &Ctx, a: &RawArrivals) -> Result<Arrivals, ScenarioErro
             let (rows, whole) = match (&a.file, &a.intervals) {
                 (Some(f), None) => {
                     let path = resolve(&ctx.dir, f);
-                    let rows = read_profile(&path)?;
+                    let rows = read_profile(&path).map_err(ctx.named_by("arrivals.file"))?;
                     let rows: Vec<(At, RawInterval)> =
                         rows.into_iter().map(|(l, r)| (At::Line(path.clone(), l), r)).collect();
                     (rows, "arrivals.file")
@@ -993,7 +1029,7 @@ fn convert_arrivals(ctx: &Ctx, a: &RawArrivals) -> Result<Arrivals, ScenarioErro
             let (rows, whole): (Vec<(At, TimeValue)>, _) = match (&a.file, &a.times_s) {
                 (Some(f), None) => {
                     let path = resolve(&ctx.dir, f);
-                    let rows = read_trace(&path)?;
+                    let rows = read_trace(&path).map_err(ctx.named_by("arrivals.file"))?;
                     (
                         rows.into_iter()
                             .map(|(l, t)| (At::Line(path.clone(), l), t))
@@ -1349,7 +1385,8 @@ fn convert_agents(
         }
         (Some(RosterSource::File(f)), None) => {
             let path = resolve(&ctx.dir, f);
-            read_roster(&path)?
+            read_roster(&path)
+                .map_err(ctx.named_by("agents.roster"))?
                 .into_iter()
                 .map(|(l, r)| (At::Line(path.clone(), l), r))
                 .collect()
@@ -1474,6 +1511,15 @@ fn convert_agents(
                 let mut out = Vec::with_capacity(list.len());
                 let mut prev_end = i64::MIN;
                 for (b_start, b_len) in list {
+                    // Bounded as every other time, so the sums below cannot overflow.
+                    if b_start > MAX_SECONDS || b_len > MAX_SECONDS {
+                        return Err(ctx.at(
+                            &at,
+                            "breaks",
+                            format!("break at {b_start} s lasting {b_len} s is too large"),
+                            format!("give break times and lengths below {MAX_SECONDS} s"),
+                        ));
+                    }
                     let bs = (b_start * 1000.0).round() as i64 - ctx.origin_ms;
                     let len = Millis::from_secs_f64_rounded(b_len).0 as i64;
                     let be = bs + len;

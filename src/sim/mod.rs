@@ -37,6 +37,9 @@ pub enum SimError {
     Interrupted,
 }
 
+/// Most worker threads a run starts, whatever it is asked for.
+pub const MAX_THREADS: usize = 1024;
+
 /// One finished replication: its observer and totals, and the wall time it took.
 pub struct RepOutcome<O> {
     pub observer: O,
@@ -44,7 +47,8 @@ pub struct RepOutcome<O> {
     pub wall_secs: f64,
 }
 
-/// Runs every replication of `sc` under `seed` on `threads` threads (0 = all cores),
+/// Runs every replication of `sc` under `seed` on `threads` threads (0 = all cores; never
+/// more than the replications or [`MAX_THREADS`]),
 /// each observed by `make(rep)`, and returns them in replication order. `cancel`, when set,
 /// stops the run with [`SimError::Interrupted`]; `on_done` is called as each replication
 /// finishes (for a progress bar).
@@ -60,6 +64,12 @@ where
     O: Observer + Send,
     F: Fn(u32) -> O + Sync,
 {
+    // More workers than replications would only idle, and `--threads 100000` would spend
+    // minutes and gigabytes starting them.
+    let threads = match threads {
+        0 => 0,
+        n => n.min(sc.run.replications as usize).min(MAX_THREADS),
+    };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()

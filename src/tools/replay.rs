@@ -326,10 +326,12 @@ fn clip(s: &str, max: usize) -> String {
 /// the fix.
 #[derive(Debug, thiserror::Error)]
 pub enum ReplayError {
-    #[error("cannot read the chat log {path}: {source}; check the path")]
+    /// The OS error is in the message itself, not a `source`, so that an error chain
+    /// (`{err:#}`) does not print it twice.
+    #[error("cannot read the chat log {}: {error}; check the path", path.display())]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("the chat log {path} is {bytes} bytes, over the {limit}-byte limit; split it by day")]
     FileTooLarge {
@@ -442,9 +444,9 @@ pub fn replay_str(
 }
 
 fn read_log(path: &Path) -> Result<String, ReplayError> {
-    let read_error = |source| ReplayError::Read {
+    let read_error = |error| ReplayError::Read {
         path: path.to_path_buf(),
-        source,
+        error,
     };
     let bytes = std::fs::metadata(path).map_err(read_error)?.len();
     if bytes > MAX_LOG_BYTES {

@@ -2,6 +2,11 @@
 //! what it proves.
 
 mod allocation;
+mod bad_inputs;
+mod cli;
+mod determinism;
+mod fuzz;
+mod interrupt;
 mod snapshots;
 mod soak;
 mod tools;

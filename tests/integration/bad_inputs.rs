@@ -1,0 +1,430 @@
+//! The bad-input table: every kind of wrong scenario, CSV, flag and replay log, run
+//! through the real binary. Each case must exit 2 with a message naming the file, the
+//! field or line, the value and the fix, and must write nothing: no output directory,
+//! no temporary directory beside it, and anything already there untouched.
+//!
+//! Each case is its own test, named for what it proves. The table in docs/testing.md
+//! shows every case's exact message and is checked against the binary by
+//! `docs_table_shows_every_message_exactly`; after changing a message, rewrite it with
+//! `CHATSIM_BLESS_DOCS=1 cargo test --release --test integration docs_table`.
+
+use assert_cmd::Command;
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// What is in the way in the working directory before the command runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Setup {
+    Nothing,
+    /// `out` is a file.
+    OutIsFile,
+    /// `out` is a directory holding earlier results.
+    OutExists,
+    /// `blocker` is a file, so `blocker/run` cannot be created.
+    ParentIsFile,
+}
+
+/// One row of the table.
+#[derive(Debug)]
+struct Case {
+    name: &'static str,
+    /// The command line after `chatsim`, as typed at the repository root.
+    args: &'static [&'static str],
+    setup: Setup,
+    /// Key parts of the message: the file, the field or line, the value, the fix.
+    want: &'static [&'static str],
+}
+
+macro_rules! cases {
+    ($($name:ident: [$($arg:expr),* $(,)?] $(with $setup:ident)? => [$($want:expr),* $(,)?];)*) => {
+        const CASES: &[Case] = &[$(Case {
+            name: stringify!($name),
+            args: &[$($arg),*],
+            setup: cases!(@setup $($setup)?),
+            want: &[$($want),*],
+        },)*];
+        $(
+            #[test]
+            fn $name() {
+                check(case(stringify!($name)));
+            }
+        )*
+    };
+    (@setup) => { Setup::Nothing };
+    (@setup $setup:ident) => { Setup::$setup };
+}
+
+cases! {
+    // ----- the scenario TOML ------------------------------------------------------------
+    rejects_toml_syntax_error: ["run", "tests/fixtures/bad/syntax-error.toml", "--out", "out"]
+        => ["syntax-error.toml", "line 2, column 12", "fix: correct the TOML syntax"];
+    rejects_unknown_field: ["run", "tests/fixtures/bad/unknown-field.toml", "--out", "out"]
+        => ["unknown-field.toml", "line 2, column 1", "unknown field `horizon`", "`horizon_s`", "fix: remove the field or correct its spelling"];
+    rejects_wrong_type: ["run", "tests/fixtures/bad/wrong-type.toml", "--out", "out"]
+        => ["wrong-type.toml", "line 2, column 13", "invalid type: string \"1h\"", "fix: give a value of the expected kind"];
+    rejects_zero_horizon: ["run", "tests/fixtures/bad/zero-horizon.toml", "--out", "out"]
+        => ["zero-horizon.toml", "field `run.horizon_s`", "value 0 is zero", "give a duration in seconds > 0"];
+    rejects_negative_warmup: ["run", "tests/fixtures/bad/negative-warmup.toml", "--out", "out"]
+        => ["negative-warmup.toml", "field `run.warmup_s`", "value -60 is negative", "≥ 0"];
+    rejects_nan_holding_time: ["run", "tests/fixtures/bad/nan-holding-time.toml", "--out", "out"]
+        => ["nan-holding-time.toml", "field `sessions.holding_time.mean_s`", "value NaN", "> 0"];
+    rejects_infinite_rate: ["run", "tests/fixtures/bad/infinite-rate.toml", "--out", "out"]
+        => ["infinite-rate.toml", "field `arrivals.rate_per_hour`", "value inf", "> 0"];
+    rejects_horizon_beyond_the_longest_duration: ["run", "tests/fixtures/bad/huge-horizon.toml", "--out", "out"]
+        => ["huge-horizon.toml", "field `run.horizon_s`", "value 10000000000000 is too large", "below 1000000000000 s"];
+    rejects_zero_replications: ["run", "tests/fixtures/bad/zero-replications.toml", "--out", "out"]
+        => ["zero-replications.toml", "field `run.replications`", "value 0", "from 1 to 100000"];
+    rejects_negative_seed: ["run", "tests/fixtures/bad/negative-seed.toml", "--out", "out"]
+        => ["negative-seed.toml", "field `run.seed`", "value -1 is negative", "from 0 to 18446744073709551615"];
+    rejects_zero_max_sessions: ["run", "tests/fixtures/bad/zero-max-sessions.toml", "--out", "out"]
+        => ["zero-max-sessions.toml", "field `agents.max_sessions`", "value 0", "from 1 to 64"];
+    rejects_max_sessions_of_65: ["run", "tests/fixtures/bad/max-sessions-65.toml", "--out", "out"]
+        => ["max-sessions-65.toml", "field `agents.max_sessions`", "value 65", "from 1 to 64"];
+    rejects_probability_above_one: ["run", "tests/fixtures/bad/probability-above-one.toml", "--out", "out"]
+        => ["probability-above-one.toml", "field `customers.silent_prob`", "value 1.5", "between 0 and 1"];
+    rejects_negative_probability: ["run", "tests/fixtures/bad/negative-overlook-prob.toml", "--out", "out"]
+        => ["negative-overlook-prob.toml", "field `agents.behaviour.overlook_prob`", "value -0.1", "between 0 and 1"];
+    rejects_shares_not_summing_to_one: ["run", "tests/fixtures/bad/shares-not-summing.toml", "--out", "out"]
+        => ["shares-not-summing.toml", "field `customers.segments`", "sum to 0.9", "quick=0.5, slow=0.4", "make the shares sum to 1"];
+    rejects_arrivals_beyond_max_events: ["run", "tests/fixtures/bad/arrivals-over-max-events.toml", "--out", "out"]
+        => ["arrivals-over-max-events.toml", "field `run.max_events`", "limit 100000", "1000000 arrivals", "raise run.max_events"];
+    rejects_max_sim_time_shorter_than_the_run: ["run", "tests/fixtures/bad/max-sim-time-shorter-than-run.toml", "--out", "out"]
+        => ["max-sim-time-shorter-than-run.toml", "field `run.max_sim_time_s`", "value 1800", "3600", "give at least the run's length"];
+    rejects_millisecond_reporting_interval: ["run", "tests/fixtures/bad/millisecond-interval.toml", "--out", "out"]
+        => ["millisecond-interval.toml", "field `run.interval_s`", "value 0.001 s", "3600000 reporting intervals", "at least 1 s"];
+    rejects_holding_model_without_holding_time: ["run", "tests/fixtures/bad/missing-holding-time.toml", "--out", "out"]
+        => ["missing-holding-time.toml", "field `sessions.holding_time`", "missing", "add e.g. holding_time"];
+    rejects_thresholds_in_the_holding_model: ["run", "tests/fixtures/bad/thresholds-in-holding-model.toml", "--out", "out"]
+        => ["thresholds-in-holding-model.toml", "field `thresholds`", "remove [thresholds]"];
+    rejects_duration_without_unit: ["run", "tests/fixtures/bad/duration-without-unit.toml", "--out", "out"]
+        => ["duration-without-unit.toml", "field `sessions.holding_time.mean`", "write `mean_s`"];
+    rejects_unknown_distribution: ["run", "tests/fixtures/bad/unknown-distribution.toml", "--out", "out"]
+        => ["unknown-distribution.toml", "line 11, column 25", "unknown variant `poison`", "`exponential`"];
+    rejects_erlang_k_zero: ["run", "tests/fixtures/bad/erlang-k-zero.toml", "--out", "out"]
+        => ["erlang-k-zero.toml", "field `sessions.holding_time.k`", "value 0", "k ≥ 1"];
+    rejects_uniform_low_above_high: ["run", "tests/fixtures/bad/uniform-low-above-high.toml", "--out", "out"]
+        => ["uniform-low-above-high.toml", "field `sessions.holding_time.high_s`", "value 30", "≥ low"];
+    rejects_unknown_routing_rule: ["run", "tests/fixtures/bad/unknown-routing-rule.toml", "--out", "out"]
+        => ["unknown-routing-rule.toml", "line 17, column 8", "unknown variant `fastest`", "`least_loaded`"];
+    rejects_roster_and_count_together: ["run", "tests/fixtures/bad/roster-and-count.toml", "--out", "out"]
+        => ["roster-and-count.toml", "field `agents.count`", "not both"];
+    rejects_missing_scenario_file: ["run", "tests/fixtures/bad/absent.toml", "--out", "out"]
+        => ["tests/fixtures/bad/absent.toml", "cannot read the file", "No such file", "check the path"];
+    rejects_directory_as_scenario: ["run", "tests/fixtures", "--out", "out"]
+        => ["tests/fixtures: cannot read the file", "Is a directory", "check the path"];
+
+    // ----- the roster CSV ---------------------------------------------------------------
+    rejects_missing_roster_file: ["run", "tests/fixtures/bad/roster-missing-file.toml", "--out", "out"]
+        => ["tests/fixtures/bad/absent.csv", "field `agents.roster`", "roster-missing-file.toml", "No such file", "check the path"];
+    rejects_duplicate_agent_ids: ["run", "tests/fixtures/bad/roster-duplicate-ids.toml", "--out", "out"]
+        => ["roster-duplicate-ids.csv line 4", "column `id`", "duplicate agent id \"A1\"", "first seen on line 2", "unique id"];
+    rejects_shift_after_the_run: ["run", "tests/fixtures/bad/roster-shift-after-run.toml", "--out", "out"]
+        => ["roster-shift-after-run.csv line 3", "column `shift_start`", "02:00:00", "01:00:00", "start the shift inside the run"];
+    rejects_shift_ending_before_it_starts: ["run", "tests/fixtures/bad/roster-shift-ends-before-start.toml", "--out", "out"]
+        => ["roster-shift-ends-before-start.csv line 2", "column `shift_end`", "00:10:00", "00:30:00", "later than its start"];
+    rejects_impossible_clock_time: ["run", "tests/fixtures/bad/roster-bad-clock.toml", "--out", "out"]
+        => ["roster-bad-clock.csv line 2", "column `shift_start`", "\"99:99\"", "HH:MM"];
+    rejects_roster_without_id_column: ["run", "tests/fixtures/bad/roster-no-id-column.toml", "--out", "out"]
+        => ["roster-no-id-column.csv line 1", "no column \"id\"", "add it"];
+    rejects_unknown_roster_column: ["run", "tests/fixtures/bad/roster-unknown-column.toml", "--out", "out"]
+        => ["roster-unknown-column.csv line 1", "unknown column \"skill\"", "use the columns"];
+    rejects_roster_row_with_a_missing_cell: ["run", "tests/fixtures/bad/roster-missing-cell.toml", "--out", "out"]
+        => ["roster-missing-cell.csv line 2", "6 fields, expected 7", "keep the commas"];
+    rejects_roster_max_sessions_of_65: ["run", "tests/fixtures/bad/roster-max-sessions-65.toml", "--out", "out"]
+        => ["roster-max-sessions-65.csv line 2", "column `max_sessions`", "value 65", "from 1 to 64"];
+    rejects_fractional_max_sessions: ["run", "tests/fixtures/bad/roster-max-sessions-not-integer.toml", "--out", "out"]
+        => ["roster-max-sessions-not-integer.csv line 2", "column `max_sessions`", "\"2.5\"", "whole number"];
+    rejects_break_outside_the_shift: ["run", "tests/fixtures/bad/roster-break-outside-shift.toml", "--out", "out"]
+        => ["roster-break-outside-shift.csv line 2", "column `breaks`", "00:50:00–01:20:00", "move the break inside the shift"];
+    rejects_zero_speed_factor: ["run", "tests/fixtures/bad/roster-zero-speed.toml", "--out", "out"]
+        => ["roster-zero-speed.csv line 2", "column `speed_factor`", "value 0", "> 0"];
+    rejects_roster_that_is_not_utf8: ["run", "tests/fixtures/bad/roster-not-utf8.toml", "--out", "out"]
+        => ["roster-not-utf8.csv line 3", "not UTF-8", "save it as UTF-8"];
+
+    // ----- the profile, trace and sample CSVs -------------------------------------------
+    rejects_profile_with_a_gap: ["run", "tests/fixtures/bad/profile-gap.toml", "--out", "out"]
+        => ["profile-gap.csv line 3", "column `start`", "gap from 00:30:00 to 00:40:00", "use rate 0 for closed hours"];
+    rejects_unsorted_profile: ["run", "tests/fixtures/bad/profile-unsorted.toml", "--out", "out"]
+        => ["profile-unsorted.csv line 3", "column `start`", "overlaps", "sort the rows"];
+    rejects_profile_ending_before_the_run: ["run", "tests/fixtures/bad/profile-short-of-run.toml", "--out", "out"]
+        => ["profile-short-of-run.csv line 3", "column `end`", "00:45:00", "01:00:00", "extend the profile"];
+    rejects_negative_profile_rate: ["run", "tests/fixtures/bad/profile-negative-rate.toml", "--out", "out"]
+        => ["profile-negative-rate.csv line 3", "column `rate_per_hour`", "value -5", "≥ 0"];
+    rejects_profile_of_zero_rates: ["run", "tests/fixtures/bad/profile-all-zero.toml", "--out", "out"]
+        => ["profile-all-zero.toml", "field `arrivals.file`", "every rate inside the run is 0", "rate > 0"];
+    rejects_profile_without_rows: ["run", "tests/fixtures/bad/profile-header-only.toml", "--out", "out"]
+        => ["profile-header-only.csv line 1", "no intervals", "add one row per interval"];
+    rejects_profile_with_unknown_header: ["run", "tests/fixtures/bad/profile-bad-header.toml", "--out", "out"]
+        => ["profile-bad-header.csv line 1", "unknown column \"from\"", "start,end,rate_per_hour"];
+    rejects_empty_trace: ["run", "tests/fixtures/bad/trace-empty.toml", "--out", "out"]
+        => ["trace-empty.csv line 1", "no arrival times", "one arrival time per line"];
+    rejects_unsorted_trace: ["run", "tests/fixtures/bad/trace-unsorted.toml", "--out", "out"]
+        => ["trace-unsorted.csv line 4", "column `time`", "00:04:59", "00:05:00", "sort the arrival times ascending"];
+    rejects_trace_outside_the_run: ["run", "tests/fixtures/bad/trace-outside-run.toml", "--out", "out"]
+        => ["trace-outside-run.toml", "field `arrivals.file`", "no arrival time falls inside the run", "run.clock_origin"];
+    rejects_negative_sample: ["run", "tests/fixtures/bad/samples-negative.toml", "--out", "out"]
+        => ["samples-negative.csv line 3", "sample -5", "≥ 0"];
+    rejects_sample_that_is_not_a_number: ["run", "tests/fixtures/bad/samples-not-a-number.toml", "--out", "out"]
+        => ["samples-not-a-number.csv line 3", "\"about a minute\"", "give a number"];
+    rejects_missing_samples_file: ["run", "tests/fixtures/bad/samples-missing-file.toml", "--out", "out"]
+        => ["tests/fixtures/bad/absent-samples.csv", "field `sessions.holding_time.file`", "samples-missing-file.toml", "No such file"];
+
+    // ----- limits reached while running -------------------------------------------------
+    stops_at_the_event_limit: ["run", "tests/fixtures/bad/event-limit.toml", "--out", "out"]
+        => ["event-limit.toml", "limit of 100 simulated events", "raise `run.max_events`"];
+    stops_at_the_simulated_time_limit: ["run", "tests/fixtures/bad/sim-time-limit.toml", "--out", "out"]
+        => ["sim-time-limit.toml", "limit of 3600 s of simulated time", "raise `run.max_sim_time_s`"];
+
+    // ----- flags and the output path ----------------------------------------------------
+    rejects_seed_that_is_not_a_number: ["run", "tests/fixtures/small.toml", "--seed", "abc", "--out", "out"]
+        => ["invalid value 'abc' for '--seed <SEED>'", "invalid digit"];
+    rejects_negative_seed_flag: ["run", "tests/fixtures/small.toml", "--seed", "-1", "--out", "out"]
+        => ["invalid value '-1' for '--seed <SEED>'"];
+    rejects_seed_beyond_u64: ["run", "tests/fixtures/small.toml", "--seed", "18446744073709551616", "--out", "out"]
+        => ["invalid value '18446744073709551616' for '--seed <SEED>'", "too large"];
+    rejects_zero_replications_flag: ["run", "tests/fixtures/small.toml", "--replications", "0", "--out", "out"]
+        => ["small.toml", "field `run.replications`", "value 0", "from 1 to 100000"];
+    rejects_threads_that_is_not_a_number: ["run", "tests/fixtures/small.toml", "--threads", "many", "--out", "out"]
+        => ["invalid value 'many' for '--threads <THREADS>'"];
+    rejects_unknown_flag: ["run", "tests/fixtures/small.toml", "--frobnicate"]
+        => ["unexpected argument '--frobnicate'"];
+    rejects_output_path_that_is_a_file: ["run", "tests/fixtures/small.toml", "--out", "out"] with OutIsFile
+        => ["output path out is a file, not a directory", "choose another output path or remove the file"];
+    refuses_existing_output_without_force: ["run", "tests/fixtures/small.toml", "--out", "out"] with OutExists
+        => ["output directory out already exists", "use --force to replace it"];
+    rejects_output_below_a_file: ["run", "tests/fixtures/small.toml", "--out", "blocker/run"] with ParentIsFile
+        => ["cannot create output directory blocker/run", "blocker is not a directory"];
+    rejects_output_path_without_a_name: ["run", "tests/fixtures/small.toml", "--out", "."]
+        => ["output path . has no directory name", "results/run1"];
+
+    // ----- the replay log ---------------------------------------------------------------
+    replay_rejects_bad_timestamp: ["replay", "tests/fixtures/bad/log-bad-timestamp.csv"]
+        => ["log-bad-timestamp.csv:3:", "`9h05`", "09:00:00"];
+    replay_rejects_unsorted_rows: ["replay", "tests/fixtures/bad/log-unsorted.csv"]
+        => ["log-unsorted.csv:4:", "`09:04:00` is earlier than `09:05:00` on line 3", "sort the rows"];
+    replay_rejects_unknown_header: ["replay", "tests/fixtures/bad/log-bad-header.csv"]
+        => ["log-bad-header.csv:1:", "unknown column `time`", "timestamp,session,agent,kind"];
+    replay_rejects_message_before_request: ["replay", "tests/fixtures/bad/log-before-request.csv"]
+        => ["log-before-request.csv:3:", "session `c2`", "no `request` row", "add the session's request row"];
+    replay_rejects_row_missing_a_column: ["replay", "tests/fixtures/bad/log-missing-column.csv"]
+        => ["log-missing-column.csv:2:", "found 3", "never drop the column"];
+    replay_rejects_unknown_kind: ["replay", "tests/fixtures/bad/log-unknown-kind.csv"]
+        => ["log-unknown-kind.csv:3:", "unknown kind `transfer`", "use request"];
+    replay_rejects_row_after_close: ["replay", "tests/fixtures/bad/log-after-close.csv"]
+        => ["log-after-close.csv:4:", "after its `close` on line 3", "own session id"];
+    replay_rejects_log_without_rows: ["replay", "tests/fixtures/bad/log-empty.csv"]
+        => ["log-empty.csv", "a header but no rows"];
+    replay_rejects_missing_log: ["replay", "tests/fixtures/bad/absent-log.csv"]
+        => ["tests/fixtures/bad/absent-log.csv", "No such file", "check the path"];
+    replay_rejects_zero_reply_interval: ["replay", "scenarios/example-log.csv", "--reply-interval-s", "0"]
+        => ["--reply-interval-s 0", "from 0.001 to 1e9", "e.g. --reply-interval-s 60"];
+    replay_rejects_nan_message_interval: ["replay", "scenarios/example-log.csv", "--message-interval-s", "nan"]
+        => ["--message-interval-s NaN", "from 0.001 to 1e9"];
+}
+
+fn case(name: &str) -> &'static Case {
+    CASES
+        .iter()
+        .find(|c| c.name == name)
+        .expect("a case of the table")
+}
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Every file under `dir` with its bytes, by path relative to `dir` (directories end in /).
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let rel = path.strip_prefix(root).unwrap().to_path_buf();
+            if path.is_dir() {
+                out.insert(rel.join(""), Vec::new());
+                walk(root, &path, out);
+            } else {
+                out.insert(rel, fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// What the binary printed for one case.
+struct Outcome {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs a case in a fresh directory holding a copy of the inputs it names (so that paths
+/// in messages read as from the repository root), and checks that nothing in that
+/// directory changed.
+fn run(case: &Case) -> Outcome {
+    let work = tempfile::tempdir().unwrap();
+    copy_tree(
+        &repo().join("tests/fixtures"),
+        &work.path().join("tests/fixtures"),
+    );
+    fs::create_dir_all(work.path().join("scenarios")).unwrap();
+    fs::copy(
+        repo().join("scenarios/example-log.csv"),
+        work.path().join("scenarios/example-log.csv"),
+    )
+    .unwrap();
+    match case.setup {
+        Setup::Nothing => {}
+        Setup::OutIsFile => fs::write(work.path().join("out"), b"not a directory\n").unwrap(),
+        Setup::OutExists => {
+            fs::create_dir(work.path().join("out")).unwrap();
+            fs::write(
+                work.path().join("out/summary.json"),
+                b"{\"earlier\": true}\n",
+            )
+            .unwrap();
+        }
+        Setup::ParentIsFile => fs::write(work.path().join("blocker"), b"a file\n").unwrap(),
+    }
+    let before = snapshot(work.path());
+    let output = Command::cargo_bin("chatsim")
+        .unwrap()
+        .current_dir(work.path())
+        .args(case.args)
+        .output()
+        .unwrap();
+    let after = snapshot(work.path());
+    let changed: Vec<_> = after
+        .keys()
+        .chain(before.keys())
+        .filter(|k| before.get(*k) != after.get(*k))
+        .collect();
+    assert!(
+        changed.is_empty(),
+        "{}: the command wrote or changed {changed:?}",
+        case.name
+    );
+    Outcome {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn check(case: &Case) {
+    let out = run(case);
+    let name = case.name;
+    assert_eq!(
+        out.code,
+        Some(2),
+        "{name}: exit code; stderr:\n{}",
+        out.stderr
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "{name}: printed results:\n{}",
+        out.stdout
+    );
+    assert!(
+        out.stderr.starts_with("error: "),
+        "{name}: stderr does not start with `error: `:\n{}",
+        out.stderr
+    );
+    for want in case.want {
+        assert!(
+            out.stderr.contains(want),
+            "{name}: the message lacks {want:?}:\n{}",
+            out.stderr
+        );
+    }
+}
+
+// ----- the table in docs/testing.md ------------------------------------------------------
+
+const BEGIN: &str = "<!-- bad-inputs:begin (generated by tests/integration/bad_inputs.rs) -->";
+const END: &str = "<!-- bad-inputs:end -->";
+
+/// A message as a Markdown table cell: line breaks as `<br>`, `|` escaped, runs of spaces
+/// kept, so the cell shows the message exactly.
+fn cell(text: &str) -> String {
+    text.trim_end()
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('|', "\\|")
+        .replace("  ", " &nbsp;")
+        .replace('\n', "<br>")
+}
+
+fn table() -> String {
+    let mut t = format!(
+        "{BEGIN}\n| # | test (`tests/integration/bad_inputs.rs`) | command | exit | message (stderr) |\n|---|---|---|---|---|\n"
+    );
+    for (i, case) in CASES.iter().enumerate() {
+        let out = run(case);
+        let setup = match case.setup {
+            Setup::Nothing => "",
+            Setup::OutIsFile => " (`out` is a file)",
+            Setup::OutExists => " (`out` holds earlier results)",
+            Setup::ParentIsFile => " (`blocker` is a file)",
+        };
+        t.push_str(&format!(
+            "| {} | `{}` | `chatsim {}`{setup} | {} | {} |\n",
+            i + 1,
+            case.name,
+            case.args.join(" ").replace('|', "\\|"),
+            out.code.map_or("signal".to_owned(), |c| c.to_string()),
+            cell(&out.stderr)
+        ));
+    }
+    t.push_str(END);
+    t
+}
+
+#[test]
+fn docs_table_shows_every_message_exactly() {
+    let path = repo().join("docs/testing.md");
+    let docs = fs::read_to_string(&path).unwrap_or_default();
+    let fresh = table();
+    let current = docs
+        .find(BEGIN)
+        .zip(docs.find(END))
+        .map(|(b, e)| &docs[b..e + END.len()]);
+    if std::env::var_os("CHATSIM_BLESS_DOCS").is_some() {
+        let updated = match current {
+            Some(old) => docs.replace(old, &fresh),
+            None => format!("{docs}\n{fresh}\n"),
+        };
+        fs::write(&path, updated).unwrap();
+        return;
+    }
+    assert!(
+        current == Some(fresh.as_str()),
+        "docs/testing.md's bad-input table is out of date; rewrite it with \
+         CHATSIM_BLESS_DOCS=1 cargo test --release --test integration docs_table"
+    );
+}
+
+#[test]
+fn the_table_has_at_least_thirty_cases_with_unique_names() {
+    let mut names: Vec<_> = CASES.iter().map(|c| c.name).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), CASES.len());
+    assert!(CASES.len() >= 30);
+}
