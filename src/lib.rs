@@ -29,6 +29,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod csv_line;
 pub mod dist;
 pub mod engine;
 pub mod metrics;

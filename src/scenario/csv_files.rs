@@ -59,49 +59,14 @@ fn read_records(path: &Path) -> Result<Vec<(u64, Vec<String>)>, ScenarioError> {
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
         }
-        let cells = split_line(trimmed)
-            .map_err(|p| line_err(path, line, p, "close every quoted cell on its own line"))?;
+        let cells = crate::csv_line::split(trimmed)
+            .map_err(|p| line_err(path, line, p, "close every quoted cell on its own line"))?
+            .into_iter()
+            .map(std::borrow::Cow::into_owned)
+            .collect();
         out.push((line, cells));
     }
     Ok(out)
-}
-
-/// Splits one CSV line into trimmed cells.
-fn split_line(line: &str) -> Result<Vec<String>, String> {
-    let mut cells = Vec::new();
-    let mut cell = String::new();
-    let mut chars = line.chars().peekable();
-    let mut quoted = false;
-    while let Some(c) = chars.next() {
-        if quoted {
-            if c == '"' {
-                if chars.peek() == Some(&'"') {
-                    chars.next();
-                    cell.push('"');
-                } else {
-                    quoted = false;
-                }
-            } else {
-                cell.push(c);
-            }
-        } else if c == ',' {
-            cells.push(finish(&mut cell));
-        } else if c == '"' && cell.trim().is_empty() {
-            cell.clear();
-            quoted = true;
-        } else {
-            cell.push(c);
-        }
-    }
-    if quoted {
-        return Err("a quoted cell is not closed".into());
-    }
-    cells.push(finish(&mut cell));
-    Ok(cells)
-}
-
-fn finish(cell: &mut String) -> String {
-    std::mem::take(cell).trim().to_owned()
 }
 
 /// Maps a header row to column indices, rejecting unknown and repeated names.
@@ -380,19 +345,6 @@ pub(super) fn resolve(dir: &Path, name: &str) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn lines_split_into_trimmed_cells() {
-        assert_eq!(
-            split_line("a, b ,,c"),
-            Ok(vec!["a".into(), "b".into(), "".into(), "c".into()])
-        );
-        assert_eq!(
-            split_line(r#"A1, "x, ""y""" ,3"#),
-            Ok(vec!["A1".into(), "x, \"y\"".into(), "3".into()])
-        );
-        assert!(split_line(r#"a,"b"#).is_err());
-    }
 
     #[test]
     fn line_numbers_count_blank_and_comment_lines() {

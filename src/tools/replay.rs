@@ -598,7 +598,7 @@ fn parse_log(text: &str, file: &str, limits: Limits) -> Result<Log, ReplayError>
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
         }
-        let fields = split_fields(trimmed).map_err(|problem| ReplayError::Csv {
+        let fields = crate::csv_line::split(trimmed).map_err(|problem| ReplayError::Csv {
             file: file.to_string(),
             line,
             message: format!("{problem} in `{}`", shown(trimmed)),
@@ -731,52 +731,6 @@ fn parse_log(text: &str, file: &str, limits: Limits) -> Result<Log, ReplayError>
         }
     }
     Ok(log)
-}
-
-/// The comma-separated fields of one line, each trimmed. A field may be quoted (`"a,b"`,
-/// with `""` for a quote inside); a quoted field cannot span lines.
-fn split_fields(line: &str) -> Result<Vec<Cow<'_, str>>, &'static str> {
-    let mut fields = Vec::with_capacity(4);
-    let mut rest = line;
-    loop {
-        let field = rest.trim_start();
-        if let Some(quoted) = field.strip_prefix('"') {
-            let mut value = String::new();
-            let mut chars = quoted.char_indices();
-            let after = loop {
-                match chars.next() {
-                    None => return Err("a quote that is never closed"),
-                    Some((i, '"')) => {
-                        if quoted[i + 1..].starts_with('"') {
-                            value.push('"');
-                            chars.next();
-                        } else {
-                            break &quoted[i + 1..];
-                        }
-                    }
-                    Some((_, c)) => value.push(c),
-                }
-            };
-            let after = after.trim_start();
-            fields.push(Cow::Owned(value.trim().to_string()));
-            match after.strip_prefix(',') {
-                Some(next) => rest = next,
-                None if after.is_empty() => return Ok(fields),
-                None => return Err("text after a closing quote"),
-            }
-        } else {
-            match field.split_once(',') {
-                Some((value, next)) => {
-                    fields.push(Cow::Borrowed(value.trim()));
-                    rest = next;
-                }
-                None => {
-                    fields.push(Cow::Borrowed(field.trim()));
-                    return Ok(fields);
-                }
-            }
-        }
-    }
 }
 
 fn parse_header(
