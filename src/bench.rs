@@ -384,8 +384,8 @@ impl Desk {
         desk
     }
 
-    /// Runs `measure_ops` (given the ops done so far, returns the new total, or the same
-    /// total to stop) and returns what the run did.
+    /// One run: calls `step` with the operations done so far until it returns the same
+    /// total (its way to say stop), and counts what the engine did meanwhile.
     fn measure(&mut self, mut step: impl FnMut(&mut Desk, u64) -> u64) -> RunFigures {
         let decisions = self.engine.stats().routing_decisions;
         let (commands, timers) = (self.commands, self.timers_fired);
