@@ -332,34 +332,10 @@ fn truncated_normal_moments(mean: f64, sd: f64) -> (f64, f64) {
     (m, v.max(0.0))
 }
 
-/// Complementary error function, to ~1e-13 relative: a Taylor series for erf near 0,
-/// a continued fraction in the tail.
+/// The complementary error function: one implementation serves the crate, in
+/// [`crate::metrics::stats::erfc`].
 fn erfc(x: f64) -> f64 {
-    if x < 0.0 {
-        return 2.0 - erfc(-x);
-    }
-    if x < 3.0 {
-        // erf(x) = 2/√π Σ (−1)^n x^(2n+1) / (n! (2n+1))
-        let mut term = x;
-        let mut sum = x;
-        let x2 = x * x;
-        for n in 1..200 {
-            term *= -x2 / n as f64;
-            let t = term / (2 * n + 1) as f64;
-            sum += t;
-            if t.abs() < 1e-17 * sum.abs() {
-                break;
-            }
-        }
-        1.0 - 2.0 / std::f64::consts::PI.sqrt() * sum
-    } else {
-        // erfc(x) = e^(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …))))
-        let mut f = x;
-        for n in (1..80).rev() {
-            f = x + (n as f64 / 2.0) / f;
-        }
-        (-x * x).exp() / std::f64::consts::PI.sqrt() / f
-    }
+    crate::metrics::stats::erfc(x)
 }
 
 /// Γ(x) for x > 0 (the Weibull moments need Γ(1 + k/shape) > 0): one Lanczos
