@@ -29,29 +29,38 @@ mod tests;
 pub use service_queue::MAX_AGENTS;
 pub use types::*;
 
-use crate::time::SimTime;
+use crate::time::{Millis, SimTime};
 use service_queue::{Placement, ServiceQueue};
 use std::collections::VecDeque;
 use timers::{TimerEntry, TimerKind, TimerQueue};
 use wait_queue::WaitQueue;
 
-/// No session / no link.
+/// No session (an empty slot place).
 const NONE: u32 = u32::MAX;
 
-/// One agent's state, as the method keeps it.
+/// Session slots an agent keeps in its own record; agents with a larger cap keep theirs in
+/// `Engine::spilled`.
+const INLINE_SLOTS: usize = 4;
+
+/// One agent's state, as the method keeps it. 32 bytes and aligned to them, so a record
+/// never straddles two cache lines: with 100 000 agents every close and every pick reads
+/// a random agent, and each should cost one line, open sessions included.
 #[derive(Clone, Debug)]
+#[repr(align(32))]
 struct Agent {
-    max: u32,
+    /// The instant the rule breaks ties by inside a load level: the last assignment for
+    /// the load rules, the last change of the session set or availability for longest
+    /// idle (see [`Engine::touch`]).
+    tie_time: SimTime,
+    /// Where this agent's slots start in `Engine::spilled`, when `max > INLINE_SLOTS`.
+    first: u32,
+    max: u8,
     /// Service count: sessions held now.
-    count: u32,
+    count: u8,
     online: bool,
     busy: bool,
-    last_assign: SimTime,
-    last_change: SimTime,
-    /// Where the agent's open sessions start in `Engine::agent_sessions`: `count` slots
-    /// from here, oldest first. Kept with the agent (not linked through the sessions) so
-    /// ending a session touches one cache line, not its neighbours'.
-    first: u32,
+    /// The open sessions' slots, oldest first, when `max <= INLINE_SLOTS`.
+    inline: [u32; INLINE_SLOTS],
 }
 
 impl Agent {
@@ -61,42 +70,80 @@ impl Agent {
 
     fn placement(&self) -> Placement {
         Placement {
-            count: self.count,
-            max: self.max,
-            last_assign_ms: self.last_assign.0,
-            last_change_ms: self.last_change.0,
+            count: self.count as u32,
+            max: self.max as u32,
+            tie_ms: self.tie_time.0,
+        }
+    }
+
+    /// The open sessions' slots, oldest first.
+    fn open<'a>(&'a self, spilled: &'a [u32]) -> &'a [u32] {
+        let n = self.count as usize;
+        if self.max as usize <= INLINE_SLOTS {
+            &self.inline[..n]
+        } else {
+            &spilled[self.first as usize..][..n]
+        }
+    }
+
+    /// All `max` slot places; the first `count` are the open sessions.
+    fn places<'a>(&'a mut self, spilled: &'a mut [u32]) -> &'a mut [u32] {
+        let max = self.max as usize;
+        if max <= INLINE_SLOTS {
+            &mut self.inline[..max]
+        } else {
+            &mut spilled[self.first as usize..][..max]
         }
     }
 }
 
+/// Where a session is, packed in one `u32`: free, waiting, or connected to an agent with
+/// the S53 flag "the agent owes a reply" in the top bit (agent ids fit in 22 bits).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum SessionState {
-    Free,
-    Waiting,
-    Connected,
+struct Link(u32);
+
+impl Link {
+    const FREE: Link = Link(u32::MAX);
+    const WAITING: Link = Link(u32::MAX - 1);
+    const REPLY_OWED: u32 = 1 << 31;
+
+    fn connected(agent: u32, reply_owed: bool) -> Link {
+        Link(agent | if reply_owed { Link::REPLY_OWED } else { 0 })
+    }
+
+    /// The agent of a connected session.
+    fn agent(self) -> Option<u32> {
+        (self.0 < Link::WAITING.0).then_some(self.0 & !Link::REPLY_OWED)
+    }
+
+    fn reply_owed(self) -> bool {
+        self.agent().is_some() && self.0 & Link::REPLY_OWED != 0
+    }
 }
 
-/// One session slot.
-#[derive(Clone, Debug)]
+/// One session slot, as routing reads it: 8 bytes, because closing a random session is
+/// the one access the engine cannot predict, and 200 000 of these take 1.6 MB.
+#[derive(Clone, Copy, Debug)]
 struct Session {
     generation: u32,
-    state: SessionState,
-    agent: u32,
-    /// Start of the current wait (request, or hand-back).
+    link: Link,
+}
+
+/// The rest of a session slot, apart so that routing on a desk without timers never
+/// touches it for a session connected at once.
+#[derive(Clone, Debug, Default)]
+struct SessionDetail {
+    /// Start of the current wait (request, or hand-back); written only when the session
+    /// waits, since an immediate connection waited zero.
     waiting_since: SimTime,
-    /// S52: the customer's last message.
-    last_customer_msg: SimTime,
-    /// S51: the agent's last reply.
-    last_agent_reply: SimTime,
-    /// S53: the agent's last reply is before the customer's last message.
-    reply_owed: bool,
+    /// The caller's random draw, kept for the `Random` rule (a waiting or handed-back
+    /// session is routed later).
+    draw: u64,
+    /// Bumped at every arm or cancel; a timer entry is live iff its epoch matches. The
+    /// S51/S52 instants themselves live in the armed deadline.
+    timer_epoch: u32,
     /// Reminders sent for the reply owed now.
     reminders: u32,
-    /// Bumped at every arm or cancel; a timer entry is live iff its epoch matches.
-    timer_epoch: u32,
-    timer: Option<TimerKind>,
-    /// The caller's random draw for the `Random` rule.
-    draw: u64,
 }
 
 /// A read-only view of one agent, for drivers, metrics and tests.
@@ -126,8 +173,10 @@ pub struct Engine {
     now: SimTime,
     agents: Vec<Agent>,
     sessions: Vec<Session>,
-    /// Every agent's open-session slots, `max` entries per agent (see `Agent::first`).
-    agent_sessions: Vec<u32>,
+    /// Per session slot, beside `sessions`.
+    details: Vec<SessionDetail>,
+    /// The slots of agents whose cap exceeds `INLINE_SLOTS`, `max` per agent.
+    spilled: Vec<u32>,
     free: Vec<u32>,
     service: ServiceQueue,
     waiting: WaitQueue,
@@ -147,20 +196,22 @@ impl Engine {
             max_sessions.iter().all(|&m| (1..=64).contains(&m)),
             "max_sessions must be 1..=64"
         );
-        let mut first = 0u32;
+        let mut spilled = 0u32;
         let agents = max_sessions
             .iter()
             .map(|&max| {
                 let agent = Agent {
-                    max,
+                    tie_time: SimTime::ZERO,
+                    first: spilled,
+                    max: max as u8,
                     count: 0,
                     online: false,
                     busy: false,
-                    last_assign: SimTime::ZERO,
-                    last_change: SimTime::ZERO,
-                    first,
+                    inline: [NONE; INLINE_SLOTS],
                 };
-                first += max;
+                if max as usize > INLINE_SLOTS {
+                    spilled += max;
+                }
                 agent
             })
             .collect();
@@ -169,7 +220,8 @@ impl Engine {
             now: SimTime::ZERO,
             agents,
             sessions: Vec::new(),
-            agent_sessions: vec![NONE; first as usize],
+            details: Vec::new(),
+            spilled: vec![NONE; spilled as usize],
             free: Vec::new(),
             service: ServiceQueue::new(config.rule, max_sessions),
             waiting: WaitQueue::default(),
@@ -188,7 +240,7 @@ impl Engine {
         let a = self.agent_index(agent)?;
         if !self.agents[a].online {
             self.agents[a].online = true;
-            self.agents[a].last_change = now;
+            self.touch(a);
             self.place(a);
             self.events.push_back(Event::Agent {
                 agent,
@@ -221,24 +273,22 @@ impl Engine {
         });
         if mode == LogOutMode::HandBack && self.agents[a].count > 0 {
             // Newest first onto the head, so the oldest ends up first in line.
-            let (first, count) = (self.agents[a].first as usize, self.agents[a].count as usize);
-            for i in (first..first + count).rev() {
-                let s = self.agent_sessions[i];
+            for i in (0..self.agents[a].count as usize).rev() {
+                let s = self.agents[a].open(&self.spilled)[i];
                 let session = &mut self.sessions[s as usize];
-                session.state = SessionState::Waiting;
-                session.waiting_since = now;
-                session.timer_epoch = session.timer_epoch.wrapping_add(1);
-                session.timer = None;
+                session.link = Link::WAITING;
                 let id = SessionId {
                     slot: s,
                     generation: session.generation,
                 };
+                self.details[s as usize].waiting_since = now;
+                self.cancel_timer(s);
                 self.waiting.push_front(id);
                 self.events
                     .push_back(Event::HandedBack { session: id, agent });
             }
             self.agents[a].count = 0;
-            self.agents[a].last_change = now;
+            self.touch(a);
             self.drain_wait_queue();
         }
         Ok(())
@@ -263,7 +313,7 @@ impl Engine {
         }
         self.agents[a].busy = busy;
         if !busy {
-            self.agents[a].last_change = now;
+            self.touch(a);
         }
         self.place(a);
         let change = if busy {
@@ -296,34 +346,30 @@ impl Engine {
             None => {
                 self.sessions.push(Session {
                     generation: 0,
-                    state: SessionState::Free,
-                    agent: NONE,
-                    waiting_since: now,
-                    last_customer_msg: now,
-                    last_agent_reply: now,
-                    reply_owed: false,
-                    reminders: 0,
-                    timer_epoch: 0,
-                    timer: None,
-                    draw,
+                    link: Link::FREE,
                 });
+                self.details.push(SessionDetail::default());
                 (self.sessions.len() - 1) as u32
             }
         };
         let session = &mut self.sessions[slot as usize];
-        session.state = SessionState::Waiting;
-        session.waiting_since = now;
-        session.draw = draw;
+        session.link = Link::WAITING;
         let id = SessionId {
             slot,
             generation: session.generation,
         };
+        if self.config.rule == RoutingRule::Random {
+            self.details[slot as usize].draw = draw;
+        }
         if self.waiting.len() == 0 {
             if let Some(a) = self.service.pick(draw) {
-                self.connect(slot, a);
+                self.connect(slot, a, Millis::ZERO);
                 return Ok(id);
             }
         }
+        let detail = &mut self.details[slot as usize];
+        detail.waiting_since = now;
+        detail.draw = draw;
         self.waiting.push_back(id);
         self.events.push_back(Event::Queued {
             session: id,
@@ -340,10 +386,8 @@ impl Engine {
         session: SessionId,
     ) -> Result<(), EngineError> {
         self.advance(now)?;
-        let s = self.connected_slot(session)?;
-        let sess = &mut self.sessions[s as usize];
-        sess.last_customer_msg = now;
-        sess.reply_owed = true;
+        let (s, a) = self.connected(session)?;
+        self.sessions[s as usize].link = Link::connected(a, true);
         self.arm_reminder(s, now);
         Ok(())
     }
@@ -356,11 +400,9 @@ impl Engine {
         session: SessionId,
     ) -> Result<(), EngineError> {
         self.advance(now)?;
-        let s = self.connected_slot(session)?;
-        let sess = &mut self.sessions[s as usize];
-        sess.last_agent_reply = now;
-        sess.reply_owed = false;
-        sess.reminders = 0;
+        let (s, a) = self.connected(session)?;
+        self.sessions[s as usize].link = Link::connected(a, false);
+        self.details[s as usize].reminders = 0;
         self.arm(
             s,
             TimerKind::Disconnect,
@@ -376,8 +418,8 @@ impl Engine {
         session: SessionId,
     ) -> Result<(), EngineError> {
         self.advance(now)?;
-        let s = self.connected_slot(session)?;
-        self.end_session(s, EndReason::Closed);
+        let (s, a) = self.connected(session)?;
+        self.end_session(s, a, EndReason::Closed);
         Ok(())
     }
 
@@ -385,10 +427,10 @@ impl Engine {
     pub fn handle_abandon(&mut self, now: SimTime, session: SessionId) -> Result<(), EngineError> {
         self.advance(now)?;
         let s = self.live_slot(session)?;
-        if self.sessions[s as usize].state != SessionState::Waiting {
+        if self.sessions[s as usize].link != Link::WAITING {
             return Err(EngineError::WrongSessionState(session));
         }
-        let waited = now.since(self.sessions[s as usize].waiting_since);
+        let waited = now.since(self.details[s as usize].waiting_since);
         self.free_slot(s);
         let sessions = &self.sessions;
         self.waiting.forget_one(|id| is_waiting(sessions, id));
@@ -420,7 +462,13 @@ impl Engine {
                 TimerKind::Disconnect => {
                     self.disconnects.pop();
                     self.stats.inputs += 1;
-                    self.end_session(entry.slot, EndReason::Silence);
+                    let s = entry.slot;
+                    let a = self.sessions[s as usize].link.agent();
+                    self.end_session(
+                        s,
+                        a.expect("a live timer's session is connected"),
+                        EndReason::Silence,
+                    );
                 }
             }
         }
@@ -448,8 +496,8 @@ impl Engine {
     pub fn agent(&self, agent: AgentId) -> Result<AgentView, EngineError> {
         let a = &self.agents[self.agent_index(agent)?];
         Ok(AgentView {
-            count: a.count,
-            max: a.max,
+            count: a.count as u32,
+            max: a.max as u32,
             online: a.online,
             busy: a.busy,
             serving: a.count > 0,
@@ -468,14 +516,13 @@ impl Engine {
 
     /// The agent a session is connected to, if it is connected.
     pub fn session_agent(&self, session: SessionId) -> Option<AgentId> {
-        let s = self.connected_slot(session).ok()?;
-        Some(AgentId(self.sessions[s as usize].agent))
+        self.connected(session).ok().map(|(_, a)| AgentId(a))
     }
 
     /// Whether the agent of a connected session owes a reply (S53).
     pub fn reply_owed(&self, session: SessionId) -> Option<bool> {
-        let s = self.connected_slot(session).ok()?;
-        Some(self.sessions[s as usize].reply_owed)
+        let (s, _) = self.connected(session).ok()?;
+        Some(self.sessions[s as usize].link.reply_owed())
     }
 
     /// Counters of the engine's own work.
@@ -488,28 +535,16 @@ impl Engine {
         &self.config
     }
 
-    /// Checks every invariant of SPEC part A in O(agents + sessions); for tests and soaks.
+    /// Checks every invariant of SPEC part A in O(agents + sessions + timers); for tests
+    /// and soaks.
     pub fn check_invariants(&self) -> Result<(), String> {
         let mut open = vec![0u32; self.agents.len()];
         let mut waiting = 0u32;
-        for (i, s) in self.sessions.iter().enumerate() {
-            match s.state {
-                SessionState::Connected => {
-                    open[s.agent as usize] += 1;
-                    let owed_timer = if s.reply_owed {
-                        TimerKind::Reminder
-                    } else {
-                        TimerKind::Disconnect
-                    };
-                    if s.timer.is_some_and(|t| t != owed_timer) {
-                        return Err(format!(
-                            "session {i}: timer {:?} armed while reply_owed={}",
-                            s.timer, s.reply_owed
-                        ));
-                    }
-                }
-                SessionState::Waiting => waiting += 1,
-                SessionState::Free => {}
+        for s in &self.sessions {
+            if let Some(a) = s.link.agent() {
+                open[a as usize] += 1;
+            } else if s.link == Link::WAITING {
+                waiting += 1;
             }
         }
         if waiting != self.waiting.len() {
@@ -518,9 +553,23 @@ impl Engine {
                 self.waiting.len()
             ));
         }
+        for (kind, queue) in [
+            (TimerKind::Reminder, &self.reminders),
+            (TimerKind::Disconnect, &self.disconnects),
+        ] {
+            for e in queue.iter().filter(|e| self.timer_is_live(e)) {
+                let owed = self.sessions[e.slot as usize].link.reply_owed();
+                if owed != (kind == TimerKind::Reminder) {
+                    return Err(format!(
+                        "session slot {}: {kind:?} armed while reply_owed={owed}",
+                        e.slot
+                    ));
+                }
+            }
+        }
         let mut any_eligible = false;
         for (i, a) in self.agents.iter().enumerate() {
-            if a.count != open[i] {
+            if a.count as u32 != open[i] {
                 return Err(format!(
                     "agent {i}: service count {} but {} open sessions",
                     a.count, open[i]
@@ -532,11 +581,11 @@ impl Engine {
                     a.count, a.max
                 ));
             }
-            let listed = &self.agent_sessions[a.first as usize..(a.first + a.count) as usize];
-            if let Some(s) = listed.iter().find(|&&s| {
-                let session = &self.sessions[s as usize];
-                session.state != SessionState::Connected || session.agent != i as u32
-            }) {
+            if let Some(s) = a
+                .open(&self.spilled)
+                .iter()
+                .find(|&&s| self.sessions[s as usize].link.agent() != Some(i as u32))
+            {
                 return Err(format!(
                     "agent {i}: lists slot {s}, not one of its sessions"
                 ));
@@ -587,19 +636,25 @@ impl Engine {
 
     fn live_slot(&self, id: SessionId) -> Result<u32, EngineError> {
         match self.sessions.get(id.slot as usize) {
-            Some(s) if s.generation == id.generation && s.state != SessionState::Free => {
-                Ok(id.slot)
-            }
+            Some(s) if s.generation == id.generation && s.link != Link::FREE => Ok(id.slot),
             _ => Err(EngineError::UnknownSession(id)),
         }
     }
 
-    fn connected_slot(&self, id: SessionId) -> Result<u32, EngineError> {
+    /// The slot and agent of a connected session.
+    fn connected(&self, id: SessionId) -> Result<(u32, u32), EngineError> {
         let s = self.live_slot(id)?;
-        if self.sessions[s as usize].state == SessionState::Connected {
-            Ok(s)
-        } else {
-            Err(EngineError::WrongSessionState(id))
+        match self.sessions[s as usize].link.agent() {
+            Some(a) => Ok((s, a)),
+            None => Err(EngineError::WrongSessionState(id)),
+        }
+    }
+
+    /// Records a change of agent `a`'s session set or availability: the instant longest
+    /// idle orders by. (The load rules order by the last assignment, set in `connect`.)
+    fn touch(&mut self, a: usize) {
+        if self.config.rule == RoutingRule::LongestIdle {
+            self.agents[a].tie_time = self.now;
         }
     }
 
@@ -611,29 +666,25 @@ impl Engine {
     }
 
     /// S3/S4: connect slot `s` to agent `a`, mark it serving, add 1 to its count.
-    fn connect(&mut self, s: u32, a: u32) {
-        let now = self.now;
+    fn connect(&mut self, s: u32, a: u32, waited: Millis) {
         self.service.on_picked(a);
         self.stats.routing_decisions += 1;
         let agent = &mut self.agents[a as usize];
+        let n = agent.count as usize;
         agent.count += 1;
-        agent.last_assign = now;
-        agent.last_change = now;
-        self.agent_sessions[(agent.first + agent.count - 1) as usize] = s;
+        agent.tie_time = self.now;
+        agent.places(&mut self.spilled)[n] = s;
         let session = &mut self.sessions[s as usize];
-        session.state = SessionState::Connected;
-        session.agent = a;
-        session.last_customer_msg = now;
-        session.last_agent_reply = now;
-        session.reply_owed = true;
-        session.reminders = 0;
-        let waited = now.since(session.waiting_since);
+        session.link = Link::connected(a, true);
         let id = SessionId {
             slot: s,
             generation: session.generation,
         };
         self.place(a as usize);
-        self.arm_reminder(s, now);
+        if self.has_timers() {
+            self.details[s as usize].reminders = 0;
+            self.arm_reminder(s, self.now);
+        }
         self.events.push_back(Event::Connected {
             session: id,
             agent: AgentId(a),
@@ -641,17 +692,23 @@ impl Engine {
         });
     }
 
-    /// Ends a connected session (normal close or S56), subtracts 1 from the agent's count,
-    /// puts the agent back at its new place (claim 5) and serves the wait queue.
-    fn end_session(&mut self, s: u32, reason: EndReason) {
-        let a = self.sessions[s as usize].agent;
+    /// Ends session `s` of agent `a` (normal close or S56), subtracts 1 from the agent's
+    /// count, puts the agent back at its new place (claim 5) and serves the wait queue.
+    fn end_session(&mut self, s: u32, a: u32, reason: EndReason) {
         let id = SessionId {
             slot: s,
             generation: self.sessions[s as usize].generation,
         };
-        self.unlink(a as usize, s);
         let agent = &mut self.agents[a as usize];
-        agent.last_change = self.now;
+        let n = agent.count as usize;
+        let open = &mut agent.places(&mut self.spilled)[..n];
+        let at = open
+            .iter()
+            .position(|&x| x == s)
+            .expect("a connected session is listed");
+        open.copy_within(at + 1.., at);
+        agent.count -= 1;
+        self.touch(a as usize);
         self.free_slot(s);
         self.place(a as usize);
         self.events.push_back(Event::Ended {
@@ -669,49 +726,44 @@ impl Engine {
             let Some(head) = self.waiting.front(|id| is_waiting(sessions, id)) else {
                 break;
             };
-            let draw = sessions[head.slot as usize].draw;
-            let Some(a) = self.service.pick(draw) else {
+            let detail = &self.details[head.slot as usize];
+            let Some(a) = self.service.pick(detail.draw) else {
                 break;
             };
+            let waited = self.now.since(detail.waiting_since);
             let sessions = &self.sessions;
             self.waiting.pop_front(|id| is_waiting(sessions, id));
-            self.connect(head.slot, a);
+            self.connect(head.slot, a, waited);
         }
     }
 
-    /// Removes slot `s` from agent `a`'s open sessions (keeping the rest oldest first)
-    /// and subtracts 1 from its service count.
-    fn unlink(&mut self, a: usize, s: u32) {
-        let agent = &mut self.agents[a];
-        let list =
-            &mut self.agent_sessions[agent.first as usize..(agent.first + agent.count) as usize];
-        let at = list
-            .iter()
-            .position(|&x| x == s)
-            .expect("a connected session is listed");
-        list.copy_within(at + 1.., at);
-        agent.count -= 1;
-    }
-
+    /// Frees slot `s` for reuse, cancelling its timer. A desk without timers never arms
+    /// one, so it skips the session's detail (a cache line a random close would miss).
     fn free_slot(&mut self, s: u32) {
         let session = &mut self.sessions[s as usize];
-        session.state = SessionState::Free;
+        session.link = Link::FREE;
         session.generation = session.generation.wrapping_add(1);
-        session.timer_epoch = session.timer_epoch.wrapping_add(1);
-        session.timer = None;
-        session.agent = NONE;
+        if self.has_timers() {
+            self.cancel_timer(s);
+        }
         self.free.push(s);
+    }
+
+    fn has_timers(&self) -> bool {
+        self.config.reply_interval.is_some() || self.config.message_interval.is_some()
+    }
+
+    fn cancel_timer(&mut self, s: u32) {
+        let detail = &mut self.details[s as usize];
+        detail.timer_epoch = detail.timer_epoch.wrapping_add(1);
     }
 
     /// S53–S55: a reminder at the last customer message + reply interval, unless the cap
     /// of reminders for this owed reply is reached.
     fn arm_reminder(&mut self, s: u32, from: SimTime) {
-        let session = &self.sessions[s as usize];
-        let capped = self
-            .config
-            .reminder_cap
-            .is_some_and(|cap| session.reminders >= cap)
-            || (!self.config.repeat_reminders && session.reminders >= 1);
+        let sent = self.details[s as usize].reminders;
+        let capped = self.config.reminder_cap.is_some_and(|cap| sent >= cap)
+            || (!self.config.repeat_reminders && sent >= 1);
         let deadline = if capped {
             None
         } else {
@@ -722,15 +774,13 @@ impl Engine {
 
     /// Replaces the session's timer with `kind` at `deadline` (or none).
     fn arm(&mut self, s: u32, kind: TimerKind, deadline: Option<SimTime>) {
-        let session = &mut self.sessions[s as usize];
-        session.timer_epoch = session.timer_epoch.wrapping_add(1);
-        session.timer = None;
+        let detail = &mut self.details[s as usize];
+        detail.timer_epoch = detail.timer_epoch.wrapping_add(1);
         if let Some(deadline) = deadline {
-            session.timer = Some(kind);
             let entry = TimerEntry {
                 deadline,
                 slot: s,
-                epoch: session.timer_epoch,
+                epoch: detail.timer_epoch,
             };
             match kind {
                 TimerKind::Reminder => self.reminders.push(entry),
@@ -739,9 +789,15 @@ impl Engine {
         }
     }
 
+    /// An entry is live while its epoch is the session's (every arm, cancel, hand-back
+    /// and end bumps it).
+    fn timer_is_live(&self, e: &TimerEntry) -> bool {
+        self.details[e.slot as usize].timer_epoch == e.epoch
+    }
+
     fn live_front(&mut self, kind: TimerKind) -> Option<TimerEntry> {
-        let sessions = &self.sessions;
-        let live = |e: &TimerEntry| sessions[e.slot as usize].timer_epoch == e.epoch;
+        let details = &self.details;
+        let live = |e: &TimerEntry| details[e.slot as usize].timer_epoch == e.epoch;
         match kind {
             TimerKind::Reminder => self.reminders.front(live),
             TimerKind::Disconnect => self.disconnects.front(live),
@@ -753,15 +809,16 @@ impl Engine {
     fn on_reminder_due(&mut self, entry: TimerEntry) {
         self.stats.inputs += 1;
         let s = entry.slot;
-        let session = &mut self.sessions[s as usize];
-        debug_assert!(session.reply_owed && session.state == SessionState::Connected);
-        session.reminders += 1;
-        let nth = session.reminders;
+        let link = self.sessions[s as usize].link;
+        debug_assert!(link.reply_owed());
+        let detail = &mut self.details[s as usize];
+        detail.reminders += 1;
+        let nth = detail.reminders;
         let id = SessionId {
             slot: s,
-            generation: session.generation,
+            generation: self.sessions[s as usize].generation,
         };
-        let agent = AgentId(session.agent);
+        let agent = AgentId(link.agent().expect("a live timer's session is connected"));
         self.events.push_back(Event::ReminderDue {
             session: id,
             agent,
@@ -770,14 +827,12 @@ impl Engine {
         if self.config.repeat_reminders {
             self.arm_reminder(s, entry.deadline);
         } else {
-            let session = &mut self.sessions[s as usize];
-            session.timer = None;
-            session.timer_epoch = session.timer_epoch.wrapping_add(1);
+            self.cancel_timer(s);
         }
     }
 }
 
 fn is_waiting(sessions: &[Session], id: SessionId) -> bool {
     let s = &sessions[id.slot as usize];
-    s.generation == id.generation && s.state == SessionState::Waiting
+    s.generation == id.generation && s.link == Link::WAITING
 }

@@ -242,10 +242,9 @@ impl EligibleSet {
 pub(crate) struct Placement {
     pub count: u32,
     pub max: u32,
-    /// Last assignment time (ms), for the load rules' tie-break.
-    pub last_assign_ms: u64,
-    /// Last change of its session set or availability (ms), for longest idle.
-    pub last_change_ms: u64,
+    /// The instant (ms) the rule orders by inside a level: last assignment for the load
+    /// rules' tie-break, last change of the session set or availability for longest idle.
+    pub tie_ms: u64,
 }
 
 /// The service queue: the eligible agents, in the order the distribution rule gives.
@@ -295,20 +294,20 @@ impl ServiceQueue {
             ServiceQueue::LeastLoaded(q) => {
                 q.remove(agent);
                 if eligible {
-                    q.insert(agent, p.count as u16, p.last_assign_ms << INDEX_BITS | id);
+                    q.insert(agent, p.count as u16, p.tie_ms << INDEX_BITS | id);
                 }
             }
             ServiceQueue::LowestLoadRatio { queue, rank } => {
                 queue.remove(agent);
                 if eligible {
                     let level = rank[p.max as usize * RATIO_STRIDE + p.count as usize];
-                    queue.insert(agent, level, p.last_assign_ms << INDEX_BITS | id);
+                    queue.insert(agent, level, p.tie_ms << INDEX_BITS | id);
                 }
             }
             ServiceQueue::LongestIdle(q) => {
                 q.remove(agent);
                 if eligible {
-                    q.insert(agent, 0, p.last_change_ms << INDEX_BITS | id);
+                    q.insert(agent, 0, p.tie_ms << INDEX_BITS | id);
                 }
             }
             ServiceQueue::RoundRobin { set, .. } | ServiceQueue::Random(set) => {
@@ -401,8 +400,7 @@ mod tests {
         Placement {
             count,
             max,
-            last_assign_ms: t,
-            last_change_ms: t,
+            tie_ms: t,
         }
     }
 

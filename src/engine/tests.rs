@@ -369,6 +369,30 @@ fn log_out_hand_back_puts_sessions_at_head_of_wait_queue_oldest_first() {
 }
 
 #[test]
+fn agent_above_the_inline_cap_keeps_its_sessions_oldest_first() {
+    // Cap 6 > INLINE_SLOTS: this agent's slots live in the engine's spill area.
+    let mut d = Desk::with_rule(RoutingRule::LeastLoaded, &[6]);
+    let s: Vec<SessionId> = (0..6).map(|_| d.request()).collect();
+    assert!(s.iter().all(|&x| d.agent_of(x) == 0));
+    d.take();
+    d.engine.handle_customer_close(d.now, s[2]).unwrap();
+    d.engine
+        .handle_log_out(d.now, AgentId(0), LogOutMode::HandBack)
+        .unwrap();
+    d.engine.handle_log_in(d.now, AgentId(0)).unwrap();
+    d.drain();
+    let connected: Vec<SessionId> = d
+        .take()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Connected { session, .. } => Some(session),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(connected, [s[0], s[1], s[3], s[4], s[5]]);
+}
+
+#[test]
 fn log_out_finish_keeps_sessions_until_they_end() {
     let mut d = Desk::with_rule(RoutingRule::LeastLoaded, &[1]);
     let s = d.request();
@@ -609,7 +633,7 @@ proptest! {
     #[test]
     fn invariants_hold_for_every_rule(
         rule in prop::sample::select(RoutingRule::ALL.to_vec()),
-        maxes in prop::collection::vec(1u32..5, 1..6),
+        maxes in prop::collection::vec(1u32..8, 1..6),
         cmds in prop::collection::vec(cmd(6), 1..300),
         cfg_bits in 0u8..16,
     ) {

@@ -62,6 +62,11 @@ impl TimerQueue {
         self.entries.pop_front()
     }
 
+    /// Every stored entry, live or stale, in order (for invariant checks).
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &TimerEntry> {
+        self.entries.iter()
+    }
+
     /// Entries stored, live or stale (for memory checks).
     pub(crate) fn stored(&self) -> usize {
         self.entries.len()
