@@ -23,12 +23,15 @@
 //! the rule) and engine events = commands handled + timers fired (reminders and silence
 //! disconnects). Wake-up calls that fire nothing are not counted.
 
+pub mod probe;
+
 use crate::engine::{
     AgentId, AgentRequest, EndReason, Engine, EngineConfig, Event, RequestCode, RoutingRule,
     SessionId, MAX_AGENTS,
 };
 use crate::time::{Millis, SimTime};
 use clap::Args;
+use probe::MemoryProbe;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::Serialize;
@@ -103,7 +106,8 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=60_000))]
     pub run_ms: u64,
     /// Run exactly this many operations per run instead of timing, so the work done is a
-    /// pure function of the arguments (the instruction-count gate uses it).
+    /// pure function of the arguments (the instruction-count gate uses it). Skips the
+    /// memory-latency probe, which is a timing.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub fixed_ops: Option<u64>,
     /// Seed of the workload generator.
@@ -207,11 +211,17 @@ pub struct BenchReport {
     /// Operations per run, when fixed.
     pub fixed_ops: Option<u64>,
     pub warm_up_ops_per_agent: u64,
+    /// Random-load latency just before and after the runs (timed runs only): tells whether
+    /// the large rosters ran with the shared L3 or at DRAM speed.
+    pub memory_probe: Option<MemoryProbe>,
     pub results: Vec<BenchResult>,
 }
 
 /// Runs every rule × roster size of `args` and collects the figures.
 pub fn run_bench(args: &BenchArgs) -> BenchReport {
+    let timed = args.fixed_ops.is_none();
+    let probe = || probe::memory_latency_ns(probe::PROBE_MIB, probe::PROBE_LOADS);
+    let before = timed.then(probe);
     let mut results = Vec::new();
     for rule in args.rules() {
         for &agents in &args.agents {
@@ -249,8 +259,14 @@ pub fn run_bench(args: &BenchArgs) -> BenchReport {
             });
         }
     }
+    let memory_probe = before.map(|ns_per_load_before| MemoryProbe {
+        working_set_mib: probe::PROBE_MIB,
+        ns_per_load_before,
+        ns_per_load_after: probe(),
+    });
     BenchReport {
         machine: machine(),
+        memory_probe,
         seed: args.seed,
         repeat: args.repeat,
         run_ms: args.fixed_ops.is_none().then_some(args.run_ms),
@@ -279,6 +295,14 @@ pub fn render_text(report: &BenchReport) -> String {
         "machine: {} CPUs (nproc), {}; {}; chatsim {}\n",
         m.nproc, m.cpu_model, m.rustc, m.chatsim_version
     ));
+    if let Some(p) = &report.memory_probe {
+        out.push_str(&format!(
+            "memory: a random dependent load in {} MiB took {:.0} ns before the runs, {:.0} ns \
+             after (L3 hits are tens of ns, DRAM over 100: when a neighbour holds the shared \
+             L3, the largest rosters run slower; compare runs with like values)\n",
+            p.working_set_mib, p.ns_per_load_before, p.ns_per_load_after
+        ));
+    }
     let runs = match (report.fixed_ops, report.run_ms) {
         (Some(ops), _) => format!("{} runs of {ops} operations", report.repeat),
         (None, Some(ms)) => format!("{} runs of {ms} ms", report.repeat),
