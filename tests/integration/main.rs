@@ -3,6 +3,7 @@
 
 mod allocation;
 mod bad_inputs;
+mod bench_cmd;
 mod cli;
 mod determinism;
 mod fuzz;
