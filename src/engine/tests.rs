@@ -369,6 +369,61 @@ fn log_out_hand_back_puts_sessions_at_head_of_wait_queue_oldest_first() {
 }
 
 #[test]
+fn a_reused_slot_never_inherits_the_former_sessions_timer() {
+    // Disconnects on, reminders off: connecting the slot's next session arms nothing, yet
+    // the former session's armed disconnect must be dead.
+    let config = EngineConfig {
+        reply_interval: None,
+        message_interval: Some(Millis::from_secs(300)),
+        ..EngineConfig::default()
+    };
+    let mut d = Desk::new(config, &[1]);
+    let first = d.request();
+    d.engine.handle_agent_reply(d.now, first).unwrap(); // disconnect armed at 300 s
+    d.now = SimTime::from_secs(10);
+    d.engine.handle_customer_close(d.now, first).unwrap();
+    let next = d.request();
+    assert_eq!(next.slot, first.slot, "the freed slot is reused");
+    assert_eq!(
+        d.engine.poll_timeout(),
+        None,
+        "nothing is armed for the new session"
+    );
+    d.run_until(1_000);
+    assert_eq!(
+        d.agent_of(next),
+        0,
+        "the new session was never disconnected"
+    );
+    assert!(!d.take().iter().any(|e| matches!(
+        e,
+        Event::Ended {
+            reason: EndReason::Silence,
+            ..
+        }
+    )));
+}
+
+#[test]
+fn random_rule_routes_a_handed_back_session_with_its_own_draw() {
+    let config = EngineConfig {
+        rule: RoutingRule::Random,
+        ..EngineConfig::default()
+    };
+    let mut d = Desk::new(config, &[1, 1, 1, 1]);
+    // Agents 0..3 are eligible; a draw near the top picks the last eligible one.
+    let s = d.engine.handle_session_request(d.now, u64::MAX).unwrap();
+    d.drain();
+    assert_eq!(d.agent_of(s), 3);
+    d.engine
+        .handle_log_out(d.now, AgentId(3), LogOutMode::HandBack)
+        .unwrap();
+    d.drain();
+    // Re-routed at once among agents 0..2 with the same draw: the last of them.
+    assert_eq!(d.agent_of(s), 2);
+}
+
+#[test]
 fn agent_above_the_inline_cap_keeps_its_sessions_oldest_first() {
     // Cap 6 > INLINE_SLOTS: this agent's slots live in the engine's spill area.
     let mut d = Desk::with_rule(RoutingRule::LeastLoaded, &[6]);
