@@ -102,6 +102,10 @@ impl Agent {
     }
 }
 
+// The sizes the layout rests on (see the module doc); a new field must not grow them unseen.
+const _: () = assert!(std::mem::size_of::<Agent>() == 32);
+const _: () = assert!(std::mem::size_of::<Session>() == 8);
+
 /// Where a session is, packed in one `u32`: free, waiting, or connected to an agent with
 /// the S53 flag "the agent owes a reply" in the top bit (agent ids fit in 22 bits).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,9 +1,9 @@
 //! Session timers (S5): one deadline queue per timer kind.
 //!
 //! Each session holds at most one armed timer (a reminder while the agent owes a reply, a
-//! disconnect while the customer owes a message), recorded in the session as
-//! `(kind, epoch)`. Arming bumps the session's epoch and pushes an entry; cancelling only
-//! bumps the epoch, so a cancelled timer costs one skipped pop when it comes due.
+//! disconnect while the customer owes a message; the reply-owed flag says which), known by
+//! the session's epoch. Arming bumps the epoch and pushes an entry; cancelling only bumps
+//! the epoch, so a cancelled timer costs one skipped pop when it comes due.
 //!
 //! Every deadline of a kind is `now + that kind's interval`, and `now` never goes back, so
 //! pushes arrive in deadline order and each queue is a plain FIFO. A deadline that would
