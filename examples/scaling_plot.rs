@@ -1,10 +1,13 @@
 //! Turns the criterion results of `benches/routing.rs` and `benches/simulate.rs` into
 //! `docs/scaling.svg` (routing decisions/s against roster size, one line per rule) and
-//! prints the medians as the Markdown tables of BENCHMARKS.md.
+//! prints the medians as the Markdown tables of BENCHMARKS.md. When
+//! `benches/customer_scaling.sh` has left its CSV, it also draws
+//! `docs/scaling_customers.svg` (wall time against simulated customers).
 //!
 //! ```text
 //! cargo bench --bench routing -- --warm-up-time 1 --measurement-time 3
 //! cargo bench --bench simulate
+//! benches/customer_scaling.sh                      # optional: target/customer_scaling.csv
 //! cargo run --release --example scaling_plot [-- CRITERION_DIR [SVG_OUT]]
 //! ```
 //!
@@ -99,6 +102,87 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     draw(&svg, &table)?;
     eprintln!("wrote {}", svg.display());
+
+    let csv = dir.with_file_name("customer_scaling.csv");
+    if let Ok(text) = std::fs::read_to_string(&csv) {
+        let out = svg.with_file_name("scaling_customers.svg");
+        draw_customers(&out, &customer_rows(&text)?)?;
+        eprintln!("wrote {} from {}", out.display(), csv.display());
+    }
+    Ok(())
+}
+
+/// `(model, customers, wall seconds)` rows of `benches/customer_scaling.sh`'s CSV.
+fn customer_rows(text: &str) -> Result<Vec<(String, f64, f64)>, Box<dyn Error>> {
+    text.lines()
+        .skip(1)
+        .map(|line| {
+            let f: Vec<&str> = line.split(',').collect();
+            match f.as_slice() {
+                [model, customers, wall, ..] => {
+                    Ok((model.to_string(), customers.parse()?, wall.parse()?))
+                }
+                _ => Err(format!("bad customer_scaling.csv line: {line}").into()),
+            }
+        })
+        .collect()
+}
+
+/// Wall seconds against simulated customers (log-log), one line per model.
+fn draw_customers(path: &Path, rows: &[(String, f64, f64)]) -> Result<(), Box<dyn Error>> {
+    let root = SVGBackend::new(path, (820, 460)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "chatsim: wall time vs simulated customers (one replication, one thread)",
+            (FONT, 18),
+        )
+        .margin(14)
+        .x_label_area_size(42)
+        .y_label_area_size(64)
+        .build_cartesian_2d((5e4f64..2e8f64).log_scale(), (0.01f64..100f64).log_scale())?;
+    chart
+        .configure_mesh()
+        .x_desc("simulated customers (log scale)")
+        .y_desc("wall seconds (log scale)")
+        .x_label_formatter(&|x| format!("{x:.0e}"))
+        .y_label_formatter(&|y| format!("{y}"))
+        .label_style((FONT, 13))
+        .light_line_style(RGBColor(242, 242, 242))
+        .draw()?;
+    let models: Vec<&str> = rows.iter().fold(Vec::new(), |mut v, (m, _, _)| {
+        if !v.contains(&m.as_str()) {
+            v.push(m.as_str());
+        }
+        v
+    });
+    let colors = [RGBColor(31, 119, 180), RGBColor(255, 127, 14)];
+    for (model, color) in models.into_iter().zip(colors.into_iter().cycle()) {
+        let points: Vec<(f64, f64)> = rows
+            .iter()
+            .filter(|(m, _, _)| m == model)
+            .map(|(_, c, w)| (*c, w.max(0.01)))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))?
+            .label(model.to_string())
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+            });
+        chart.draw_series(
+            points
+                .into_iter()
+                .map(|p| Circle::new(p, 3, color.filled())),
+        )?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font((FONT, 13))
+        .draw()?;
+    root.present()?;
     Ok(())
 }
 
