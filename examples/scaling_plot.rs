@@ -112,8 +112,11 @@ fn main() -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-/// `(model, customers, wall seconds)` rows of `benches/customer_scaling.sh`'s CSV.
-fn customer_rows(text: &str) -> Result<Vec<(String, f64, f64)>, Box<dyn Error>> {
+/// One row of `benches/customer_scaling.sh`'s CSV: model, customers, wall seconds.
+type CustomerRow = (String, f64, f64);
+
+/// The rows of `benches/customer_scaling.sh`'s CSV.
+fn customer_rows(text: &str) -> Result<Vec<CustomerRow>, Box<dyn Error>> {
     text.lines()
         .skip(1)
         .map(|line| {
@@ -129,7 +132,7 @@ fn customer_rows(text: &str) -> Result<Vec<(String, f64, f64)>, Box<dyn Error>> 
 }
 
 /// Wall seconds against simulated customers (log-log), one line per model.
-fn draw_customers(path: &Path, rows: &[(String, f64, f64)]) -> Result<(), Box<dyn Error>> {
+fn draw_customers(path: &Path, rows: &[CustomerRow]) -> Result<(), Box<dyn Error>> {
     let root = SVGBackend::new(path, (820, 460)).into_drawing_area();
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
