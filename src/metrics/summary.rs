@@ -10,24 +10,25 @@ use hdrhistogram::Histogram;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 /// Named values in a fixed order, serialized as a JSON object in that order (never a
-/// hash map: output bytes must not depend on iteration order).
+/// hash map: output bytes must not depend on iteration order). Names are the collector's
+/// static metric names, so a long run's thousands of intervals do not each own a copy.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Ordered<V>(pub Vec<(String, V)>);
+pub struct Ordered<V>(pub Vec<(&'static str, V)>);
 
 impl<V> Ordered<V> {
     /// The value named `name`.
     pub fn get(&self, name: &str) -> Option<&V> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+        self.0.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
     }
 
     /// Names and values in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &V)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v))
+        self.0.iter().map(|(k, v)| (*k, v))
     }
 
     /// Names in order.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.0.iter().map(|(k, _)| k.as_str())
+        self.0.iter().map(|(k, _)| *k)
     }
 }
 
@@ -114,7 +115,7 @@ fn metric_set(template: &[(&'static str, f64)], reps: &[Vec<(&'static str, f64)>
                         .map_or(f64::NAN, |(_, v)| *v),
                 })
                 .collect();
-            (name.to_string(), Stat::from_values(values))
+            (*name, Stat::from_values(values))
         })
         .collect();
     Ordered(sets)
@@ -248,12 +249,7 @@ fn pooled(reps: &[RepMetrics]) -> Ordered<f64> {
         ("reply_latency_s_p99", q(&replies, 0.99)),
         ("replies_recorded", replies.len() as f64),
     ];
-    Ordered(
-        names_values
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
-    )
+    Ordered(names_values)
 }
 
 #[cfg(test)]
