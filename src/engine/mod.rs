@@ -376,9 +376,8 @@ impl Engine {
                 return Ok(id);
             }
         }
-        let detail = &mut self.details[slot as usize];
-        detail.waiting_since = now;
-        detail.draw = draw;
+        // (The `Random` rule's draw is already stored; the others never read it.)
+        self.details[slot as usize].waiting_since = now;
         self.waiting.push_back(id);
         self.events.push_back(Event::Queued {
             session: id,
@@ -567,7 +566,14 @@ impl Engine {
             (TimerKind::Disconnect, &self.disconnects),
         ] {
             for e in queue.iter().filter(|e| self.timer_is_live(e)) {
-                let owed = self.sessions[e.slot as usize].link.reply_owed();
+                let link = self.sessions[e.slot as usize].link;
+                if link.agent().is_none() {
+                    return Err(format!(
+                        "session slot {}: {kind:?} armed while not connected ({link:?})",
+                        e.slot
+                    ));
+                }
+                let owed = link.reply_owed();
                 if owed != (kind == TimerKind::Reminder) {
                     return Err(format!(
                         "session slot {}: {kind:?} armed while reply_owed={owed}",
@@ -590,14 +596,17 @@ impl Engine {
                     a.count, a.max
                 ));
             }
-            if let Some(s) = a
-                .open(&self.spilled)
+            let listed = a.open(&self.spilled);
+            if let Some(s) = listed
                 .iter()
                 .find(|&&s| self.sessions[s as usize].link.agent() != Some(i as u32))
             {
                 return Err(format!(
                     "agent {i}: lists slot {s}, not one of its sessions"
                 ));
+            }
+            if let Some(k) = (1..listed.len()).find(|&k| listed[..k].contains(&listed[k])) {
+                return Err(format!("agent {i}: lists slot {} twice", listed[k]));
             }
             if self.service.contains(i as u32) != a.eligible() {
                 return Err(format!(
