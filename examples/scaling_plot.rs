@@ -159,32 +159,18 @@ fn draw_customers(path: &Path, rows: &[CustomerRow]) -> Result<(), Box<dyn Error
         }
         v
     });
-    let colors = [RGBColor(31, 119, 180), RGBColor(255, 127, 14)];
-    for (model, color) in models.into_iter().zip(colors.into_iter().cycle()) {
-        let points: Vec<(f64, f64)> = rows
-            .iter()
-            .filter(|(m, _, _)| m == model)
-            .map(|(_, c, w)| (*c, w.max(0.01)))
-            .collect();
-        chart
-            .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))?
-            .label(model.to_string())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
-            });
-        chart.draw_series(
-            points
-                .into_iter()
-                .map(|p| Circle::new(p, 3, color.filled())),
-        )?;
-    }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font((FONT, 13))
-        .draw()?;
+    let series = models
+        .into_iter()
+        .map(|model| {
+            let points = rows
+                .iter()
+                .filter(|(m, _, _)| m == model)
+                .map(|(_, c, w)| (*c, w.max(0.01)))
+                .collect();
+            (model.to_string(), points)
+        })
+        .collect();
+    draw_lines(&mut chart, series, SeriesLabelPosition::UpperLeft)?;
     root.present()?;
     Ok(())
 }
@@ -217,22 +203,42 @@ fn draw(path: &Path, table: &[(RoutingRule, Vec<Option<f64>>)]) -> Result<(), Bo
         .label_style((FONT, 13))
         .light_line_style(RGBColor(242, 242, 242))
         .draw()?;
-    let colors = [
-        RGBColor(31, 119, 180),
-        RGBColor(255, 127, 14),
-        RGBColor(44, 160, 44),
-        RGBColor(214, 39, 40),
-        RGBColor(148, 103, 189),
-    ];
-    for ((rule, rates), color) in table.iter().zip(colors) {
-        let points: Vec<(f64, f64)> = AGENTS
-            .iter()
-            .zip(rates)
-            .filter_map(|(&a, r)| r.map(|r| (a as f64, r / 1e6)))
-            .collect();
+    let series = table
+        .iter()
+        .map(|(rule, rates)| {
+            let points = AGENTS
+                .iter()
+                .zip(rates)
+                .filter_map(|(&a, r)| r.map(|r| (a as f64, r / 1e6)))
+                .collect();
+            (rule.name().to_string(), points)
+        })
+        .collect();
+    // The headroom above the highest point keeps the legend off the lines.
+    draw_lines(&mut chart, series, SeriesLabelPosition::UpperRight)?;
+    root.present()?;
+    Ok(())
+}
+
+/// Line colours, one per series in order.
+const PALETTE: [RGBColor; 5] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+];
+
+/// Draws each named series as a line with dots, and the legend at `legend`.
+fn draw_lines<'a, Y: Ranged<ValueType = f64>>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<LogCoord<f64>, Y>>,
+    series: Vec<(String, Vec<(f64, f64)>)>,
+    legend: SeriesLabelPosition,
+) -> Result<(), Box<dyn Error>> {
+    for ((name, points), color) in series.into_iter().zip(PALETTE.into_iter().cycle()) {
         chart
             .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))?
-            .label(rule.name())
+            .label(name)
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
             });
@@ -244,12 +250,10 @@ fn draw(path: &Path, table: &[(RoutingRule, Vec<Option<f64>>)]) -> Result<(), Bo
     }
     chart
         .configure_series_labels()
-        // The headroom above the highest point keeps the legend off the lines.
-        .position(SeriesLabelPosition::UpperRight)
+        .position(legend)
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .label_font((FONT, 13))
         .draw()?;
-    root.present()?;
     Ok(())
 }
