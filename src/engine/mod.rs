@@ -810,12 +810,12 @@ impl Engine {
     /// An entry is live while its epoch is the session's (every arm, cancel, hand-back
     /// and end bumps it).
     fn timer_is_live(&self, e: &TimerEntry) -> bool {
-        self.details[e.slot as usize].timer_epoch == e.epoch
+        is_live(&self.details, e)
     }
 
     fn live_front(&mut self, kind: TimerKind) -> Option<TimerEntry> {
         let details = &self.details;
-        let live = |e: &TimerEntry| details[e.slot as usize].timer_epoch == e.epoch;
+        let live = |e: &TimerEntry| is_live(details, e);
         match kind {
             TimerKind::Reminder => self.reminders.front(live),
             TimerKind::Disconnect => self.disconnects.front(live),
@@ -848,6 +848,11 @@ impl Engine {
             self.cancel_timer(s);
         }
     }
+}
+
+/// Whether timer entry `e` is still armed: its epoch is its session's.
+fn is_live(details: &[SessionDetail], e: &TimerEntry) -> bool {
+    details[e.slot as usize].timer_epoch == e.epoch
 }
 
 fn is_waiting(sessions: &[Session], id: SessionId) -> bool {
