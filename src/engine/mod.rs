@@ -18,10 +18,14 @@
 //! of session [timers] (S5). The steady state allocates nothing: slots, queues and the
 //! event buffer are reused once grown.
 //!
-//! The layout is chosen for large rosters, where every close reads a random session and a
-//! random agent and the cost is cache misses, not instructions: a session slot is 8 bytes
-//! (its timers and wait data live apart, in `SessionDetail`), and an agent is one 32-byte
-//! record holding its open sessions. BENCHMARKS.md has the profile behind this.
+//! The layout is chosen for large rosters, where every close reads a random session and
+//! the cost is cache misses, not instructions. An agent is one 64-byte record (one cache
+//! line) holding its routing state, its place in the service queue, the list of its open
+//! sessions and three *home* session slots: a session connected at once is stored in its
+//! agent's record, so closing it, re-queuing the agent and routing the next customer to
+//! it touch that one line. Sessions that waited first, or that found their agent's home
+//! slots taken, live in an overflow array. A session's timers and wait data live apart,
+//! in `SessionDetail`. BENCHMARKS.md has the profile behind this.
 
 mod service_queue;
 mod timers;
@@ -35,7 +39,7 @@ pub use service_queue::MAX_AGENTS;
 pub use types::*;
 
 use crate::time::{Millis, SimTime};
-use service_queue::{Placement, ServiceQueue};
+use service_queue::{is_queued, Placement, Places, QueuePlace, ServiceQueue};
 use std::collections::VecDeque;
 use timers::{TimerEntry, TimerKind, TimerQueue};
 use wait_queue::WaitQueue;
@@ -43,29 +47,42 @@ use wait_queue::WaitQueue;
 /// No session (an empty slot place).
 const NONE: u32 = u32::MAX;
 
-/// Session slots an agent keeps in its own record; agents with a larger cap keep theirs in
-/// `Engine::spilled`.
+/// Open-session places an agent keeps in its own record; agents with a larger cap keep
+/// their list in `Engine::spilled`.
 const INLINE_SLOTS: usize = 4;
 
-/// One agent's state, as the method keeps it. 32 bytes and aligned to them, so a record
-/// never straddles two cache lines: with 100 000 agents every close and every pick reads
-/// a random agent, and each should cost one line, open sessions included.
+/// Session slots stored in each agent's record (its home slots); three is what fits in
+/// the agent's cache line.
+const HOME_SLOTS: usize = 3;
+
+/// Home slot `k` of agent `a` is slot number `a << HOME_SHIFT | k`: a power-of-two
+/// stride, so that finding a session is a shift and a mask (`a << 2 | 3` is never used).
+/// Overflow slots are numbered from `agents << HOME_SHIFT` on.
+const HOME_SHIFT: u32 = 2;
+
+/// One agent's state, as the method keeps it, in one aligned 64-byte cache line: with
+/// 100 000 agents every close reads a random agent, and it should cost one line, its
+/// queue place, open-session list and home sessions included.
 #[derive(Clone, Debug)]
-#[repr(align(32))]
+#[repr(align(64))]
 struct Agent {
     /// The instant the rule breaks ties by inside a load level: the last assignment for
     /// the load rules, the last change of the session set or availability for longest
     /// idle (see [`Engine::touch`]).
     tie_time: SimTime,
-    /// Where this agent's slots start in `Engine::spilled`, when `max > INLINE_SLOTS`.
-    first: u32,
+    /// The agent's place in the service queue (the queue's own bookkeeping).
+    queue: QueuePlace,
     max: u8,
     /// Service count: sessions held now.
     count: u8,
     online: bool,
     busy: bool,
-    /// The open sessions' slots, oldest first, when `max <= INLINE_SLOTS`.
-    inline: [u32; INLINE_SLOTS],
+    /// The open sessions' slots, oldest first, when `max <= INLINE_SLOTS`; otherwise
+    /// `list[0]` is where they start in `Engine::spilled`.
+    list: [u32; INLINE_SLOTS],
+    /// Sessions stored here (see [`HOME_SLOTS`]); each may be free, or a session of this
+    /// agent, or one handed back at log-out that now waits or is served by another agent.
+    home: [Session; HOME_SLOTS],
 }
 
 impl Agent {
@@ -85,25 +102,34 @@ impl Agent {
     fn open<'a>(&'a self, spilled: &'a [u32]) -> &'a [u32] {
         let n = self.count as usize;
         if self.max as usize <= INLINE_SLOTS {
-            &self.inline[..n]
+            &self.list[..n]
         } else {
-            &spilled[self.first as usize..][..n]
+            &spilled[self.list[0] as usize..][..n]
         }
     }
 
-    /// All `max` slot places; the first `count` are the open sessions.
-    fn places<'a>(&'a mut self, spilled: &'a mut [u32]) -> &'a mut [u32] {
+    /// All `max` places of the open-session list; the first `count` are in use.
+    fn open_places<'a>(&'a mut self, spilled: &'a mut [u32]) -> &'a mut [u32] {
         let max = self.max as usize;
         if max <= INLINE_SLOTS {
-            &mut self.inline[..max]
+            &mut self.list[..max]
         } else {
-            &mut spilled[self.first as usize..][..max]
+            &mut spilled[self.list[0] as usize..][..max]
         }
     }
 }
 
+impl Places for [Agent] {
+    fn place(&self, agent: u32) -> &QueuePlace {
+        &self[agent as usize].queue
+    }
+    fn place_mut(&mut self, agent: u32) -> &mut QueuePlace {
+        &mut self[agent as usize].queue
+    }
+}
+
 // The sizes the layout rests on (see the module doc); a new field must not grow them unseen.
-const _: () = assert!(std::mem::size_of::<Agent>() == 32);
+const _: () = assert!(std::mem::size_of::<Agent>() == 64);
 const _: () = assert!(std::mem::size_of::<Session>() == 8);
 
 /// Where a session is, packed in one `u32`: free, waiting, or connected to an agent with
@@ -130,8 +156,8 @@ impl Link {
     }
 }
 
-/// One session slot, as routing reads it: 8 bytes, because closing a random session is
-/// the one access the engine cannot predict, and 200 000 of these take 1.6 MB.
+/// One session slot, as routing reads it: 8 bytes, so that three fit in an agent's
+/// record beside its routing state.
 #[derive(Clone, Copy, Debug)]
 struct Session {
     generation: u32,
@@ -181,12 +207,15 @@ pub struct Engine {
     config: EngineConfig,
     now: SimTime,
     agents: Vec<Agent>,
-    sessions: Vec<Session>,
-    /// Per session slot, beside `sessions`.
-    details: Vec<SessionDetail>,
-    /// The slots of agents whose cap exceeds `INLINE_SLOTS`, `max` per agent.
-    spilled: Vec<u32>,
+    /// Session slots from `agents.len() << HOME_SHIFT` on: sessions that waited, or whose
+    /// agent's home slots were taken.
+    overflow: Vec<Session>,
+    /// Free overflow slots.
     free: Vec<u32>,
+    /// Per session slot, home and overflow alike.
+    details: Vec<SessionDetail>,
+    /// The open-session lists of agents whose cap exceeds `INLINE_SLOTS`, `max` each.
+    spilled: Vec<u32>,
     service: ServiceQueue,
     waiting: WaitQueue,
     reminders: TimerQueue,
@@ -209,29 +238,35 @@ impl Engine {
         let agents = max_sessions
             .iter()
             .map(|&max| {
-                let agent = Agent {
+                let mut list = [NONE; INLINE_SLOTS];
+                if max as usize > INLINE_SLOTS {
+                    list[0] = spilled;
+                    spilled += max;
+                }
+                Agent {
                     tie_time: SimTime::ZERO,
-                    first: spilled,
+                    queue: QueuePlace::default(),
                     max: max as u8,
                     count: 0,
                     online: false,
                     busy: false,
-                    inline: [NONE; INLINE_SLOTS],
-                };
-                if max as usize > INLINE_SLOTS {
-                    spilled += max;
+                    list,
+                    home: [Session {
+                        generation: 0,
+                        link: Link::FREE,
+                    }; HOME_SLOTS],
                 }
-                agent
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let home_slots = agents.len() << HOME_SHIFT;
         Engine {
             config,
             now: SimTime::ZERO,
             agents,
-            sessions: Vec::new(),
-            details: Vec::new(),
-            spilled: vec![NONE; spilled as usize],
+            overflow: Vec::new(),
             free: Vec::new(),
+            details: vec![SessionDetail::default(); home_slots],
+            spilled: vec![NONE; spilled as usize],
             service: ServiceQueue::new(config.rule, max_sessions),
             waiting: WaitQueue::default(),
             reminders: TimerQueue::default(),
@@ -284,7 +319,7 @@ impl Engine {
             // Newest first onto the head, so the oldest ends up first in line.
             for i in (0..self.agents[a].count as usize).rev() {
                 let s = self.agents[a].open(&self.spilled)[i];
-                let session = &mut self.sessions[s as usize];
+                let session = self.session_mut(s);
                 session.link = Link::WAITING;
                 let id = SessionId {
                     slot: s,
@@ -350,33 +385,24 @@ impl Engine {
         draw: u64,
     ) -> Result<SessionId, EngineError> {
         self.advance(now)?;
-        let slot = match self.free.pop() {
-            Some(s) => s,
-            None => {
-                self.sessions.push(Session {
-                    generation: 0,
-                    link: Link::FREE,
-                });
-                self.details.push(SessionDetail::default());
-                (self.sessions.len() - 1) as u32
-            }
+        let picked = match self.waiting.len() {
+            0 => self.service.pick(&self.agents[..], draw),
+            _ => None,
         };
-        let session = &mut self.sessions[slot as usize];
+        let slot = self.alloc_slot(picked);
+        if self.config.rule == RoutingRule::Random {
+            // Kept: a waiting or later handed-back session is routed with it.
+            self.details[slot as usize].draw = draw;
+        }
+        if let Some(a) = picked {
+            return Ok(self.connect(slot, a, Millis::ZERO));
+        }
+        let session = self.session_mut(slot);
         session.link = Link::WAITING;
         let id = SessionId {
             slot,
             generation: session.generation,
         };
-        if self.config.rule == RoutingRule::Random {
-            self.details[slot as usize].draw = draw;
-        }
-        if self.waiting.len() == 0 {
-            if let Some(a) = self.service.pick(draw) {
-                self.connect(slot, a, Millis::ZERO);
-                return Ok(id);
-            }
-        }
-        // (The `Random` rule's draw is already stored; the others never read it.)
         self.details[slot as usize].waiting_since = now;
         self.waiting.push_back(id);
         self.events.push_back(Event::Queued {
@@ -394,9 +420,8 @@ impl Engine {
         session: SessionId,
     ) -> Result<(), EngineError> {
         self.advance(now)?;
-        let (s, a) = self.connected(session)?;
-        self.sessions[s as usize].link = Link::connected(a, true);
-        self.arm_reminder(s, now);
+        self.set_reply_owed(session, true)?;
+        self.arm_reminder(session.slot, now);
         Ok(())
     }
 
@@ -408,8 +433,8 @@ impl Engine {
         session: SessionId,
     ) -> Result<(), EngineError> {
         self.advance(now)?;
-        let (s, a) = self.connected(session)?;
-        self.sessions[s as usize].link = Link::connected(a, false);
+        self.set_reply_owed(session, false)?;
+        let s = session.slot;
         self.details[s as usize].reminders = 0;
         self.arm(
             s,
@@ -426,8 +451,8 @@ impl Engine {
         session: SessionId,
     ) -> Result<(), EngineError> {
         self.advance(now)?;
-        let (s, a) = self.connected(session)?;
-        self.end_session(s, a, EndReason::Closed);
+        let (_, a) = self.connected(session)?;
+        self.end_session(session, a, EndReason::Closed);
         Ok(())
     }
 
@@ -435,13 +460,14 @@ impl Engine {
     pub fn handle_abandon(&mut self, now: SimTime, session: SessionId) -> Result<(), EngineError> {
         self.advance(now)?;
         let s = self.live_slot(session)?;
-        if self.sessions[s as usize].link != Link::WAITING {
+        if self.session(s).link != Link::WAITING {
             return Err(EngineError::WrongSessionState(session));
         }
         let waited = now.since(self.details[s as usize].waiting_since);
         self.free_slot(s);
-        let sessions = &self.sessions;
-        self.waiting.forget_one(|id| is_waiting(sessions, id));
+        let (agents, overflow) = (&self.agents, &self.overflow);
+        self.waiting
+            .forget_one(|id| is_waiting(agents, overflow, id));
         self.events.push_back(Event::Abandoned { session, waited });
         Ok(())
     }
@@ -470,10 +496,14 @@ impl Engine {
                 TimerKind::Disconnect => {
                     self.disconnects.pop();
                     self.stats.inputs += 1;
-                    let s = entry.slot;
-                    let a = self.sessions[s as usize].link.agent();
+                    let session = self.session(entry.slot);
+                    let id = SessionId {
+                        slot: entry.slot,
+                        generation: session.generation,
+                    };
+                    let a = session.link.agent();
                     self.end_session(
-                        s,
+                        id,
                         a.expect("a live timer's session is connected"),
                         EndReason::Silence,
                     );
@@ -529,8 +559,9 @@ impl Engine {
 
     /// Whether the agent of a connected session owes a reply (S53).
     pub fn reply_owed(&self, session: SessionId) -> Option<bool> {
-        let (s, _) = self.connected(session).ok()?;
-        Some(self.sessions[s as usize].link.reply_owed())
+        let s = session_at(&self.agents, &self.overflow, session.slot);
+        connected_agent(s, session).ok()?;
+        Some(s?.link.reply_owed())
     }
 
     /// Counters of the engine's own work.
@@ -548,7 +579,8 @@ impl Engine {
     pub fn check_invariants(&self) -> Result<(), String> {
         let mut open = vec![0u32; self.agents.len()];
         let mut waiting = 0u32;
-        for s in &self.sessions {
+        let homes = self.agents.iter().flat_map(|a| a.home.iter());
+        for s in homes.chain(&self.overflow) {
             if let Some(a) = s.link.agent() {
                 open[a as usize] += 1;
             } else if s.link == Link::WAITING {
@@ -566,7 +598,7 @@ impl Engine {
             (TimerKind::Disconnect, &self.disconnects),
         ] {
             for e in queue.iter().filter(|e| self.timer_is_live(e)) {
-                let link = self.sessions[e.slot as usize].link;
+                let link = self.session(e.slot).link;
                 if link.agent().is_none() {
                     return Err(format!(
                         "session slot {}: {kind:?} armed while not connected ({link:?})",
@@ -599,7 +631,7 @@ impl Engine {
             let listed = a.open(&self.spilled);
             if let Some(s) = listed
                 .iter()
-                .find(|&&s| self.sessions[s as usize].link.agent() != Some(i as u32))
+                .find(|&&s| self.session(s).link.agent() != Some(i as u32))
             {
                 return Err(format!(
                     "agent {i}: lists slot {s}, not one of its sessions"
@@ -608,10 +640,10 @@ impl Engine {
             if let Some(k) = (1..listed.len()).find(|&k| listed[..k].contains(&listed[k])) {
                 return Err(format!("agent {i}: lists slot {} twice", listed[k]));
             }
-            if self.service.contains(i as u32) != a.eligible() {
+            let queued = is_queued(&self.agents[..], i as u32);
+            if queued != a.eligible() {
                 return Err(format!(
-                    "agent {i}: queued={} but eligible={}",
-                    self.service.contains(i as u32),
+                    "agent {i}: queued={queued} but eligible={}",
                     a.eligible()
                 ));
             }
@@ -652,20 +684,31 @@ impl Engine {
         }
     }
 
+    #[inline(always)]
     fn live_slot(&self, id: SessionId) -> Result<u32, EngineError> {
-        match self.sessions.get(id.slot as usize) {
+        match session_at(&self.agents, &self.overflow, id.slot) {
             Some(s) if s.generation == id.generation && s.link != Link::FREE => Ok(id.slot),
             _ => Err(EngineError::UnknownSession(id)),
         }
     }
 
     /// The slot and agent of a connected session.
+    #[inline(always)]
     fn connected(&self, id: SessionId) -> Result<(u32, u32), EngineError> {
-        let s = self.live_slot(id)?;
-        match self.sessions[s as usize].link.agent() {
-            Some(a) => Ok((s, a)),
-            None => Err(EngineError::WrongSessionState(id)),
+        let a = connected_agent(session_at(&self.agents, &self.overflow, id.slot), id)?;
+        Ok((id.slot, a))
+    }
+
+    /// S51/S52: sets who owes the next turn of connected session `id` (one lookup: the
+    /// turn commands are the engine's most frequent).
+    #[inline(always)]
+    fn set_reply_owed(&mut self, id: SessionId, owed: bool) -> Result<(), EngineError> {
+        let mut session = session_at_mut(&mut self.agents, &mut self.overflow, id.slot);
+        let a = connected_agent(session.as_deref(), id)?;
+        if let Some(s) = session.as_mut() {
+            s.link = Link::connected(a, owed);
         }
+        Ok(())
     }
 
     /// Records a change of agent `a`'s session set or availability: the instant longest
@@ -679,20 +722,58 @@ impl Engine {
     /// Puts agent `a` where its state says: queued at its place, or out.
     fn place(&mut self, a: usize) {
         let agent = &self.agents[a];
+        let (eligible, placement) = (agent.eligible(), agent.placement());
         self.service
-            .update(a as u32, agent.eligible(), agent.placement());
+            .update(&mut self.agents[..], a as u32, eligible, placement);
+    }
+
+    /// The session in slot `s`, which must exist.
+    #[inline(always)]
+    fn session(&self, s: u32) -> &Session {
+        session_at(&self.agents, &self.overflow, s).expect("an allocated slot")
+    }
+
+    #[inline(always)]
+    fn session_mut(&mut self, s: u32) -> &mut Session {
+        session_at_mut(&mut self.agents, &mut self.overflow, s).expect("an allocated slot")
+    }
+
+    /// A free slot for a new session: a home slot of `agent` (the agent it is about to
+    /// be connected to) when one is free, else an overflow slot.
+    fn alloc_slot(&mut self, agent: Option<u32>) -> u32 {
+        if let Some(a) = agent {
+            // Which home slot is free varies at random from one request to the next, so
+            // the search is branch-free: a mask of free slots, then its lowest bit.
+            let home = &self.agents[a as usize].home;
+            let free = home
+                .iter()
+                .enumerate()
+                .fold(0u32, |m, (k, s)| m | ((s.link == Link::FREE) as u32) << k);
+            if free != 0 {
+                return a << HOME_SHIFT | free.trailing_zeros();
+            }
+        }
+        if let Some(s) = self.free.pop() {
+            return s;
+        }
+        self.overflow.push(Session {
+            generation: 0,
+            link: Link::FREE,
+        });
+        self.details.push(SessionDetail::default());
+        (self.details.len() - 1) as u32
     }
 
     /// S3/S4: connect slot `s` to agent `a`, mark it serving, add 1 to its count.
-    fn connect(&mut self, s: u32, a: u32, waited: Millis) {
+    fn connect(&mut self, s: u32, a: u32, waited: Millis) -> SessionId {
         self.service.on_picked(a);
         self.stats.routing_decisions += 1;
         let agent = &mut self.agents[a as usize];
         let n = agent.count as usize;
         agent.count += 1;
         agent.tie_time = self.now;
-        agent.places(&mut self.spilled)[n] = s;
-        let session = &mut self.sessions[s as usize];
+        agent.open_places(&mut self.spilled)[n] = s;
+        let session = self.session_mut(s);
         session.link = Link::connected(a, true);
         let id = SessionId {
             slot: s,
@@ -708,18 +789,16 @@ impl Engine {
             agent: AgentId(a),
             waited,
         });
+        id
     }
 
     /// Ends session `s` of agent `a` (normal close or S56), subtracts 1 from the agent's
     /// count, puts the agent back at its new place (claim 5) and serves the wait queue.
-    fn end_session(&mut self, s: u32, a: u32, reason: EndReason) {
-        let id = SessionId {
-            slot: s,
-            generation: self.sessions[s as usize].generation,
-        };
+    fn end_session(&mut self, id: SessionId, a: u32, reason: EndReason) {
+        let s = id.slot;
         let agent = &mut self.agents[a as usize];
         let n = agent.count as usize;
-        let open = &mut agent.places(&mut self.spilled)[..n];
+        let open = &mut agent.open_places(&mut self.spilled)[..n];
         let at = open
             .iter()
             .position(|&x| x == s)
@@ -740,31 +819,35 @@ impl Engine {
     /// Work conservation: connect waiting customers while an agent can take one.
     fn drain_wait_queue(&mut self) {
         while self.waiting.len() > 0 {
-            let sessions = &self.sessions;
-            let Some(head) = self.waiting.front(|id| is_waiting(sessions, id)) else {
+            let (agents, overflow) = (&self.agents, &self.overflow);
+            let Some(head) = self.waiting.front(|id| is_waiting(agents, overflow, id)) else {
                 break;
             };
             let detail = &self.details[head.slot as usize];
-            let Some(a) = self.service.pick(detail.draw) else {
+            let Some(a) = self.service.pick(&self.agents[..], detail.draw) else {
                 break;
             };
             let waited = self.now.since(detail.waiting_since);
-            let sessions = &self.sessions;
-            self.waiting.pop_front(|id| is_waiting(sessions, id));
+            let (agents, overflow) = (&self.agents, &self.overflow);
+            self.waiting
+                .pop_front(|id| is_waiting(agents, overflow, id));
             self.connect(head.slot, a, waited);
         }
     }
 
     /// Frees slot `s` for reuse, cancelling its timer. A desk without timers never arms
     /// one, so it skips the session's detail (a cache line a random close would miss).
+    #[inline]
     fn free_slot(&mut self, s: u32) {
-        let session = &mut self.sessions[s as usize];
+        let session = self.session_mut(s);
         session.link = Link::FREE;
         session.generation = session.generation.wrapping_add(1);
         if self.has_timers() {
             self.cancel_timer(s);
         }
-        self.free.push(s);
+        if s >= (self.agents.len() as u32) << HOME_SHIFT {
+            self.free.push(s);
+        }
     }
 
     fn has_timers(&self) -> bool {
@@ -827,14 +910,14 @@ impl Engine {
     fn on_reminder_due(&mut self, entry: TimerEntry) {
         self.stats.inputs += 1;
         let s = entry.slot;
-        let link = self.sessions[s as usize].link;
+        let link = self.session(s).link;
         debug_assert!(link.reply_owed());
         let detail = &mut self.details[s as usize];
         detail.reminders += 1;
         let nth = detail.reminders;
         let id = SessionId {
             slot: s,
-            generation: self.sessions[s as usize].generation,
+            generation: self.session(s).generation,
         };
         let agent = AgentId(link.agent().expect("a live timer's session is connected"));
         self.events.push_back(Event::ReminderDue {
@@ -855,7 +938,41 @@ fn is_live(details: &[SessionDetail], e: &TimerEntry) -> bool {
     details[e.slot as usize].timer_epoch == e.epoch
 }
 
-fn is_waiting(sessions: &[Session], id: SessionId) -> bool {
-    let s = &sessions[id.slot as usize];
-    s.generation == id.generation && s.link == Link::WAITING
+/// The session in slot `s` (home slots first, then overflow), if the slot exists. A free
+/// function so that closures can borrow the two stores beside other engine fields.
+#[inline(always)]
+fn session_at<'a>(agents: &'a [Agent], overflow: &'a [Session], s: u32) -> Option<&'a Session> {
+    match agents.get((s >> HOME_SHIFT) as usize) {
+        Some(agent) => agent.home.get((s & ((1 << HOME_SHIFT) - 1)) as usize),
+        None => overflow.get((s - ((agents.len() as u32) << HOME_SHIFT)) as usize),
+    }
+}
+
+#[inline(always)]
+fn session_at_mut<'a>(
+    agents: &'a mut [Agent],
+    overflow: &'a mut [Session],
+    s: u32,
+) -> Option<&'a mut Session> {
+    let homes = (agents.len() as u32) << HOME_SHIFT;
+    match agents.get_mut((s >> HOME_SHIFT) as usize) {
+        Some(agent) => agent.home.get_mut((s & ((1 << HOME_SHIFT) - 1)) as usize),
+        None => overflow.get_mut((s - homes) as usize),
+    }
+}
+
+/// The agent of session `id`, found at `s`, if `s` still holds that session connected.
+#[inline(always)]
+fn connected_agent(s: Option<&Session>, id: SessionId) -> Result<u32, EngineError> {
+    match s {
+        Some(s) if s.generation == id.generation && s.link != Link::FREE => {
+            s.link.agent().ok_or(EngineError::WrongSessionState(id))
+        }
+        _ => Err(EngineError::UnknownSession(id)),
+    }
+}
+
+fn is_waiting(agents: &[Agent], overflow: &[Session], id: SessionId) -> bool {
+    session_at(agents, overflow, id.slot)
+        .is_some_and(|s| s.generation == id.generation && s.link == Link::WAITING)
 }

@@ -14,6 +14,10 @@
 //! - [`EligibleSet`] (a Fenwick tree over agent ids) for round robin (rank of the last
 //!   picked, then select the next) and for random (select the k-th eligible agent from the
 //!   caller's draw). Both O(log agents).
+//!
+//! Each agent's own place ([`QueuePlace`]: its tag and level) lives in the engine's agent
+//! record, reached through [`Places`]: with 100 000 agents, re-queuing the agent a close
+//! has just read then costs no further cache miss.
 
 use super::types::RoutingRule;
 use std::cmp::Reverse;
@@ -24,6 +28,37 @@ use std::collections::{BinaryHeap, VecDeque};
 pub(crate) const INDEX_BITS: u32 = 22;
 /// The largest roster the engine accepts.
 pub const MAX_AGENTS: usize = 1 << INDEX_BITS;
+
+/// One agent's place in the service queue, kept in the engine's agent record.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct QueuePlace {
+    /// `version << 1 | queued`. A stored entry is live iff its tag equals this.
+    tag: u32,
+    /// The agent's level while queued.
+    level: u16,
+}
+
+impl QueuePlace {
+    fn queued(&self) -> bool {
+        self.tag & 1 == 1
+    }
+}
+
+/// Where the queue finds each agent's [`QueuePlace`]: the engine's agent records, or a
+/// plain slice in tests.
+pub(crate) trait Places {
+    fn place(&self, agent: u32) -> &QueuePlace;
+    fn place_mut(&mut self, agent: u32) -> &mut QueuePlace;
+}
+
+impl Places for [QueuePlace] {
+    fn place(&self, agent: u32) -> &QueuePlace {
+        &self[agent as usize]
+    }
+    fn place_mut(&mut self, agent: u32) -> &mut QueuePlace {
+        &mut self[agent as usize]
+    }
+}
 
 /// One queued agent: ordered by `key`, then by `tag` so stale duplicates order stably.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -55,15 +90,15 @@ impl Level {
     }
 
     /// Drops stale entries at both heads and returns the smallest live entry.
-    fn peek(&mut self, slots: &[AgentSlot]) -> Option<Entry> {
+    fn peek<P: Places + ?Sized>(&mut self, places: &P) -> Option<Entry> {
         while let Some(e) = self.run.front() {
-            if slots[e.agent as usize].tag == e.tag {
+            if places.place(e.agent).tag == e.tag {
                 break;
             }
             self.run.pop_front();
         }
         while let Some(Reverse(e)) = self.heap.peek() {
-            if slots[e.agent as usize].tag == e.tag {
+            if places.place(e.agent).tag == e.tag {
                 break;
             }
             self.heap.pop();
@@ -77,10 +112,10 @@ impl Level {
     }
 
     /// Rebuilds without stale entries; the run stays sorted, the heap is re-heapified.
-    fn compact(&mut self, slots: &[AgentSlot]) {
-        self.run.retain(|e| slots[e.agent as usize].tag == e.tag);
+    fn compact<P: Places + ?Sized>(&mut self, places: &P) {
+        self.run.retain(|e| places.place(e.agent).tag == e.tag);
         let mut v = std::mem::take(&mut self.heap).into_vec();
-        v.retain(|Reverse(e)| slots[e.agent as usize].tag == e.tag);
+        v.retain(|Reverse(e)| places.place(e.agent).tag == e.tag);
         self.heap = BinaryHeap::from(v);
     }
 }
@@ -91,35 +126,19 @@ pub(crate) struct LevelQueue {
     levels: Vec<Level>,
     /// Bit `l` set when level `l` has a live agent.
     nonempty: Vec<u64>,
-    /// Per agent, together so a move touches one cache line.
-    slots: Vec<AgentSlot>,
-}
-
-/// One agent's place in a [`LevelQueue`].
-#[derive(Clone, Copy, Debug, Default)]
-struct AgentSlot {
-    /// `version << 1 | queued`. A stored entry is live iff its tag equals this.
-    tag: u32,
-    /// The agent's level while queued.
-    level: u16,
 }
 
 impl LevelQueue {
-    fn new(agents: usize, levels: usize) -> LevelQueue {
+    fn new(levels: usize) -> LevelQueue {
         LevelQueue {
             levels: (0..levels).map(|_| Level::default()).collect(),
             nonempty: vec![0; levels.div_ceil(64)],
-            slots: vec![AgentSlot::default(); agents],
         }
     }
 
-    fn contains(&self, agent: u32) -> bool {
-        self.slots[agent as usize].tag & 1 == 1
-    }
-
-    fn insert(&mut self, agent: u32, level: u16, key: u64) {
-        debug_assert!(!self.contains(agent));
-        let slot = &mut self.slots[agent as usize];
+    fn insert<P: Places + ?Sized>(&mut self, places: &mut P, agent: u32, level: u16, key: u64) {
+        let slot = places.place_mut(agent);
+        debug_assert!(!slot.queued());
         slot.tag |= 1;
         slot.level = level;
         let tag = slot.tag;
@@ -128,9 +147,9 @@ impl LevelQueue {
         self.nonempty[l / 64] |= 1 << (l % 64);
     }
 
-    fn remove(&mut self, agent: u32) {
-        let slot = &mut self.slots[agent as usize];
-        if slot.tag & 1 == 0 {
+    fn remove<P: Places + ?Sized>(&mut self, places: &mut P, agent: u32) {
+        let slot = places.place_mut(agent);
+        if !slot.queued() {
             return;
         }
         // New version, not queued: every stored entry of this agent is now stale.
@@ -143,22 +162,22 @@ impl LevelQueue {
             level.run.clear();
             level.heap.clear();
         } else if level.stored() > 2 * level.live as usize + 64 {
-            level.compact(&self.slots);
+            level.compact(places);
         }
     }
 
-    fn peek(&mut self) -> Option<u32> {
+    fn peek<P: Places + ?Sized>(&mut self, places: &P) -> Option<u32> {
         let word = self.nonempty.iter().position(|&w| w != 0)?;
         let l = word * 64 + self.nonempty[word].trailing_zeros() as usize;
-        self.levels[l].peek(&self.slots).map(|e| e.agent)
+        self.levels[l].peek(places).map(|e| e.agent)
     }
 }
 
-/// The eligible agents as a Fenwick tree of 0/1 over agent ids.
+/// The eligible agents as a Fenwick tree of 0/1 over agent ids (membership itself is the
+/// `queued` bit of each agent's [`QueuePlace`]).
 #[derive(Debug)]
 pub(crate) struct EligibleSet {
     tree: Vec<u32>,
-    member: Vec<bool>,
     total: u32,
     /// The highest power of two ≤ n, for the select descent.
     top: usize,
@@ -173,12 +192,12 @@ impl EligibleSet {
         };
         EligibleSet {
             tree: vec![0; n + 1],
-            member: vec![false; n],
             total: 0,
             top,
         }
     }
 
+    /// Adds agent `i` (`up`) or removes it; the caller keeps the membership bit.
     fn add(&mut self, i: usize, up: bool) {
         let mut j = i + 1;
         while j < self.tree.len() {
@@ -193,20 +212,6 @@ impl EligibleSet {
             self.total += 1;
         } else {
             self.total -= 1;
-        }
-    }
-
-    fn insert(&mut self, i: u32) {
-        if !self.member[i as usize] {
-            self.member[i as usize] = true;
-            self.add(i as usize, true);
-        }
-    }
-
-    fn remove(&mut self, i: u32) {
-        if self.member[i as usize] {
-            self.member[i as usize] = false;
-            self.add(i as usize, false);
         }
     }
 
@@ -267,17 +272,17 @@ impl ServiceQueue {
         match rule {
             RoutingRule::LeastLoaded => {
                 let top = maxes.iter().copied().max().unwrap_or(1) as usize;
-                ServiceQueue::LeastLoaded(LevelQueue::new(n, top))
+                ServiceQueue::LeastLoaded(LevelQueue::new(top))
             }
             RoutingRule::LowestLoadRatio => {
                 let rank = ratio_ranks(maxes);
                 let levels = rank.iter().copied().max().unwrap_or(0) as usize + 1;
                 ServiceQueue::LowestLoadRatio {
-                    queue: LevelQueue::new(n, levels),
+                    queue: LevelQueue::new(levels),
                     rank,
                 }
             }
-            RoutingRule::LongestIdle => ServiceQueue::LongestIdle(LevelQueue::new(n, 1)),
+            RoutingRule::LongestIdle => ServiceQueue::LongestIdle(LevelQueue::new(1)),
             RoutingRule::RoundRobin => ServiceQueue::RoundRobin {
                 set: EligibleSet::new(n),
                 last: None,
@@ -288,43 +293,49 @@ impl ServiceQueue {
 
     /// Places `agent` as its state now requires: queued at its place when eligible,
     /// absent otherwise (S2/S7/S8, S4, claim 5 all come through here).
-    pub(crate) fn update(&mut self, agent: u32, eligible: bool, p: Placement) {
+    pub(crate) fn update<P: Places + ?Sized>(
+        &mut self,
+        places: &mut P,
+        agent: u32,
+        eligible: bool,
+        p: Placement,
+    ) {
         let id = agent as u64;
         match self {
             ServiceQueue::LeastLoaded(q) => {
-                q.remove(agent);
+                q.remove(places, agent);
                 if eligible {
-                    q.insert(agent, p.count as u16, p.tie_ms << INDEX_BITS | id);
+                    q.insert(places, agent, p.count as u16, p.tie_ms << INDEX_BITS | id);
                 }
             }
             ServiceQueue::LowestLoadRatio { queue, rank } => {
-                queue.remove(agent);
+                queue.remove(places, agent);
                 if eligible {
                     let level = rank[p.max as usize * RATIO_STRIDE + p.count as usize];
-                    queue.insert(agent, level, p.tie_ms << INDEX_BITS | id);
+                    queue.insert(places, agent, level, p.tie_ms << INDEX_BITS | id);
                 }
             }
             ServiceQueue::LongestIdle(q) => {
-                q.remove(agent);
+                q.remove(places, agent);
                 if eligible {
-                    q.insert(agent, 0, p.tie_ms << INDEX_BITS | id);
+                    q.insert(places, agent, 0, p.tie_ms << INDEX_BITS | id);
                 }
             }
             ServiceQueue::RoundRobin { set, .. } | ServiceQueue::Random(set) => {
-                if eligible {
-                    set.insert(agent)
-                } else {
-                    set.remove(agent)
+                let place = places.place_mut(agent);
+                if place.queued() != eligible {
+                    place.tag ^= 1;
+                    set.add(agent as usize, eligible);
                 }
             }
         }
     }
 
     /// The agent the rule picks now, without removing it; `draw` is used by `Random`.
-    pub(crate) fn pick(&mut self, draw: u64) -> Option<u32> {
+    pub(crate) fn pick<P: Places + ?Sized>(&mut self, places: &P, draw: u64) -> Option<u32> {
         match self {
-            ServiceQueue::LeastLoaded(q) | ServiceQueue::LongestIdle(q) => q.peek(),
-            ServiceQueue::LowestLoadRatio { queue, .. } => queue.peek(),
+            ServiceQueue::LeastLoaded(q) | ServiceQueue::LongestIdle(q) => q.peek(places),
+            ServiceQueue::LowestLoadRatio { queue, .. } => queue.peek(places),
             ServiceQueue::RoundRobin { set, last } => {
                 if set.total == 0 {
                     return None;
@@ -350,17 +361,11 @@ impl ServiceQueue {
             *last = Some(agent);
         }
     }
+}
 
-    /// Whether `agent` is queued (for invariant checks).
-    pub(crate) fn contains(&self, agent: u32) -> bool {
-        match self {
-            ServiceQueue::LeastLoaded(q) | ServiceQueue::LongestIdle(q) => q.contains(agent),
-            ServiceQueue::LowestLoadRatio { queue, .. } => queue.contains(agent),
-            ServiceQueue::RoundRobin { set, .. } | ServiceQueue::Random(set) => {
-                set.member[agent as usize]
-            }
-        }
-    }
+/// Whether `agent` is in the service queue (for invariant checks).
+pub(crate) fn is_queued<P: Places + ?Sized>(places: &P, agent: u32) -> bool {
+    places.place(agent).queued()
 }
 
 /// Ranks every fraction count/max (max in the roster, count < max) in exact rational
@@ -396,6 +401,30 @@ fn ratio_ranks(maxes: &[u32]) -> Vec<u16> {
 mod tests {
     use super::*;
 
+    /// A queue with its own places, as the engine's agent records hold them.
+    struct Desk {
+        q: ServiceQueue,
+        places: Vec<QueuePlace>,
+    }
+
+    impl Desk {
+        fn new(rule: RoutingRule, maxes: &[u32]) -> Desk {
+            Desk {
+                q: ServiceQueue::new(rule, maxes),
+                places: vec![QueuePlace::default(); maxes.len()],
+            }
+        }
+        fn update(&mut self, agent: u32, eligible: bool, p: Placement) {
+            self.q.update(&mut self.places[..], agent, eligible, p);
+        }
+        fn pick(&mut self, draw: u64) -> Option<u32> {
+            self.q.pick(&self.places[..], draw)
+        }
+        fn on_picked(&mut self, agent: u32) {
+            self.q.on_picked(agent)
+        }
+    }
+
     fn place(count: u32, max: u32, t: u64) -> Placement {
         Placement {
             count,
@@ -406,7 +435,7 @@ mod tests {
 
     #[test]
     fn least_loaded_prefers_lower_count_then_older_assignment_then_id() {
-        let mut q = ServiceQueue::new(RoutingRule::LeastLoaded, &[3, 3, 3, 3]);
+        let mut q = Desk::new(RoutingRule::LeastLoaded, &[3, 3, 3, 3]);
         q.update(0, true, place(1, 3, 5));
         q.update(1, true, place(0, 3, 9));
         q.update(2, true, place(0, 3, 7));
@@ -431,7 +460,7 @@ mod tests {
     #[test]
     fn lowest_load_ratio_orders_by_exact_fraction() {
         // Agent 0: 1/2 = 0.5; agent 1: 1/3 ≈ 0.33; agent 2: 2/4 = 0.5.
-        let mut q = ServiceQueue::new(RoutingRule::LowestLoadRatio, &[2, 3, 4]);
+        let mut q = Desk::new(RoutingRule::LowestLoadRatio, &[2, 3, 4]);
         q.update(0, true, place(1, 2, 1));
         q.update(1, true, place(1, 3, 2));
         q.update(2, true, place(2, 4, 0));
@@ -442,7 +471,7 @@ mod tests {
 
     #[test]
     fn round_robin_rotates_by_id_and_wraps() {
-        let mut q = ServiceQueue::new(RoutingRule::RoundRobin, &[1; 5]);
+        let mut q = Desk::new(RoutingRule::RoundRobin, &[1; 5]);
         for a in [1, 3, 4] {
             q.update(a, true, place(0, 1, 0));
         }
@@ -457,7 +486,7 @@ mod tests {
 
     #[test]
     fn random_maps_draws_onto_eligible_agents_uniformly() {
-        let mut q = ServiceQueue::new(RoutingRule::Random, &[1; 8]);
+        let mut q = Desk::new(RoutingRule::Random, &[1; 8]);
         for a in [2, 5, 7] {
             q.update(a, true, place(0, 1, 0));
         }
@@ -470,15 +499,16 @@ mod tests {
 
     #[test]
     fn stale_entries_are_compacted_not_leaked() {
-        let mut q = LevelQueue::new(2, 2);
-        q.insert(0, 0, 0);
+        let mut places = [QueuePlace::default(); 2];
+        let mut q = LevelQueue::new(2);
+        q.insert(&mut places[..], 0, 0, 0);
         for i in 0..10_000u64 {
-            q.insert(1, 1, i);
-            q.remove(1);
-            q.insert(1, 0, i + 1);
-            q.remove(1);
+            q.insert(&mut places[..], 1, 1, i);
+            q.remove(&mut places[..], 1);
+            q.insert(&mut places[..], 1, 0, i + 1);
+            q.remove(&mut places[..], 1);
         }
         assert!(q.levels[0].stored() <= 2 * q.levels[0].live as usize + 65);
-        assert_eq!(q.peek(), Some(0));
+        assert_eq!(q.peek(&places[..]), Some(0));
     }
 }

@@ -448,6 +448,77 @@ fn agent_above_the_inline_cap_keeps_its_sessions_oldest_first() {
 }
 
 #[test]
+fn sessions_connected_at_once_live_in_their_agents_home_slots_and_the_rest_overflow() {
+    let mut d = Desk::with_rule(RoutingRule::LeastLoaded, &[5, 1]);
+    d.busy(1, true);
+    let s: Vec<SessionId> = (0..5).map(|_| d.request()).collect();
+    let homes = 2 << HOME_SHIFT;
+    for (k, id) in s.iter().enumerate().take(HOME_SLOTS) {
+        assert_eq!(id.slot, k as u32, "home slot {k} of agent 0");
+    }
+    assert!(s[3..].iter().all(|id| id.slot >= homes), "{s:?}");
+    // Every one is addressable, and a freed home slot is the next one taken.
+    d.engine.handle_customer_close(d.now, s[1]).unwrap();
+    d.engine.handle_customer_close(d.now, s[4]).unwrap();
+    d.drain();
+    let again = d.request();
+    assert_eq!(again.slot, s[1].slot);
+    assert_ne!(again.generation, s[1].generation);
+    assert_eq!(
+        d.engine.handle_customer_close(d.now, s[1]),
+        Err(EngineError::UnknownSession(s[1]))
+    );
+    for id in [s[0], s[2], s[3], again] {
+        d.engine.handle_agent_reply(d.now, id).unwrap();
+        assert_eq!(d.engine.reply_owed(id), Some(false));
+    }
+}
+
+#[test]
+fn a_handed_back_session_keeps_its_home_slot_while_another_agent_serves_it() {
+    let mut d = Desk::with_rule(RoutingRule::LeastLoaded, &[3, 3]);
+    d.busy(1, true);
+    let s0 = d.request();
+    assert_eq!(s0.slot, 0, "agent 0's first home slot");
+    d.engine
+        .handle_log_out(d.now, AgentId(0), LogOutMode::HandBack)
+        .unwrap();
+    d.busy(1, false);
+    assert_eq!(
+        d.agent_of(s0),
+        1,
+        "served by agent 1 from agent 0's home slot"
+    );
+    d.engine.handle_log_in(d.now, AgentId(0)).unwrap();
+    d.drain();
+    let s1 = d.request();
+    assert_eq!(d.agent_of(s1), 0);
+    assert_eq!(
+        s1.slot, 1,
+        "slot 0 is still taken by the session agent 1 serves"
+    );
+    d.take();
+    d.engine.handle_customer_close(d.now, s0).unwrap();
+    d.drain();
+    assert_eq!(
+        d.take(),
+        [Event::Ended {
+            session: s0,
+            agent: AgentId(1),
+            reason: EndReason::Closed
+        }]
+    );
+    assert_eq!(d.engine.agent(AgentId(1)).unwrap().count, 0);
+    assert_eq!(d.engine.agent(AgentId(0)).unwrap().count, 1);
+    d.busy(1, true);
+    assert_eq!(
+        d.request().slot,
+        0,
+        "freed, agent 0's home slot 0 is used again"
+    );
+}
+
+#[test]
 fn log_out_finish_keeps_sessions_until_they_end() {
     let mut d = Desk::with_rule(RoutingRule::LeastLoaded, &[1]);
     let s = d.request();
