@@ -72,14 +72,16 @@ struct Agent {
     tie_time: SimTime,
     /// The agent's place in the service queue (the queue's own bookkeeping).
     queue: QueuePlace,
+    /// Where this agent's open-session list starts in `Engine::spilled`, when
+    /// `max > INLINE_SLOTS`.
+    first: u32,
     max: u8,
     /// Service count: sessions held now.
     count: u8,
     online: bool,
     busy: bool,
-    /// The open sessions' slots, oldest first, when `max <= INLINE_SLOTS`; otherwise
-    /// `list[0]` is where they start in `Engine::spilled`.
-    list: [u32; INLINE_SLOTS],
+    /// The open sessions' slots, oldest first, when `max <= INLINE_SLOTS`.
+    inline: [u32; INLINE_SLOTS],
     /// Sessions stored here (see [`HOME_SLOTS`]); each may be free, or a session of this
     /// agent, or one handed back at log-out that now waits or is served by another agent.
     home: [Session; HOME_SLOTS],
@@ -102,9 +104,9 @@ impl Agent {
     fn open<'a>(&'a self, spilled: &'a [u32]) -> &'a [u32] {
         let n = self.count as usize;
         if self.max as usize <= INLINE_SLOTS {
-            &self.list[..n]
+            &self.inline[..n]
         } else {
-            &spilled[self.list[0] as usize..][..n]
+            &spilled[self.first as usize..][..n]
         }
     }
 
@@ -112,9 +114,9 @@ impl Agent {
     fn open_places<'a>(&'a mut self, spilled: &'a mut [u32]) -> &'a mut [u32] {
         let max = self.max as usize;
         if max <= INLINE_SLOTS {
-            &mut self.list[..max]
+            &mut self.inline[..max]
         } else {
-            &mut spilled[self.list[0] as usize..][..max]
+            &mut spilled[self.first as usize..][..max]
         }
     }
 }
@@ -165,7 +167,8 @@ struct Session {
 }
 
 /// The rest of a session slot, apart so that routing on a desk without timers never
-/// touches it for a session connected at once.
+/// touches it for a session connected at once (except to keep the draw, under the random
+/// rule).
 #[derive(Clone, Debug, Default)]
 struct SessionDetail {
     /// Start of the current wait (request, or hand-back); written only when the session
@@ -229,7 +232,7 @@ impl Engine {
     /// all logged out. Caps must be in 1..=64 and there may be at most [`MAX_AGENTS`]
     /// agents; the scenario loader checks both, and this panics otherwise. Memory: 160
     /// bytes per agent up front (its record and the details of its four slot numbers),
-    /// plus 32 bytes per overflow slot as sessions wait.
+    /// plus 32 bytes per overflow slot, grown as sessions wait or overflow.
     pub fn new(config: EngineConfig, max_sessions: &[u32]) -> Engine {
         assert!(max_sessions.len() <= MAX_AGENTS, "too many agents");
         assert!(
@@ -240,24 +243,24 @@ impl Engine {
         let agents = max_sessions
             .iter()
             .map(|&max| {
-                let mut list = [NONE; INLINE_SLOTS];
-                if max as usize > INLINE_SLOTS {
-                    list[0] = spilled;
-                    spilled += max;
-                }
-                Agent {
+                let agent = Agent {
                     tie_time: SimTime::ZERO,
                     queue: QueuePlace::default(),
+                    first: spilled,
                     max: max as u8,
                     count: 0,
                     online: false,
                     busy: false,
-                    list,
+                    inline: [NONE; INLINE_SLOTS],
                     home: [Session {
                         generation: 0,
                         link: Link::FREE,
                     }; HOME_SLOTS],
+                };
+                if max as usize > INLINE_SLOTS {
+                    spilled += max;
                 }
+                agent
             })
             .collect::<Vec<_>>();
         let home_slots = agents.len() << HOME_SHIFT;
@@ -453,7 +456,7 @@ impl Engine {
         session: SessionId,
     ) -> Result<(), EngineError> {
         self.advance(now)?;
-        let (_, a) = self.connected(session)?;
+        let a = self.connected(session)?;
         self.end_session(session, a, EndReason::Closed);
         Ok(())
     }
@@ -556,7 +559,7 @@ impl Engine {
 
     /// The agent a session is connected to, if it is connected.
     pub fn session_agent(&self, session: SessionId) -> Option<AgentId> {
-        self.connected(session).ok().map(|(_, a)| AgentId(a))
+        self.connected(session).ok().map(AgentId)
     }
 
     /// Whether the agent of a connected session owes a reply (S53).
@@ -576,7 +579,8 @@ impl Engine {
         &self.config
     }
 
-    /// Checks every invariant of SPEC part A in O(agents + sessions + timers); for tests
+    /// Checks every invariant of SPEC part A, and the engine's own bookkeeping (free list,
+    /// service-queue structure), in O(agents + slots + timers + queue entries); for tests
     /// and soaks.
     pub fn check_invariants(&self) -> Result<(), String> {
         let mut open = vec![0u32; self.agents.len()];
@@ -616,6 +620,36 @@ impl Engine {
                 }
             }
         }
+        let homes = (self.agents.len() as u32) << HOME_SHIFT;
+        if self.details.len() != homes as usize + self.overflow.len() {
+            return Err(format!(
+                "{} session details for {homes} home and {} overflow slot numbers",
+                self.details.len(),
+                self.overflow.len()
+            ));
+        }
+        let mut listed = vec![false; self.overflow.len()];
+        for &s in &self.free {
+            let o = s.checked_sub(homes).map(|o| o as usize);
+            match o.filter(|&o| o < listed.len()) {
+                Some(o) if self.overflow[o].link == Link::FREE && !listed[o] => listed[o] = true,
+                _ => {
+                    return Err(format!(
+                        "free list holds slot {s}, not a free overflow slot"
+                    ))
+                }
+            }
+        }
+        if let Some(o) =
+            (0..listed.len()).find(|&o| !listed[o] && self.overflow[o].link == Link::FREE)
+        {
+            return Err(format!(
+                "overflow slot {} is free but not listed",
+                homes as usize + o
+            ));
+        }
+        self.service
+            .check(&self.agents[..], self.agents.len() as u32)?;
         let mut any_eligible = false;
         for (i, a) in self.agents.iter().enumerate() {
             if a.count as u32 != open[i] {
@@ -694,11 +728,10 @@ impl Engine {
         }
     }
 
-    /// The slot and agent of a connected session.
+    /// The agent of a connected session.
     #[inline(always)]
-    fn connected(&self, id: SessionId) -> Result<(u32, u32), EngineError> {
-        let a = connected_agent(session_at(&self.agents, &self.overflow, id.slot), id)?;
-        Ok((id.slot, a))
+    fn connected(&self, id: SessionId) -> Result<u32, EngineError> {
+        connected_agent(session_at(&self.agents, &self.overflow, id.slot), id)
     }
 
     /// S51/S52: sets who owes the next turn of connected session `id` (one lookup: the
@@ -794,7 +827,7 @@ impl Engine {
         id
     }
 
-    /// Ends session `s` of agent `a` (normal close or S56), subtracts 1 from the agent's
+    /// Ends session `id` of agent `a` (normal close or S56), subtracts 1 from the agent's
     /// count, puts the agent back at its new place (claim 5) and serves the wait queue.
     fn end_session(&mut self, id: SessionId, a: u32, reason: EndReason) {
         let s = id.slot;

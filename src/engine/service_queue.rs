@@ -1,7 +1,7 @@
 //! The service queue (S3, S8, claim 5): the eligible agents, ordered by the distribution
 //! rule, so that a pick never scans agents.
 //!
-//! Four shapes cover the five rules:
+//! Three shapes cover the five rules:
 //! - [`LevelQueue`] for the ordered rules (least loaded, lowest load ratio, longest idle):
 //!   agents are bucketed by a small integer *level* (their service count, or the rank of
 //!   count/max), and inside a level ordered by a `u64` key (last assignment or last change
@@ -33,10 +33,11 @@ pub const MAX_AGENTS: usize = 1 << INDEX_BITS;
 /// One agent's place in the service queue, kept in the engine's agent record.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct QueuePlace {
-    /// `version << 1 | queued`: a stored entry is live iff its tag equals this. (For the
-    /// random rule, `index << 1 | queued`, the agent's index in the [`EligibleList`].)
+    /// Bit 0: the agent is queued. Above it, for the level-queue rules a version (a
+    /// stored entry is live iff its tag equals this), for the random rule the agent's
+    /// index in the [`EligibleList`]; unused for round robin.
     tag: u32,
-    /// The agent's level while queued.
+    /// The agent's level while queued (level-queue rules only).
     level: u16,
 }
 
@@ -396,6 +397,84 @@ impl ServiceQueue {
 /// Whether `agent` is in the service queue (for invariant checks).
 pub(crate) fn is_queued<P: Places + ?Sized>(places: &P, agent: u32) -> bool {
     places.place(agent).queued()
+}
+
+impl ServiceQueue {
+    /// Checks that the queue's own structure agrees with the agents' queued bits: each
+    /// queued agent is held exactly once, where its place says, and nothing else is; the
+    /// counters and bitmasks match. O(agents + stored entries); for tests and soaks.
+    pub(crate) fn check<P: Places + ?Sized>(&self, places: &P, agents: u32) -> Result<(), String> {
+        let queued = (0..agents).filter(|&a| places.place(a).queued()).count();
+        match self {
+            ServiceQueue::LeastLoaded(q)
+            | ServiceQueue::LongestIdle(q)
+            | ServiceQueue::LowestLoadRatio { queue: q, .. } => {
+                let mut held = vec![false; agents as usize];
+                for (l, lv) in q.levels.iter().enumerate() {
+                    let entries = lv.run.iter().chain(lv.heap.iter().map(|Reverse(e)| e));
+                    let mut live = 0;
+                    for e in entries.filter(|e| places.place(e.agent).tag == e.tag) {
+                        let place = places.place(e.agent);
+                        if !place.queued() || place.level as usize != l {
+                            return Err(format!(
+                                "agent {}: live entry at level {l}, place {place:?}",
+                                e.agent
+                            ));
+                        }
+                        if std::mem::replace(&mut held[e.agent as usize], true) {
+                            return Err(format!("agent {}: two live entries", e.agent));
+                        }
+                        live += 1;
+                    }
+                    if live != lv.live {
+                        return Err(format!("level {l}: counts {} live, holds {live}", lv.live));
+                    }
+                    if (q.nonempty[l / 64] >> (l % 64) & 1 == 1) != (live > 0) {
+                        return Err(format!("level {l}: non-empty bit wrong ({live} live)"));
+                    }
+                }
+                let held = held.iter().filter(|&&h| h).count();
+                if held != queued {
+                    return Err(format!("{queued} agents queued, {held} held"));
+                }
+            }
+            ServiceQueue::RoundRobin { set, .. } => {
+                // Rebuild the tree from the bits (O(n)) and compare.
+                let mut tree = vec![0u32; set.tree.len()];
+                for a in 0..agents {
+                    tree[a as usize + 1] = places.place(a).queued() as u32;
+                }
+                for j in 1..tree.len() {
+                    let parent = j + (j & j.wrapping_neg());
+                    if parent < tree.len() {
+                        tree[parent] += tree[j];
+                    }
+                }
+                if tree != set.tree || set.total as usize != queued {
+                    return Err(format!(
+                        "Fenwick tree disagrees with the {queued} queued bits"
+                    ));
+                }
+            }
+            ServiceQueue::Random(list) => {
+                if list.agents.len() != queued {
+                    return Err(format!(
+                        "{queued} agents queued, {} listed",
+                        list.agents.len()
+                    ));
+                }
+                for (i, &a) in list.agents.iter().enumerate() {
+                    if places.place(a).tag != (i as u32) << 1 | 1 {
+                        return Err(format!(
+                            "agent {a} listed at {i}, place {:?}",
+                            places.place(a)
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Ranks every fraction count/max (max in the roster, count < max) in exact rational

@@ -475,6 +475,53 @@ fn sessions_connected_at_once_live_in_their_agents_home_slots_and_the_rest_overf
 }
 
 #[test]
+fn forged_slot_numbers_and_stale_generations_are_error_values_for_every_rule() {
+    for rule in RoutingRule::ALL {
+        let mut d = Desk::with_rule(rule, &[2, 5]);
+        let live = d.request();
+        let forged = [
+            (0 << HOME_SHIFT) | 3, // the slot number each agent leaves unused
+            (1 << HOME_SHIFT) | 3,
+            (1 << HOME_SHIFT) | 2, // a free home slot
+            2 << HOME_SHIFT,       // the first overflow slot, never allocated
+            1_000_000,
+            u32::MAX,
+        ];
+        let ids = forged
+            .into_iter()
+            .map(|slot| SessionId {
+                slot,
+                generation: 0,
+            })
+            .chain([SessionId {
+                generation: live.generation + 1,
+                ..live
+            }]);
+        for id in ids {
+            let e = &mut d.engine;
+            assert!(
+                e.handle_customer_message(d.now, id).is_err(),
+                "{rule:?} {id:?}"
+            );
+            assert!(e.handle_agent_reply(d.now, id).is_err(), "{rule:?} {id:?}");
+            assert!(
+                e.handle_customer_close(d.now, id).is_err(),
+                "{rule:?} {id:?}"
+            );
+            assert!(e.handle_abandon(d.now, id).is_err(), "{rule:?} {id:?}");
+            assert_eq!(e.session_agent(id), None);
+            assert_eq!(e.reply_owed(id), None);
+        }
+        d.drain();
+        assert_eq!(
+            d.engine.reply_owed(live),
+            Some(true),
+            "{rule:?}: the live session is untouched"
+        );
+    }
+}
+
+#[test]
 fn a_handed_back_session_keeps_its_home_slot_while_another_agent_serves_it() {
     let mut d = Desk::with_rule(RoutingRule::LeastLoaded, &[3, 3]);
     d.busy(1, true);

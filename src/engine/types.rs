@@ -9,6 +9,9 @@ pub struct AgentId(pub u32);
 
 /// A session (one customer's chat, from its request on), by slot and generation: a slot
 /// is reused after the session ends, and the generation makes a stale id an error value.
+/// Slot numbers are sparse: up to four per agent (a session connected at once lives in
+/// its agent's record), then the overflow slots; a driver indexing a vector by slot
+/// should expect about `4 × agents` entries plus the waiting peak.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SessionId {
     pub slot: u32,
