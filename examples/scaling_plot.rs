@@ -131,19 +131,28 @@ fn customer_rows(text: &str) -> Result<Vec<CustomerRow>, Box<dyn Error>> {
         .collect()
 }
 
+/// The frame both plots share: caption, margin and label areas.
+fn builder<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    caption: &str,
+) -> ChartBuilder<'a, 'b, SVGBackend<'b>> {
+    let mut b = ChartBuilder::on(root);
+    b.caption(caption, (FONT, 18))
+        .margin(14)
+        .x_label_area_size(42)
+        .y_label_area_size(64);
+    b
+}
+
 /// Wall seconds against simulated customers (log-log), one line per model.
 fn draw_customers(path: &Path, rows: &[CustomerRow]) -> Result<(), Box<dyn Error>> {
     let root = SVGBackend::new(path, (820, 460)).into_drawing_area();
     root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "chatsim: wall time vs simulated customers (one replication, one thread)",
-            (FONT, 18),
-        )
-        .margin(14)
-        .x_label_area_size(42)
-        .y_label_area_size(64)
-        .build_cartesian_2d((5e4f64..2e8f64).log_scale(), (0.01f64..100f64).log_scale())?;
+    let mut chart = builder(
+        &root,
+        "chatsim: wall time vs simulated customers (one replication, one thread)",
+    )
+    .build_cartesian_2d((5e4f64..2e8f64).log_scale(), (0.01f64..100f64).log_scale())?;
     chart
         .configure_mesh()
         .x_desc("simulated customers (log scale)")
@@ -186,15 +195,11 @@ fn draw(path: &Path, table: &[(RoutingRule, Vec<Option<f64>>)]) -> Result<(), Bo
     }
     let root = SVGBackend::new(path, (820, 460)).into_drawing_area();
     root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "chatsim engine: routing decisions/s vs agents (criterion median)",
-            (FONT, 18),
-        )
-        .margin(14)
-        .x_label_area_size(42)
-        .y_label_area_size(64)
-        .build_cartesian_2d((8f64..130_000f64).log_scale(), 0.0..top * 1.4)?;
+    let mut chart = builder(
+        &root,
+        "chatsim engine: routing decisions/s vs agents (criterion median)",
+    )
+    .build_cartesian_2d((8f64..130_000f64).log_scale(), 0.0..top * 1.4)?;
     chart
         .configure_mesh()
         .x_desc("agents (log scale)")

@@ -722,10 +722,7 @@ impl Engine {
 
     #[inline(always)]
     fn live_slot(&self, id: SessionId) -> Result<u32, EngineError> {
-        match session_at(&self.agents, &self.overflow, id.slot) {
-            Some(s) if s.generation == id.generation && s.link != Link::FREE => Ok(id.slot),
-            _ => Err(EngineError::UnknownSession(id)),
-        }
+        live_session(session_at(&self.agents, &self.overflow, id.slot), id).map(|_| id.slot)
     }
 
     /// The agent of a connected session.
@@ -996,18 +993,20 @@ fn session_at_mut<'a>(
     }
 }
 
+/// The session found at `s`, if it still is session `id` (same generation, not freed).
+#[inline(always)]
+fn live_session(s: Option<&Session>, id: SessionId) -> Result<&Session, EngineError> {
+    s.filter(|s| s.generation == id.generation && s.link != Link::FREE)
+        .ok_or(EngineError::UnknownSession(id))
+}
+
 /// The agent of session `id`, found at `s`, if `s` still holds that session connected.
 #[inline(always)]
 fn connected_agent(s: Option<&Session>, id: SessionId) -> Result<u32, EngineError> {
-    match s {
-        Some(s) if s.generation == id.generation && s.link != Link::FREE => {
-            s.link.agent().ok_or(EngineError::WrongSessionState(id))
-        }
-        _ => Err(EngineError::UnknownSession(id)),
-    }
+    let link = live_session(s, id)?.link;
+    link.agent().ok_or(EngineError::WrongSessionState(id))
 }
 
 fn is_waiting(agents: &[Agent], overflow: &[Session], id: SessionId) -> bool {
-    session_at(agents, overflow, id.slot)
-        .is_some_and(|s| s.generation == id.generation && s.link == Link::WAITING)
+    live_session(session_at(agents, overflow, id.slot), id).is_ok_and(|s| s.link == Link::WAITING)
 }
