@@ -444,10 +444,12 @@ impl Desk {
         ((x as u128 * n as u128) >> 64) as usize
     }
 
-    /// One command, then the wake-up the engine asks for, then its events.
+    /// The wake-ups due by now, one command, then the wake-up the engine asks for, then
+    /// the events (the engine's calling order: timers due at an instant go first).
     fn op(&mut self) {
         self.now_us += self.step_us;
         let now = SimTime(self.now_us / 1000);
+        self.after_command(now);
         let r = self.rng.next_u64();
         let e = &mut self.engine;
         if self.open.len() + (e.waiting_len() as usize) < self.target {
@@ -479,7 +481,7 @@ impl Desk {
             let s = self.open[Self::below(r, self.open.len())];
             let owed = e.reply_owed(s).expect("open sessions are connected");
             let done = if owed {
-                e.handle_agent_reply(now, s)
+                e.handle_agent_reply(now, s).map(|_| ())
             } else if (r >> 8) % CLOSE_ONE_IN == 0 {
                 e.handle_customer_close(now, s)
             } else {

@@ -177,11 +177,20 @@ struct SessionDetail {
     /// The caller's random draw, kept for the `Random` rule (a waiting or handed-back
     /// session is routed later).
     draw: u64,
-    /// Bumped at every arm or cancel; a timer entry is live iff its epoch matches. The
-    /// S51/S52 instants themselves live in the armed deadline.
+    /// S51/S52: the instant of the last turn: the customer's last message while the
+    /// agent owes a reply (the opening message counts as sent at connection), else the
+    /// agent's last reply. Reply latency, the late-reply verdict and the timers of a
+    /// handed-back session are measured from it.
+    turn_at: SimTime,
+    /// Bumped at every arm or cancel; a timer entry is live iff its epoch matches.
     timer_epoch: u32,
     /// Reminders sent for the reply owed now.
     reminders: u32,
+    /// The session was handed back at log-out and has a conversation to resume: at its
+    /// next connection the turn state below is restored instead of a fresh opening.
+    resume: bool,
+    /// While waiting after a hand-back: whether the agent owes a reply (S53).
+    owed: bool,
 }
 
 /// A read-only view of one agent, for drivers, metrics and tests.
@@ -325,12 +334,16 @@ impl Engine {
             for i in (0..self.agents[a].count as usize).rev() {
                 let s = self.agents[a].open(&self.spilled)[i];
                 let session = self.session_mut(s);
+                let owed = session.link.reply_owed();
                 session.link = Link::WAITING;
                 let id = SessionId {
                     slot: s,
                     generation: session.generation,
                 };
-                self.details[s as usize].waiting_since = now;
+                let detail = &mut self.details[s as usize];
+                detail.waiting_since = now;
+                detail.resume = true;
+                detail.owed = owed;
                 self.cancel_timer(s);
                 self.waiting.push_front(id);
                 self.events
@@ -395,6 +408,7 @@ impl Engine {
             _ => None,
         };
         let slot = self.alloc_slot(picked);
+        self.details[slot as usize].resume = false;
         if self.config.rule == RoutingRule::Random {
             // Kept: a waiting or later handed-back session is routed with it.
             self.details[slot as usize].draw = draw;
@@ -418,35 +432,64 @@ impl Engine {
     }
 
     /// S52: the customer sent a message; the agent now owes a reply, and a reminder is
-    /// armed at this message + reply interval (the customer's silence timer stops).
+    /// armed for when it has been owed longer than the reply interval (the customer's
+    /// silence timer stops). A message from a customer waiting after a hand-back is
+    /// kept: the reply is owed since it, and its reminders fall once the session is
+    /// connected again. A message while waiting for a first connection changes nothing
+    /// (the opening message counts as sent at connection).
     pub fn handle_customer_message(
         &mut self,
         now: SimTime,
         session: SessionId,
     ) -> Result<(), EngineError> {
         self.advance(now)?;
+        let s = self.live_slot(session)?;
+        if self.session(s).link == Link::WAITING {
+            let detail = &mut self.details[s as usize];
+            if detail.resume {
+                if !detail.owed {
+                    detail.reminders = 0;
+                }
+                detail.owed = true;
+                detail.turn_at = now;
+            }
+            return Ok(());
+        }
         self.set_reply_owed(session, true)?;
-        self.arm_reminder(session.slot, now);
+        self.details[s as usize].turn_at = now;
+        self.arm_reminder(s, now);
         Ok(())
     }
 
     /// S51: the agent replied; the customer now owes the next message, and a disconnect
-    /// is armed at this reply + message interval.
+    /// is armed for when the customer has been silent longer than the message interval.
+    /// The answer says how long the reply took (from the customer's last message) and
+    /// whether it came later than the reply interval: the one place that verdict is made.
     pub fn handle_agent_reply(
         &mut self,
         now: SimTime,
         session: SessionId,
-    ) -> Result<(), EngineError> {
+    ) -> Result<Reply, EngineError> {
         self.advance(now)?;
+        let was_owed = self.reply_owed(session) == Some(true);
         self.set_reply_owed(session, false)?;
         let s = session.slot;
-        self.details[s as usize].reminders = 0;
+        let detail = &mut self.details[s as usize];
+        let latency = now.since(detail.turn_at);
+        let reply = Reply {
+            latency,
+            answered: was_owed,
+            late: was_owed && self.config.reply_interval.is_some_and(|i| latency > i),
+            reminders: detail.reminders,
+        };
+        detail.reminders = 0;
+        detail.turn_at = now;
         self.arm(
             s,
             TimerKind::Disconnect,
-            self.config.message_interval.map(|i| now + i),
+            self.config.message_interval.map(|i| exceeded(now, i)),
         );
-        Ok(())
+        Ok(reply)
     }
 
     /// The customer closed a connected session (normal end); claim 5 re-queues the agent.
@@ -481,6 +524,13 @@ impl Engine {
     /// deadlines reminders go before disconnects.
     pub fn handle_timeout(&mut self, now: SimTime) -> Result<(), EngineError> {
         self.advance(now)?;
+        self.fire_due(now);
+        Ok(())
+    }
+
+    /// Fires every live timer due at or before `now`, in deadline order (reminders first
+    /// at equal deadlines).
+    fn fire_due(&mut self, now: SimTime) {
         loop {
             let r = self.live_front(TimerKind::Reminder);
             let d = self.live_front(TimerKind::Disconnect);
@@ -515,7 +565,6 @@ impl Engine {
                 }
             }
         }
-        Ok(())
     }
 
     // ----- outputs -------------------------------------------------------------------
@@ -709,7 +758,20 @@ impl Engine {
         }
         self.now = now;
         self.stats.inputs += 1;
+        if self.timer_due(now) {
+            // A driver that did not wake the engine at `poll_timeout` first: timers due
+            // by now fire before the command, whatever the driver's order.
+            self.fire_due(now);
+        }
         Ok(())
+    }
+
+    /// Whether a stored timer entry (live or stale) is due at `now`: two loads, so
+    /// every command can afford the check.
+    #[inline(always)]
+    fn timer_due(&self, now: SimTime) -> bool {
+        self.reminders.front_deadline().is_some_and(|d| d <= now)
+            || self.disconnects.front_deadline().is_some_and(|d| d <= now)
     }
 
     fn agent_index(&self, agent: AgentId) -> Result<usize, EngineError> {
@@ -812,9 +874,20 @@ impl Engine {
             generation: session.generation,
         };
         self.place(a as usize);
-        if self.has_timers() {
-            self.details[s as usize].reminders = 0;
-            self.arm_reminder(s, self.now);
+        let has_timers = self.has_timers();
+        let detail = &mut self.details[s as usize];
+        if detail.resume {
+            detail.resume = false;
+            let owed = detail.owed;
+            self.session_mut(s).link = Link::connected(a, owed);
+            self.resume_timer(s, owed);
+        } else {
+            // B.1: the opening message counts as sent now; the agent owes the reply.
+            detail.turn_at = self.now;
+            if has_timers {
+                detail.reminders = 0;
+                self.arm_reminder(s, self.now);
+            }
         }
         self.events.push_back(Event::Connected {
             session: id,
@@ -891,18 +964,63 @@ impl Engine {
         detail.timer_epoch = detail.timer_epoch.wrapping_add(1);
     }
 
-    /// S53–S55: a reminder at the last customer message + reply interval, unless the cap
-    /// of reminders for this owed reply is reached.
+    /// S53–S55: a reminder once the reply has been owed longer than the reply interval
+    /// since `from` (the last customer message), unless the cap of reminders for this
+    /// owed reply is reached.
     fn arm_reminder(&mut self, s: u32, from: SimTime) {
-        let sent = self.details[s as usize].reminders;
-        let capped = self.config.reminder_cap.is_some_and(|cap| sent >= cap)
-            || (!self.config.repeat_reminders && sent >= 1);
-        let deadline = if capped {
+        let deadline = if self.reminders_capped(s) {
             None
         } else {
-            self.config.reply_interval.map(|i| from + i)
+            self.config.reply_interval.map(|i| exceeded(from, i))
         };
         self.arm(s, TimerKind::Reminder, deadline);
+    }
+
+    /// No more reminders for the reply owed now: the cap is reached, or reminders do not
+    /// repeat and one was sent.
+    fn reminders_capped(&self, s: u32) -> bool {
+        let sent = self.details[s as usize].reminders;
+        self.config.reminder_cap.is_some_and(|cap| sent >= cap)
+            || (!self.config.repeat_reminders && sent >= 1)
+    }
+
+    /// Re-arms the timer of a handed-back session at its reconnection, as if it had been
+    /// connected all along but firing only from now on: a reply owed gets the reminders
+    /// due at last message + k × reply interval (+ 1 ms) that fall from now on (only k = 1
+    /// when reminders do not repeat; the cap counts reminders sent); a customer who owes
+    /// the next message is disconnected at last reply + message interval (+ 1 ms), at once
+    /// if that is past.
+    fn resume_timer(&mut self, s: u32, owed: bool) {
+        let detail = &self.details[s as usize];
+        let (from, now) = (detail.turn_at, self.now);
+        let deadline = if owed {
+            match self.config.reply_interval {
+                Some(i) if !self.reminders_capped(s) && i.0 > 0 => {
+                    let first = exceeded(from, i);
+                    if first >= now {
+                        Some(first)
+                    } else if self.config.repeat_reminders {
+                        // The first grid point at or after now.
+                        let k = (now.since(first).0).div_ceil(i.0);
+                        Some(SimTime(first.0.saturating_add(k.saturating_mul(i.0))))
+                    } else {
+                        None
+                    }
+                }
+                Some(i) if !self.reminders_capped(s) => Some(exceeded(from, i).max(now)),
+                _ => None,
+            }
+        } else {
+            self.config
+                .message_interval
+                .map(|i| exceeded(from, i).max(now))
+        };
+        let kind = if owed {
+            TimerKind::Reminder
+        } else {
+            TimerKind::Disconnect
+        };
+        self.arm(s, kind, deadline);
     }
 
     /// Replaces the session's timer with `kind` at `deadline` (or none).
@@ -957,12 +1075,24 @@ impl Engine {
             agent,
             nth,
         });
-        if self.config.repeat_reminders {
-            self.arm_reminder(s, entry.deadline);
-        } else {
-            self.cancel_timer(s);
+        match self.config.reply_interval {
+            // The next reminder one interval after this one (from its deadline, not from
+            // now, so a late wake-up does not shift the grid).
+            Some(i) if self.config.repeat_reminders && !self.reminders_capped(s) => {
+                self.arm(s, TimerKind::Reminder, Some(entry.deadline + i));
+            }
+            _ => self.cancel_timer(s),
         }
     }
+}
+
+/// The first millisecond at which an interval started at `from` is *exceeded* (the
+/// claim's S55/S56 word): `from + interval + 1 ms`. A reply or message at exactly
+/// `from + interval` is in time; at that first millisecond past it, the timer fires
+/// before any command of the same instant.
+#[inline(always)]
+fn exceeded(from: SimTime, interval: Millis) -> SimTime {
+    SimTime(from.0.saturating_add(interval.0).saturating_add(1))
 }
 
 /// Whether timer entry `e` is still armed: its epoch is its session's.

@@ -48,7 +48,11 @@ impl Desk {
 
     /// Moves the clock to `t` (seconds), firing due timers on the way, in order.
     fn run_until(&mut self, t_s: u64) {
-        let target = SimTime::from_secs(t_s);
+        self.run_until_ms(t_s * 1000);
+    }
+
+    fn run_until_ms(&mut self, t_ms: u64) {
+        let target = SimTime(t_ms);
         while let Some(t) = self.engine.poll_timeout() {
             if t > target {
                 break;
@@ -217,9 +221,12 @@ fn s55_reminder_when_reply_owed_past_reply_interval_and_repeats() {
     let mut d = Desk::with_rule(RoutingRule::LeastLoaded, &[1]);
     let s = d.request();
     d.take();
-    d.run_until(59);
-    assert!(d.take().is_empty(), "no reminder before the interval");
     d.run_until(60);
+    assert!(
+        d.take().is_empty(),
+        "no reminder while owed for the interval or less"
+    );
+    d.run_until_ms(60_001);
     assert_eq!(
         d.take(),
         [Event::ReminderDue {
@@ -229,6 +236,8 @@ fn s55_reminder_when_reply_owed_past_reply_interval_and_repeats() {
         }]
     );
     d.run_until(120);
+    assert!(d.take().is_empty(), "the second one is due at 120.001 s");
+    d.run_until_ms(120_001);
     assert_eq!(
         d.take(),
         [Event::ReminderDue {
@@ -304,6 +313,11 @@ fn s56_disconnects_silent_customer_and_claim5_frees_the_slot() {
     let w = d.request();
     d.take();
     d.run_until(305);
+    assert!(
+        d.take().is_empty(),
+        "silent for exactly the interval is in time"
+    );
+    d.run_until_ms(305_001);
     let ev = d.take();
     assert_eq!(
         ev[0],
@@ -683,6 +697,15 @@ fn run_random(rule: RoutingRule, maxes: &[u32], cmds: &[Cmd], cfg_bits: u8) -> R
     }
     let pick = |sh: &Shadow, k: usize| sh.live.get(k % sh.live.len().max(1)).copied();
     for c in cmds {
+        // The calling order: timers due by now fire before the command (a reconnected
+        // session's overdue timer is due at once).
+        if e.poll_timeout().is_some_and(|t| t <= now) {
+            let owed_before: Vec<(SessionId, Option<bool>)> =
+                sh.live.iter().map(|&s| (s, e.reply_owed(s))).collect();
+            e.handle_timeout(now).unwrap();
+            check_events(&mut e, &mut sh, &owed_before)?;
+            e.check_invariants()?;
+        }
         let owed_before: Vec<(SessionId, Option<bool>)> =
             sh.live.iter().map(|&s| (s, e.reply_owed(s))).collect();
         match *c {

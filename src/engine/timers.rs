@@ -58,6 +58,12 @@ impl TimerQueue {
         None
     }
 
+    /// The earliest stored deadline, live or stale (a cheap "anything due?" check).
+    #[inline(always)]
+    pub(crate) fn front_deadline(&self) -> Option<SimTime> {
+        self.entries.front().map(|e| e.deadline)
+    }
+
     pub(crate) fn pop(&mut self) -> Option<TimerEntry> {
         self.entries.pop_front()
     }

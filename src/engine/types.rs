@@ -151,6 +151,23 @@ pub enum Event {
     Agent { agent: AgentId, change: AgentChange },
 }
 
+/// What an agent's reply answered, as [`Engine::handle_agent_reply`](crate::engine::Engine::handle_agent_reply)
+/// returns it: the method's own verdict, so that no driver re-derives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reply {
+    /// From the customer's last message (the opening one at connection) to this reply;
+    /// meaningful only when `answered`.
+    pub latency: Millis,
+    /// A reply was owed (S53): this reply answers the customer's last message. A second
+    /// reply in a row answers nothing.
+    pub answered: bool,
+    /// A missed response: the reply came later than the reply interval after the
+    /// message (SPEC B.3). Every answered message that drew a reminder is late.
+    pub late: bool,
+    /// Reminders the owed reply drew.
+    pub reminders: u32,
+}
+
 /// A command the engine refused; the state is unchanged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum EngineError {

@@ -115,7 +115,8 @@ pub struct Counts {
     pub connected: u64,
     /// Of those, gave up waiting.
     pub abandoned: u64,
-    /// Of those, not connected at once: connected after a wait > 0, or abandoned.
+    /// Of those, not connected at once: connected after a wait > 0, abandoned, or still
+    /// waiting at the end (unresolved, added when the replication finishes).
     pub waited: u64,
     /// Of those, connected within the service-level threshold.
     pub within_threshold: u64,
@@ -147,6 +148,13 @@ pub struct Counts {
     pub normal_closes: u64,
     /// Sessions handed back to the wait queue at log-off.
     pub handed_back: u64,
+    /// Handed-back sessions connected again (each connection to an agent is one session
+    /// of that agent: Σ agents' sessions = sessions_started + reconnected).
+    pub reconnected: u64,
+    /// Replies later than the scenario's reply target after the customer's message.
+    pub late_replies: u64,
+    /// Σ reply latencies, for their mean.
+    pub reply_latency_ms_sum: u64,
     /// ∫ customers waiting dt.
     pub queue_ms: u64,
     /// Most customers waiting at any instant.
@@ -178,6 +186,9 @@ impl Counts {
         self.silent_ms += o.silent_ms;
         self.normal_closes += o.normal_closes;
         self.handed_back += o.handed_back;
+        self.reconnected += o.reconnected;
+        self.late_replies += o.late_replies;
+        self.reply_latency_ms_sum += o.reply_latency_ms_sum;
         self.queue_ms += o.queue_ms;
         self.queue_max = self.queue_max.max(o.queue_max);
         self.session_ms += o.session_ms;
@@ -263,6 +274,18 @@ impl IntervalMetrics {
                 "capacity_utilisation",
                 ratio(c.session_ms as f64, c.capacity_ms as f64),
             ),
+            ("unresolved", (c.offered - c.resolved()) as f64),
+            ("replies", c.replies as f64),
+            ("late_replies", c.late_replies as f64),
+            (
+                "late_reply_ratio",
+                ratio(c.late_replies as f64, c.replies as f64),
+            ),
+            (
+                "reply_latency_s_mean",
+                ratio(c.reply_latency_ms_sum as f64, c.replies as f64) / 1000.0,
+            ),
+            ("reconnected", c.reconnected as f64),
         ]
     }
 }
@@ -291,10 +314,15 @@ pub struct AgentMetrics {
     pub ghost_disconnects: u64,
     pub normal_closes: u64,
     pub handed_back: u64,
+    /// Handed-back sessions (of other agents) this agent took over; they count in
+    /// `sessions` too.
+    pub reconnected: u64,
+    pub late_replies: u64,
+    pub reply_latency_ms_sum: u64,
 }
 
 impl AgentMetrics {
-    fn add(&mut self, o: &AgentMetrics) {
+    pub(crate) fn add(&mut self, o: &AgentMetrics) {
         self.sessions += o.sessions;
         self.logged_in_ms += o.logged_in_ms;
         self.busy_ms += o.busy_ms;
@@ -308,6 +336,9 @@ impl AgentMetrics {
         self.ghost_disconnects += o.ghost_disconnects;
         self.normal_closes += o.normal_closes;
         self.handed_back += o.handed_back;
+        self.reconnected += o.reconnected;
+        self.late_replies += o.late_replies;
+        self.reply_latency_ms_sum += o.reply_latency_ms_sum;
     }
 
     /// Capacity-time while logged in: max sessions × logged-in ms.
@@ -347,6 +378,16 @@ fn agent_scalars(a: &AgentMetrics, capacity_ms: u64) -> Vec<(&'static str, f64)>
         ("ghost_disconnects", a.ghost_disconnects as f64),
         ("normal_closes", a.normal_closes as f64),
         ("handed_back", a.handed_back as f64),
+        ("reconnected", a.reconnected as f64),
+        ("late_replies", a.late_replies as f64),
+        (
+            "late_reply_ratio",
+            ratio(a.late_replies as f64, a.replies as f64),
+        ),
+        (
+            "reply_latency_s_mean",
+            ratio(a.reply_latency_ms_sum as f64, a.replies as f64) / 1000.0,
+        ),
     ]
 }
 
@@ -418,6 +459,8 @@ pub struct RepMetrics {
     pub window_end: SimTime,
     pub interval: Millis,
     pub service_level_threshold: Millis,
+    /// The scenario's customer-side reply target (`run.reply_target_s`).
+    pub reply_target: Millis,
     pub totals: Totals,
     pub intervals: Vec<IntervalMetrics>,
     /// In roster order (`AgentId(i)` is `agents[i]`).
@@ -576,6 +619,16 @@ impl RepMetrics {
                 "routing_decisions_per_s",
                 ratio(self.routing_decisions as f64, self.wall_secs),
             ),
+            ("late_replies", c.late_replies as f64),
+            (
+                "late_reply_ratio",
+                ratio(c.late_replies as f64, c.replies as f64),
+            ),
+            (
+                "reply_latency_s_mean",
+                ratio(c.reply_latency_ms_sum as f64, c.replies as f64) / 1000.0,
+            ),
+            ("reconnected", c.reconnected as f64),
         ];
         v.into_iter()
             .map(|(k, x)| (k, if x.is_finite() { x } else { 0.0 }))
@@ -633,6 +686,7 @@ enum LevelKind {
 pub struct Collector {
     timeline: Timeline,
     threshold: Millis,
+    reply_target: Millis,
     intervals: Vec<IntervalAcc>,
     agents: Vec<AgentAcc>,
     groups: Vec<GroupMetrics>,
@@ -674,6 +728,7 @@ impl Collector {
         Collector {
             timeline,
             threshold: scenario.run.service_level_threshold,
+            reply_target: scenario.run.reply_target,
             intervals: vec![IntervalAcc::default(); timeline.count],
             agents,
             groups,
@@ -813,11 +868,14 @@ impl Collector {
             .map(|(index, acc)| {
                 let (start, end) = tl.bounds(index);
                 let wait_ms_p90 = acc.wait_p90();
+                let mut counts = acc.counts;
+                // Unresolved customers were not connected at once either (p_wait).
+                counts.waited += counts.offered.saturating_sub(counts.resolved());
                 IntervalMetrics {
                     index,
                     start,
                     end,
-                    counts: acc.counts,
+                    counts,
                     wait_ms_p90,
                 }
             })
@@ -848,11 +906,12 @@ impl Collector {
                 g.capacity_ms += a.capacity_ms();
             }
         }
-        RepMetrics {
+        let metrics = RepMetrics {
             window_start: tl.start,
             window_end: tl.end,
             interval: tl.interval,
             service_level_threshold: self.threshold,
+            reply_target: self.reply_target,
             totals,
             intervals,
             agents,
@@ -862,7 +921,13 @@ impl Collector {
             wall_secs: 0.0,
             wait_histogram: self.wait_histogram,
             reply_latency_histogram: self.reply_latency_histogram,
+        };
+        if super::laws::ON {
+            if let Err(law) = super::laws::check(&metrics) {
+                panic!("a conservation law of the figures is broken: {law}");
+            }
         }
+        metrics
     }
 }
 
@@ -897,6 +962,16 @@ impl Observer for Collector {
             g.within_threshold += u64::from(within);
         }
         self.finalize_intervals(now);
+    }
+
+    fn on_reconnected(&mut self, now: SimTime, agent: AgentId) {
+        let Some((i, a)) = self.event_at(now, agent) else {
+            return;
+        };
+        self.intervals[i].counts.reconnected += 1;
+        let m = &mut self.agents[a].m;
+        m.sessions += 1;
+        m.reconnected += 1;
     }
 
     fn on_abandoned(&mut self, now: SimTime, arrived: SimTime) {
@@ -949,12 +1024,17 @@ impl Observer for Collector {
         let Some((i, a)) = self.event_at(now, agent) else {
             return;
         };
+        let late = u64::from(latency > self.reply_target);
         let c = &mut self.intervals[i].counts;
         c.replies += 1;
         c.missed_responses += u64::from(missed);
+        c.late_replies += late;
+        c.reply_latency_ms_sum += latency.0;
         let m = &mut self.agents[a].m;
         m.replies += 1;
         m.missed_responses += u64::from(missed);
+        m.late_replies += late;
+        m.reply_latency_ms_sum += latency.0;
         record(&mut self.reply_latency_histogram, latency.0);
     }
 
@@ -1034,6 +1114,7 @@ pub(crate) mod tests {
                 replications: 1,
                 seed: 7,
                 service_level_threshold: Millis::from_secs(5),
+                reply_target: Millis::from_secs(60),
                 interval: Millis::from_secs(20),
                 max_events: 1_000_000,
                 max_sim_time: Millis::from_secs(3600),

@@ -4,6 +4,7 @@ pub mod observer;
 
 pub mod collector;
 pub mod erlang;
+pub mod laws;
 pub mod stats;
 pub mod summary;
 

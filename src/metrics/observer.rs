@@ -23,6 +23,8 @@ pub trait Observer {
     fn on_offered(&mut self, _now: SimTime, _segment: u16) {}
     /// A customer who arrived at `arrived` was connected to `agent` at `now`.
     fn on_connected(&mut self, _now: SimTime, _arrived: SimTime, _agent: AgentId) {}
+    /// A session handed back at log-off was connected again, to `agent`.
+    fn on_reconnected(&mut self, _now: SimTime, _agent: AgentId) {}
     /// A customer who arrived at `arrived` gave up waiting at `now`.
     fn on_abandoned(&mut self, _now: SimTime, _arrived: SimTime) {}
     /// The number of customers waiting changed to `len`.
@@ -34,7 +36,7 @@ pub trait Observer {
     /// `agent` set (`true`) or cleared (`false`) its busy flag.
     fn on_agent_busy(&mut self, _now: SimTime, _agent: AgentId, _busy: bool) {}
     /// `agent` replied to a customer message sent `latency` ago; `missed` when the
-    /// latency exceeded the reply interval.
+    /// engine found it later than the reply interval (a missed response).
     fn on_reply(&mut self, _now: SimTime, _agent: AgentId, _latency: Millis, _missed: bool) {}
     /// An idle reminder was sent to `agent`; `first_in_session` for the session's first.
     fn on_reminder(&mut self, _now: SimTime, _agent: AgentId, _first_in_session: bool) {}

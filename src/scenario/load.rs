@@ -25,6 +25,8 @@ pub const DEFAULT_INTERVAL_S: u64 = 900;
 pub const DEFAULT_REPLICATIONS: u32 = 1;
 /// Default `run.seed`.
 pub const DEFAULT_SEED: u64 = 1;
+/// Default `run.reply_target_s`: a reply within a minute, the common chat goal.
+pub const DEFAULT_REPLY_TARGET_S: u64 = 60;
 /// Default `run.service_level_threshold_s`.
 pub const DEFAULT_SERVICE_LEVEL_THRESHOLD_S: u64 = 20;
 /// Default `run.max_events`.
@@ -520,6 +522,12 @@ fn convert_run(ctx: &mut Ctx, r: &RawRun) -> Result<RunSpec, ScenarioError> {
             .unwrap_or(DEFAULT_SERVICE_LEVEL_THRESHOLD_S as f64),
         true,
     )?;
+    let reply_target = duration(
+        ctx,
+        "run.reply_target_s",
+        r.reply_target_s.unwrap_or(DEFAULT_REPLY_TARGET_S as f64),
+        true,
+    )?;
     let interval = duration(
         ctx,
         "run.interval_s",
@@ -576,6 +584,7 @@ fn convert_run(ctx: &mut Ctx, r: &RawRun) -> Result<RunSpec, ScenarioError> {
         replications,
         seed,
         service_level_threshold,
+        reply_target,
         interval,
         max_events,
         max_sim_time,

@@ -63,6 +63,10 @@ pub struct RunSpec {
     pub seed: u64,
     /// T of the service level: share of offered connected within T.
     pub service_level_threshold: Millis,
+    /// The customer-side reply target: a reply later than this after the customer's
+    /// message is a late reply. Part of the scenario, not of the method, so that it stays
+    /// put while the method's reply interval is tuned.
+    pub reply_target: Millis,
     /// Reporting interval for per-interval figures (default 15 min).
     pub interval: Millis,
     /// Hard cap on simulated events per replication; exceeding it is an error.

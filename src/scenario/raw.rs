@@ -33,6 +33,7 @@ pub struct RawRun {
     pub replications: Option<i64>,
     pub seed: Option<U64Value>,
     pub service_level_threshold_s: Option<f64>,
+    pub reply_target_s: Option<f64>,
     pub interval_s: Option<f64>,
     pub max_events: Option<U64Value>,
     pub max_sim_time_s: Option<f64>,

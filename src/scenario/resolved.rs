@@ -29,6 +29,7 @@ pub fn to_resolved_toml(s: &Scenario) -> String {
         "service_level_threshold_s = {}",
         ms(r.service_level_threshold)
     );
+    let _ = writeln!(o, "reply_target_s = {}", ms(r.reply_target));
     let _ = writeln!(o, "interval_s = {}", ms(r.interval));
     let _ = writeln!(o, "max_events = {}", big(r.max_events));
     // The loader caps times at MAX_SECONDS; a larger cap (code-built scenarios use

@@ -148,6 +148,7 @@ fn holding_example_parses_into_expected_scenario() {
             replications: 8,
             seed: 7,
             service_level_threshold: Millis::from_secs(20),
+            reply_target: Millis::from_secs(60),
             interval: Millis::from_secs(900),
             max_events: 2_000_000_000,
             max_sim_time: Millis::from_secs(3_636_000),

@@ -7,6 +7,7 @@
 
 mod arrivals;
 pub mod event_queue;
+pub mod ledger;
 pub mod presets;
 pub mod seed;
 mod world;

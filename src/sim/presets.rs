@@ -25,6 +25,7 @@ pub fn holding_mmc(
             replications: 1,
             seed: 1,
             service_level_threshold: Millis::from_secs(20),
+            reply_target: Millis::from_secs(60),
             interval: Millis::from_secs(900),
             max_events: u64::MAX,
             max_sim_time: Millis(u64::MAX / 2),

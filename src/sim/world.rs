@@ -8,6 +8,7 @@
 
 use super::arrivals::ArrivalClock;
 use super::event_queue::EventQueue;
+use super::ledger::Ledger;
 use super::seed::{self, Rng, Stream};
 use super::SimError;
 use crate::engine::{
@@ -82,8 +83,12 @@ struct Chat {
     messages_total: u32,
     /// Messages sent so far (the opening one counts).
     messages_sent: u32,
-    last_msg_at: SimTime,
+    /// When the slot last started being held silent: the agent's last reply, or the
+    /// (re)connection if later (silent capacity is slot-time, so a wait does not count).
     last_reply_at: SimTime,
+    /// The customer's next message, when one is drawn and not yet sent: a hand-back
+    /// re-schedules it under the chat's new token so the conversation keeps its clock.
+    next_msg_at: Option<SimTime>,
     /// The current message was overlooked: the reply waits for a reminder.
     overlooked: bool,
     /// The customer went silent for good.
@@ -132,6 +137,8 @@ pub struct Replication<'a, O: Observer> {
     /// The instant of the latest event handled.
     last_now: SimTime,
     cancel: Option<&'a AtomicBool>,
+    /// Whole-replication counts for the conservation laws (empty unless checked).
+    ledger: Ledger,
 }
 
 impl<'a, O: Observer> Replication<'a, O> {
@@ -190,6 +197,7 @@ impl<'a, O: Observer> Replication<'a, O> {
             reply_interval: config.reply_interval,
             last_now: SimTime::ZERO,
             cancel: None,
+            ledger: Ledger::default(),
         }
     }
 
@@ -232,15 +240,27 @@ impl<'a, O: Observer> Replication<'a, O> {
             {
                 return Err(SimError::Interrupted);
             }
-            if world == Some(now) {
-                let ev = self.queue.pop().expect("peeked");
-                self.on_action(now, ev.payload);
-            } else {
+            if timer == Some(now) {
+                // A timer fires at the first millisecond its interval is exceeded, before
+                // any world event of that instant (the engine's rule).
                 self.engine.handle_timeout(now).expect("time is monotone");
                 self.pump(now);
+            } else {
+                let ev = self.queue.pop().expect("peeked");
+                self.on_action(now, ev.payload);
             }
         }
         let end = self.engine_now_or_last();
+        if Ledger::ON {
+            let open = (0..self.engine.agent_count())
+                .filter_map(|a| self.engine.agent(AgentId(a as u32)).ok())
+                .map(|v| u64::from(v.count))
+                .sum();
+            let waiting = u64::from(self.engine.waiting_len());
+            if let Err(law) = self.ledger.check(open, waiting) {
+                panic!("conservation law broken in replication {}: {law}", self.rep);
+            }
+        }
         self.stats.routing_decisions = self.engine.stats().routing_decisions;
         self.stats.end = end;
         self.obs
@@ -328,6 +348,7 @@ impl<'a, O: Observer> Replication<'a, O> {
 
     fn on_arrival(&mut self, now: SimTime) {
         self.stats.customers += 1;
+        self.ledger.offered();
         let customer_index = self.stats.customers;
         if let Some(t) = self.arrivals.next(&mut self.arrivals_rng) {
             self.queue.push(t, Action::Arrival);
@@ -351,8 +372,8 @@ impl<'a, O: Observer> Replication<'a, O> {
                 agent: 0,
                 messages_total: 1,
                 messages_sent: 0,
-                last_msg_at: now,
                 last_reply_at: now,
+                next_msg_at: None,
                 overlooked: false,
                 ghost: false,
                 had_reminder: false,
@@ -370,6 +391,7 @@ impl<'a, O: Observer> Replication<'a, O> {
         chat.had_reminder = false;
         chat.overlooked = false;
         chat.messages_sent = 0;
+        chat.next_msg_at = None;
         chat.rng = seed::rng(self.seed, self.rep, Stream::Customer, customer_index);
         self.pump(now);
     }
@@ -394,16 +416,15 @@ impl<'a, O: Observer> Replication<'a, O> {
         let Some(id) = self.live_chat(slot, token) else {
             return;
         };
-        self.engine
+        let reply = self
+            .engine
             .handle_agent_reply(now, id)
             .expect("connected session");
-        let reply_interval = self.reply_interval;
         let chat = &mut self.chats[slot as usize];
-        let latency = now.since(chat.last_msg_at);
-        let missed = reply_interval.is_some_and(|ri| latency > ri);
         chat.last_reply_at = now;
         let agent = AgentId(chat.agent);
-        self.obs.on_reply(now, agent, latency, missed);
+        self.obs.on_reply(now, agent, reply.latency, reply.late);
+        self.ledger.reply(reply.late, reply.reminders > 0);
         let chat = &mut self.chats[slot as usize];
         if chat.messages_sent >= chat.messages_total {
             // B.4: the last message answered, the customer closes.
@@ -417,6 +438,7 @@ impl<'a, O: Observer> Replication<'a, O> {
             } else {
                 let think = seg.think_time.sample_ms(&mut chat.rng);
                 let token = chat.token;
+                chat.next_msg_at = Some(now + think);
                 self.queue
                     .push(now + think, Action::CustomerMessage { slot, token });
             }
@@ -430,11 +452,16 @@ impl<'a, O: Observer> Replication<'a, O> {
         };
         let chat = &mut self.chats[slot as usize];
         chat.messages_sent += 1;
-        chat.last_msg_at = now;
+        chat.next_msg_at = None;
+        self.ledger.customer_message();
         self.engine
             .handle_customer_message(now, id)
-            .expect("connected session");
-        self.schedule_reply(now, slot);
+            .expect("live session");
+        // A customer waiting after a hand-back writes into the queue: the reply comes
+        // from whoever takes the chat next (see `on_connected`).
+        if self.engine.session_agent(id).is_some() {
+            self.schedule_reply(now, slot);
+        }
         self.pump(now);
     }
 
@@ -550,16 +577,14 @@ impl<'a, O: Observer> Replication<'a, O> {
                         }
                     }
                 }
-                Event::ReminderDue {
-                    session,
-                    agent,
-                    nth,
-                } => {
+                Event::ReminderDue { session, agent, .. } => {
                     let chat = &mut self.chats[session.slot as usize];
                     let first = !chat.had_reminder;
                     chat.had_reminder = true;
                     self.obs.on_reminder(now, agent, first);
-                    if chat.overlooked && nth == 1 {
+                    // The first reminder after an overlooked message (its nth may exceed 1
+                    // when the reply was owed before a hand-back).
+                    if chat.overlooked {
                         chat.overlooked = false;
                         let token = chat.token;
                         let reaction = self
@@ -584,6 +609,7 @@ impl<'a, O: Observer> Replication<'a, O> {
                     let chat = &mut self.chats[session.slot as usize];
                     chat.alive = false;
                     chat.token = chat.token.wrapping_add(1);
+                    self.ledger.ended(reason);
                     match reason {
                         EndReason::Closed => self.obs.on_close(now, agent),
                         EndReason::Silence => {
@@ -602,13 +628,20 @@ impl<'a, O: Observer> Replication<'a, O> {
                     let chat = &mut self.chats[session.slot as usize];
                     chat.alive = false;
                     chat.token = chat.token.wrapping_add(1);
+                    self.ledger.abandoned();
                     self.obs.on_abandoned(now, chat.arrived);
                 }
                 Event::HandedBack { session, agent } => {
                     let chat = &mut self.chats[session.slot as usize];
-                    // Pending replies and messages belong to the old agent: drop them.
+                    // The old agent's pending reply is dropped (whoever takes the chat
+                    // next replies); the customer's pending message keeps its instant.
                     chat.token = chat.token.wrapping_add(1);
                     chat.overlooked = false;
+                    if let Some(at) = chat.next_msg_at {
+                        let (slot, token) = (session.slot, chat.token);
+                        self.queue.push(at, Action::CustomerMessage { slot, token });
+                    }
+                    self.ledger.handed_back();
                     self.obs.on_handed_back(now, agent);
                     self.report_sessions(now, agent);
                 }
@@ -641,7 +674,10 @@ impl<'a, O: Observer> Replication<'a, O> {
         if first {
             chat.connected_once = true;
             self.obs.on_connected(now, chat.arrived, agent);
+        } else {
+            self.obs.on_reconnected(now, agent);
         }
+        self.ledger.connected(first);
         self.report_sessions(now, agent);
         let chat = &mut self.chats[slot as usize];
         let token = chat.token;
@@ -650,22 +686,27 @@ impl<'a, O: Observer> Replication<'a, O> {
                 let h = holding_time.sample_ms(&mut chat.rng);
                 self.queue.push(now + h, Action::HoldingEnd { slot, token });
             }
-            SessionModel::Turns => {
-                if first {
-                    // B.1: N drawn at connection; the opening message counts as sent now.
-                    let seg = &self.sc.segments[chat.segment as usize];
-                    let n = seg.messages.sample(&mut chat.rng).round();
-                    chat.messages_total = if n >= 1.0 {
-                        n.min(u32::MAX as f64) as u32
-                    } else {
-                        1
-                    };
-                    chat.messages_sent = 1;
-                    chat.last_msg_at = now;
-                }
-                // A handed-back chat resumes: the new agent owes the reply to the
-                // customer's last message (the engine re-arms the reminder from now).
+            SessionModel::Turns if first => {
+                // B.1: N drawn at connection; the opening message counts as sent now.
+                let seg = &self.sc.segments[chat.segment as usize];
+                let n = seg.messages.sample(&mut chat.rng).round();
+                chat.messages_total = if n >= 1.0 {
+                    n.min(u32::MAX as f64) as u32
+                } else {
+                    1
+                };
+                chat.messages_sent = 1;
+                self.ledger.customer_message();
                 self.schedule_reply(now, slot);
+            }
+            SessionModel::Turns => {
+                // A handed-back chat resumes where it was: the new agent owes the reply to
+                // the customer's last message if the old one had not answered it (the
+                // engine measures it from that message); else the customer's next message,
+                // if any, is still on its way.
+                if self.engine.reply_owed(session) == Some(true) {
+                    self.schedule_reply(now, slot);
+                }
             }
         }
     }

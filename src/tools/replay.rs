@@ -863,9 +863,9 @@ fn count_missed_responses(log: &Log, reply_interval: Millis, outcomes: &mut [Ses
 
 /// Drives one engine per logged agent through the rows, in time order.
 ///
-/// Before a row at time t, every timer due before t fires, in global deadline order (ties
-/// by agent); timers due exactly at t fire after the rows at t, as the engine's own
-/// "commands before timers" rule says. Nothing fires after the last row: the log shows
+/// Before a row at time t, every timer due at or before t fires, in global deadline order
+/// (ties by agent), as the engine's own rule says: a timer fires at the first millisecond
+/// its interval is exceeded, before any command of that instant. Nothing fires after the last row: the log shows
 /// nothing beyond it.
 struct Replayer<'a> {
     log: &'a Log,
@@ -957,7 +957,7 @@ impl<'a> Replayer<'a> {
                 self.by_handle.insert((e, id), row.session);
             }),
             (Kind::CustomerMessage, Some(id)) => engine.handle_customer_message(row.time, id),
-            (Kind::AgentReply, Some(id)) => engine.handle_agent_reply(row.time, id),
+            (Kind::AgentReply, Some(id)) => engine.handle_agent_reply(row.time, id).map(|_| ()),
             (Kind::Close, Some(id)) => engine.handle_customer_close(row.time, id),
             (_, None) => return Err(self.internal(row.line, "session not open in its engine")),
         };
@@ -967,14 +967,14 @@ impl<'a> Replayer<'a> {
         Ok(())
     }
 
-    /// Fires every timer due strictly before `t`, earliest first.
+    /// Fires every timer due at or before `t`, earliest first.
     fn fire_timers_before(&mut self, t: SimTime, line: u64) -> Result<(), ReplayError> {
         while let Some(&Reverse((deadline, e))) = self.wakeups.peek() {
             if self.armed[e as usize] != Some(deadline) {
                 self.wakeups.pop(); // stale: the engine's deadline moved
                 continue;
             }
-            if deadline >= t {
+            if deadline > t {
                 break;
             }
             self.wakeups.pop();
@@ -1190,21 +1190,22 @@ mod tests {
         );
         // c04 ana: last customer message 09:07:40, replies 09:08:10 and the nudge
         //   09:11:40 (a reply too: the disconnect moves from 09:13:10 to 09:16:40). The
-        //   customer never writes again: disconnect 09:16:40, a ghost; ana closes it at
-        //   09:25:10, so 510 s reclaimed.
+        //   customer never writes again: disconnect at 09:16:40.001 (the first millisecond
+        //   past the interval), a ghost; ana closes it at 09:25:10, so 509.999 s reclaimed.
         let c04 = outcome(&s, "c04");
         assert_eq!(
             c04.disconnected_at,
-            Some(SimTime::from_secs(9 * 3600 + 1000))
+            Some(SimTime((9 * 3600 + 1000) * 1000 + 1))
         );
         assert!(!c04.premature);
-        // c05 ben: reply 09:12:10 arms the disconnect at 09:17:10; the customer comes back
-        //   at 09:18:10 (6 min of silence): disconnected at 09:17:10, premature; the log
-        //   closes it at 09:19:10, so 120 s reclaimed. Its last three rows are only watched.
+        // c05 ben: reply 09:12:10 arms the disconnect at 09:17:10.001; the customer comes
+        //   back at 09:18:10 (6 min of silence): disconnected at 09:17:10.001, premature;
+        //   the log closes it at 09:19:10, so 119.999 s reclaimed. Its last three rows are
+        //   only watched.
         let c05 = outcome(&s, "c05");
         assert_eq!(
             c05.disconnected_at,
-            Some(SimTime::from_secs(9 * 3600 + 1030))
+            Some(SimTime((9 * 3600 + 1030) * 1000 + 1))
         );
         assert!(c05.premature);
         assert_eq!((c05.reminders, c05.missed_responses), (0, 0));
@@ -1263,7 +1264,7 @@ mod tests {
         assert_eq!(r.disconnects, 2);
         assert_eq!(r.premature_disconnects, 1); // c05
         assert_eq!(r.ghost_disconnects, 1); // c04
-        assert_eq!(r.capacity_reclaimed_s, 630.0); // 510 + 120
+        assert_eq!(r.capacity_reclaimed_s, 629.998); // 509.999 + 119.999
         assert_eq!(r.first_timestamp_s, 9.0 * 3600.0);
         assert_eq!(r.last_timestamp_s, 9.0 * 3600.0 + 3480.0);
         let rows: Vec<(&str, u64, u64, u64, u64)> = r
@@ -1328,28 +1329,30 @@ mod tests {
     #[test]
     fn example_log_with_a_longer_message_interval() {
         // 400 s: c05's customer (back after 360 s) is no longer cut off. c04's disconnect
-        // moves to 09:11:40 + 400 s = 09:18:20; close 09:25:10 → 410 s reclaimed.
+        // moves to 09:11:40 + 400 s + 1 ms = 09:18:20.001; close 09:25:10 → 409.999 s
+        // reclaimed.
         let r = replay_str(EXAMPLE, "e", &settings(60.0, 400.0)).unwrap();
         assert_eq!(
             (r.disconnects, r.premature_disconnects, r.ghost_disconnects),
             (1, 0, 1)
         );
-        assert_eq!(r.capacity_reclaimed_s, 410.0);
+        assert_eq!(r.capacity_reclaimed_s, 409.999);
         assert_eq!(r.reminders, 8);
     }
 
     #[test]
     fn example_log_with_a_shorter_message_interval() {
-        // 200 s: c04 is cut at 09:08:10 + 200 = 09:11:30, before ana's nudge (which is then
-        // only watched): ghost, 09:25:10 − 09:11:30 = 820 s. c05 at 09:12:10 + 200 =
-        // 09:15:30, premature, 09:19:10 − 09:15:30 = 220 s. c11 at 09:45:20 + 200 =
-        // 09:48:40, premature (the customer writes at 09:49:20), 09:51:00 − 09:48:40 = 140 s.
+        // 200 s (each cut 1 ms past the interval): c04 is cut at 09:08:10 + 200 = 09:11:30,
+        // before ana's nudge (which is then only watched): ghost, 09:25:10 − 09:11:30 =
+        // 820 s. c05 at 09:12:10 + 200 = 09:15:30, premature, 09:19:10 − 09:15:30 = 220 s.
+        // c11 at 09:45:20 + 200 = 09:48:40, premature (the customer writes at 09:49:20),
+        // 09:51:00 − 09:48:40 = 140 s. Less 3 × 1 ms.
         let (r, s) = run_text(EXAMPLE, &settings(60.0, 200.0)).unwrap();
         assert_eq!(
             (r.disconnects, r.premature_disconnects, r.ghost_disconnects),
             (3, 2, 1)
         );
-        assert_eq!(r.capacity_reclaimed_s, 820.0 + 220.0 + 140.0);
+        assert_eq!(r.capacity_reclaimed_s, 1179.997);
         assert!(outcome(&s, "c11").premature);
         assert_eq!(agent(&r, "chen").disconnects, 1);
         assert_eq!(r.missed_responses, 6);
@@ -1376,7 +1379,7 @@ mod tests {
           customer messages             22    agent replies                 33
           missed responses               6    reminders                      8
           sessions w/ reminder           5    reminders/session           0.67
-          disconnects                    2    capacity reclaimed s         630
+          disconnects                    2    capacity reclaimed s     629.998
             premature                    1      ghost                        1
 
           agent                     sessions  reminders    missed  disconnects
@@ -1394,7 +1397,8 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
         assert_eq!(v["reminders"], 8);
         assert_eq!(v["premature_disconnects"], 1);
-        assert_eq!(v["capacity_reclaimed_s"], 630.0);
+        // Two disconnects, each 1 ms past its interval: 630 s less 2 ms.
+        assert_eq!(v["capacity_reclaimed_s"], 629.998);
         assert_eq!(v["settings"]["message_interval_s"], 300.0);
         assert_eq!(v["per_agent"][1]["agent"], "ana");
     }
@@ -1422,8 +1426,9 @@ mod tests {
         let late = text.replace("310,", "310.001,");
         let r = replay_str(&late, "t", &ReplaySettings::default()).unwrap();
         assert_eq!((r.disconnects, r.premature_disconnects), (1, 1));
-        // Disconnected at 310, closed in the log at 330.
-        assert_eq!(r.capacity_reclaimed_s, 20.0);
+        // Disconnected at 310.001 (the first millisecond past the interval), before the
+        // message of that instant; closed in the log at 330.
+        assert_eq!(r.capacity_reclaimed_s, 19.999);
     }
 
     #[test]

@@ -1,0 +1,109 @@
+//! The conservation laws of one replication's figures, checked when a
+//! [`Collector`](super::Collector) finishes in debug builds, the crate's tests and builds
+//! with the `checks` feature (see `sim::ledger` for the laws over the whole replication).
+//!
+//! Every customer figure counts by arrival and every event figure by its instant, in the
+//! same window, so these hold exactly, not approximately: per interval and per run,
+//! offered = connected + abandoned + unresolved; the per-agent rows add up to the run's
+//! event counts (an agent's `sessions` counts its takings of handed-back sessions too, so
+//! they add up to `sessions + reconnected`); the groups' customers add up to the run's;
+//! every occupancy is a share in [0, 1].
+
+use super::collector::{AgentMetrics, RepMetrics};
+
+/// Whether [`check`] runs when a collector finishes.
+pub const ON: bool = cfg!(any(debug_assertions, test, feature = "checks"));
+
+/// Checks every law; the error names the first one broken and the figures.
+pub fn check(m: &RepMetrics) -> Result<(), String> {
+    for i in &m.intervals {
+        let c = &i.counts;
+        if c.connected + c.abandoned > c.offered || c.waited > c.offered {
+            return Err(format!(
+                "interval {}: offered {} < connected {} + abandoned {} (or waited {})",
+                i.index, c.offered, c.connected, c.abandoned, c.waited
+            ));
+        }
+        if c.within_threshold > c.connected {
+            return Err(format!(
+                "interval {}: {} connected within the threshold of {} connected",
+                i.index, c.within_threshold, c.connected
+            ));
+        }
+    }
+    let c = &m.totals.counts;
+    if c.offered != c.connected + c.abandoned + m.totals.unresolved {
+        return Err(format!(
+            "offered {} ≠ connected {} + abandoned {} + unresolved {}",
+            c.offered, c.connected, c.abandoned, m.totals.unresolved
+        ));
+    }
+    let mut sum = AgentMetrics::default();
+    for a in &m.agents {
+        sum.add(a);
+        occupancy_is_a_share("an agent", a)?;
+    }
+    let pairs = [
+        ("sessions", sum.sessions, c.sessions_started + c.reconnected),
+        ("replies", sum.replies, c.replies),
+        ("missed_responses", sum.missed_responses, c.missed_responses),
+        ("late_replies", sum.late_replies, c.late_replies),
+        ("reminders", sum.reminders, c.reminders),
+        ("disconnects", sum.disconnects, c.disconnects),
+        (
+            "premature_disconnects",
+            sum.premature_disconnects,
+            c.premature_disconnects,
+        ),
+        (
+            "ghost_disconnects",
+            sum.ghost_disconnects,
+            c.ghost_disconnects,
+        ),
+        ("normal_closes", sum.normal_closes, c.normal_closes),
+        ("handed_back", sum.handed_back, c.handed_back),
+        ("reconnected", sum.reconnected, c.reconnected),
+    ];
+    for (name, agents, run) in pairs {
+        if agents != run {
+            return Err(format!(
+                "the agents' {name} add up to {agents}, the run counts {run}"
+            ));
+        }
+    }
+    if c.disconnects != c.premature_disconnects + c.ghost_disconnects {
+        return Err(format!(
+            "disconnects {} ≠ premature {} + ghost {}",
+            c.disconnects, c.premature_disconnects, c.ghost_disconnects
+        ));
+    }
+    if m.totals.session_ms_logged_in > c.capacity_ms {
+        return Err(format!(
+            "occupancy above 1: {} session-ms in {} capacity-ms",
+            m.totals.session_ms_logged_in, c.capacity_ms
+        ));
+    }
+    let group_connected: u64 = m.groups.iter().map(|g| g.connected).sum();
+    if group_connected != c.connected {
+        return Err(format!(
+            "the groups' connected customers add up to {group_connected}, the run counts {}",
+            c.connected
+        ));
+    }
+    for g in &m.groups {
+        if g.totals.session_ms_logged_in > g.capacity_ms {
+            return Err("a group's occupancy is above 1".to_string());
+        }
+    }
+    Ok(())
+}
+
+fn occupancy_is_a_share(what: &str, a: &AgentMetrics) -> Result<(), String> {
+    if a.session_ms_logged_in > a.max_sessions as u64 * a.logged_in_ms {
+        return Err(format!(
+            "{what}'s occupancy is above 1: {} session-ms in {} ms logged in at {} sessions",
+            a.session_ms_logged_in, a.logged_in_ms, a.max_sessions
+        ));
+    }
+    Ok(())
+}
