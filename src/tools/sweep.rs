@@ -25,9 +25,20 @@ use std::process::ExitCode;
 /// Most grid points a sweep may ask for.
 pub const MAX_POINTS: usize = 10_000;
 
-/// Metrics compared when no `--metric` is given: the trade-off the method's two
-/// thresholds control.
-pub const DEFAULT_METRICS: &[&str] = &["reminders_per_session", "premature_disconnects"];
+/// Metrics compared when no `--metric` is given: what the method's two thresholds buy and
+/// what they cost, on yardsticks that do not move with the thresholds themselves. A
+/// shorter reply interval buys fewer late replies (overlooked messages are answered
+/// sooner) and costs reminders per agent-hour; a shorter message interval buys capacity
+/// (less silent capacity held, a better service level) and costs premature disconnects.
+/// (The old default, reminders per session and premature disconnects, were both costs of
+/// tightening, so the loosest corner of any grid always won.)
+pub const DEFAULT_METRICS: &[&str] = &[
+    "late_reply_ratio",
+    "premature_disconnects",
+    "service_level",
+    "reminders_per_agent_hour",
+    "silent_capacity_s",
+];
 
 /// Options of `chatsim sweep`.
 #[derive(Args, Debug, Clone)]
@@ -47,7 +58,8 @@ pub struct SweepArgs {
     #[arg(long = "set", required = true, value_name = "PATH=VALUES")]
     pub set: Vec<String>,
     /// A metric to compare points on (Pareto front, heat maps); repeat for several.
-    /// Default: reminders_per_session and premature_disconnects.
+    /// Default: late_reply_ratio, premature_disconnects, service_level,
+    /// reminders_per_agent_hour and silent_capacity_s (what the thresholds buy and cost).
     #[arg(long = "metric", value_name = "NAME")]
     pub metrics: Vec<String>,
     /// Write sweep.csv and the heat maps into this directory.

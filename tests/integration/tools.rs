@@ -210,8 +210,11 @@ fn sweep_output_is_byte_identical_for_any_thread_count() {
     let (a, b) = (run("1", "one"), run("2", "two"));
     for file in [
         "sweep.csv",
-        "heatmap_reminders_per_session.svg",
+        "heatmap_late_reply_ratio.svg",
         "heatmap_premature_disconnects.svg",
+        "heatmap_service_level.svg",
+        "heatmap_reminders_per_agent_hour.svg",
+        "heatmap_silent_capacity_s.svg",
     ] {
         assert_eq!(
             std::fs::read(a.join(file)).unwrap(),
@@ -364,4 +367,34 @@ fn tool_help_shows_an_example() {
                 "chatsim {cmd} scenarios/default.toml"
             )));
     }
+}
+
+/// The default sweep metrics weigh what the thresholds buy against what they cost: on the
+/// bundled desk the tightest corner (short reply and message intervals: fewest late
+/// replies, best service level, least silent capacity) is Pareto-best beside the loosest
+/// (fewest reminders and premature disconnects). With the old default (reminders per
+/// session, premature disconnects: both costs of tightening) only loose points were.
+#[test]
+fn default_sweep_metrics_trade_off_both_ways_on_the_bundled_desk() {
+    let out = chatsim()
+        .args(["sweep", "scenarios/default.toml", "--replications", "2"])
+        .args(["--set", "thresholds.reply_interval_s=30,120"])
+        .args(["--set", "thresholds.message_interval_s=120,600"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let pareto: Vec<(u32, u32)> = text
+        .split("Pareto-best")
+        .nth(1)
+        .expect("a Pareto section")
+        .lines()
+        .filter(|l| l.starts_with('*'))
+        .map(|l| {
+            let mut f = l[1..].split_whitespace().map(|x| x.parse().unwrap());
+            (f.next().unwrap(), f.next().unwrap())
+        })
+        .collect();
+    assert!(pareto.contains(&(30, 120)), "{text}");
+    assert!(pareto.contains(&(120, 600)), "{text}");
 }
