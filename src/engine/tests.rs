@@ -845,3 +845,152 @@ proptest! {
         }
     }
 }
+
+// ----- the millisecond rule and hand-back continuity -------------------------------------
+
+fn reminders_in(events: &[Event]) -> Vec<u32> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::ReminderDue { nth, .. } => Some(*nth),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_command_at_a_due_timer_comes_after_it_whatever_the_driver_order() {
+    // Reply interval 60 s: the reminder is due at 60.001 s. A driver that sends the reply
+    // at 60.001 s without waking the engine first still sees the reminder first, and the
+    // reply's verdict says late, with the one reminder it drew.
+    let mut d = Desk::with_rule(RoutingRule::LeastLoaded, &[1]);
+    let s = d.request();
+    d.take();
+    let reply = d.engine.handle_agent_reply(SimTime(60_001), s).unwrap();
+    d.drain();
+    assert_eq!(reminders_in(&d.take()), [1]);
+    assert_eq!(
+        reply,
+        Reply {
+            latency: Millis(60_001),
+            answered: true,
+            late: true,
+            reminders: 1
+        }
+    );
+    // At exactly the interval: in time, no reminder.
+    d.now = SimTime(60_001);
+    d.engine.handle_customer_close(d.now, s).unwrap();
+    let s = d.request();
+    d.take();
+    let reply = d.engine.handle_agent_reply(SimTime(120_001), s).unwrap();
+    d.drain();
+    assert!(reminders_in(&d.take()).is_empty());
+    assert_eq!((reply.latency, reply.late), (Millis(60_000), false));
+}
+
+#[test]
+fn hand_back_with_a_reply_owed_keeps_the_reminder_grid_of_the_last_message() {
+    // Agents 0 and 1 (cap 1 each); agent 1 busy. A customer connects to agent 0 at 0 and
+    // writes again at 10 s (reply owed since 10 s). Agent 0 logs out with hand-back at 30 s;
+    // the session waits (agent 1 busy) until agent 1 is un-busy at 100 s. Reminders are due
+    // at 10 + 60k + 0.001 s: 70.001 fell while waiting (not sent); from 100 s on the next is
+    // 130.001 s (nth 1: the first sent), then 190.001 s. The reply at 200 s is late,
+    // latency 190 s from the last message.
+    let mut d = Desk::with_rule(RoutingRule::LeastLoaded, &[1, 1]);
+    d.busy(1, true);
+    let s = d.request();
+    assert_eq!(d.agent_of(s), 0);
+    d.now = SimTime::from_secs(10);
+    d.engine.handle_customer_message(d.now, s).unwrap();
+    d.now = SimTime::from_secs(30);
+    d.engine
+        .handle_log_out(d.now, AgentId(0), LogOutMode::HandBack)
+        .unwrap();
+    d.drain();
+    d.run_until(100);
+    d.take();
+    assert_eq!(d.engine.waiting_len(), 1);
+    d.busy(1, false);
+    assert_eq!(d.agent_of(s), 1);
+    assert_eq!(d.engine.reply_owed(s), Some(true));
+    d.run_until_ms(130_000);
+    assert!(reminders_in(&d.take()).is_empty());
+    d.run_until_ms(130_001);
+    assert_eq!(reminders_in(&d.take()), [1]);
+    d.run_until_ms(190_001);
+    assert_eq!(reminders_in(&d.take()), [2]);
+    d.now = SimTime::from_secs(200);
+    let reply = d.engine.handle_agent_reply(d.now, s).unwrap();
+    assert_eq!(
+        (reply.latency, reply.late, reply.reminders),
+        (Millis(190_000), true, 2)
+    );
+}
+
+#[test]
+fn hand_back_while_the_customer_owes_keeps_the_silence_clock_and_takes_messages_while_waiting() {
+    // Reply at 5 s; the customer owes the next message. Hand-back at 20 s, agent 1 busy.
+    // (a) The customer writes at 50 s while waiting: the reply is owed from 50 s, and on
+    //     reconnection at 80 s the reminder is due at 110.001 s.
+    let mut d = Desk::with_rule(RoutingRule::LeastLoaded, &[1, 1]);
+    d.busy(1, true);
+    let s = d.request();
+    d.now = SimTime::from_secs(5);
+    d.engine.handle_agent_reply(d.now, s).unwrap();
+    d.now = SimTime::from_secs(20);
+    d.engine
+        .handle_log_out(d.now, AgentId(0), LogOutMode::HandBack)
+        .unwrap();
+    d.now = SimTime::from_secs(50);
+    d.engine.handle_customer_message(d.now, s).unwrap();
+    d.run_until(80);
+    d.busy(1, false);
+    d.take();
+    assert_eq!(d.engine.reply_owed(s), Some(true));
+    d.run_until_ms(110_000);
+    assert!(reminders_in(&d.take()).is_empty());
+    d.run_until_ms(110_001);
+    assert_eq!(reminders_in(&d.take()), [1]);
+
+    // (b) The customer stays silent: the disconnect is due at 5 + 300 s + 1 ms = 305.001 s,
+    //     which has passed when agent 1 takes the chat at 400 s: disconnected at once.
+    let mut d = Desk::with_rule(RoutingRule::LeastLoaded, &[1, 1]);
+    d.busy(1, true);
+    let s = d.request();
+    d.now = SimTime::from_secs(5);
+    d.engine.handle_agent_reply(d.now, s).unwrap();
+    d.now = SimTime::from_secs(20);
+    d.engine
+        .handle_log_out(d.now, AgentId(0), LogOutMode::HandBack)
+        .unwrap();
+    d.run_until(400);
+    d.take();
+    d.busy(1, false);
+    assert_eq!(d.engine.reply_owed(s), Some(false));
+    assert_eq!(d.engine.poll_timeout(), Some(SimTime::from_secs(400)));
+    d.run_until(400);
+    let ev = d.take();
+    assert!(
+        ev.iter().any(|e| matches!(e, Event::Ended { session, reason: EndReason::Silence, .. } if *session == s)),
+        "{ev:?}"
+    );
+}
+
+#[test]
+fn a_fresh_waiting_customer_still_counts_its_opening_at_connection() {
+    // A message from a customer waiting for its first connection changes nothing: the
+    // reply is owed from the connection (B.1).
+    let mut d = Desk::with_rule(RoutingRule::LeastLoaded, &[1]);
+    d.busy(0, true);
+    let s = d.request();
+    d.now = SimTime::from_secs(10);
+    d.engine.handle_customer_message(d.now, s).unwrap();
+    d.now = SimTime::from_secs(40);
+    d.busy(0, false);
+    d.take();
+    d.now = SimTime::from_secs(100);
+    let reply = d.engine.handle_agent_reply(d.now, s).unwrap();
+    assert_eq!(reply.latency, Millis(60_000));
+    assert!(!reply.late, "60 s after connection is in time");
+}
