@@ -11,4 +11,5 @@ mod interrupt;
 mod snapshots;
 mod soak;
 mod tools;
+mod traces;
 mod validation;
