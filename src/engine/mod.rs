@@ -8,9 +8,11 @@
 //! 2. `handle_timeout(now)` whenever `now` reaches the instant `poll_timeout()` gave;
 //! 3. `poll_event()` until it returns `None`, after any of the above.
 //!
-//! `now` must never go back. Commands at an instant are taken before timers at that
-//! instant: a reply at exactly last message + reply interval is in time, which is what the
-//! claim's "exceeds" says.
+//! `now` must never go back. A timer fires at the first millisecond its interval is
+//! exceeded (the claim's word): a reminder at last message + reply interval + 1 ms. Timers
+//! due at an instant fire before the commands of that instant (the engine fires them itself
+//! if a driver sends a command first), so a reply at exactly last message + reply interval
+//! is in time and one 1 ms later comes after its reminder.
 //!
 //! Inside, three structures carry the method: the [`ServiceQueue`](service_queue) of
 //! eligible agents ordered by the distribution rule (S3, S8, claim 5), the FIFO
@@ -191,6 +193,8 @@ struct SessionDetail {
     resume: bool,
     /// While waiting after a hand-back: whether the agent owes a reply (S53).
     owed: bool,
+    /// A reminder is armed (an overlooked message can wait for it).
+    reminder_armed: bool,
 }
 
 /// A read-only view of one agent, for drivers, metrics and tests.
@@ -618,6 +622,14 @@ impl Engine {
         Some(s?.link.reply_owed())
     }
 
+    /// Whether connected session `session` has a reminder coming (its reply is owed, the
+    /// reply interval is set, and neither the cap nor the grid of a handed-back session has
+    /// run out): a driver whose agent waits for a reminder needs to know one will come.
+    pub fn reminder_armed(&self, session: SessionId) -> Option<bool> {
+        self.reply_owed(session)?;
+        Some(self.details[session.slot as usize].reminder_armed)
+    }
+
     /// Counters of the engine's own work.
     pub fn stats(&self) -> EngineStats {
         self.stats
@@ -889,10 +901,12 @@ impl Engine {
                 self.arm_reminder(s, self.now);
             }
         }
+        let count = self.agents[a as usize].count as u32;
         self.events.push_back(Event::Connected {
             session: id,
             agent: AgentId(a),
             waited,
+            count,
         });
         id
     }
@@ -962,6 +976,7 @@ impl Engine {
     fn cancel_timer(&mut self, s: u32) {
         let detail = &mut self.details[s as usize];
         detail.timer_epoch = detail.timer_epoch.wrapping_add(1);
+        detail.reminder_armed = false;
     }
 
     /// S53–S55: a reminder once the reply has been owed longer than the reply interval
@@ -1027,6 +1042,7 @@ impl Engine {
     fn arm(&mut self, s: u32, kind: TimerKind, deadline: Option<SimTime>) {
         let detail = &mut self.details[s as usize];
         detail.timer_epoch = detail.timer_epoch.wrapping_add(1);
+        detail.reminder_armed = kind == TimerKind::Reminder && deadline.is_some();
         if let Some(deadline) = deadline {
             let entry = TimerEntry {
                 deadline,

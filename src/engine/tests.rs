@@ -197,7 +197,8 @@ fn s3_queues_fifo_when_no_agent_can_take_and_connects_when_capacity_frees() {
     assert!(ev.contains(&Event::Connected {
         session: w1,
         agent: AgentId(0),
-        waited: Millis::from_secs(10)
+        waited: Millis::from_secs(10),
+        count: 1
     }));
     assert!(
         d.engine.session_agent(w2).is_none(),

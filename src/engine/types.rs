@@ -122,11 +122,14 @@ pub enum AgentChange {
 /// What happened, pulled with [`Engine::poll_event`](crate::engine::Engine::poll_event).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
-    /// S3/S4: the session is connected to `agent` after waiting `waited`.
+    /// S3/S4: the session is connected to `agent` after waiting `waited`; `count` is the
+    /// agent's service count with it (one call may connect several sessions to one agent,
+    /// so the count read after the call is the last one's).
     Connected {
         session: SessionId,
         agent: AgentId,
         waited: Millis,
+        count: u32,
     },
     /// No agent could take the session; it waits at `position` (1 = head).
     Queued { session: SessionId, position: u32 },

@@ -1,8 +1,9 @@
 //! One replication: the simulated desk around the engine (SPEC part B).
 //!
 //! The loop takes the earlier of the world's next event and the engine's next wake-up;
-//! at equal instants the world goes first, so that an input at a timer's deadline is seen
-//! before the timer (the claim's "exceeds"). After every engine call the engine's events
+//! at equal instants the engine's timers go first: a timer's deadline is the first
+//! millisecond its interval is exceeded (the claim's word), so an input at that instant
+//! comes too late. After every engine call the engine's events
 //! are pulled and turned into world reactions (schedule a reply, a close, an abandon…)
 //! and observer calls.
 
@@ -133,7 +134,6 @@ pub struct Replication<'a, O: Observer> {
     obs: O,
     stats: RepStats,
     waiting_seen: u32,
-    reply_interval: Option<Millis>,
     /// The instant of the latest event handled.
     last_now: SimTime,
     cancel: Option<&'a AtomicBool>,
@@ -194,15 +194,15 @@ impl<'a, O: Observer> Replication<'a, O> {
             obs,
             stats: RepStats::default(),
             waiting_seen: 0,
-            reply_interval: config.reply_interval,
             last_now: SimTime::ZERO,
             cancel: None,
             ledger: Ledger::default(),
         }
     }
 
-    /// Stops the run with [`SimError::Interrupted`] once `flag` is set (checked every
-    /// 65 536 events, so the hot loop stays a plain loop).
+    /// Stops the run with [`SimError::Interrupted`] once `flag` is set (checked before the
+    /// first event and then every [`super::CANCEL_CHECK_EVENTS`] events, so the hot loop
+    /// stays a plain loop and a replication started after the signal does no work).
     pub fn with_cancel(mut self, flag: &'a AtomicBool) -> Self {
         self.cancel = Some(flag);
         self
@@ -235,7 +235,7 @@ impl<'a, O: Observer> Replication<'a, O> {
                     at: now,
                 });
             }
-            if self.stats.events & 0xFFFF == 0
+            if self.stats.events % super::CANCEL_CHECK_EVENTS == 1
                 && self.cancel.is_some_and(|c| c.load(Ordering::Relaxed))
             {
                 return Err(SimError::Interrupted);
@@ -459,25 +459,26 @@ impl<'a, O: Observer> Replication<'a, O> {
             .expect("live session");
         // A customer waiting after a hand-back writes into the queue: the reply comes
         // from whoever takes the chat next (see `on_connected`).
-        if self.engine.session_agent(id).is_some() {
-            self.schedule_reply(now, slot);
+        if let Some(agent) = self.engine.session_agent(id) {
+            let count = self.engine.agent(agent).map_or(1, |v| v.count);
+            self.schedule_reply(now, slot, count);
         }
         self.pump(now);
     }
 
-    /// B.2: the agent's reply to the message just received, or an overlooked message.
-    fn schedule_reply(&mut self, now: SimTime, slot: u32) {
+    /// B.2: the agent's reply to the message just received, or an overlooked message;
+    /// `count` is the agent's service count when the message arrived.
+    fn schedule_reply(&mut self, now: SimTime, slot: u32, count: u32) {
         let b = &self.sc.behaviour;
         let chat = &self.chats[slot as usize];
         let agent = chat.agent as usize;
         let token = chat.token;
-        let count = self
-            .engine
-            .agent(AgentId(chat.agent))
-            .map_or(1, |v| v.count.max(1));
         let arng = &mut self.agents[agent].rng;
         if b.overlook_prob > 0.0 && arng.random_bool(b.overlook_prob) {
-            if self.reply_interval.is_some() {
+            // An overlooked message waits for the reminder, when one is coming; else (no
+            // reminders, or none left: a cap reached, or a handed-back session whose one
+            // reminder fell while it waited) it is answered after the long delay.
+            if self.engine.reminder_armed(chat.id) == Some(true) {
                 self.chats[slot as usize].overlooked = true;
             } else {
                 let delay = b.overlook_delay.sample_ms(arng);
@@ -486,8 +487,8 @@ impl<'a, O: Observer> Replication<'a, O> {
             }
             return;
         }
-        let scale =
-            self.sc.agents[agent].speed_factor * (1.0 + b.load_slowdown * (count - 1) as f64);
+        let scale = self.sc.agents[agent].speed_factor
+            * (1.0 + b.load_slowdown * (count.max(1) - 1) as f64);
         let r = Millis::from_secs_f64_rounded(b.reply_time.sample(arng) * scale);
         self.queue.push(now + r, Action::AgentReply { slot, token });
     }
@@ -563,7 +564,12 @@ impl<'a, O: Observer> Replication<'a, O> {
         self.last_now = now;
         while let Some(ev) = self.engine.poll_event() {
             match ev {
-                Event::Connected { session, agent, .. } => self.on_connected(now, session, agent),
+                Event::Connected {
+                    session,
+                    agent,
+                    count,
+                    ..
+                } => self.on_connected(now, session, agent, count),
                 Event::Queued { session, .. } => {
                     let chat = &mut self.chats[session.slot as usize];
                     if !chat.connected_once {
@@ -665,7 +671,9 @@ impl<'a, O: Observer> Replication<'a, O> {
         self.obs.on_agent_sessions(now, agent, count);
     }
 
-    fn on_connected(&mut self, now: SimTime, session: SessionId, agent: AgentId) {
+    /// `count` is the agent's service count with this session (B.2 scales the reply to
+    /// the opening message by it).
+    fn on_connected(&mut self, now: SimTime, session: SessionId, agent: AgentId, count: u32) {
         let slot = session.slot;
         let chat = &mut self.chats[slot as usize];
         chat.agent = agent.0;
@@ -697,7 +705,7 @@ impl<'a, O: Observer> Replication<'a, O> {
                 };
                 chat.messages_sent = 1;
                 self.ledger.customer_message();
-                self.schedule_reply(now, slot);
+                self.schedule_reply(now, slot, count);
             }
             SessionModel::Turns => {
                 // A handed-back chat resumes where it was: the new agent owes the reply to
@@ -705,7 +713,7 @@ impl<'a, O: Observer> Replication<'a, O> {
                 // engine measures it from that message); else the customer's next message,
                 // if any, is still on its way.
                 if self.engine.reply_owed(session) == Some(true) {
-                    self.schedule_reply(now, slot);
+                    self.schedule_reply(now, slot, count);
                 }
             }
         }

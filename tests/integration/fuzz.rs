@@ -24,7 +24,7 @@ const DEFAULT_TOML: &str = include_str!("../../scenarios/default.toml");
 const DEFAULT_ROSTER: &str = include_str!("../../scenarios/default-roster.csv");
 const DEFAULT_PROFILE: &str = include_str!("../../scenarios/default-profile.csv");
 const MMC_TOML: &str = include_str!("../../scenarios/mmc.toml");
-const EXAMPLE_LOG: &str = include_str!("../../scenarios/example-log.csv");
+pub(crate) const EXAMPLE_LOG: &str = include_str!("../../scenarios/example-log.csv");
 const TRACE_TOML: &str = include_str!("../fixtures/trace.toml");
 const TRACE_CSV: &str = include_str!("../fixtures/trace.csv");
 const SAMPLES_CSV: &str = include_str!("../fixtures/holding-samples.csv");
@@ -60,13 +60,13 @@ fn config() -> ProptestConfig {
 
 /// A scenario directory: the TOML's name and every file it holds.
 #[derive(Clone, Debug)]
-struct Bundle {
-    toml: &'static str,
-    files: Vec<(&'static str, Vec<u8>)>,
+pub(crate) struct Bundle {
+    pub(crate) toml: &'static str,
+    pub(crate) files: Vec<(&'static str, Vec<u8>)>,
 }
 
 impl Bundle {
-    fn default_desk() -> Bundle {
+    pub(crate) fn default_desk() -> Bundle {
         Bundle {
             toml: "default.toml",
             files: vec![
@@ -77,7 +77,7 @@ impl Bundle {
         }
     }
 
-    fn mmc() -> Bundle {
+    pub(crate) fn mmc() -> Bundle {
         Bundle {
             toml: "mmc.toml",
             files: vec![("mmc.toml", MMC_TOML.into())],
@@ -184,7 +184,7 @@ fn token() -> impl Strategy<Value = String> {
 
 /// How a file is cut into values: CSV cells, or TOML `key = value` pairs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Format {
+pub(crate) enum Format {
     Csv,
     Toml,
 }
@@ -198,7 +198,7 @@ fn at(pick: Pick, n: usize) -> usize {
 
 /// One structured edit of a valid file.
 #[derive(Clone, Debug)]
-enum Mutation {
+pub(crate) enum Mutation {
     DeleteLine(Pick),
     DuplicateLine(Pick),
     SwapLines(Pick, Pick),
@@ -225,7 +225,7 @@ fn mutation() -> impl Strategy<Value = Mutation> {
     ]
 }
 
-fn mutations() -> impl Strategy<Value = Vec<Mutation>> {
+pub(crate) fn mutations() -> impl Strategy<Value = Vec<Mutation>> {
     prop::collection::vec(mutation(), 1..4)
 }
 
@@ -245,7 +245,7 @@ fn toml_value_ranges(line: &str) -> Vec<(usize, usize)> {
     out
 }
 
-fn apply(text: &str, format: Format, edits: &[Mutation]) -> String {
+pub(crate) fn apply(text: &str, format: Format, edits: &[Mutation]) -> String {
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
     let mut cut: Option<usize> = None;
     for m in edits {

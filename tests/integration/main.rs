@@ -8,6 +8,7 @@ mod cli;
 mod determinism;
 mod fuzz;
 mod interrupt;
+mod mutate_cli;
 mod snapshots;
 mod soak;
 mod tools;

@@ -2182,11 +2182,9 @@ fn reply_time_counts_each_connection_of_one_instant_in_turn() {
 ///  14000  reply to C1; close
 ///  16000  reply to C2; close
 /// ```
-/// The simulator answers both at 16000 (latency mean 6 s, session time 12 s): the world
-/// reads the agent's count when it handles each `Connected` event, after the engine has
-/// connected every customer of the log-in.
+/// (A world that read the agent's count after the engine call answered both at 16000;
+/// the `Connected` event now carries each connection's own count.)
 #[test]
-#[ignore = "BUG: several connections in one engine call (log-in, un-busy, hand-back) all draw their reply at the final count"]
 fn reply_time_counts_only_earlier_connections_when_a_log_in_takes_several() {
     let s = simulate("same_instant_log_in", &same_instant_desk("[0, 1]", 10));
     expect(
@@ -2516,10 +2514,10 @@ fn overlooked_hand_back_a2() -> Vec<(&'static str, f64)> {
 ///         delay: 27000
 ///  27000  A2 replies, latency 27000: missed; close
 /// ```
-/// The simulator never answers: A2 waits for a reminder that cannot come, and the session
-/// stays open (no reply, no close, no disconnect) until the run stops.
+/// (The simulator once never answered: A2 waited for a reminder that could not come, and
+/// the session stayed open forever. An overlooked message now waits for a reminder only
+/// when the engine has one armed.)
 #[test]
-#[ignore = "BUG: overlooked message after a hand-back with no reminder left (one-shot past) is never answered; session open forever"]
 fn overlooked_after_hand_back_with_the_one_reminder_past_waits_the_overlook_delay() {
     let s = simulate(
         "overlooked_hand_back_once",
@@ -2590,9 +2588,8 @@ fn overlooked_after_hand_back_with_the_one_reminder_past_waits_the_overlook_dela
 ///         overlooks the message too → reply after the overlook delay: 27000
 ///  27000  A2 replies, latency 27000: missed; close
 /// ```
-/// The simulator never answers (as in the test above).
+/// (The simulator once never answered, as in the test above.)
 #[test]
-#[ignore = "BUG: overlooked message after a hand-back with no reminder left (cap reached) is never answered; session open forever"]
 fn overlooked_after_hand_back_with_the_reminder_cap_reached_waits_the_overlook_delay() {
     let s = simulate(
         "overlooked_hand_back_capped",
