@@ -236,6 +236,9 @@ pub struct Engine {
     waiting: WaitQueue,
     reminders: TimerQueue,
     disconnects: TimerQueue,
+    /// No stored timer entry is due before this instant (it may be early: entries
+    /// cancelled or dropped since leave it as it was, which only costs a check).
+    next_due: SimTime,
     events: VecDeque<Event>,
     stats: EngineStats,
 }
@@ -289,6 +292,7 @@ impl Engine {
             waiting: WaitQueue::default(),
             reminders: TimerQueue::default(),
             disconnects: TimerQueue::default(),
+            next_due: SimTime(u64::MAX),
             events: VecDeque::with_capacity(64),
             stats: EngineStats::default(),
         }
@@ -469,14 +473,14 @@ impl Engine {
     /// is armed for when the customer has been silent longer than the message interval.
     /// The answer says how long the reply took (from the customer's last message) and
     /// whether it came later than the reply interval: the one place that verdict is made.
+    #[inline]
     pub fn handle_agent_reply(
         &mut self,
         now: SimTime,
         session: SessionId,
     ) -> Result<Reply, EngineError> {
         self.advance(now)?;
-        let was_owed = self.reply_owed(session) == Some(true);
-        self.set_reply_owed(session, false)?;
+        let was_owed = self.set_reply_owed(session, false)?;
         let s = session.slot;
         let detail = &mut self.details[s as usize];
         let latency = now.since(detail.turn_at);
@@ -535,6 +539,11 @@ impl Engine {
     /// Fires every live timer due at or before `now`, in deadline order (reminders first
     /// at equal deadlines).
     fn fire_due(&mut self, now: SimTime) {
+        self.fire_due_entries(now);
+        self.next_due = self.earliest_stored();
+    }
+
+    fn fire_due_entries(&mut self, now: SimTime) {
         loop {
             let r = self.live_front(TimerKind::Reminder);
             let d = self.live_front(TimerKind::Disconnect);
@@ -681,6 +690,13 @@ impl Engine {
                 }
             }
         }
+        if self.next_due > self.earliest_stored() {
+            return Err(format!(
+                "next_due {} is after the earliest stored deadline {}",
+                self.next_due,
+                self.earliest_stored()
+            ));
+        }
         let homes = (self.agents.len() as u32) << HOME_SHIFT;
         if self.details.len() != homes as usize + self.overflow.len() {
             return Err(format!(
@@ -778,12 +794,21 @@ impl Engine {
         Ok(())
     }
 
-    /// Whether a stored timer entry (live or stale) is due at `now`: two loads, so
+    /// Whether a timer may be due at `now`: one compare with [`Engine::next_due`], so
     /// every command can afford the check.
     #[inline(always)]
     fn timer_due(&self, now: SimTime) -> bool {
-        self.reminders.front_deadline().is_some_and(|d| d <= now)
-            || self.disconnects.front_deadline().is_some_and(|d| d <= now)
+        now >= self.next_due
+    }
+
+    /// The earliest stored deadline (live or stale), or the end of time.
+    fn earliest_stored(&self) -> SimTime {
+        let r = self.reminders.front_deadline().unwrap_or(SimTime(u64::MAX));
+        let d = self
+            .disconnects
+            .front_deadline()
+            .unwrap_or(SimTime(u64::MAX));
+        r.min(d)
     }
 
     fn agent_index(&self, agent: AgentId) -> Result<usize, EngineError> {
@@ -807,14 +832,17 @@ impl Engine {
 
     /// S51/S52: sets who owes the next turn of connected session `id` (one lookup: the
     /// turn commands are the engine's most frequent).
+    /// Returns whether a reply was owed before.
     #[inline(always)]
-    fn set_reply_owed(&mut self, id: SessionId, owed: bool) -> Result<(), EngineError> {
+    fn set_reply_owed(&mut self, id: SessionId, owed: bool) -> Result<bool, EngineError> {
         let mut session = session_at_mut(&mut self.agents, &mut self.overflow, id.slot);
         let a = connected_agent(session.as_deref(), id)?;
+        let mut was = false;
         if let Some(s) = session.as_mut() {
+            was = s.link.reply_owed();
             s.link = Link::connected(a, owed);
         }
-        Ok(())
+        Ok(was)
     }
 
     /// Records a change of agent `a`'s session set or availability: the instant longest
@@ -1053,6 +1081,7 @@ impl Engine {
                 TimerKind::Reminder => self.reminders.push(entry),
                 TimerKind::Disconnect => self.disconnects.push(entry),
             }
+            self.next_due = self.next_due.min(deadline);
         }
     }
 

@@ -94,6 +94,8 @@ struct Chat {
     overlooked: bool,
     /// The customer went silent for good.
     ghost: bool,
+    /// In the wait queue (before its first connection, or after a hand-back).
+    waiting: bool,
     had_reminder: bool,
     rng: Rng,
 }
@@ -223,6 +225,12 @@ impl<'a, O: Observer> Replication<'a, O> {
                 (None, Some(t)) => t,
             };
             if now > max_time {
+                // Past the cap, a world event that would do nothing (a timer of a chat that
+                // has ended, an aux period of an agent who has logged out) is no work left:
+                // it is dropped, not taken for work that never drains.
+                if timer != Some(now) && self.queue.pop().is_some_and(|e| self.is_noop(e.payload)) {
+                    continue;
+                }
                 return Err(SimError::TimeLimit {
                     limit: self.sc.run.max_sim_time,
                     at: now,
@@ -266,6 +274,29 @@ impl<'a, O: Observer> Replication<'a, O> {
         self.obs
             .on_end(end, self.stats.events, self.stats.routing_decisions);
         Ok((self.obs, self.stats))
+    }
+
+    /// Whether `action`, taken now, would change nothing (see `on_action`): its chat has
+    /// ended (or, for patience, is connected), or its aux period belongs to an agent who
+    /// has logged out or has a newer one.
+    fn is_noop(&self, action: Action) -> bool {
+        match action {
+            Action::Patience { slot, token } => self
+                .live_chat(slot, token)
+                .is_none_or(|id| self.engine.session_agent(id).is_some()),
+            Action::HoldingEnd { slot, token }
+            | Action::AgentReply { slot, token }
+            | Action::CustomerMessage { slot, token } => self.live_chat(slot, token).is_none(),
+            Action::AuxStart { agent, token } | Action::AuxEnd { agent, token } => {
+                let a = &self.agents[agent as usize];
+                a.aux_token != token || !a.online
+            }
+            Action::Arrival
+            | Action::ShiftStart { .. }
+            | Action::ShiftEnd { .. }
+            | Action::BreakStart { .. }
+            | Action::BreakEnd { .. } => false,
+        }
     }
 
     fn engine_now_or_last(&self) -> SimTime {
@@ -376,6 +407,7 @@ impl<'a, O: Observer> Replication<'a, O> {
                 next_msg_at: None,
                 overlooked: false,
                 ghost: false,
+                waiting: false,
                 had_reminder: false,
                 rng: seed::rng(0, 0, Stream::Customer, 0),
             });
@@ -387,6 +419,7 @@ impl<'a, O: Observer> Replication<'a, O> {
         chat.arrived = now;
         chat.segment = segment;
         chat.connected_once = false;
+        chat.waiting = false;
         chat.ghost = false;
         chat.had_reminder = false;
         chat.overlooked = false;
@@ -459,8 +492,12 @@ impl<'a, O: Observer> Replication<'a, O> {
             .expect("live session");
         // A customer waiting after a hand-back writes into the queue: the reply comes
         // from whoever takes the chat next (see `on_connected`).
-        if let Some(agent) = self.engine.session_agent(id) {
-            let count = self.engine.agent(agent).map_or(1, |v| v.count);
+        let chat = &self.chats[slot as usize];
+        if !chat.waiting {
+            let count = self
+                .engine
+                .agent(AgentId(chat.agent))
+                .map_or(1, |v| v.count);
             self.schedule_reply(now, slot, count);
         }
         self.pump(now);
@@ -572,6 +609,7 @@ impl<'a, O: Observer> Replication<'a, O> {
                 } => self.on_connected(now, session, agent, count),
                 Event::Queued { session, .. } => {
                     let chat = &mut self.chats[session.slot as usize];
+                    chat.waiting = true;
                     if !chat.connected_once {
                         let seg = &self.sc.segments[chat.segment as usize];
                         if let Some(p) = &seg.patience {
@@ -643,6 +681,7 @@ impl<'a, O: Observer> Replication<'a, O> {
                     // next replies); the customer's pending message keeps its instant.
                     chat.token = chat.token.wrapping_add(1);
                     chat.overlooked = false;
+                    chat.waiting = true;
                     if let Some(at) = chat.next_msg_at {
                         let (slot, token) = (session.slot, chat.token);
                         self.queue.push(at, Action::CustomerMessage { slot, token });
@@ -677,6 +716,7 @@ impl<'a, O: Observer> Replication<'a, O> {
         let slot = session.slot;
         let chat = &mut self.chats[slot as usize];
         chat.agent = agent.0;
+        chat.waiting = false;
         chat.last_reply_at = now;
         let first = !chat.connected_once;
         if first {
