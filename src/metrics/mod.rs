@@ -16,4 +16,5 @@ pub use collector::{
 pub use stats::{student_t_quantile, Stat};
 pub use summary::{
     summarize, AgentSummary, GroupSummary, IntervalSummary, MetricSet, Ordered, RunSummary,
+    Summarizer,
 };

@@ -12,7 +12,10 @@ pub struct Stat {
     pub mean: f64,
     /// t(0.975, n−1) · s / √n over those n replications; 0 when n ≤ 1.
     pub ci95_half_width: f64,
-    /// The figure of each replication; NaN (written `null` in JSON) where undefined.
+    /// The figure of each replication; NaN (written `null` in JSON) where undefined. Kept
+    /// for run-level figures only (interval, group and agent figures are streamed, see
+    /// `Summarizer`), and left out of the JSON when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub per_replication: Vec<f64>,
 }
 

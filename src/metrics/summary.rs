@@ -3,7 +3,7 @@
 //! struct serialized (agents excepted: they go to `agents.csv`).
 
 use crate::metrics::collector::{quantile_ms, Collector, HISTOGRAM_SIGFIG};
-use crate::metrics::stats::Stat;
+use crate::metrics::stats::{student_t_quantile, Stat};
 use crate::metrics::RepMetrics;
 use crate::scenario::Scenario;
 use hdrhistogram::Histogram;
@@ -98,99 +98,213 @@ pub struct RunSummary {
     pub agents: Vec<AgentSummary>,
 }
 
-/// Builds one [`MetricSet`] from each replication's `(name, value)` list. Names and their
-/// order come from `template`; a replication lacking a name gets NaN (undefined) for it.
-fn metric_set(template: &[(&'static str, f64)], reps: &[Vec<(&'static str, f64)>]) -> MetricSet {
-    let sets = template
-        .iter()
-        .enumerate()
-        .map(|(i, (name, _))| {
-            let values = reps
-                .iter()
-                .map(|r| match r.get(i) {
-                    Some((n, v)) if n == name => *v,
-                    _ => r
-                        .iter()
-                        .find(|(n, _)| n == name)
-                        .map_or(f64::NAN, |(_, v)| *v),
-                })
-                .collect();
-            (*name, Stat::from_values(values))
-        })
-        .collect();
-    Ordered(sets)
+/// The value named `name` in one replication's `(name, value)` list, looked up at
+/// position `i` first (the lists share the collector's order); NaN when absent.
+fn value_at(list: &[(&'static str, f64)], i: usize, name: &str) -> f64 {
+    match list.get(i) {
+        Some((n, v)) if *n == name => *v,
+        _ => list
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(f64::NAN, |(_, v)| *v),
+    }
 }
 
-/// Summarizes the replications of one run of `scenario` (started from `seed`, taking
-/// `wall_secs` in all). Pure: the same replications give the same summary, byte for byte
-/// once written, except for the wall-clock figures (`wall_secs`, `events_per_s`,
-/// `routing_decisions_per_s`).
-pub fn summarize(
-    scenario: &Scenario,
-    seed: u64,
-    reps: &[RepMetrics],
-    wall_secs: f64,
-) -> RunSummary {
-    let template = Collector::new(scenario).finish();
-    let run_level: Vec<_> = reps.iter().map(|r| r.scalars()).collect();
-    let metrics = metric_set(&template.scalars(), &run_level);
-    let metrics = Ordered(
-        metrics
-            .0
-            .into_iter()
-            .map(|(k, s)| (k, s.finite_or_zero()))
-            .collect(),
-    );
+/// Streamed moments of one interval, group or agent figure: the mean as the in-order sum
+/// of the finite values over their count (the same sum a batch mean takes), the variance
+/// by Welford's update. Memory does not grow with the replications.
+#[derive(Clone, Copy, Debug, Default)]
+struct Moments {
+    n: u64,
+    sum: f64,
+    welford_mean: f64,
+    m2: f64,
+}
 
-    let intervals = template
-        .intervals
-        .iter()
-        .map(|t| {
-            let per_rep: Vec<_> = reps
+impl Moments {
+    fn push(&mut self, x: f64) {
+        if !x.is_finite() {
+            return;
+        }
+        self.n += 1;
+        self.sum += x;
+        let delta = x - self.welford_mean;
+        self.welford_mean += delta / self.n as f64;
+        self.m2 += delta * (x - self.welford_mean);
+    }
+
+    /// Mean and 95 % CI half-width as [`Stat::from_values`] defines them, without the
+    /// per-replication values (NaN mean when no replication defined the figure).
+    fn stat(&self) -> Stat {
+        let n = self.n;
+        let mean = if n == 0 {
+            f64::NAN
+        } else {
+            self.sum / n as f64
+        };
+        let ci95_half_width = match n {
+            0 => f64::NAN,
+            1 => 0.0,
+            _ => {
+                let var = (self.m2 / (n - 1) as f64).max(0.0);
+                student_t_quantile(0.975, (n - 1) as f64) * (var / n as f64).sqrt()
+            }
+        };
+        Stat {
+            mean,
+            ci95_half_width,
+            per_replication: Vec::new(),
+        }
+    }
+}
+
+/// The figures of one level (an interval, a group, an agent) streamed over replications.
+#[derive(Clone, Debug)]
+struct LevelAcc {
+    names: Vec<&'static str>,
+    moments: Vec<Moments>,
+}
+
+impl LevelAcc {
+    fn new(template: &[(&'static str, f64)]) -> LevelAcc {
+        LevelAcc {
+            names: template.iter().map(|(n, _)| *n).collect(),
+            moments: vec![Moments::default(); template.len()],
+        }
+    }
+
+    fn push(&mut self, list: &[(&'static str, f64)]) {
+        for (i, (name, m)) in self.names.iter().zip(&mut self.moments).enumerate() {
+            m.push(value_at(list, i, name));
+        }
+    }
+
+    fn metric_set(&self) -> MetricSet {
+        Ordered(
+            self.names
                 .iter()
-                .map(|r| {
-                    r.intervals
-                        .get(t.index)
-                        .map(|i| i.scalars())
-                        .unwrap_or_default()
-                })
-                .collect();
-            IntervalSummary {
+                .zip(&self.moments)
+                .map(|(n, m)| (*n, m.stat()))
+                .collect(),
+        )
+    }
+}
+
+/// Streams replications, in replication order, into a [`RunSummary`]: what a run keeps
+/// is the run-level figures of each replication (the `per_replication` values of the
+/// `summary.json` contract) and, per interval, group and agent, streamed moments; pooled
+/// percentiles merge each replication's histograms as it comes. So memory grows with the
+/// replications only by the run-level figures (about 60 numbers each), never by their
+/// intervals, agents or histograms.
+#[derive(Debug)]
+pub struct Summarizer<'a> {
+    scenario: &'a Scenario,
+    template: RepMetrics,
+    run_names: Vec<&'static str>,
+    run_values: Vec<Vec<f64>>,
+    intervals: Vec<LevelAcc>,
+    groups: Vec<LevelAcc>,
+    agents: Vec<LevelAcc>,
+    waits: Histogram<u64>,
+    replies: Histogram<u64>,
+    wait_max: u64,
+    replications: usize,
+}
+
+impl<'a> Summarizer<'a> {
+    /// An empty summary of `scenario`'s figures.
+    pub fn new(scenario: &'a Scenario) -> Summarizer<'a> {
+        let template = Collector::new(scenario).finish();
+        let run = template.scalars();
+        let histogram = || Histogram::new(HISTOGRAM_SIGFIG).expect("valid precision");
+        Summarizer {
+            scenario,
+            run_names: run.iter().map(|(n, _)| *n).collect(),
+            run_values: vec![Vec::new(); run.len()],
+            intervals: template
+                .intervals
+                .iter()
+                .map(|i| LevelAcc::new(&i.scalars()))
+                .collect(),
+            groups: template
+                .groups
+                .iter()
+                .map(|g| LevelAcc::new(&g.scalars()))
+                .collect(),
+            agents: template
+                .agents
+                .iter()
+                .map(|a| LevelAcc::new(&a.scalars()))
+                .collect(),
+            waits: histogram(),
+            replies: histogram(),
+            wait_max: 0,
+            replications: 0,
+            template,
+        }
+    }
+
+    /// Adds the next replication (replications must come in replication order, so that
+    /// the output does not depend on which finished first).
+    pub fn push(&mut self, r: &RepMetrics) {
+        let run = r.scalars();
+        for (i, (name, values)) in self.run_names.iter().zip(&mut self.run_values).enumerate() {
+            values.push(value_at(&run, i, name));
+        }
+        for (acc, i) in self.intervals.iter_mut().zip(&r.intervals) {
+            acc.push(&i.scalars());
+        }
+        for (acc, g) in self.groups.iter_mut().zip(&r.groups) {
+            acc.push(&g.scalars());
+        }
+        for (acc, a) in self.agents.iter_mut().zip(&r.agents) {
+            acc.push(&a.scalars());
+        }
+        // Both auto-resize, so adding cannot fail.
+        let _ = self.waits.add(&r.wait_histogram);
+        let _ = self.replies.add(&r.reply_latency_histogram);
+        self.wait_max = self.wait_max.max(r.totals.counts.wait_ms_max);
+        self.replications += 1;
+    }
+
+    /// The summary of the replications pushed, started from `seed`, `wall_secs` in all.
+    pub fn finish(self, seed: u64, wall_secs: f64) -> RunSummary {
+        let scenario = self.scenario;
+        let metrics = Ordered(
+            self.run_names
+                .iter()
+                .zip(self.run_values)
+                .map(|(n, v)| (*n, Stat::from_values(v).finite_or_zero()))
+                .collect(),
+        );
+        let intervals = self
+            .template
+            .intervals
+            .iter()
+            .zip(&self.intervals)
+            .map(|(t, acc)| IntervalSummary {
                 index: t.index,
                 start_s: t.start.as_secs_f64(),
                 end_s: t.end.as_secs_f64(),
-                metrics: metric_set(&t.scalars(), &per_rep),
-            }
-        })
-        .collect();
-
-    let groups = scenario
-        .groups
-        .iter()
-        .enumerate()
-        .map(|(g, name)| {
-            let per_rep: Vec<_> = reps
-                .iter()
-                .map(|r| r.groups.get(g).map(|x| x.scalars()).unwrap_or_default())
-                .collect();
-            GroupSummary {
+                metrics: acc.metric_set(),
+            })
+            .collect();
+        let groups = scenario
+            .groups
+            .iter()
+            .zip(&self.template.groups)
+            .zip(&self.groups)
+            .map(|((name, t), acc)| GroupSummary {
                 name: name.clone(),
-                agents: template.groups[g].agents,
-                metrics: metric_set(&template.groups[g].scalars(), &per_rep),
-            }
-        })
-        .collect();
-
-    let agents = scenario
-        .agents
-        .iter()
-        .enumerate()
-        .map(|(a, spec)| {
-            let per_rep: Vec<_> = reps
-                .iter()
-                .map(|r| r.agents.get(a).map(|x| x.scalars()).unwrap_or_default())
-                .collect();
-            AgentSummary {
+                agents: t.agents,
+                metrics: acc.metric_set(),
+            })
+            .collect();
+        let agents = scenario
+            .agents
+            .iter()
+            .zip(&self.agents)
+            .map(|(spec, acc)| AgentSummary {
                 name: spec.name.clone(),
                 group: scenario
                     .groups
@@ -198,55 +312,56 @@ pub fn summarize(
                     .cloned()
                     .unwrap_or_default(),
                 max_sessions: spec.max_sessions,
-                metrics: metric_set(&template.agents[a].scalars(), &per_rep),
-            }
-        })
-        .collect();
-
-    RunSummary {
-        chatsim_version: env!("CARGO_PKG_VERSION").to_string(),
-        seed,
-        replications: reps.len(),
-        wall_secs,
-        warmup_s: scenario.run.warmup.as_secs_f64(),
-        horizon_s: scenario.run.horizon.as_secs_f64(),
-        interval_s: scenario.run.interval.as_secs_f64(),
-        service_level_threshold_s: scenario.run.service_level_threshold.as_secs_f64(),
-        metrics,
-        pooled: pooled(reps),
-        intervals,
-        groups,
-        agents,
+                metrics: acc.metric_set(),
+            })
+            .collect();
+        RunSummary {
+            chatsim_version: env!("CARGO_PKG_VERSION").to_string(),
+            seed,
+            replications: self.replications,
+            wall_secs,
+            warmup_s: scenario.run.warmup.as_secs_f64(),
+            horizon_s: scenario.run.horizon.as_secs_f64(),
+            interval_s: scenario.run.interval.as_secs_f64(),
+            service_level_threshold_s: scenario.run.service_level_threshold.as_secs_f64(),
+            metrics,
+            pooled: pooled(&self.waits, &self.replies, self.wait_max),
+            intervals,
+            groups,
+            agents,
+        }
     }
 }
 
+/// Summarizes the replications of one run of `scenario` (started from `seed`, taking
+/// `wall_secs` in all): [`Summarizer`] over `reps` in order. Pure: the same replications
+/// give the same summary, byte for byte once written, except for the wall-clock figures
+/// (`wall_secs`, `events_per_s`, `routing_decisions_per_s`).
+pub fn summarize(
+    scenario: &Scenario,
+    seed: u64,
+    reps: &[RepMetrics],
+    wall_secs: f64,
+) -> RunSummary {
+    let mut s = Summarizer::new(scenario);
+    for r in reps {
+        s.push(r);
+    }
+    s.finish(seed, wall_secs)
+}
+
 /// Percentiles over every replication's waits and reply latencies together.
-fn pooled(reps: &[RepMetrics]) -> Ordered<f64> {
-    let merge = |pick: fn(&RepMetrics) -> &Histogram<u64>| {
-        let mut h: Histogram<u64> = Histogram::new(HISTOGRAM_SIGFIG).expect("valid precision");
-        for r in reps {
-            // Both auto-resize, so adding cannot fail.
-            let _ = h.add(pick(r));
-        }
-        h
-    };
-    let waits = merge(|r| &r.wait_histogram);
-    let replies = merge(|r| &r.reply_latency_histogram);
+fn pooled(waits: &Histogram<u64>, replies: &Histogram<u64>, wait_max: u64) -> Ordered<f64> {
     let q = |h: &Histogram<u64>, q: f64| quantile_ms(h, q) as f64 / 1000.0;
-    let wait_max = reps
-        .iter()
-        .map(|r| r.totals.counts.wait_ms_max)
-        .max()
-        .unwrap_or(0);
     let names_values = vec![
-        ("wait_s_p50", q(&waits, 0.5)),
-        ("wait_s_p90", q(&waits, 0.9)),
-        ("wait_s_p99", q(&waits, 0.99)),
+        ("wait_s_p50", q(waits, 0.5)),
+        ("wait_s_p90", q(waits, 0.9)),
+        ("wait_s_p99", q(waits, 0.99)),
         ("wait_s_max", wait_max as f64 / 1000.0),
         ("waits_recorded", waits.len() as f64),
-        ("reply_latency_s_p50", q(&replies, 0.5)),
-        ("reply_latency_s_p90", q(&replies, 0.9)),
-        ("reply_latency_s_p99", q(&replies, 0.99)),
+        ("reply_latency_s_p50", q(replies, 0.5)),
+        ("reply_latency_s_p90", q(replies, 0.9)),
+        ("reply_latency_s_p99", q(replies, 0.99)),
         ("replies_recorded", replies.len() as f64),
     ];
     Ordered(names_values)
@@ -369,6 +484,42 @@ pub(crate) mod tests {
             offered < connected,
             "metrics keep report order, not alphabetical"
         );
+    }
+
+    /// Interval, group and agent figures are streamed: the mean is the same in-order sum
+    /// as a batch mean (bit for bit), the CI the same up to rounding of the variance.
+    #[test]
+    fn streamed_levels_match_the_batch_statistics() {
+        let sc = test_scenario(&[(0, 2), (1, 1)], &["north", "south"]);
+        let reps = sample_reps(&sc);
+        let sum = summarize(&sc, 1, &reps, 1.0);
+        for (i, interval) in sum.intervals.iter().enumerate() {
+            for (name, stat) in interval.metrics.iter() {
+                let values: Vec<f64> = reps
+                    .iter()
+                    .map(|r| {
+                        r.intervals[i]
+                            .scalars()
+                            .iter()
+                            .find(|(n, _)| *n == name)
+                            .unwrap()
+                            .1
+                    })
+                    .collect();
+                let batch = Stat::from_values(values);
+                let same = |a: f64, b: f64| (a.is_nan() && b.is_nan()) || a == b;
+                assert!(same(stat.mean, batch.mean), "{name}: mean");
+                let close = (stat.ci95_half_width - batch.ci95_half_width).abs()
+                    <= 1e-12 * batch.ci95_half_width.abs().max(1.0)
+                    || (stat.ci95_half_width.is_nan() && batch.ci95_half_width.is_nan());
+                assert!(
+                    close,
+                    "{name}: {} vs {}",
+                    stat.ci95_half_width, batch.ci95_half_width
+                );
+                assert!(stat.per_replication.is_empty());
+            }
+        }
     }
 
     #[test]
