@@ -57,6 +57,45 @@ pub fn smallest_c_for_service_level(lambda: f64, mu: f64, t: f64, target: f64) -
     c
 }
 
+/// The smallest c in 1..=`cap` with `meets(c)`, for a `meets` that is monotone in c
+/// (false … false true … true): doubling from 1, then bisection, so O(log c) calls (an
+/// Erlang A model is rebuilt per call, so a one-by-one scan would cost O(c²)). `None`
+/// when even `cap` fails.
+pub fn smallest_c_where(cap: u32, mut meets: impl FnMut(u32) -> bool) -> Option<u32> {
+    let (mut lo, mut hi) = (0u32, 1u32);
+    while !meets(hi) {
+        if hi >= cap {
+            return None;
+        }
+        lo = hi;
+        hi = hi.saturating_mul(2).min(cap);
+    }
+    // lo fails (0 = no server, taken as failing), hi meets.
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if meets(mid) {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    Some(hi)
+}
+
+/// Erlang A staffing: the fewest servers whose M/M/c+M model `meets` (a monotone
+/// requirement, such as a service level and an abandonment ratio), at most 10 million.
+/// Abandonment keeps every c stable, so the model always exists for θ > 0.
+pub fn smallest_c_for_erlang_a(
+    lambda: f64,
+    mu: f64,
+    theta: f64,
+    meets: impl Fn(&ErlangA) -> bool,
+) -> Option<u32> {
+    smallest_c_where(10_000_000, |c| {
+        ErlangA::new(c, lambda, mu, theta).is_some_and(|m| meets(&m))
+    })
+}
+
 /// Erlang A (M/M/c+M): Poisson arrivals at `lambda`, c servers at `mu` each, and each
 /// waiting customer abandons at rate `theta`. Built once from the stationary law of the
 /// birth–death chain of N, the number in system (birth λ, death min(n,c)μ + max(n−c,0)θ),
@@ -137,6 +176,11 @@ impl ErlangA {
             .skip(c + 1)
             .map(|(n, p)| (n - c) as f64 * p)
             .sum()
+    }
+
+    /// Share of server time busy: E[busy servers] / c.
+    pub fn occupancy(&self) -> f64 {
+        self.mean_busy_servers() / self.c as f64
     }
 
     /// E[busy servers] = Σ min(n, c) π_n.
@@ -332,6 +376,40 @@ mod tests {
         }
         let got = a.service_level(t);
         assert!((got - want).abs() < 1e-9, "{got} vs {want}");
+    }
+
+    #[test]
+    fn smallest_c_where_finds_the_threshold_in_few_calls() {
+        for answer in [1u32, 2, 3, 7, 64, 65, 1000, 4097] {
+            let mut calls = 0;
+            let got = smallest_c_where(1 << 20, |c| {
+                calls += 1;
+                c >= answer
+            });
+            assert_eq!(got, Some(answer));
+            assert!(
+                calls <= 2 * (32 - answer.leading_zeros()) + 2,
+                "{answer}: {calls}"
+            );
+        }
+        assert_eq!(smallest_c_where(100, |_| false), None);
+        assert_eq!(smallest_c_where(100, |c| c >= 100), Some(100));
+    }
+
+    #[test]
+    fn erlang_a_staffing_is_the_smallest_c_meeting_every_requirement() {
+        // 360 chats an hour, 240 s handling, 2 min mean patience, 80 % within 20 s.
+        let (lambda, mu, theta, t) = (0.1, 1.0 / 240.0, 1.0 / 120.0, 20.0);
+        let sl = |m: &ErlangA| m.service_level(t) >= 0.8;
+        let c = smallest_c_for_erlang_a(lambda, mu, theta, sl).unwrap();
+        let at = |c| ErlangA::new(c, lambda, mu, theta).unwrap();
+        assert!(sl(&at(c)) && !sl(&at(c - 1)), "c {c}");
+        // Abandonment shortens the queue: never more than Erlang C's 29.
+        assert!(c <= 29, "c {c}");
+        let both = |m: &ErlangA| sl(m) && m.abandon_ratio() <= 0.005;
+        let c2 = smallest_c_for_erlang_a(lambda, mu, theta, both).unwrap();
+        assert!(c2 >= c && both(&at(c2)) && !both(&at(c2 - 1)), "c2 {c2}");
+        assert!((at(c2).occupancy() - at(c2).mean_busy_servers() / c2 as f64).abs() < 1e-15);
     }
 
     #[test]

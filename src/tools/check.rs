@@ -121,6 +121,18 @@ impl Target {
     /// which takes the metric's better direction (`>=` for [`MORE_IS_BETTER`] metrics,
     /// `<=` otherwise). The metric name is not checked here (see [`check_metric_name`]).
     pub fn parse(text: &str) -> anyhow::Result<Target> {
+        Target::parse_with(text, |name| {
+            if more_is_better(name) {
+                Direction::AtLeast
+            } else {
+                Direction::AtMost
+            }
+        })
+    }
+
+    /// [`Target::parse`] with the direction of a bare `name=v` chosen by `default`
+    /// (`staff` takes the direction in which the metric improves with more agents).
+    pub fn parse_with(text: &str, default: impl Fn(&str) -> Direction) -> anyhow::Result<Target> {
         let bad = |why: &str| {
             anyhow::anyhow!(
                 "bad expectation \"{text}\": {why}; write NAME>=VALUE, NAME<=VALUE or \
@@ -156,11 +168,7 @@ impl Target {
             .ok()
             .filter(|v: &f64| v.is_finite())
             .ok_or_else(|| bad(&format!("\"{value_text}\" is not a finite number")))?;
-        let direction = dir.unwrap_or(if more_is_better(name) {
-            Direction::AtLeast
-        } else {
-            Direction::AtMost
-        });
+        let direction = dir.unwrap_or_else(|| default(name));
         Ok(Target {
             metric: name.to_string(),
             direction,
@@ -185,7 +193,11 @@ impl Target {
 
     /// Whether `stat` meets the target under `confidence` (a NaN mean never does).
     pub fn holds(&self, stat: &Stat, confidence: Confidence) -> bool {
-        let v = self.judged_value(stat, confidence);
+        self.holds_for(self.judged_value(stat, confidence))
+    }
+
+    /// Whether the figure `v` meets the target (a NaN never does).
+    pub fn holds_for(&self, v: f64) -> bool {
         match (self.direction, self.strict) {
             (Direction::AtLeast, false) => v >= self.value,
             (Direction::AtLeast, true) => v > self.value,

@@ -1,41 +1,50 @@
 //! `chatsim staff`: the fewest agents per interval that meet every target, with
-//! stated confidence, next to what a plain Erlang C calculator would staff.
+//! stated confidence, next to what Erlang C (and, with finite patience, Erlang A) would
+//! staff.
 //!
 //! Method (docs/tools.md has the full story):
 //! - **Intervals.** A profile's intervals; a Poisson scenario's measured window as one
 //!   interval; a trace binned by `run.interval` into an empirical profile.
 //! - **Stationary sub-scenario per interval.** That interval's rate as a Poisson process,
 //!   the first k agents of the interleaved roster (below) logged in all the time without
-//!   planned breaks (random aux periods stay: they are behaviour), a warm-up of
-//!   max(10 min, 3 × mean session) and a horizon long enough for
-//!   `--customers-per-replication` arrivals per replication (30 min to 24 h), over
-//!   `--replications` replications from the scenario's seed: every candidate shares the
-//!   same arrivals, customers and per-agent streams (common random numbers).
+//!   planned breaks (random aux periods stay: they are behaviour). Warm-up and horizon
+//!   come from the interval's own dynamics: an empty desk forgets its start within a few
+//!   relaxation times τ ([`relaxation_s`]), which grow sharply as the occupancy nears 1,
+//!   so the warm-up is max(10 min, 3 × mean session, 5τ) and the horizon max(the time for
+//!   `--customers-per-replication` arrivals, 5τ). Replication i of every candidate is
+//!   seeded from (seed, i): every candidate shares the same arrivals, customers and
+//!   per-agent streams (common random numbers).
 //! - **Roster scaling.** Agents are taken in a fixed interleaved order across groups
 //!   (smooth weighted round robin by group size, each group's agents in roster order,
 //!   cycling with copies `A001+1`, … past the roster's end), so every k keeps the
 //!   roster's group mix, session caps and speed factors, and candidate k + 1 is
 //!   candidate k plus one agent.
+//! - **Sequential replications.** A candidate starts with `--replications`; while the
+//!   yes/no is undecided (no target clearly missed, and some target's 95 % CI still
+//!   contains its value) the replications double, up to `--max-replications`.
 //! - **Confidence.** A target holds at the conservative end of its 95 % CI (mean −
 //!   half-width for `>=`, mean + half-width for `<=`), or at the mean with
-//!   `--confidence mean`.
-//! - **Search.** From the Erlang C answer, bracket by steps 1, 2, 4, … down (while the
-//!   targets hold) or up (until they hold), then bisect; at most 4 × start + 10 agents.
-//! - **Erlang C basis.** Each agent counts as `max_sessions` servers (agents added in the
-//!   same interleaved order until their caps reach the Erlang C server count); the
-//!   service-level target (80 % within the scenario's T when none is given) and the mean
-//!   session length: the holding-time mean (holding model), or the session length
-//!   measured in the simulation at the required staffing by Little's law (turn model; the
-//!   search starts from an analytic estimate instead, see [`analytic_session_s`]).
+//!   `--confidence mean`; once decided the two agree.
+//! - **Search.** From the Erlang A (finite patience) or Erlang C answer, bracket by steps
+//!   1, 2, 4, … down (while the targets hold) or up (until they hold), then bisect; at
+//!   most 4 × start + 10 agents.
+//! - **Targets.** Each must get easier with more agents ([`staffing_response`]): a target
+//!   that gets harder, does not depend on staffing, or is a total over the run (whose
+//!   length staff chooses) is refused.
+//! - **Erlang basis.** Each agent counts as `max_sessions` servers (agents added in the
+//!   same interleaved order until their caps reach the server count); the mean session
+//!   length: the holding-time mean (holding model), or the session length measured in the
+//!   simulation at the required staffing by Little's law (turn model; the search starts
+//!   from an analytic estimate instead, see [`analytic_session_s`]).
 
-use super::check::{fmt_num, metric_names, parse_targets, simulate_here, Confidence, Target};
-use crate::cli::load_scenario;
-use crate::metrics::erlang::smallest_c_for_service_level;
-use crate::metrics::Stat;
+use super::check::{check_metric_name, fmt_num, metric_names, Confidence, Direction, Target};
+use crate::cli::{load_scenario, INTERRUPTED};
+use crate::metrics::erlang::{smallest_c_for_erlang_a, smallest_c_for_service_level, ErlangA};
+use crate::metrics::{student_t_quantile, summarize, Collector, RepMetrics, RunSummary, Stat};
 use crate::report::output::{check_target, write_outputs};
 use crate::scenario::raw::TimeValue;
 use crate::scenario::{self, AgentSpec, Arrivals, Scenario, SessionModel};
-use crate::sim::SimError;
+use crate::sim::{Replication, SimError};
 use crate::time::{Millis, SimTime};
 use anyhow::Context;
 use clap::Args;
@@ -44,6 +53,7 @@ use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Instant;
 
 /// Options of `chatsim staff`.
 #[derive(Args, Debug, Clone)]
@@ -52,14 +62,17 @@ use std::process::ExitCode;
     --target 'abandon_ratio<=0.05' --out out/staffing\n\n\
     Per interval, the fewest agents (the roster scaled in an interleaved order across \
     groups) whose simulated metrics meet every target at the conservative end of the 95% \
-    CI, found from the Erlang C answer by bracketing and bisection with common random \
-    numbers. See docs/tools.md."
+    CI, found from the Erlang C (or Erlang A) answer by bracketing and bisection with \
+    common random numbers; replications double while a candidate's yes/no is undecided. \
+    Exit status: 0 every interval staffed, 1 some interval cannot be staffed, 2 bad input \
+    (including a target that does not get easier with more agents). See docs/tools.md."
 )]
 pub struct StaffArgs {
     /// The scenario TOML file.
     pub scenario: PathBuf,
-    /// A target NAME=VALUE (>= for "more is better" metrics such as service_level, <=
-    /// otherwise) or NAME>=VALUE / NAME<=VALUE; repeat for several.
+    /// A target NAME>=VALUE / NAME<=VALUE (also > and <), or NAME=VALUE (the direction in
+    /// which the metric improves with more agents: >= for service_level, <= for waits,
+    /// abandon_ratio, occupancy, …); repeat for several.
     #[arg(long = "target", required = true, value_name = "TARGET")]
     pub targets: Vec<String>,
     /// Judge targets at the conservative end of the 95% CI, or at the mean.
@@ -74,24 +87,277 @@ pub struct StaffArgs {
     /// Base seed (overrides `run.seed`); every candidate uses it (common random numbers).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Replications per candidate (at least 2, for a CI).
+    /// Replications a candidate starts with (at least 2, for a CI).
     #[arg(long, default_value_t = DEFAULT_REPLICATIONS, value_parser = clap::value_parser!(u32).range(2..=1000))]
     pub replications: u32,
-    /// Expected arrivals per replication of a candidate; sets the horizon (30 min to 24 h).
+    /// Most replications a candidate doubles up to while its yes/no is undecided (never
+    /// fewer than --replications).
+    #[arg(long, default_value_t = DEFAULT_MAX_REPLICATIONS, value_parser = clap::value_parser!(u32).range(2..=100_000))]
+    pub max_replications: u32,
+    /// Expected arrivals per replication of a candidate; sets the horizon (30 min to 24 h),
+    /// unless the interval's relaxation time asks for longer.
     #[arg(long, default_value_t = DEFAULT_CUSTOMERS, value_parser = clap::value_parser!(u32).range(10..=10_000_000))]
     pub customers_per_replication: u32,
-    /// Worker threads (0 = one per core); intervals are searched in parallel. The result
-    /// does not depend on it.
+    /// Worker threads (0 = one per core); intervals and replications run in parallel. The
+    /// result does not depend on it.
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
 }
 
-/// Default replications per candidate.
+/// Default replications a candidate starts with.
 pub const DEFAULT_REPLICATIONS: u32 = 8;
+/// Default most replications of an undecided candidate.
+pub const DEFAULT_MAX_REPLICATIONS: u32 = 128;
 /// Default expected arrivals per replication of a candidate.
 pub const DEFAULT_CUSTOMERS: u32 = 1500;
-/// The service-level target the Erlang C column uses when no `service_level` target is given.
+/// The service-level target the Erlang columns use when no `service_level` target is given.
 pub const DEFAULT_ERLANG_SERVICE_LEVEL: f64 = 0.8;
+/// Warm-up, in relaxation times: after 5τ an empty start's bias is below e⁻⁵ ≈ 0.7 % of
+/// its initial size.
+pub const WARMUP_RELAXATIONS: f64 = 5.0;
+/// Horizon, in relaxation times at least: a replication then holds about ten independent
+/// stretches of the queue's slow swings, so its figures are nearly normal and the
+/// Student-t CI over a few replications keeps its coverage (with 5τ, eight replications'
+/// CIs missed the truth on one side twice as often as stated).
+pub const HORIZON_RELAXATIONS: f64 = 10.0;
+/// Without abandonment the relaxation time is taken at an occupancy of at most 0.99
+/// (≈ 39 600 customers): beyond, a candidate would cost millions of customers, and is
+/// judged with an optimistic bias instead (such desks miss any usual target by far).
+pub const MAX_RELAXATION_OCCUPANCY: f64 = 0.99;
+
+/// How a run-level metric moves as agents are added to a stationary interval (fixed
+/// arrivals): what makes it a staffing target or not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Response {
+    /// Rises with agents: a `>=` target.
+    Rises,
+    /// Falls with agents: a `<=` target.
+    Falls,
+    /// A total (or extreme) over the measured window, whose length staff chooses per
+    /// interval: not comparable with a fixed value. `instead` names a ratio that is.
+    Total { instead: &'static str },
+    /// Does not depend on staffing, or not in one direction.
+    Unrelated { why: &'static str },
+}
+
+const SIMULATOR: &str = "measures the simulator's own work, not the desk";
+const SILENCE: &str = "is set by the message interval and by how customers go silent, \
+    not by staffing (tune it with `chatsim sweep`)";
+
+/// Every run-level metric and how it moves with staffing: the one table `staff` checks
+/// targets against (a metric missing here is refused, so a new metric must be added).
+pub const STAFFING_RESPONSE: &[(&str, Response)] = &[
+    (
+        "offered",
+        Response::Unrelated {
+            why: "is set by the arrivals",
+        },
+    ),
+    (
+        "connected",
+        Response::Total {
+            instead: "abandon_ratio",
+        },
+    ),
+    (
+        "abandoned",
+        Response::Total {
+            instead: "abandon_ratio",
+        },
+    ),
+    (
+        "unresolved",
+        Response::Total {
+            instead: "wait_s_p99",
+        },
+    ),
+    ("p_wait", Response::Falls),
+    ("abandon_ratio", Response::Falls),
+    ("service_level", Response::Rises),
+    ("asa_s", Response::Falls),
+    ("wait_s_mean", Response::Falls),
+    ("wait_s_p50", Response::Falls),
+    ("wait_s_p90", Response::Falls),
+    ("wait_s_p99", Response::Falls),
+    (
+        "wait_s_max",
+        Response::Total {
+            instead: "wait_s_p99",
+        },
+    ),
+    ("mean_queue_len", Response::Falls),
+    (
+        "max_queue_len",
+        Response::Total {
+            instead: "mean_queue_len",
+        },
+    ),
+    (
+        "sessions",
+        Response::Total {
+            instead: "abandon_ratio",
+        },
+    ),
+    (
+        "replies",
+        Response::Total {
+            instead: "missed_response_ratio",
+        },
+    ),
+    (
+        "missed_responses",
+        Response::Total {
+            instead: "missed_response_ratio",
+        },
+    ),
+    ("missed_response_ratio", Response::Falls),
+    (
+        "reminders",
+        Response::Total {
+            instead: "reminders_per_session",
+        },
+    ),
+    ("reminders_per_agent_hour", Response::Falls),
+    ("reminders_per_session", Response::Falls),
+    (
+        "sessions_with_reminder",
+        Response::Total {
+            instead: "sessions_with_reminder_ratio",
+        },
+    ),
+    ("sessions_with_reminder_ratio", Response::Falls),
+    ("reply_latency_s_p50", Response::Falls),
+    ("reply_latency_s_p90", Response::Falls),
+    ("reply_latency_s_p99", Response::Falls),
+    ("disconnects", Response::Unrelated { why: SILENCE }),
+    (
+        "premature_disconnects",
+        Response::Unrelated { why: SILENCE },
+    ),
+    ("ghost_disconnects", Response::Unrelated { why: SILENCE }),
+    (
+        "premature_disconnect_ratio",
+        Response::Unrelated { why: SILENCE },
+    ),
+    ("silent_capacity_s", Response::Unrelated { why: SILENCE }),
+    (
+        "normal_closes",
+        Response::Total {
+            instead: "abandon_ratio",
+        },
+    ),
+    (
+        "handed_back",
+        Response::Unrelated {
+            why: "happens at log-off, and staff's agents never log off",
+        },
+    ),
+    ("occupancy", Response::Falls),
+    (
+        "mean_concurrent_sessions",
+        Response::Unrelated {
+            why: "is the offered work in progress, which staffing hardly moves",
+        },
+    ),
+    ("mean_sessions_per_agent", Response::Falls),
+    ("mean_logged_in_capacity", Response::Rises),
+    (
+        "logged_in_agent_hours",
+        Response::Total {
+            instead: "mean_logged_in_capacity",
+        },
+    ),
+    (
+        "busy_time_s",
+        Response::Total {
+            instead: "occupancy",
+        },
+    ),
+    (
+        "late_replies",
+        Response::Total {
+            instead: "late_reply_ratio",
+        },
+    ),
+    ("late_reply_ratio", Response::Falls),
+    ("reply_latency_s_mean", Response::Falls),
+    (
+        "reconnected",
+        Response::Unrelated {
+            why: "happens after log-off, and staff's agents never log off",
+        },
+    ),
+    ("events", Response::Unrelated { why: SIMULATOR }),
+    ("events_per_s", Response::Unrelated { why: SIMULATOR }),
+    ("routing_decisions", Response::Unrelated { why: SIMULATOR }),
+    (
+        "routing_decisions_per_s",
+        Response::Unrelated { why: SIMULATOR },
+    ),
+];
+
+/// How `metric` moves with staffing ([`STAFFING_RESPONSE`]).
+pub fn staffing_response(metric: &str) -> Response {
+    STAFFING_RESPONSE
+        .iter()
+        .find(|(name, _)| *name == metric)
+        .map_or(
+            Response::Unrelated {
+                why: "is not one chatsim knows how staffing moves",
+            },
+            |(_, r)| *r,
+        )
+}
+
+/// `Ok` when `t` gets easier to meet with every agent added; otherwise an error naming
+/// the target, why it is not a staffing target, and the fix.
+pub fn check_staffing_target(t: &Target) -> anyhow::Result<()> {
+    let m = &t.metric;
+    let flipped = |op: &str| format!("{m}{op}{}", t.value);
+    match (staffing_response(m), t.direction) {
+        (Response::Rises, Direction::AtLeast) | (Response::Falls, Direction::AtMost) => Ok(()),
+        (Response::Rises, Direction::AtMost) => anyhow::bail!(
+            "target \"{t}\" is not a staffing target: {m} rises as agents are added, so an \
+             upper bound gets harder to meet with every agent and \"the fewest agents\" \
+             meeting it is not the question; write {} for a floor, or drop it",
+            flipped(">=")
+        ),
+        (Response::Falls, Direction::AtLeast) => anyhow::bail!(
+            "target \"{t}\" is not a staffing target: {m} falls as agents are added, so a \
+             lower bound gets harder to meet with every agent and \"the fewest agents\" \
+             meeting it is not the question; write {} (e.g. staff to at most that {m}), or \
+             drop it",
+            flipped("<=")
+        ),
+        (Response::Total { instead }, _) => anyhow::bail!(
+            "target \"{t}\" is not a staffing target: {m} is a total over the measured \
+             window, whose length staff chooses per interval, so it cannot be compared \
+             with a fixed value; use a ratio such as {instead} instead"
+        ),
+        (Response::Unrelated { why }, _) => anyhow::bail!(
+            "target \"{t}\" is not a staffing target: {m} {why}, so adding agents does \
+             not move it towards the value; check it with `chatsim check` instead, or drop it"
+        ),
+    }
+}
+
+/// Parses `staff`'s targets: a bare `NAME=VALUE` takes the direction in which the metric
+/// improves with more agents; the name must be a metric of the scenario, and the target
+/// one that gets easier with more agents.
+pub fn parse_staff_targets(texts: &[String], valid: &[String]) -> anyhow::Result<Vec<Target>> {
+    texts
+        .iter()
+        .map(|text| {
+            let t = Target::parse_with(text, |name| match staffing_response(name) {
+                Response::Falls => Direction::AtMost,
+                _ => Direction::AtLeast,
+            })?;
+            check_metric_name(&t.metric, valid, "--target")?;
+            check_staffing_target(&t)?;
+            Ok(t)
+        })
+        .collect()
+}
 
 /// The service level the Erlang C column staffs to: the highest `service_level` target,
 /// else [`DEFAULT_ERLANG_SERVICE_LEVEL`].
@@ -102,6 +368,128 @@ fn erlang_service_level(targets: &[Target]) -> f64 {
         .map(|t| t.value)
         .reduce(f64::max)
         .unwrap_or(DEFAULT_ERLANG_SERVICE_LEVEL)
+}
+
+/// The metrics Erlang A can judge ([`erlang_a_value`]).
+const ERLANG_A_METRICS: &[&str] = &[
+    "service_level",
+    "abandon_ratio",
+    "p_wait",
+    "wait_s_mean",
+    "mean_queue_len",
+    "occupancy",
+];
+
+/// A metric of the M/M/c+M model, for the metrics Erlang A can judge (the simulator's
+/// definitions: abandoners count as misses and as waiting until they leave).
+fn erlang_a_value(m: &ErlangA, metric: &str, threshold_s: f64) -> Option<f64> {
+    match metric {
+        "service_level" => Some(m.service_level(threshold_s)),
+        "abandon_ratio" => Some(m.abandon_ratio()),
+        "p_wait" => Some(m.p_wait()),
+        "wait_s_mean" => Some(m.wait_mean()),
+        "mean_queue_len" => Some(m.mean_queue_len()),
+        "occupancy" => Some(m.occupancy()),
+        _ => None,
+    }
+}
+
+/// The targets the Erlang A column staffs to: every target Erlang A can judge, else
+/// the Erlang C column's service level.
+fn erlang_a_targets(targets: &[Target]) -> Vec<Target> {
+    let judged: Vec<Target> = targets
+        .iter()
+        .filter(|t| ERLANG_A_METRICS.contains(&t.metric.as_str()))
+        .cloned()
+        .collect();
+    if !judged.is_empty() {
+        return judged;
+    }
+    vec![Target {
+        metric: "service_level".into(),
+        direction: Direction::AtLeast,
+        strict: false,
+        value: erlang_service_level(targets),
+    }]
+}
+
+/// The patience Erlang A uses, seconds, when every segment has one: 1/θ with θ the
+/// segments' abandonment rates 1/mean averaged by share (a non-exponential patience is
+/// taken by its mean). `None` with infinite patience anywhere.
+pub fn erlang_patience_s(sc: &Scenario) -> Option<f64> {
+    let mut theta = 0.0;
+    for seg in &sc.segments {
+        let mean = seg.patience.as_ref()?.mean();
+        if !(mean > 0.0 && mean.is_finite()) {
+            return None;
+        }
+        theta += seg.share / mean;
+    }
+    (theta > 0.0).then(|| 1.0 / theta)
+}
+
+/// Whether every segment's patience is exponential (Erlang A's own assumption).
+fn exponential_patience(sc: &Scenario) -> bool {
+    sc.segments
+        .iter()
+        .all(|s| matches!(s.patience, Some(crate::dist::Dist::Exponential { .. })))
+}
+
+/// Whether no customer ever abandons (no segment has a patience).
+fn never_abandons(sc: &Scenario) -> bool {
+    sc.segments.iter().all(|s| s.patience.is_none())
+}
+
+/// How long a desk of `servers` session slots, fed `rate_per_s` sessions of mean length
+/// `session_s`, takes to forget its empty start, seconds. The M/M/n relaxation time
+/// τ = S / (n (1 − √ρ)²), ρ = λS/n (the inverse spectral gap (√(nμ) − √λ)² of the
+/// birth–death chain): in customers λτ = ρ / (1 − √ρ)², ~1 480 at ρ = 0.95 and ~4 250
+/// at 0.97 whatever n, so an empty start plus a fixed customer count is too short near
+/// ρ = 1. With abandonment (mean patience P) the queue also drains within about S + P,
+/// so τ ≤ S + P; without, ρ is capped at [`MAX_RELAXATION_OCCUPANCY`].
+pub fn relaxation_s(rate_per_s: f64, session_s: f64, servers: u32, patience_s: Option<f64>) -> f64 {
+    let n = servers.max(1) as f64;
+    let rho = rate_per_s * session_s / n;
+    let mmn = |rho: f64| session_s / (n * (1.0 - rho.sqrt()).powi(2));
+    match patience_s {
+        Some(p) if rho < 1.0 => mmn(rho).min(session_s + p),
+        Some(p) => session_s + p,
+        None => mmn(rho.min(MAX_RELAXATION_OCCUPANCY)),
+    }
+}
+
+/// A candidate's simulated run lengths.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Window {
+    pub warmup: Millis,
+    pub horizon: Millis,
+}
+
+/// How `staff` runs: the command's options, as a library call takes them.
+#[derive(Clone, Debug)]
+pub struct StaffSettings {
+    pub confidence: Confidence,
+    /// Replications a candidate starts with.
+    pub replications: u32,
+    /// Most replications an undecided candidate doubles up to.
+    pub max_replications: u32,
+    /// Expected arrivals per replication (the horizon's floor).
+    pub customers: u32,
+    /// Worker threads, 0 = one per core.
+    pub threads: usize,
+}
+
+impl Default for StaffSettings {
+    /// The command's defaults.
+    fn default() -> Self {
+        StaffSettings {
+            confidence: Confidence::Conservative,
+            replications: DEFAULT_REPLICATIONS,
+            max_replications: DEFAULT_MAX_REPLICATIONS,
+            customers: DEFAULT_CUSTOMERS,
+            threads: 0,
+        }
+    }
 }
 
 /// One interval to staff: [start, end) from the epoch at a constant rate.
@@ -338,6 +726,101 @@ fn next_step(step: u32, moves: &mut u32) -> u32 {
     }
 }
 
+/// Where a candidate's replications so far leave its yes/no.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Verdict {
+    /// Every target holds at the conservative end of its CI.
+    Meets,
+    /// Some target misses even at the optimistic end of its CI (or is not measured).
+    Fails,
+    /// Neither: some target's CI still contains its value.
+    Undecided,
+}
+
+/// The verdict of `summary` on `targets`, each judged on its CI at the two-sided level
+/// 1 − 0.05/`looks`: the sequential rule looks up to `looks` times, so (Bonferroni) the
+/// chance of deciding wrongly at some look stays near 5 % — and a CI from a handful of
+/// replications of a skewed figure (a rare long queue swing) is not taken at face value.
+fn verdict(targets: &[Target], summary: &RunSummary, looks: u32) -> Verdict {
+    let mut undecided = false;
+    for t in targets {
+        let Some(s) = summary.metrics.get(&t.metric) else {
+            return Verdict::Fails;
+        };
+        let n = s.per_replication.iter().filter(|v| v.is_finite()).count() as f64;
+        let widen = if n >= 2.0 {
+            student_t_quantile(1.0 - 0.025 / looks.max(1) as f64, n - 1.0)
+                / student_t_quantile(0.975, n - 1.0)
+        } else {
+            1.0
+        };
+        let hw = widen
+            * if s.ci95_half_width.is_finite() {
+                s.ci95_half_width
+            } else {
+                0.0
+            };
+        let (low, high) = (s.mean - hw, s.mean + hw);
+        let (worst, best) = match t.direction {
+            Direction::AtLeast => (low, high),
+            Direction::AtMost => (high, low),
+        };
+        if t.holds_for(worst) {
+            continue;
+        }
+        if !t.holds_for(best) {
+            return Verdict::Fails;
+        }
+        undecided = true;
+    }
+    if undecided {
+        Verdict::Undecided
+    } else {
+        Verdict::Meets
+    }
+}
+
+/// How many times the sequential rule looks at a candidate: at `first` replications,
+/// then after each doubling up to `max`.
+fn looks(first: u32, max: u32) -> u32 {
+    let mut n = first.max(1);
+    let mut looks = 1;
+    while n < max {
+        n = n.saturating_mul(2).min(max);
+        looks += 1;
+    }
+    looks
+}
+
+/// Runs replications `reps` of `sc` in parallel, in replication order: the figures of a
+/// single run over the same replications, since replication i is seeded from (seed, i)
+/// whatever else runs.
+fn run_replications(
+    sc: &Scenario,
+    reps: std::ops::Range<u32>,
+) -> Result<Vec<RepMetrics>, SimError> {
+    reps.into_par_iter()
+        .map(|rep| {
+            let t = Instant::now();
+            let (collector, _) = Replication::new(sc, sc.run.seed, rep, Collector::new(sc))
+                .with_cancel(&INTERRUPTED)
+                .run()?;
+            let mut m = collector.finish();
+            m.set_wall_secs(t.elapsed().as_secs_f64());
+            // Staff judges run-level figures only: the pooled percentiles' histograms
+            // (tens of kB each) are dropped, so that 128 replications in flight stay small.
+            m.wait_histogram = small_histogram();
+            m.reply_latency_histogram = small_histogram();
+            Ok(m)
+        })
+        .collect()
+}
+
+/// An empty histogram of the least precision (a few hundred bytes).
+fn small_histogram() -> hdrhistogram::Histogram<u64> {
+    hdrhistogram::Histogram::new_with_max(2, 1).expect("a valid histogram")
+}
+
 /// What a candidate's simulation gave.
 #[derive(Clone, Debug)]
 struct Eval {
@@ -348,6 +831,23 @@ struct Eval {
     metrics: Vec<(String, Stat)>,
     /// Measured mean session length (Little's law), seconds; NaN when nobody connected.
     session_s: f64,
+    /// Replications simulated (0: judged without simulating).
+    replications: u32,
+    window: Option<Window>,
+}
+
+impl Eval {
+    /// A candidate that fails without a figure, for `why`.
+    fn failed(why: &str, replications: u32, window: Option<Window>) -> Eval {
+        Eval {
+            meets: false,
+            unmet: vec![why.to_string()],
+            metrics: vec![],
+            session_s: f64::NAN,
+            replications,
+            window,
+        }
+    }
 }
 
 /// The staffing of one arrival rate (shared by every interval with that rate).
@@ -360,11 +860,19 @@ pub struct RatePlan {
     pub required_sessions: Option<u32>,
     pub erlang_c_agents: u32,
     pub erlang_c_servers: u32,
-    /// The mean session length the Erlang C column used, seconds.
+    /// The Erlang A answer (agents, servers) when every segment has a patience.
+    pub erlang_a: Option<(u32, u32)>,
+    /// The mean session length the Erlang columns used, seconds.
     pub erlang_session_s: f64,
     pub search_start: u32,
     /// Candidates simulated, in the order the search asked for them.
     pub simulated: Vec<u32>,
+    /// Replications at the required staffing (or the largest candidate).
+    pub replications: u32,
+    /// Replications over every candidate.
+    pub replications_total: u32,
+    /// Warm-up and horizon at the required staffing (or the largest candidate).
+    pub window: Option<Window>,
     /// At the required staffing (or the largest candidate when none met the targets):
     /// each target metric, then occupancy.
     pub achieved: Vec<(String, Stat)>,
@@ -376,15 +884,15 @@ pub struct RatePlan {
 struct Plan<'a> {
     sc: &'a Scenario,
     targets: &'a [Target],
-    confidence: Confidence,
-    replications: u32,
-    customers: u32,
+    settings: &'a StaffSettings,
     seed: u64,
+    /// Erlang A's patience, seconds (every segment has one).
+    patience_s: Option<f64>,
 }
 
 impl Plan<'_> {
     /// The Erlang C servers and agents for `rate` with mean session `session_s`.
-    fn erlang(&self, rate_per_hour: f64, session_s: f64) -> (u32, u32) {
+    fn erlang_c(&self, rate_per_hour: f64, session_s: f64) -> (u32, u32) {
         let sl = erlang_service_level(self.targets);
         let t = self.sc.run.service_level_threshold.as_secs_f64();
         let servers = smallest_c_for_service_level(
@@ -396,54 +904,114 @@ impl Plan<'_> {
         (servers, agents_for_servers(&self.sc.agents, servers))
     }
 
-    /// The stationary sub-scenario of `rate` with `agents` agents.
-    fn sub_scenario(&self, rate_per_hour: f64, agents: u32, session_est_s: f64) -> Scenario {
-        let warmup_s = (3.0 * session_est_s).clamp(600.0, 4.0 * 3600.0);
-        let horizon_s =
-            (self.customers as f64 / rate_per_hour * 3600.0).clamp(1800.0, 24.0 * 3600.0);
-        let warmup = Millis::from_secs_f64_rounded(warmup_s);
-        let horizon = Millis::from_secs_f64_rounded(horizon_s);
-        let end = SimTime(warmup.0 + horizon.0);
+    /// The Erlang A servers and agents, with finite patience: the fewest servers whose
+    /// M/M/c+M model meets every target it can judge ([`erlang_a_targets`]).
+    fn erlang_a(&self, rate_per_hour: f64, session_s: f64) -> Option<(u32, u32)> {
+        let theta = 1.0 / self.patience_s?;
+        let t = self.sc.run.service_level_threshold.as_secs_f64();
+        let targets = erlang_a_targets(self.targets);
+        let meets = |m: &ErlangA| {
+            targets
+                .iter()
+                .all(|g| erlang_a_value(m, &g.metric, t).is_some_and(|v| g.holds_for(v)))
+        };
+        let lambda = rate_per_hour / 3600.0;
+        let servers = smallest_c_for_erlang_a(lambda, 1.0 / session_s.max(1e-9), theta, meets)?;
+        Some((servers, agents_for_servers(&self.sc.agents, servers)))
+    }
+
+    /// Σ session caps of the first `agents` agents of the interleaved order.
+    fn servers(&self, agents: u32) -> u32 {
+        interleaved_order(&self.sc.agents, agents as usize)
+            .iter()
+            .map(|(i, _)| self.sc.agents[*i].max_sessions)
+            .sum()
+    }
+
+    /// Whether `servers` slots cannot keep up with sessions of mean `session_s`: at least
+    /// as much offered load as slots, and nobody abandons.
+    fn overloaded(&self, rate_per_hour: f64, session_s: f64, servers: u32) -> bool {
+        never_abandons(self.sc) && rate_per_hour / 3600.0 * session_s >= servers as f64
+    }
+
+    /// [`Plan::overloaded`] where the session length is known exactly (holding model):
+    /// such a candidate's queue grows without end, so it fails without simulating.
+    fn unstable(&self, rate_per_hour: f64, session_s: f64, servers: u32) -> bool {
+        matches!(self.sc.sessions, SessionModel::Holding { .. })
+            && self.overloaded(rate_per_hour, session_s, servers)
+    }
+
+    /// The warm-up and horizon of a candidate with `servers` slots: 5 and 10 relaxation
+    /// times at least ([`relaxation_s`]), the warm-up also max(10 min, 3 sessions), the
+    /// horizon also the time for `--customers-per-replication` arrivals (30 min to 24 h).
+    fn window(&self, rate_per_hour: f64, session_s: f64, servers: u32) -> Window {
+        let rate_per_s = rate_per_hour / 3600.0;
+        let tau = relaxation_s(rate_per_s, session_s, servers, self.patience_s);
+        let warmup_s = (3.0 * session_s).max(600.0).max(WARMUP_RELAXATIONS * tau);
+        let horizon_s = (self.settings.customers as f64 / rate_per_s)
+            .clamp(1800.0, 24.0 * 3600.0)
+            .max(HORIZON_RELAXATIONS * tau);
+        Window {
+            warmup: Millis::from_secs_f64_rounded(warmup_s),
+            horizon: Millis::from_secs_f64_rounded(horizon_s),
+        }
+    }
+
+    /// The stationary sub-scenario of `rate` with `agents` agents over `window`.
+    fn sub_scenario(&self, rate_per_hour: f64, agents: u32, window: Window) -> Scenario {
+        let end = SimTime(window.warmup.0 + window.horizon.0);
         let mut sub = self.sc.clone();
-        sub.run.warmup = warmup;
-        sub.run.horizon = horizon;
-        sub.run.interval = horizon;
-        sub.run.replications = self.replications;
+        sub.run.warmup = window.warmup;
+        sub.run.horizon = window.horizon;
+        sub.run.interval = window.horizon;
+        sub.run.replications = self.settings.replications;
         sub.run.seed = self.seed;
+        // The time limit scales with the whole run, warm-up included.
         sub.run.max_sim_time = Millis(end.0.saturating_mul(20));
         sub.arrivals = Arrivals::Poisson { rate_per_hour };
         sub.agents = scaled_roster(&self.sc.agents, agents as usize, end);
         sub
     }
 
-    fn evaluate(
-        &self,
-        rate_per_hour: f64,
-        agents: u32,
-        session_est_s: f64,
-    ) -> anyhow::Result<Eval> {
-        let sub = self.sub_scenario(rate_per_hour, agents, session_est_s);
-        let summary = match simulate_here(&sub) {
-            Ok(s) => s,
-            // A desk so short of agents that it cannot drain within the limits fails.
-            Err(SimError::EventLimit { .. } | SimError::TimeLimit { .. }) => {
-                return Ok(Eval {
-                    meets: false,
-                    unmet: vec!["the run's event or time limit".to_string()],
-                    metrics: vec![],
-                    session_s: f64::NAN,
-                })
+    /// Simulates a candidate: `--replications` first, doubling while undecided up to
+    /// `--max-replications`, then judged under the chosen confidence (decided: the mean
+    /// and the conservative end agree; undecided at the maximum: each its own).
+    fn evaluate(&self, rate_per_hour: f64, agents: u32, window: Window) -> anyhow::Result<Eval> {
+        let sub = self.sub_scenario(rate_per_hour, agents, window);
+        let max = self
+            .settings
+            .max_replications
+            .max(self.settings.replications);
+        let looks = looks(self.settings.replications, max);
+        let started = Instant::now();
+        let mut reps: Vec<RepMetrics> = vec![];
+        let mut want = self.settings.replications;
+        let summary = loop {
+            match run_replications(&sub, reps.len() as u32..want) {
+                Ok(more) => reps.extend(more),
+                // A desk so short of agents that it cannot drain within the limits fails.
+                Err(SimError::EventLimit { .. } | SimError::TimeLimit { .. }) => {
+                    return Ok(Eval::failed(
+                        "the run's event or time limit",
+                        want,
+                        Some(window),
+                    ));
+                }
+                Err(e) => return Err(e.into()),
             }
-            Err(e) => return Err(e.into()),
+            let summary = summarize(&sub, self.seed, &reps, started.elapsed().as_secs_f64());
+            if want >= max || verdict(self.targets, &summary, looks) != Verdict::Undecided {
+                break summary;
+            }
+            want = want.saturating_mul(2).min(max);
         };
         let get = |name: &str| summary.metrics.get(name).cloned();
         let unmet: Vec<String> = self
             .targets
             .iter()
-            .filter(|t| !get(&t.metric).is_some_and(|s| t.holds(&s, self.confidence)))
+            .filter(|t| !get(&t.metric).is_some_and(|s| t.holds(&s, self.settings.confidence)))
             .map(|t| t.to_string())
             .collect();
-        let meets = unmet.is_empty();
         let mut metrics: Vec<(String, Stat)> = vec![];
         for name in self
             .targets
@@ -465,14 +1033,16 @@ impl Plan<'_> {
             f64::NAN
         };
         Ok(Eval {
-            meets,
+            meets: unmet.is_empty(),
             unmet,
             metrics,
             session_s,
+            replications: reps.len() as u32,
+            window: Some(window),
         })
     }
 
-    /// Staffs one rate: the search, then the Erlang C comparison.
+    /// Staffs one rate: the search, then the Erlang comparisons.
     fn staff_rate(&self, rate_per_hour: f64) -> anyhow::Result<RatePlan> {
         let holding_s = match &self.sc.sessions {
             SessionModel::Holding { holding_time } => Some(holding_time.mean()),
@@ -486,20 +1056,49 @@ impl Plan<'_> {
                 required_sessions: Some(0),
                 erlang_c_agents: 0,
                 erlang_c_servers: 0,
+                erlang_a: self.patience_s.map(|_| (0, 0)),
                 erlang_session_s: session_est_s,
                 search_start: 0,
                 simulated: vec![],
+                replications: 0,
+                replications_total: 0,
+                window: None,
                 achieved: vec![],
                 unmet: vec![],
             });
         }
-        let (_, start) = self.erlang(rate_per_hour, session_est_s);
-        let start = start.max(1);
+        // Erlang A is the exact model only for exponential patience; otherwise (it
+        // over-states abandonment at short waits) Erlang C is the better first guess.
+        let (_, c_start) = self.erlang_c(rate_per_hour, session_est_s);
+        let a_start = if exponential_patience(self.sc) {
+            self.erlang_a(rate_per_hour, session_est_s)
+        } else {
+            None
+        };
+        let start = a_start.map_or(c_start, |(_, agents)| agents).max(1);
         let cap = start.saturating_mul(4).saturating_add(10);
+        // Candidates from one below the start up share one window (common random numbers
+        // over the same measured customers where the decision usually falls); fewer
+        // agents, slower to forget the start, get their own longer one.
+        let shared = [start.saturating_sub(1), start]
+            .into_iter()
+            .map(|k| self.servers(k))
+            .find(|&n| n > 0 && !self.overloaded(rate_per_hour, session_est_s, n))
+            .unwrap_or(u32::MAX);
         let mut evals: BTreeMap<u32, Eval> = BTreeMap::new();
         let mut simulated = vec![];
         let required = search(start, cap, |k| {
-            let e = self.evaluate(rate_per_hour, k, session_est_s)?;
+            let servers = self.servers(k);
+            let e = if self.unstable(rate_per_hour, session_est_s, servers) {
+                Eval::failed(
+                    "offered load at or above capacity, and nobody abandons",
+                    0,
+                    None,
+                )
+            } else {
+                let window = self.window(rate_per_hour, session_est_s, servers.min(shared));
+                self.evaluate(rate_per_hour, k, window)?
+            };
             let meets = e.meets;
             evals.insert(k, e);
             simulated.push(k);
@@ -512,22 +1111,22 @@ impl Plan<'_> {
             (None, Some(e)) if e.session_s.is_finite() => e.session_s,
             _ => session_est_s,
         };
-        let (erlang_c_servers, erlang_c_agents) = self.erlang(rate_per_hour, erlang_session_s);
-        let sessions = |k: u32| {
-            interleaved_order(&self.sc.agents, k as usize)
-                .iter()
-                .map(|(i, _)| self.sc.agents[*i].max_sessions)
-                .sum()
-        };
+        let (erlang_c_servers, erlang_c_agents) = self.erlang_c(rate_per_hour, erlang_session_s);
         Ok(RatePlan {
             rate_per_hour,
             required_agents: required,
-            required_sessions: required.map(sessions),
+            required_sessions: required.map(|k| self.servers(k)),
             erlang_c_agents,
             erlang_c_servers,
+            erlang_a: self
+                .erlang_a(rate_per_hour, erlang_session_s)
+                .map(|(servers, agents)| (agents, servers)),
             erlang_session_s,
             search_start: start,
             simulated,
+            replications: at.map_or(0, |e| e.replications),
+            replications_total: evals.values().map(|e| e.replications).sum(),
+            window: at.and_then(|e| e.window),
             achieved: at.map(|e| e.metrics.clone()).unwrap_or_default(),
             unmet: match required {
                 Some(_) => vec![],
@@ -546,21 +1145,36 @@ pub struct StaffingResult {
     /// Clock reading at the epoch, seconds (0 without `run.clock_origin`).
     pub clock_origin_s: f64,
     pub seed: u64,
+    /// Replications a candidate starts with, and at most.
     pub replications: u32,
+    pub max_replications: u32,
     pub service_level_threshold_s: f64,
     pub holding_model: bool,
+    /// Erlang A's patience, seconds (`None`: infinite patience somewhere, no Erlang A).
+    pub patience_s: Option<f64>,
+}
+
+impl StaffingResult {
+    /// Whether every interval could be staffed.
+    pub fn all_staffed(&self) -> bool {
+        self.intervals
+            .iter()
+            .all(|(_, p)| p.required_agents.is_some())
+    }
 }
 
 /// Staffs every interval of `sc` (intervals with equal rates share one search), the
-/// searches running in parallel on `threads` threads.
+/// searches and their replications running in parallel on `settings.threads` threads.
+/// Fails on a target that does not get easier with more agents
+/// ([`check_staffing_target`]).
 pub fn staff(
     sc: &Scenario,
     targets: &[Target],
-    confidence: Confidence,
-    replications: u32,
-    customers: u32,
-    threads: usize,
+    settings: &StaffSettings,
 ) -> anyhow::Result<Vec<(StaffInterval, RatePlan)>> {
+    for t in targets {
+        check_staffing_target(t)?;
+    }
     let intervals = staff_intervals(sc);
     let mut rates: Vec<f64> = intervals.iter().map(|i| i.rate_per_hour).collect();
     rates.sort_by(f64::total_cmp);
@@ -568,13 +1182,12 @@ pub fn staff(
     let plan = Plan {
         sc,
         targets,
-        confidence,
-        replications,
-        customers,
+        settings,
         seed: sc.run.seed,
+        patience_s: erlang_patience_s(sc),
     };
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
+        .num_threads(settings.threads)
         .build()
         .context("starting worker threads")?;
     // Busiest first, so the longest searches start early.
@@ -598,30 +1211,33 @@ pub fn staff(
         .collect())
 }
 
-/// Runs `chatsim staff`.
+/// Runs `chatsim staff`: exit 0 when every interval is staffed, 1 when one cannot be
+/// (after printing and writing the result), 2 (an error) on bad input.
 pub fn run(args: &StaffArgs) -> anyhow::Result<ExitCode> {
     let sc = load_scenario(&args.scenario, args.seed, None, vec![])?;
-    let targets = parse_targets(&args.targets, &metric_names(&sc), "--target")?;
+    let targets = parse_staff_targets(&args.targets, &metric_names(&sc))?;
     if let Some(out) = &args.out {
         check_target(out, args.force)?;
     }
-    let intervals = staff(
-        &sc,
-        &targets,
-        args.confidence,
-        args.replications,
-        args.customers_per_replication,
-        args.threads,
-    )?;
+    let settings = StaffSettings {
+        confidence: args.confidence,
+        replications: args.replications,
+        max_replications: args.max_replications.max(args.replications),
+        customers: args.customers_per_replication,
+        threads: args.threads,
+    };
+    let intervals = staff(&sc, &targets, &settings)?;
     let result = StaffingResult {
         intervals,
         targets,
         confidence: args.confidence,
         clock_origin_s: clock_origin_s(&args.scenario).unwrap_or(0.0),
         seed: sc.run.seed,
-        replications: args.replications,
+        replications: settings.replications,
+        max_replications: settings.max_replications,
         service_level_threshold_s: sc.run.service_level_threshold.as_secs_f64(),
         holding_model: matches!(sc.sessions, SessionModel::Holding { .. }),
+        patience_s: erlang_patience_s(&sc),
     };
     print!("{}", staffing_table(&result));
     match &args.out {
@@ -639,7 +1255,11 @@ pub fn run(args: &StaffArgs) -> anyhow::Result<ExitCode> {
         }
         None => println!("(add --out DIR to write staffing.csv and staffing.svg)"),
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(if result.all_staffed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// The scenario's `run.clock_origin` in seconds, when it has one.
@@ -672,23 +1292,31 @@ fn clock(origin_s: f64, t: SimTime) -> String {
     }
 }
 
+/// A share as a percentage without float noise: 0.55 → "55", 0.8125 → "81.25".
+fn percent(share: f64) -> String {
+    let text = format!("{:.6}", 100.0 * share);
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 /// The terminal table: one row per interval.
 pub fn staffing_table(r: &StaffingResult) -> String {
     let mut out = String::new();
     let targets: Vec<String> = r.targets.iter().map(|t| t.to_string()).collect();
     out.push_str(&format!(
-        "staffing for {} · judged at {} · seed {}, {} replications per candidate\n",
+        "staffing for {} · judged at {} · seed {}, {}–{} replications per candidate \
+         (doubled while undecided)\n",
         targets.join(", "),
         match r.confidence {
             Confidence::Conservative => "the conservative end of the 95% CI",
             Confidence::Mean => "the mean",
         },
         r.seed,
-        r.replications
+        r.replications,
+        r.max_replications
     ));
     out.push_str(&format!(
         "Erlang C: each agent = max_sessions servers, {}% within {} s, mean session = {}\n",
-        100.0 * erlang_service_level(&r.targets),
+        percent(erlang_service_level(&r.targets)),
         r.service_level_threshold_s,
         if r.holding_model {
             "the holding-time mean"
@@ -696,20 +1324,38 @@ pub fn staffing_table(r: &StaffingResult) -> String {
             "measured at the required staffing (Little's law)"
         }
     ));
+    if let Some(p) = r.patience_s {
+        let judged: Vec<String> = erlang_a_targets(&r.targets)
+            .iter()
+            .map(|t| t.to_string())
+            .collect();
+        out.push_str(&format!(
+            "Erlang A: the same servers and session, {} within {} s, patience exponential \
+             with mean {} s (segments' rates 1/mean averaged by share; a non-exponential \
+             patience is taken by its mean)\n",
+            judged.join(", "),
+            r.service_level_threshold_s,
+            fmt_num(p)
+        ));
+    }
     let metric_names: Vec<String> = r
         .intervals
         .iter()
         .find(|(_, p)| !p.achieved.is_empty())
         .map(|(_, p)| p.achieved.iter().map(|(n, _)| n.clone()).collect())
         .unwrap_or_default();
+    let with_a = r.patience_s.is_some();
     let mut header = format!(
         "{:<13} {:>7} {:>7} {:>8} {:>8}",
         "interval", "rate/h", "agents", "sessions", "Erlang C"
     );
+    if with_a {
+        header.push_str(&format!(" {:>8}", "Erlang A"));
+    }
     for n in &metric_names {
         header.push_str(&format!("  {n:>22}"));
     }
-    header.push_str(&format!("  {:>5}\n", "sims"));
+    header.push_str(&format!("  {:>5} {:>5}\n", "reps", "sims"));
     out.push_str(&header);
     out.push_str(&format!(
         "{}\n",
@@ -736,6 +1382,12 @@ pub fn staffing_table(r: &StaffingResult) -> String {
             p.required_sessions.map_or("-".into(), |s| s.to_string()),
             p.erlang_c_agents
         );
+        if with_a {
+            let a = p
+                .erlang_a
+                .map_or("-".into(), |(agents, _)| agents.to_string());
+            row.push_str(&format!(" {a:>8}"));
+        }
         for n in &metric_names {
             let cell = p
                 .achieved
@@ -746,23 +1398,34 @@ pub fn staffing_table(r: &StaffingResult) -> String {
                 });
             row.push_str(&format!("  {cell:>22}"));
         }
-        row.push_str(&format!("  {:>5}\n", p.simulated.len()));
+        row.push_str(&format!(
+            "  {:>5} {:>5}\n",
+            p.replications,
+            p.simulated.len()
+        ));
         out.push_str(&row);
     }
     let staffed = r
         .intervals
         .iter()
         .filter(|(_, p)| p.required_agents.is_some());
-    let (total_required, total_erlang) = staffed.fold((0u64, 0u64), |(a, b), (_, p)| {
-        (
-            a + p.required_agents.unwrap_or(0) as u64,
-            b + p.erlang_c_agents as u64,
-        )
-    });
+    let (total_required, total_c, total_a) =
+        staffed.fold((0u64, 0u64, 0u64), |(a, b, c), (_, p)| {
+            (
+                a + p.required_agents.unwrap_or(0) as u64,
+                b + p.erlang_c_agents as u64,
+                c + p.erlang_a.map_or(0, |(agents, _)| agents) as u64,
+            )
+        });
     out.push_str(&format!(
         "agent-intervals over the {} staffed interval(s): {total_required} simulated vs \
-         {total_erlang} Erlang C\n",
-        r.intervals.len() - unmet
+         {total_c} Erlang C{}\n",
+        r.intervals.len() - unmet,
+        if with_a {
+            format!(" and {total_a} Erlang A")
+        } else {
+            String::new()
+        }
     ));
     if unmet > 0 {
         let mut missed: Vec<&str> = r
@@ -773,7 +1436,7 @@ pub fn staffing_table(r: &StaffingResult) -> String {
         missed.sort_unstable();
         missed.dedup();
         out.push_str(&format!(
-            "{unmet} interval(s) could not be staffed up to 4 × the Erlang C start + 10 agents \
+            "{unmet} interval(s) could not be staffed up to 4 × the Erlang start + 10 agents \
              (shown as >N; figures at N): {} still missed there — such a target hardly \
              depends on staffing\n",
             missed.join(", ")
@@ -814,6 +1477,18 @@ pub fn staffing_csv(r: &StaffingResult) -> anyhow::Result<Vec<u8>> {
         header.push(format!("{n}_mean"));
         header.push(format!("{n}_ci95"));
     }
+    // Appended after the metric columns: the columns above are a contract.
+    header.extend(
+        [
+            "erlang_a_agents",
+            "erlang_a_servers",
+            "replications",
+            "replications_total",
+            "warmup_s",
+            "horizon_s",
+        ]
+        .map(String::from),
+    );
     w.write_record(&header)?;
     let num = crate::report::csv_number;
     for (i, p) in &r.intervals {
@@ -842,6 +1517,20 @@ pub fn staffing_csv(r: &StaffingResult) -> anyhow::Result<Vec<u8>> {
                 None => row.extend([String::new(), String::new()]),
             }
         }
+        let (a_agents, a_servers) = p.erlang_a.map_or((String::new(), String::new()), |(a, s)| {
+            (a.to_string(), s.to_string())
+        });
+        let (warmup, horizon) = p.window.map_or((String::new(), String::new()), |w| {
+            (num(w.warmup.as_secs_f64()), num(w.horizon.as_secs_f64()))
+        });
+        row.extend([
+            a_agents,
+            a_servers,
+            p.replications.to_string(),
+            p.replications_total.to_string(),
+            warmup,
+            horizon,
+        ]);
         w.write_record(&row)?;
     }
     Ok(w.into_inner()?)
@@ -881,9 +1570,11 @@ pub fn staffing_svg(r: &StaffingResult) -> String {
         };
         let simulated = steps(&|p| p.required_agents);
         let erlang = steps(&|p| Some(p.erlang_c_agents));
+        let erlang_a = steps(&|p| p.erlang_a.map(|(agents, _)| agents));
         let top = simulated
             .iter()
             .chain(&erlang)
+            .chain(&erlang_a)
             .flatten()
             .map(|p| p.1)
             .fold(0.0f64, f64::max);
@@ -903,8 +1594,10 @@ pub fn staffing_svg(r: &StaffingResult) -> String {
         let targets: Vec<String> = r.targets.iter().map(|t| t.to_string()).collect();
         let sim_label = format!("simulated ({})", targets.join(", "));
         let orange = RGBColor(230, 120, 0);
+        let green = RGBColor(0, 150, 70);
         for (runs, label, color) in [
             (&erlang, "Erlang C (max_sessions servers per agent)", orange),
+            (&erlang_a, "Erlang A (patience by its mean)", green),
             (&simulated, sim_label.as_str(), BLUE),
         ] {
             for (k, run) in runs.iter().enumerate() {
@@ -1072,8 +1765,212 @@ mod tests {
     }
 
     #[test]
+    fn every_run_level_metric_has_a_staffing_response() {
+        for sc in [
+            holding_mmc(3, 120.0, 60.0, Some(60.0), 3600, 600),
+            crate::sim::presets::turns_desk(4, 2, 3600),
+        ] {
+            for name in crate::tools::check::metric_names(&sc) {
+                assert!(
+                    STAFFING_RESPONSE.iter().any(|(m, _)| *m == name),
+                    "{name}: add it to STAFFING_RESPONSE"
+                );
+            }
+        }
+        // A ratio offered instead of a total is itself a valid target.
+        for (name, r) in STAFFING_RESPONSE {
+            if let Response::Total { instead } = r {
+                assert!(
+                    matches!(
+                        staffing_response(instead),
+                        Response::Rises | Response::Falls
+                    ),
+                    "{name} points to {instead}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn targets_must_get_easier_with_more_agents() {
+        let valid = crate::tools::check::metric_names(&holding_mmc(3, 1.0, 1.0, None, 60, 0));
+        let parse = |t: &str| parse_staff_targets(&[t.to_string()], &valid);
+        // A bare `=` takes the direction that improves with agents.
+        let t = &parse("occupancy=0.85").unwrap()[0];
+        assert_eq!(
+            (t.direction, t.to_string().as_str()),
+            (Direction::AtMost, "occupancy<=0.85")
+        );
+        assert_eq!(
+            parse("service_level=0.8").unwrap()[0].direction,
+            Direction::AtLeast
+        );
+        assert_eq!(parse("asa_s=30").unwrap()[0].direction, Direction::AtMost);
+        for ok in ["service_level>=0.8", "abandon_ratio<0.05", "wait_s_p90<=60"] {
+            assert!(parse(ok).is_ok(), "{ok}");
+        }
+        for (bad, says) in [
+            ("occupancy>=0.85", "occupancy<=0.85"),
+            ("p_wait>0.1", "p_wait<=0.1"),
+            ("service_level<=0.95", "service_level>=0.95"),
+            ("offered>=10", "set by the arrivals"),
+            ("events<=5", "simulator's own work"),
+            ("abandoned<=3", "abandon_ratio"),
+            ("premature_disconnects<=2", "message interval"),
+        ] {
+            let e = parse(bad).unwrap_err().to_string();
+            assert!(
+                e.contains(&format!("target \"{bad}\"")) && e.contains(says),
+                "{bad}: {e}"
+            );
+        }
+        // The library call refuses them too.
+        let wrong = Target::parse("occupancy>=0.85").unwrap();
+        let sc = holding_mmc(3, 120.0, 60.0, None, 60, 0);
+        assert!(staff(&sc, &[wrong], &StaffSettings::default()).is_err());
+    }
+
+    #[test]
+    fn relaxation_time_grows_sharply_near_full_occupancy() {
+        // In customers, λτ = ρ / (1 − √ρ)², whatever the desk's size.
+        for n in [5u32, 100, 1000] {
+            let (s, rho) = (600.0, 0.97);
+            let lambda = rho * n as f64 / s;
+            let customers = lambda * relaxation_s(lambda, s, n, None);
+            assert!((customers - 4246.0).abs() < 1.0, "n {n}: {customers}");
+        }
+        let at = |rho: f64| {
+            let lambda = rho * 50.0 / 600.0;
+            lambda * relaxation_s(lambda, 600.0, 50, None)
+        };
+        assert!(at(0.8) < 80.0 && at(0.95) > 1400.0 && at(0.97) > 2.5 * at(0.95));
+        // Capped without abandonment, bounded by S + P with it.
+        let seconds = |rho: f64| relaxation_s(rho * 50.0 / 600.0, 600.0, 50, None);
+        assert_eq!(seconds(0.995), seconds(MAX_RELAXATION_OCCUPANCY));
+        assert_eq!(seconds(1.5), seconds(MAX_RELAXATION_OCCUPANCY));
+        let lambda = 0.97 * 50.0 / 600.0;
+        assert_eq!(relaxation_s(lambda, 600.0, 50, Some(300.0)), 900.0);
+        assert_eq!(relaxation_s(2.0 * lambda, 600.0, 50, Some(300.0)), 900.0);
+        assert!(relaxation_s(0.5 * lambda, 600.0, 50, Some(300.0)) < 900.0);
+    }
+
+    #[test]
+    fn replications_added_in_batches_summarize_like_one_run() {
+        let mut sc = holding_mmc(4, 180.0, 60.0, Some(90.0), 1800, 300);
+        sc.run.seed = 9;
+        let one = run_replications(&sc, 0..6).unwrap();
+        let mut batched = run_replications(&sc, 0..2).unwrap();
+        batched.extend(run_replications(&sc, 2..6).unwrap());
+        let figures = |reps: &[RepMetrics]| {
+            let s = summarize(&sc, sc.run.seed, reps, 0.0);
+            s.metrics
+                .iter()
+                .filter(|(n, _)| !crate::tools::check::WALL_CLOCK_METRICS.contains(n))
+                .map(|(n, st)| (n.to_string(), st.mean, st.ci95_half_width))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(figures(&one), figures(&batched));
+    }
+
+    #[test]
+    fn a_candidate_is_undecided_while_a_ci_contains_its_target() {
+        let summary = |sl: (f64, f64), ab: (f64, f64)| {
+            let sc = holding_mmc(1, 1.0, 1.0, None, 60, 0);
+            let mut s = summarize(&sc, 1, &[], 0.0);
+            for (name, (mean, hw)) in [("service_level", sl), ("abandon_ratio", ab)] {
+                let slot = s.metrics.0.iter_mut().find(|(n, _)| *n == name).unwrap();
+                slot.1 = Stat {
+                    mean,
+                    ci95_half_width: hw,
+                    per_replication: vec![mean; 8],
+                };
+            }
+            s
+        };
+        let targets = [
+            Target::parse("service_level>=0.8").unwrap(),
+            Target::parse("abandon_ratio<=0.05").unwrap(),
+        ];
+        let v = |sl, ab| verdict(&targets, &summary(sl, ab), 1);
+        assert_eq!(v((0.85, 0.02), (0.02, 0.01)), Verdict::Meets);
+        assert_eq!(v((0.81, 0.02), (0.02, 0.01)), Verdict::Undecided);
+        assert_eq!(v((0.81, 0.02), (0.045, 0.01)), Verdict::Undecided);
+        // One target clearly missed decides, whatever the others.
+        assert_eq!(v((0.81, 0.02), (0.07, 0.01)), Verdict::Fails);
+        assert_eq!(v((0.70, 0.02), (0.02, 0.01)), Verdict::Fails);
+        // Looked at five times, each look judges a wider CI (Bonferroni): a margin of
+        // 1.2 half-widths no longer decides.
+        let wide = |sl: (f64, f64)| verdict(&targets, &summary(sl, (0.02, 0.01)), 5);
+        assert_eq!(v((0.824, 0.02), (0.02, 0.01)), Verdict::Meets);
+        assert_eq!(wide((0.824, 0.02)), Verdict::Undecided);
+        assert_eq!(wide((0.86, 0.02)), Verdict::Meets);
+        assert_eq!(
+            (looks(8, 128), looks(8, 8), looks(10, 128), looks(2, 3)),
+            (5, 1, 5, 2)
+        );
+    }
+
+    #[test]
+    fn replications_double_only_while_undecided() {
+        let sc = holding_mmc(5, 240.0, 60.0, None, 3600, 600);
+        let settings = StaffSettings::default();
+        let reps_for = |target: &str| {
+            let targets = [Target::parse(target).unwrap()];
+            let plan = Plan {
+                sc: &sc,
+                targets: &targets,
+                settings: &settings,
+                seed: 3,
+                patience_s: None,
+            };
+            let window = plan.window(240.0, 60.0, 5);
+            plan.evaluate(240.0, 5, window).unwrap().replications
+        };
+        // 4 Erlangs on 5 agents: SL(20 s) = 0.603 (Erlang C).
+        assert_eq!(reps_for("service_level>=0.2"), DEFAULT_REPLICATIONS);
+        assert_eq!(reps_for("service_level>=0.95"), DEFAULT_REPLICATIONS);
+        assert!(reps_for("service_level>=0.6") > DEFAULT_REPLICATIONS);
+    }
+
+    #[test]
+    fn erlang_a_uses_the_share_weighted_abandonment_rate_and_its_targets() {
+        let mut sc = holding_mmc(3, 120.0, 60.0, Some(100.0), 60, 0);
+        assert_eq!(erlang_patience_s(&sc), Some(100.0));
+        let mut other = sc.segments[0].clone();
+        other.patience = Some(crate::dist::Dist::Constant { value: 25.0 });
+        sc.segments[0].share = 0.5;
+        other.share = 0.5;
+        sc.segments.push(other);
+        // θ = 0.5/100 + 0.5/25 = 0.025.
+        assert!((erlang_patience_s(&sc).unwrap() - 40.0).abs() < 1e-12);
+        sc.segments[1].patience = None;
+        assert_eq!(erlang_patience_s(&sc), None);
+        let targets = |ts: &[&str]| -> Vec<String> {
+            let ts: Vec<Target> = ts.iter().map(|t| Target::parse(t).unwrap()).collect();
+            erlang_a_targets(&ts)
+                .iter()
+                .map(|t| t.to_string())
+                .collect()
+        };
+        assert_eq!(
+            targets(&[
+                "service_level>=0.9",
+                "abandon_ratio<=0.02",
+                "reminders_per_session<=1"
+            ]),
+            ["service_level>=0.9", "abandon_ratio<=0.02"]
+        );
+        assert_eq!(
+            targets(&["reminders_per_session<=1"]),
+            ["service_level>=0.8"]
+        );
+    }
+
+    #[test]
     fn clock_readings() {
         assert_eq!(clock(27_000.0, SimTime::from_secs(1800)), "08:00");
         assert_eq!(clock(0.0, SimTime(61_000)), "00:01:01");
+        assert_eq!(percent(0.55), "55");
+        assert_eq!(percent(0.8125), "81.25");
     }
 }

@@ -11,6 +11,7 @@ mod interrupt;
 mod mutate_cli;
 mod snapshots;
 mod soak;
+mod staffing_exact;
 mod tools;
 mod traces;
 mod validation;
