@@ -10,11 +10,11 @@
 //! Each case's target sits between the exact service levels at c − 1 and c, at least
 //! 2.5 percentage points from both (the comments give them, from `metrics::erlang`), so
 //! the answer is decidable by simulation: with 128 replications at most, `staff` resolves
-//! about ±2 points. A desk of ~1 000 agents moves the service level by only ~1 point per
+//! about ±1–2 points. A desk of ~1 000 agents moves the service level by only ~1 point per
 //! agent, which needs thousands of replications: see `thousand_agents_need_more_than_the_
 //! default_replications` (ignored; docs/tools.md has the numbers).
 //!
-//! Time: about 10 s in release mode for every default case together (2 cores).
+//! Time: about 7 s in release mode for every default case together (2 cores).
 
 use assert_cmd::Command;
 use chatsim::metrics::erlang::{mmc_service_level, ErlangA};
@@ -292,10 +292,11 @@ fn erlang_a_39_agents_at_97_percent() {
 
 /// The largest desk: 1 000 agents at 97 % occupancy, where one agent moves the service
 /// level by 1.2 points (SL(999) = 0.7985, SL(1000) = 0.8109, target 0.805: 0.6 points
-/// from each). Resolving that needs a CI half-width under 0.6 points, about 1 500
-/// replications of 15 relaxation times (~100 M customers per candidate); the default 128
-/// give ±2.3 points. So with the defaults the conservative answer is the exact one plus
-/// at most two agents (0.2 %), never fewer, and the mean's within one agent.
+/// from each). Resolving that needs a CI half-width under 0.6 points; the default 128
+/// replications of 10 relaxation times give about ±1.7 (the mean mode is exact with
+/// `max_replications` 2 048, the conservative one needs about 4 096: docs/tools.md). So with
+/// the defaults the conservative answer is the exact one plus at most two agents (0.2 %),
+/// never fewer, and the mean's within one agent.
 /// `cargo test --release --test integration thousand_agents -- --ignored` (~1 min).
 #[test]
 #[ignore = "about a minute: 1 000 agents at 97 % occupancy"]
