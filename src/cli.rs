@@ -69,7 +69,7 @@ pub struct RunArgs {
     /// Base seed (overrides `run.seed`); replication i is seeded from (seed, i).
     // Negative numbers are read as values, so `--seed -1` says what is wrong with -1
     // instead of taking it for an unknown flag.
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = seed_arg)]
     pub seed: Option<u64>,
     /// Number of replications (overrides `run.replications`).
     #[arg(long, allow_negative_numbers = true)]
@@ -80,10 +80,48 @@ pub struct RunArgs {
     /// Replace an existing output directory.
     #[arg(long)]
     pub force: bool,
-    /// Worker threads (0 = one per core; at most one per replication is started). The
-    /// output does not depend on it.
-    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+    /// Worker threads (0 = one per core; at most one per replication, and at most 1024,
+    /// are started). The output does not depend on it.
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = threads_arg)]
     pub threads: usize,
+}
+
+/// Parses `--seed`: any integer from 0 to 2⁶⁴ − 1, with a message that gives the range.
+pub fn seed_arg(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let range = format!("give an integer from 0 to {}", u64::MAX);
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    match t.parse::<u64>() {
+        Ok(n) => Ok(n),
+        Err(_) if t.strip_prefix('-').is_some_and(digits) => {
+            Err(format!("a seed is never negative; {range}"))
+        }
+        Err(_) if digits(t) => Err(format!("too large for a seed; {range}")),
+        Err(_) => Err(format!("not an integer; {range}")),
+    }
+}
+
+/// Parses `--threads`: 0 (one per core) or a count, cut to [`sim::MAX_THREADS`] with a
+/// note on stderr (the output does not depend on the thread count, so a larger value is
+/// not an error, but it is not silently taken either).
+pub fn threads_arg(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        let n = t.parse::<usize>().unwrap_or(usize::MAX);
+        if n > sim::MAX_THREADS {
+            eprintln!(
+                "note: --threads {t} is more than the maximum of {max}; using at most {max} \
+                 worker threads (the results do not depend on it)",
+                max = sim::MAX_THREADS
+            );
+            return Ok(sim::MAX_THREADS);
+        }
+        return Ok(n);
+    }
+    Err(format!(
+        "not a thread count; give 0 (one per core) or a number from 1 to {}",
+        sim::MAX_THREADS
+    ))
 }
 
 /// Runs the parsed command line.
@@ -129,7 +167,12 @@ pub fn load_scenario(
     if let Some(seed) = seed {
         overrides.push(Override {
             path: "run.seed".into(),
-            value: toml::Value::Integer(seed as i64),
+            // A TOML integer holds at most 2⁶³ − 1; larger seeds go as the decimal string
+            // the loader also accepts in a file.
+            value: match i64::try_from(seed) {
+                Ok(i) => toml::Value::Integer(i),
+                Err(_) => toml::Value::String(seed.to_string()),
+            },
         });
     }
     if let Some(r) = replications {

@@ -14,6 +14,27 @@ use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Exp1, Gamma, StandardNormal, Weibull};
 use std::fmt;
 
+/// Largest mean of a duration distribution, in seconds: 10⁷ s, about 116 days. Chat
+/// durations are seconds to hours; a mean beyond this is a unit slip (ms for s, a missing
+/// decimal point) and would make the planner tools size a desk for millions of Erlangs.
+pub const MAX_MEAN_S: f64 = 1e7;
+
+/// Largest mean of a count distribution (customer messages per chat).
+pub const MAX_MEAN_COUNT: f64 = 10_000.0;
+
+/// Largest coefficient of variation (sd ÷ mean) of a parametric distribution. Beyond
+/// it the mean is carried by draws rarer than about one in a million while nearly every
+/// draw is far below it (a lognormal with sd = 100 × mean has its median at mean ÷ 100),
+/// so no run would see the distribution it was given. For gamma this is shape ≥ 10⁻⁴,
+/// for Weibull shape ≳ 0.128; exponential, Erlang, uniform and the truncated normal are
+/// always below it. Empirical samples are drawn as they are and are exempt.
+pub const MAX_CV: f64 = 100.0;
+
+/// Largest single draw, in natural units (10¹² s, the longest duration a scenario may
+/// hold anywhere). A draw of an unbounded distribution beyond it is cut to it, which
+/// keeps every instant an exact integer; an empirical sample beyond it is refused.
+pub const MAX_DRAW: f64 = 1e12;
+
 /// Resampling budget of the truncated normal; after this many negative draws in a row
 /// (only when the mean sits many sds below 0) the draw is 0.
 const NORMAL_MAX_TRIES: u32 = 1000;
@@ -73,10 +94,101 @@ impl fmt::Display for DistParamError {
     }
 }
 
+/// A distribution whose parameters are each valid but which, as a whole, no run could
+/// use, as found by [`Dist::check_limits`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum DistLimitError {
+    /// The mean is over the limit ([`MAX_MEAN_S`] or [`MAX_MEAN_COUNT`]).
+    MeanTooLarge { mean: f64, limit: f64 },
+    /// The coefficient of variation is over [`MAX_CV`].
+    TooSkewed {
+        cv: f64,
+        /// The median, where it has a closed form (lognormal, Weibull).
+        median: Option<f64>,
+    },
+    /// An empirical sample over [`MAX_DRAW`].
+    SampleTooLarge { index: usize, value: f64 },
+}
+
+/// A number for a message: plain when it reads well (`60`, `0.25`, `10000000`),
+/// scientific when it would not (`1e300`, `1.5e-9`).
+pub fn fmt_value(x: f64) -> String {
+    if x.is_finite() && x != 0.0 && !(1e-4..1e15).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
+}
+
+/// A computed number for a message, to four significant digits: `93326215`, `0.06`,
+/// `6e-5`, `3.169e292`.
+pub fn fmt_approx(x: f64) -> String {
+    if !x.is_finite() || x == 0.0 {
+        return format!("{x}");
+    }
+    let e = x.abs().log10().floor();
+    if !(-4.0..15.0).contains(&e) {
+        let t = format!("{x:.3e}");
+        // 1.000e300 → 1e300, 6.000e-5 → 6e-5
+        return match t.split_once('e') {
+            Some((m, exp)) if m.contains('.') => {
+                format!("{}e{exp}", m.trim_end_matches('0').trim_end_matches('.'))
+            }
+            _ => t,
+        };
+    }
+    let decimals = (3.0 - e).max(0.0) as usize;
+    let t = format!("{x:.decimals$}");
+    if t.contains('.') {
+        t.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        t
+    }
+}
+
+/// A duration in seconds in the unit a person would use: `90 s`, `25 min`, `3.2 h`,
+/// `116 days`, `3.2 years`.
+pub fn fmt_duration_human(secs: f64) -> String {
+    let round = |x: f64| {
+        if x >= 100.0 {
+            format!("{}", x.round())
+        } else {
+            format!("{}", (x * 10.0).round() / 10.0)
+        }
+    };
+    if !secs.is_finite() {
+        return format!("{secs} s");
+    }
+    if secs < 120.0 {
+        format!("{} s", fmt_approx(secs))
+    } else if secs < 7200.0 {
+        format!("{} min", round(secs / 60.0))
+    } else if secs < 172_800.0 {
+        format!("{} h", round(secs / 3600.0))
+    } else if secs < 2.0 * 31_557_600.0 {
+        format!("{} days", round(secs / 86_400.0))
+    } else if secs < 1e6 * 31_557_600.0 {
+        format!("{} years", round(secs / 31_557_600.0))
+    } else {
+        format!("{} years", fmt_approx(secs / 31_557_600.0))
+    }
+}
+
 impl Dist {
-    /// Draws one value in natural units.
+    /// Draws one value in natural units (never above [`MAX_DRAW`]).
     #[inline]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        let x = self.sample_unbounded(rng);
+        // Not `min`: a NaN must stay NaN (it becomes 0 ms), not turn into MAX_DRAW.
+        if x > MAX_DRAW {
+            MAX_DRAW
+        } else {
+            x
+        }
+    }
+
+    #[inline]
+    fn sample_unbounded<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match *self {
             Dist::Constant { value } => value,
             Dist::Exponential { mean } => {
@@ -189,6 +301,93 @@ impl Dist {
         }
     }
 
+    /// The coefficient of variation, sd ÷ mean, computed without overflow (in log space
+    /// for Weibull, whose moments overflow long before its ratio does). Infinite when the
+    /// mean is 0 and the sd is not; 0 for a point mass.
+    pub fn cv(&self) -> f64 {
+        match *self {
+            Dist::Constant { .. } => 0.0,
+            Dist::Exponential { .. } => 1.0,
+            Dist::LogNormal { mean, sd } => sd / mean,
+            Dist::Gamma { shape, .. } => 1.0 / shape.sqrt(),
+            Dist::Erlang { k, .. } => 1.0 / f64::from(k.max(1)).sqrt(),
+            Dist::Weibull { shape, .. } => {
+                let ln_g1 = crate::metrics::stats::ln_gamma(1.0 + 1.0 / shape);
+                let ln_g2 = crate::metrics::stats::ln_gamma(1.0 + 2.0 / shape);
+                // cv² = Γ(1 + 2/k) / Γ(1 + 1/k)² − 1
+                (ln_g2 - 2.0 * ln_g1).exp_m1().max(0.0).sqrt()
+            }
+            // Scaled so that no square overflows: below 1 ÷ √3, and below 1.
+            Dist::Uniform { low, high } => {
+                let mid = 0.5 * low + 0.5 * high;
+                if high == low {
+                    0.0
+                } else {
+                    (high - low) / 12f64.sqrt() / mid
+                }
+            }
+            Dist::Normal { mean, sd } => {
+                if sd == 0.0 {
+                    return 0.0;
+                }
+                let (m, v) = truncated_normal_moments(mean / sd, 1.0);
+                v.sqrt() / m
+            }
+            Dist::Empirical { .. } => {
+                let m = self.mean();
+                let v = self.variance();
+                if v == 0.0 {
+                    0.0
+                } else {
+                    v.sqrt() / m
+                }
+            }
+        }
+    }
+
+    /// The median where it has a closed form: lognormal and Weibull (the distributions a
+    /// skewed draw comes from), constant and exponential.
+    pub fn median(&self) -> Option<f64> {
+        match *self {
+            Dist::Constant { value } => Some(value),
+            Dist::Exponential { mean } => Some(mean * std::f64::consts::LN_2),
+            // e^μ = mean ÷ √(1 + cv²); hypot does not overflow for a huge cv.
+            Dist::LogNormal { mean, sd } => Some(mean / (sd / mean).hypot(1.0)),
+            Dist::Weibull { shape, scale } => {
+                Some(scale * std::f64::consts::LN_2.powf(1.0 / shape))
+            }
+            _ => None,
+        }
+    }
+
+    /// Checks what each parameter alone cannot show: the mean is at most `max_mean`
+    /// ([`MAX_MEAN_S`] for durations, [`MAX_MEAN_COUNT`] for counts), a parametric
+    /// distribution is not skewed past [`MAX_CV`], and no empirical sample is over
+    /// [`MAX_DRAW`]. Call after [`Dist::validate`].
+    pub fn check_limits(&self, max_mean: f64) -> Result<(), DistLimitError> {
+        if let Dist::Empirical { ref samples } = *self {
+            if let Some((index, &value)) = samples.iter().enumerate().find(|(_, &x)| x > MAX_DRAW) {
+                return Err(DistLimitError::SampleTooLarge { index, value });
+            }
+        } else {
+            let cv = self.cv();
+            if cv.is_nan() || cv > MAX_CV {
+                return Err(DistLimitError::TooSkewed {
+                    cv,
+                    median: self.median(),
+                });
+            }
+        }
+        let mean = self.mean();
+        if mean.is_nan() || mean > max_mean {
+            return Err(DistLimitError::MeanTooLarge {
+                mean,
+                limit: max_mean,
+            });
+        }
+        Ok(())
+    }
+
     /// The name used in scenario files: "exponential", "lognormal", ….
     pub fn kind_name(&self) -> &'static str {
         match self {
@@ -206,17 +405,28 @@ impl Dist {
 
     /// A one-line human description, e.g. `lognormal(mean 30, sd 20)`.
     pub fn describe(&self) -> String {
+        let v = |x: f64| fmt_value(x);
         match self {
-            Dist::Constant { value } => format!("constant({value})"),
-            Dist::Exponential { mean } => format!("exponential(mean {mean})"),
-            Dist::Uniform { low, high } => format!("uniform({low}, {high})"),
-            Dist::Normal { mean, sd } => format!("normal(mean {mean}, sd {sd}, truncated at 0)"),
-            Dist::LogNormal { mean, sd } => format!("lognormal(mean {mean}, sd {sd})"),
-            Dist::Gamma { shape, scale } => format!("gamma(shape {shape}, scale {scale})"),
-            Dist::Weibull { shape, scale } => format!("weibull(shape {shape}, scale {scale})"),
-            Dist::Erlang { k, mean } => format!("erlang(k {k}, mean {mean})"),
+            Dist::Constant { value } => format!("constant({})", v(*value)),
+            Dist::Exponential { mean } => format!("exponential(mean {})", v(*mean)),
+            Dist::Uniform { low, high } => format!("uniform({}, {})", v(*low), v(*high)),
+            Dist::Normal { mean, sd } => {
+                format!("normal(mean {}, sd {}, truncated at 0)", v(*mean), v(*sd))
+            }
+            Dist::LogNormal { mean, sd } => format!("lognormal(mean {}, sd {})", v(*mean), v(*sd)),
+            Dist::Gamma { shape, scale } => {
+                format!("gamma(shape {}, scale {})", v(*shape), v(*scale))
+            }
+            Dist::Weibull { shape, scale } => {
+                format!("weibull(shape {}, scale {})", v(*shape), v(*scale))
+            }
+            Dist::Erlang { k, mean } => format!("erlang(k {k}, mean {})", v(*mean)),
             Dist::Empirical { samples } => {
-                format!("empirical({} samples, mean {})", samples.len(), self.mean())
+                format!(
+                    "empirical({} samples, mean {})",
+                    samples.len(),
+                    fmt_approx(self.mean())
+                )
             }
         }
     }
@@ -481,6 +691,127 @@ mod tests {
         );
         assert_eq!(Dist::Constant { value: 0.0 }.sample_count(&mut rng), 1);
         assert_eq!(Dist::Constant { value: 3.5 }.sample_count(&mut rng), 4);
+    }
+
+    #[test]
+    fn limits_reject_absurd_means_skews_and_samples() {
+        let ok = [
+            Dist::Exponential { mean: MAX_MEAN_S },
+            Dist::LogNormal {
+                mean: 60.0,
+                sd: 6000.0,
+            },
+            Dist::Gamma {
+                shape: 1e-4,
+                scale: 1.0,
+            },
+            Dist::Weibull {
+                shape: 0.13,
+                scale: 1.0,
+            },
+            Dist::Weibull {
+                shape: 1e300,
+                scale: 5.0,
+            },
+            Dist::Gamma {
+                shape: 1e300,
+                scale: 1e-298,
+            },
+            Dist::Normal {
+                mean: 1e-300,
+                sd: 1e6,
+            },
+            Dist::Empirical {
+                samples: vec![0.0, 0.0, 1e6],
+            },
+        ];
+        for d in ok {
+            assert_eq!(d.check_limits(MAX_MEAN_S), Ok(()), "{d:?}");
+        }
+        let too_large = |d: Dist| {
+            matches!(
+                d.check_limits(MAX_MEAN_S),
+                Err(DistLimitError::MeanTooLarge { .. })
+            )
+        };
+        let too_skewed = |d: Dist| {
+            matches!(
+                d.check_limits(MAX_MEAN_S),
+                Err(DistLimitError::TooSkewed { .. })
+            )
+        };
+        assert!(too_large(Dist::Exponential { mean: 1e8 }));
+        assert!(too_large(Dist::Exponential { mean: 1e300 }));
+        assert!(too_large(Dist::Uniform {
+            low: 0.0,
+            high: 1e300
+        }));
+        assert!(too_large(Dist::Normal {
+            mean: 60.0,
+            sd: 1e300
+        }));
+        assert!(too_large(Dist::Constant { value: 1.1e7 }));
+        assert!(too_large(Dist::Empirical {
+            samples: vec![1e11, 1.0]
+        }));
+        assert!(too_skewed(Dist::LogNormal {
+            mean: 60.0,
+            sd: 1e200
+        }));
+        assert!(too_skewed(Dist::Gamma {
+            shape: 1e-300,
+            scale: 1.0
+        }));
+        assert!(too_skewed(Dist::Weibull {
+            shape: 0.1,
+            scale: 1.0
+        }));
+        assert!(too_skewed(Dist::Weibull {
+            shape: 1e-300,
+            scale: 1.0
+        }));
+        assert_eq!(
+            Dist::Empirical {
+                samples: vec![1.0, 2e12]
+            }
+            .check_limits(MAX_MEAN_S),
+            Err(DistLimitError::SampleTooLarge {
+                index: 1,
+                value: 2e12
+            })
+        );
+        // The lognormal of the skew limit has its median at a hundredth of its mean.
+        let m = Dist::LogNormal {
+            mean: 60.0,
+            sd: 1e200,
+        }
+        .median()
+        .unwrap();
+        assert!(m > 0.0 && m < 1e-190, "{m}");
+    }
+
+    #[test]
+    fn a_draw_never_passes_the_largest_duration() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
+        let d = Dist::Constant { value: 1e300 };
+        assert_eq!(d.sample(&mut rng), MAX_DRAW);
+        assert_eq!(d.sample_ms(&mut rng), Millis(1_000_000_000_000_000));
+        // A NaN stays NaN (0 ms), not the largest draw.
+        assert!(Dist::Constant { value: f64::NAN }.sample(&mut rng).is_nan());
+    }
+
+    #[test]
+    fn numbers_in_messages_read_well() {
+        assert_eq!(fmt_value(1e300), "1e300");
+        assert_eq!(fmt_value(60.0), "60");
+        assert_eq!(fmt_value(1e13), "10000000000000");
+        assert_eq!(fmt_approx(5.999999999999999e-5), "6e-5");
+        assert_eq!(fmt_approx(93_326_215.443), "93326215");
+        assert_eq!(fmt_approx(3.168_808_781_4e292), "3.169e292");
+        assert_eq!(fmt_approx(0.06), "0.06");
+        assert_eq!(fmt_duration_human(1e7), "116 days");
+        assert_eq!(fmt_duration_human(1e8), "3.2 years");
+        assert_eq!(fmt_duration_human(90.0), "90 s");
     }
 
     #[test]

@@ -3,9 +3,10 @@
 //! inline TOML forms use, so that one conversion checks both. Lines starting with `#` are
 //! comments; blank lines are skipped; cells are trimmed.
 
+use super::input::{read_regular_file, MAX_CSV_BYTES};
 use super::raw::{RawInterval, RawRosterRow, TimeValue};
 use super::ScenarioError;
-use std::fs;
+use crate::dist::{fmt_value, MAX_DRAW};
 use std::path::{Path, PathBuf};
 
 /// Roster columns, in the documented order.
@@ -39,7 +40,7 @@ fn line_err(
 /// rather than by the csv crate because its reported line numbers skip blank and
 /// comment lines, and an error must point at the line the user sees.
 fn read_records(path: &Path) -> Result<Vec<(u64, Vec<String>)>, ScenarioError> {
-    let bytes = fs::read(path).map_err(|error| ScenarioError::Read {
+    let bytes = read_regular_file(path, MAX_CSV_BYTES).map_err(|error| ScenarioError::Read {
         path: path.to_path_buf(),
         error,
     })?;
@@ -320,11 +321,17 @@ pub(super) fn read_samples(path: &Path) -> Result<Vec<f64>, ScenarioError> {
     }
     rows.into_iter()
         .map(|(line, s)| match s.parse::<f64>() {
-            Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+            Ok(v) if v.is_finite() && (0.0..=MAX_DRAW).contains(&v) => Ok(v),
+            Ok(v) if v > MAX_DRAW && v.is_finite() => Err(line_err(
+                path,
+                line,
+                format!("sample {} is too large", fmt_value(v)),
+                format!("give a number from 0 to {}", fmt_value(MAX_DRAW)),
+            )),
             Ok(v) => Err(line_err(
                 path,
                 line,
-                format!("sample {v} is negative or not finite"),
+                format!("sample {} is negative or not finite", fmt_value(v)),
                 "give a number ≥ 0",
             )),
             Err(_) => Err(line_err(
@@ -345,6 +352,7 @@ pub(super) fn resolve(dir: &Path, name: &str) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn line_numbers_count_blank_and_comment_lines() {

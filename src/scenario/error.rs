@@ -8,11 +8,12 @@ use std::path::PathBuf;
 /// override), where in it, the bad value and how to fix it.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
-    /// A file (the scenario or a CSV it names) could not be read.
+    /// A file (the scenario or a CSV it names) could not be read, or was refused: not a
+    /// regular file, or over its size limit (see [`super::read_regular_file`]).
     #[error(
-        "{}: cannot read the file: {error}; check the path (paths inside a scenario are \
-         relative to the scenario file's directory)",
-        path.display()
+        "{}: cannot read the file: {error}; {}",
+        path.display(),
+        super::input::read_fix(error)
     )]
     Read {
         path: PathBuf,
@@ -22,10 +23,10 @@ pub enum ScenarioError {
     },
     /// A CSV file named by a field of the scenario could not be read.
     #[error(
-        "{}: cannot read the file named by field `{field}` in {}: {error}; check the path \
-         (paths inside a scenario are relative to the scenario file's directory)",
+        "{}: cannot read the file named by field `{field}` in {}: {error}; {}",
         path.display(),
-        file.display()
+        file.display(),
+        super::input::read_fix(error)
     )]
     ReadNamed {
         /// The CSV file, resolved against the scenario's directory.

@@ -3,6 +3,7 @@
 
 use super::clock::{fmt_clock, parse_breaks, parse_clock};
 use super::csv_files::{read_profile, read_roster, read_samples, read_trace, resolve};
+use super::input::{read_regular_file, MAX_SCENARIO_BYTES};
 use super::raw::{
     ArrivalKind, DistKind, IntervalOrOff, RawAgents, RawArrivals, RawBehaviour, RawCustomers,
     RawDist, RawInterval, RawRosterRow, RawRun, RawScenario, RawThresholds, RosterSource,
@@ -12,11 +13,13 @@ use super::{
     AgentBehaviour, AgentSpec, Arrivals, AuxPeriods, Break, ProfileInterval, RunSpec, Scenario,
     ScenarioError, Segment, SessionModel, Thresholds,
 };
-use crate::dist::Dist;
+use crate::dist::{
+    fmt_approx, fmt_duration_human, fmt_value, Dist, DistLimitError, MAX_CV, MAX_DRAW,
+    MAX_MEAN_COUNT, MAX_MEAN_S,
+};
 use crate::engine::{LogOutMode, RoutingRule};
 use crate::time::{Millis, SimTime};
 use std::collections::HashMap;
-use std::fs;
 use std::path::{Path, PathBuf};
 
 /// Default `run.interval_s`.
@@ -50,6 +53,11 @@ pub const MAX_INTERVALS: u64 = 100_000;
 /// Longest duration or time accepted anywhere, in seconds (about 31 700 years); keeps
 /// every millisecond count exact in an f64.
 pub const MAX_SECONDS: f64 = 1e12;
+
+/// Floor of the mean gap between an agent's aux periods, in seconds.
+pub const MIN_AUX_GAP_S: f64 = 60.0;
+/// Floor of the mean length of an aux period, in seconds.
+pub const MIN_AUX_LENGTH_S: f64 = 1.0;
 
 const TIME_FIX: &str =
     "write a clock time HH:MM or HH:MM:SS, or seconds (e.g. 08:30, 08:30:15 or 30600)";
@@ -98,11 +106,23 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 
 /// As [`load`], with dotted-path overrides applied to the parsed TOML before the checks.
 pub fn load_with_overrides(path: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
-    let text = fs::read_to_string(path).map_err(|error| ScenarioError::Read {
-        path: path.to_path_buf(),
-        error,
+    let bytes =
+        read_regular_file(path, MAX_SCENARIO_BYTES).map_err(|error| ScenarioError::Read {
+            path: path.to_path_buf(),
+            error,
+        })?;
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let text = std::str::from_utf8(bytes).map_err(|e| ScenarioError::Line {
+        file: path.to_path_buf(),
+        line: bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64
+            + 1,
+        problem: "the file is not UTF-8 text".to_owned(),
+        fix: "save it as UTF-8".to_owned(),
     })?;
-    from_toml_str_with_overrides(&text, path, overrides)
+    from_toml_str_with_overrides(text, path, overrides)
 }
 
 /// Checks scenario text that did not come from a file on its own. `path` names it in
@@ -325,7 +345,12 @@ impl Ctx<'_> {
         let secs = match v {
             TimeValue::Seconds(s) if s.is_finite() && *s >= 0.0 => *s,
             TimeValue::Seconds(s) => {
-                return Err(self.at(at, col, format!("value {s} is not a time"), TIME_FIX))
+                return Err(self.at(
+                    at,
+                    col,
+                    format!("value {} is not a time", fmt_value(*s)),
+                    TIME_FIX,
+                ))
             }
             TimeValue::Text(t) => parse_clock(t).map_err(|p| self.at(at, col, p, TIME_FIX))?,
         };
@@ -333,7 +358,7 @@ impl Ctx<'_> {
             return Err(self.at(
                 at,
                 col,
-                format!("value {secs} s is too large"),
+                format!("value {} s is too large", fmt_value(secs)),
                 format!("give a time below {MAX_SECONDS} s"),
             ));
         }
@@ -365,21 +390,29 @@ fn duration(ctx: &Ctx, field: &str, v: f64, allow_zero: bool) -> Result<Millis, 
     let want = if allow_zero { "≥ 0" } else { "> 0" };
     let fix = format!("give a duration in seconds {want}");
     if v.is_nan() || v.is_infinite() {
-        return Err(ctx.field(field, format!("value {v} is not a finite number"), fix));
+        return Err(ctx.field(
+            field,
+            format!("value {} is not a finite number", fmt_value(v)),
+            fix,
+        ));
     }
     if v < 0.0 {
-        return Err(ctx.field(field, format!("value {v} is negative"), fix));
+        return Err(ctx.field(field, format!("value {} is negative", fmt_value(v)), fix));
     }
     if v > MAX_SECONDS {
         return Err(ctx.field(
             field,
-            format!("value {v} is too large"),
+            format!("value {} is too large", fmt_value(v)),
             format!("give a duration below {MAX_SECONDS} s"),
         ));
     }
     let ms = Millis::from_secs_f64_rounded(v);
     if !allow_zero && ms == Millis::ZERO {
-        return Err(ctx.field(field, format!("value {v} is zero (or rounds to 0 ms)"), fix));
+        return Err(ctx.field(
+            field,
+            format!("value {} is zero (or rounds to 0 ms)", fmt_value(v)),
+            fix,
+        ));
     }
     Ok(ms)
 }
@@ -388,7 +421,7 @@ fn probability(ctx: &Ctx, field: &str, v: f64) -> Result<f64, ScenarioError> {
     if !(0.0..=1.0).contains(&v) {
         return Err(ctx.field(
             field,
-            format!("value {v} is not a probability"),
+            format!("value {} is not a probability", fmt_value(v)),
             "give a number between 0 and 1",
         ));
     }
@@ -478,10 +511,11 @@ pub fn convert(raw: &RawScenario, path: &Path) -> Result<Scenario, ScenarioError
     };
     let segments = convert_segments(&ctx, raw.customers.as_ref(), turns)?;
     let arrivals = convert_arrivals(&ctx, &raw.arrivals)?;
-    check_event_budget(&ctx, &run, &arrivals)?;
     let (groups, agents) = convert_agents(&ctx, &raw.agents)?;
     let behaviour = convert_behaviour(&ctx, raw.agents.behaviour.as_ref(), turns)?;
     let thresholds = convert_thresholds(&ctx, raw.thresholds.as_ref(), turns)?;
+    check_session_lengths(&ctx, &run, &sessions, &agents, &behaviour, turns)?;
+    check_event_budget(&ctx, &run, &arrivals, &agents, &behaviour)?;
     let routing = raw
         .routing
         .as_ref()
@@ -556,15 +590,33 @@ fn convert_run(ctx: &mut Ctx, r: &RawRun) -> Result<RunSpec, ScenarioError> {
         Some(v) => u64_value(ctx, "run.max_events", v, 1, "an event limit")?,
     };
     let end = warmup + horizon;
+    let longest = Millis::from_secs_f64_rounded(MAX_SECONDS);
+    if end > longest {
+        return Err(ctx.field(
+            "run.horizon_s",
+            format!(
+                "warmup_s + horizon_s = {} s is longer than the longest duration, {} s",
+                fmt_value(end.as_secs_f64()),
+                fmt_value(MAX_SECONDS)
+            ),
+            format!(
+                "give a warm-up and horizon of at most {} s together",
+                fmt_value(MAX_SECONDS)
+            ),
+        ));
+    }
     let max_sim_time = match r.max_sim_time_s {
-        None => Millis(end.0.saturating_mul(DEFAULT_MAX_SIM_TIME_FACTOR)),
+        // Never past the longest duration, so that the resolved scenario (which writes
+        // every time within it) loads back equal.
+        None => Millis(end.0.saturating_mul(DEFAULT_MAX_SIM_TIME_FACTOR)).min(longest),
         Some(v) => {
             let m = duration(ctx, "run.max_sim_time_s", v, false)?;
             if m < end {
                 return Err(ctx.field(
                     "run.max_sim_time_s",
                     format!(
-                        "value {v} is shorter than warmup_s + horizon_s = {}",
+                        "value {} is shorter than warmup_s + horizon_s = {}",
+                        fmt_value(v),
                         end.as_secs_f64()
                     ),
                     "give at least the run's length, plus room to drain open sessions",
@@ -819,17 +871,104 @@ fn dist(ctx: &Ctx, path: &str, raw: &RawDist, unit: Unit) -> Result<Dist, Scenar
         } else if !e.value.is_finite() {
             ctx.field(
                 field,
-                format!("value {} is not a finite number", e.value),
+                format!("value {} is not a finite number", fmt_value(e.value)),
                 format!("give {what} {}", e.requirement),
             )
         } else {
             let problem = match e.requirement {
-                "≥ 0" | "> 0" if e.value < 0.0 => format!("value {} is negative", e.value),
-                "> 0" if e.value == 0.0 => format!("value {} is zero", e.value),
-                req => format!("value {} is not {req}", e.value),
+                "≥ 0" | "> 0" if e.value < 0.0 => {
+                    format!("value {} is negative", fmt_value(e.value))
+                }
+                "> 0" if e.value == 0.0 => format!("value {} is zero", fmt_value(e.value)),
+                req => format!("value {} is not {req}", fmt_value(e.value)),
             };
             ctx.field(field, problem, format!("give {what} {}", e.requirement))
         }
+    })?;
+    let max_mean = match unit {
+        Unit::Seconds => MAX_MEAN_S,
+        Unit::Count => MAX_MEAN_COUNT,
+    };
+    d.check_limits(max_mean).map_err(|e| match e {
+        DistLimitError::MeanTooLarge { mean, limit } => {
+            let (problem, fix) = if unit == Unit::Seconds {
+                (
+                    format!(
+                        "{d} has a mean of {} s ({}), over the limit of {} s ({})",
+                        fmt_approx(mean),
+                        fmt_duration_human(mean),
+                        fmt_value(limit),
+                        fmt_duration_human(limit)
+                    ),
+                    format!(
+                        "give a mean of at most {} s (durations are in seconds: check for a \
+                         unit slip)",
+                        fmt_value(limit)
+                    ),
+                )
+            } else {
+                (
+                    format!(
+                        "{d} has a mean of {}, over the limit of {} per chat",
+                        fmt_approx(mean),
+                        fmt_value(limit)
+                    ),
+                    format!("give a mean of at most {}", fmt_value(limit)),
+                )
+            };
+            ctx.field(path, problem, fix)
+        }
+        DistLimitError::TooSkewed { cv, median } => {
+            let (field, fix) = match d {
+                Dist::LogNormal { mean, .. } => (
+                    key("sd"),
+                    format!(
+                        "give {} at most {MAX_CV} × {} (here at most {})",
+                        key("sd"),
+                        key("mean"),
+                        fmt_value(MAX_CV * mean)
+                    ),
+                ),
+                Dist::Gamma { .. } => (
+                    "shape".to_owned(),
+                    format!(
+                        "give a shape of at least {} (sd ÷ mean = 1 ÷ √shape)",
+                        1.0 / (MAX_CV * MAX_CV)
+                    ),
+                ),
+                Dist::Weibull { .. } => (
+                    "shape".to_owned(),
+                    "give a shape of at least 0.13".to_owned(),
+                ),
+                _ => (
+                    key("sd"),
+                    format!("give an sd of at most {MAX_CV} × the mean"),
+                ),
+            };
+            let median = match median {
+                Some(m) if unit == Unit::Seconds && m < 0.0005 => format!(
+                    "; its median, {} s, rounds to 0 ms, so nearly every draw is 0 s",
+                    fmt_approx(m)
+                ),
+                Some(m) => format!("; its median is {}", fmt_approx(m)),
+                None => String::new(),
+            };
+            ctx.field(
+                format!("{path}.{field}"),
+                format!(
+                    "{d} is too skewed: sd ÷ mean = {}, over the limit of {MAX_CV}{median}; its \
+                     mean of {} would come from rare huge draws that a run may never make",
+                    fmt_approx(cv),
+                    fmt_approx(d.mean())
+                ),
+                fix,
+            )
+        }
+        DistLimitError::SampleTooLarge { index, value } => ctx.field(
+            format!("{path}.{}[{index}]", key("samples")),
+            format!("value {} is too large", fmt_value(value)),
+            format!("give samples of at most {} s", fmt_value(MAX_DRAW)),
+        ),
     })?;
     Ok(d)
 }
@@ -952,7 +1091,7 @@ fn convert_segments(
         if !(share > 0.0 && share <= 1.0) {
             return Err(ctx.field(
                 format!("{base}.share"),
-                format!("value {share} is not a share"),
+                format!("value {} is not a share", fmt_value(share)),
                 "give a number in (0, 1]",
             ));
         }
@@ -990,7 +1129,7 @@ fn convert_arrivals(ctx: &Ctx, a: &RawArrivals) -> Result<Arrivals, ScenarioErro
             if !(rate.is_finite() && rate > 0.0) {
                 return Err(ctx.field(
                     "arrivals.rate_per_hour",
-                    format!("value {rate} is not a positive rate"),
+                    format!("value {} is not a positive rate", fmt_value(rate)),
                     "give the arrival rate in chats per hour, > 0",
                 ));
             }
@@ -1112,7 +1251,7 @@ fn convert_profile(
                     return Err(ctx.at(
                         &at,
                         "rate_per_hour",
-                        format!("value {rate} is not a rate"),
+                        format!("value {} is not a rate", fmt_value(rate)),
                         "give chats per hour ≥ 0",
                     ));
                 }
@@ -1123,7 +1262,7 @@ fn convert_profile(
                     return Err(ctx.at(
                         &at,
                         "volume",
-                        format!("value {v} is not a volume"),
+                        format!("value {} is not a volume", fmt_value(v)),
                         "give the chats in the interval, ≥ 0",
                     ));
                 }
@@ -1258,9 +1397,19 @@ fn convert_trace(
     Ok(Arrivals::Trace { times })
 }
 
-/// Expected arrivals over the run; more than the event cap means the run would certainly
-/// stop on the cap.
-fn check_event_budget(ctx: &Ctx, run: &RunSpec, arrivals: &Arrivals) -> Result<(), ScenarioError> {
+/// The events a run cannot do without, from what is known before it: two per expected
+/// arrival (the arrival and its end: a close, an abandon or a disconnect), two per shift
+/// and per break, two per expected aux period. More than `run.max_events` means the run
+/// would certainly stop on the limit, perhaps only after minutes: refused now instead. (A
+/// turn-by-turn chat takes about two more per message, which depends on the staffing and
+/// is left to the run.)
+fn check_event_budget(
+    ctx: &Ctx,
+    run: &RunSpec,
+    arrivals: &Arrivals,
+    agents: &[AgentSpec],
+    behaviour: &AgentBehaviour,
+) -> Result<(), ScenarioError> {
     let expected = match arrivals {
         Arrivals::Poisson { rate_per_hour } => {
             rate_per_hour * (run.warmup + run.horizon).as_secs_f64() / 3600.0
@@ -1271,18 +1420,128 @@ fn check_event_budget(ctx: &Ctx, run: &RunSpec, arrivals: &Arrivals) -> Result<(
             .sum(),
         Arrivals::Trace { times } => times.len() as f64,
     };
-    if expected > run.max_events as f64 {
+    let shifts: f64 = agents.iter().map(|a| 1.0 + a.breaks.len() as f64).sum();
+    let aux_periods: f64 = match &behaviour.aux {
+        None => 0.0,
+        Some(aux) => {
+            let cycle = aux.gap.mean() + aux.length.mean();
+            agents
+                .iter()
+                .map(|a| (a.shift_end - a.shift_start).as_secs_f64() / cycle)
+                .sum()
+        }
+    };
+    let needed = 2.0 * (expected + shifts + aux_periods);
+    if needed > run.max_events as f64 {
+        let mut parts = vec![format!(
+            "{} arrivals expected in warm-up + horizon",
+            fmt_count(expected)
+        )];
+        if aux_periods >= 0.5 {
+            parts.push(format!(
+                "{} aux periods expected over the shifts",
+                fmt_count(aux_periods)
+            ));
+        }
+        parts.push(format!("{} shifts and breaks", fmt_count(shifts)));
+        let lower = if aux_periods > expected {
+            "lengthen agents.behaviour.aux.gap"
+        } else {
+            "lower the arrival rate or run.horizon_s"
+        };
         return Err(ctx.field(
             "run.max_events",
             format!(
-                "the limit {} is below the {expected:.0} arrivals expected in warm-up + horizon, each of which takes several events",
-                run.max_events
+                "the limit {} is below the {} events the run needs at the least: {}, at least \
+                 2 events each",
+                run.max_events,
+                fmt_count(needed),
+                parts.join(", ")
             ),
             format!(
-                "raise run.max_events well above {:.0} (e.g. 20 events per arrival), or lower the rate or run.horizon_s",
-                expected
+                "raise run.max_events well above {} (a turn-by-turn chat takes about 2 more \
+                 events per message), or {lower}",
+                fmt_count(needed)
             ),
         ));
+    }
+    Ok(())
+}
+
+/// A count for a message: whole, scientific past 10¹⁵.
+fn fmt_count(x: f64) -> String {
+    if x >= 1e15 {
+        format!("{x:.3e}")
+    } else {
+        format!("{x:.0}")
+    }
+}
+
+/// The durations that keep a session open. A holding time is a whole session in one
+/// draw: one whose mean is longer than the room the run leaves to drain (`max_sim_time_s`
+/// less warm-up and horizon) would stop the run on its time limit. A reply time, scaled by
+/// the slowest agent's speed factor and the load slowdown at a full cap, is held to the
+/// limit of every mean ([`MAX_MEAN_S`]). (A turn-by-turn session is many draws; whether it
+/// drains in time is left to the run's own limit.)
+fn check_session_lengths(
+    ctx: &Ctx,
+    run: &RunSpec,
+    sessions: &SessionModel,
+    agents: &[AgentSpec],
+    behaviour: &AgentBehaviour,
+    turns: bool,
+) -> Result<(), ScenarioError> {
+    let end = (run.warmup + run.horizon).as_secs_f64();
+    let room = run.max_sim_time.as_secs_f64() - end;
+    let raise = |mean: f64| {
+        format!(
+            "raise run.max_sim_time_s to at least {} (warm-up + horizon + 10 × the mean)",
+            fmt_approx(end + 10.0 * mean)
+        )
+    };
+    if let SessionModel::Holding { holding_time } = sessions {
+        let mean = holding_time.mean();
+        if mean > room {
+            return Err(ctx.field(
+                "sessions.holding_time",
+                format!(
+                    "{holding_time} has a mean of {} s, longer than the {} s the run leaves \
+                     sessions to end in (run.max_sim_time_s = {} less warm-up + horizon = {}): \
+                     the run would stop on its time limit",
+                    fmt_approx(mean),
+                    fmt_approx(room),
+                    fmt_approx(run.max_sim_time.as_secs_f64()),
+                    fmt_approx(end)
+                ),
+                format!("{}, or give a shorter holding time", raise(mean)),
+            ));
+        }
+    }
+    if turns {
+        let slowest = agents
+            .iter()
+            .map(|a| {
+                a.speed_factor
+                    * (1.0 + behaviour.load_slowdown * f64::from(a.max_sessions.max(1) - 1))
+            })
+            .fold(0.0, f64::max);
+        let mean = behaviour.reply_time.mean() * slowest;
+        if mean.is_nan() || mean > MAX_MEAN_S {
+            return Err(ctx.field(
+                "agents.behaviour.reply_time",
+                format!(
+                    "{} at the slowest agent's speed_factor and full load (× {}) has a mean of \
+                     {} s, over the limit of {} s ({}) of every mean",
+                    behaviour.reply_time,
+                    fmt_approx(slowest),
+                    fmt_approx(mean),
+                    fmt_value(MAX_MEAN_S),
+                    fmt_duration_human(MAX_MEAN_S)
+                ),
+                "give a shorter reply time, smaller speed_factor values or a smaller \
+                 load_slowdown",
+            ));
+        }
     }
     Ok(())
 }
@@ -1525,7 +1784,11 @@ fn convert_agents(
                         return Err(ctx.at(
                             &at,
                             "breaks",
-                            format!("break at {b_start} s lasting {b_len} s is too large"),
+                            format!(
+                                "break at {} s lasting {} s is too large",
+                                fmt_value(b_start),
+                                fmt_value(b_len)
+                            ),
                             format!("give break times and lengths below {MAX_SECONDS} s"),
                         ));
                     }
@@ -1584,7 +1847,7 @@ fn convert_agents(
             return Err(ctx.at(
                 &at,
                 "speed_factor",
-                format!("value {speed_factor} is not a positive factor"),
+                format!("value {} is not a positive factor", fmt_value(speed_factor)),
                 "give a number > 0 (1.0 = nominal; 1.2 = 20% slower replies)",
             ));
         }
@@ -1631,7 +1894,7 @@ fn convert_behaviour(
     if !(load_slowdown.is_finite() && load_slowdown >= 0.0) {
         return Err(ctx.field(
             format!("{p}.load_slowdown"),
-            format!("value {load_slowdown} is not a slowdown"),
+            format!("value {} is not a slowdown", fmt_value(load_slowdown)),
             "give a number ≥ 0 (0.1 = each extra open session makes replies 10% slower)",
         ));
     }
@@ -1660,14 +1923,36 @@ fn convert_behaviour(
         }),
     };
     if let Some(a) = &aux {
-        if a.gap.mean() <= 0.0 {
+        // Floors: an agent on aux more often than once a minute, or for less than a second,
+        // is a typo (ms for s) that would only multiply events.
+        if a.gap.mean().is_nan() || a.gap.mean() < MIN_AUX_GAP_S {
             return Err(ctx.field(
                 format!("{p}.aux.gap"),
                 format!(
-                    "{} has mean 0: the agent would go on aux without end",
-                    a.gap
+                    "{} has a mean of {} s, under the floor of {MIN_AUX_GAP_S} s: agents would \
+                     go on aux more than once a minute",
+                    a.gap,
+                    fmt_approx(a.gap.mean())
                 ),
-                "give gaps with a mean > 0",
+                format!(
+                    "give gaps with a mean of at least {MIN_AUX_GAP_S} s (e.g. {{ dist = \
+                     \"exponential\", mean_s = 5400 }}), or remove aux"
+                ),
+            ));
+        }
+        if a.length.mean().is_nan() || a.length.mean() < MIN_AUX_LENGTH_S {
+            return Err(ctx.field(
+                format!("{p}.aux.length"),
+                format!(
+                    "{} has a mean of {} s, under the floor of {MIN_AUX_LENGTH_S} s: aux \
+                     periods that short change nothing but add events",
+                    a.length,
+                    fmt_approx(a.length.mean())
+                ),
+                format!(
+                    "give lengths with a mean of at least {MIN_AUX_LENGTH_S} s (e.g. {{ dist = \
+                     \"lognormal\", mean_s = 180, sd_s = 120 }}), or remove aux"
+                ),
             ));
         }
     }

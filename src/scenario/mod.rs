@@ -9,6 +9,7 @@
 mod clock;
 mod csv_files;
 mod error;
+mod input;
 mod load;
 pub mod raw;
 mod resolved;
@@ -16,6 +17,7 @@ mod resolved;
 mod tests;
 
 pub use error::ScenarioError;
+pub use input::{read_fix, read_regular_file, MAX_CSV_BYTES, MAX_SCENARIO_BYTES};
 pub use load::{
     convert, from_toml_str, from_toml_str_with_overrides, load, load_with_overrides,
     parse_override_value, parse_raw, Override,

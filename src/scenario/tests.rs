@@ -485,6 +485,22 @@ fn every_bad_input_names_file_place_and_value() {
         ("trace unsorted", Case::new(&[("kind = \"profile\"\nfile = \"profile.csv\"", "kind = \"trace\"\nfile = \"t.csv\"")], &[("t.csv", "10\n20\n15\n")]), &["t.csv line 3", "not sorted", "00:00:15"]),
         ("trace empty", Case::new(&[("kind = \"profile\"\nfile = \"profile.csv\"", "kind = \"trace\"\nfile = \"t.csv\"")], &[("t.csv", "time\n")]), &["t.csv line 1", "no arrival times"]),
         ("shares", Case::new(&[("silent_prob = 0.05", "silent_prob = 0.05\n\n[[customers.segments]]\nname = \"a\"\nshare = 0.5\n\n[[customers.segments]]\nname = \"b\"\nshare = 0.4")], &[]), &["field `customers.segments`", "0.9", "sum to 1"]),
+        // Distributions whose parameters are each valid but which no run could use.
+        ("mean over the limit", Case::new(&[("mean_s = 120", "mean_s = 1e8")], &[]), &["field `customers.patience`", "100000000 s", "limit of 10000000 s"]),
+        ("draws round to 0 ms", Case::new(&[("sd_s = 10", "sd_s = 1e200")], &[]), &["field `agents.behaviour.reply_time.sd_s`", "too skewed", "rounds to 0 ms", "at most 2000"]),
+        ("gamma shape 1e-9", Case::new(&[("dist = \"exponential\", mean_s = 30", "dist = \"gamma\", shape = 1e-9, scale_s = 30")], &[]), &["field `customers.think_time.shape`", "too skewed", "0.0001"]),
+        ("weibull shape 0.05", Case::new(&[("dist = \"exponential\", mean_s = 30", "dist = \"weibull\", shape = 0.05, scale_s = 1")], &[]), &["field `customers.think_time.shape`", "too skewed", "0.13"]),
+        ("uniform 1e300", Case::new(&[("dist = \"exponential\", mean_s = 120", "dist = \"uniform\", low_s = 0, high_s = 1e300")], &[]), &["field `customers.patience`", "5e299 s", "limit"]),
+        ("messages over the limit", Case::new(&[("mean = 4, sd = 2", "mean = 1e5, sd = 2")], &[]), &["field `customers.messages`", "limit of 10000 per chat"]),
+        ("sample over 1e12", Case::new(&[("dist = \"exponential\", mean_s = 120", "dist = \"empirical\", file = \"s.csv\"")], &[("s.csv", "1\n2e12\n")]), &["s.csv line 2", "too large"]),
+        ("reply slowed past the limit", Case::new(&[], &[("roster.csv", "id,max_sessions,shift_start,shift_end,speed_factor\nA1,1,0,100,1e9\n")]), &["field `agents.behaviour.reply_time`", "× 1000000000"]),
+        ("aux gap under the floor", Case::new(&[("sd_s = 10 }", "sd_s = 10 }\naux = { gap = { dist = \"exponential\", mean_s = 5 }, length = { dist = \"constant\", value_s = 60 } }")], &[]), &["field `agents.behaviour.aux.gap`", "floor of 60 s"]),
+        ("aux length under the floor", Case::new(&[("sd_s = 10 }", "sd_s = 10 }\naux = { gap = { dist = \"exponential\", mean_s = 600 }, length = { dist = \"constant\", value_s = 0.5 } }")], &[]), &["field `agents.behaviour.aux.length`", "floor of 1 s"]),
+        ("aux over max_events", Case::new(&[("sd_s = 10 }", "sd_s = 10 }\naux = { gap = { dist = \"constant\", value_s = 60 }, length = { dist = \"constant\", value_s = 1 } }"), ("seed = 3", "seed = 3\nmax_events = 400")], &[]), &["field `run.max_events`", "aux periods"]),
+        ("run past the longest duration", Case::new(&[("horizon_s = 3600", "horizon_s = 1e12"), ("seed = 3", "seed = 3\ninterval_s = 1e8")], &[]), &["field `run.horizon_s`", "longest duration"]),
+        // Files that are not regular files.
+        ("roster is a directory", Case::new(&[("roster.csv", ".")], &[]), &["field `agents.roster`", "a directory, not a regular file"]),
+        ("roster is a device", Case::new(&[("roster.csv", "/dev/null")], &[]), &["field `agents.roster`", "a character device, not a regular file"]),
     ];
     for (name, case, want) in cases {
         let msg = case.error();
@@ -554,4 +570,46 @@ fn shifts_and_profiles_are_clipped_to_the_run() {
     assert_eq!(intervals[0].rate_per_hour, 100.0);
     assert_eq!(intervals[1].rate_per_hour, 1000.0);
     assert_eq!(intervals[1].end, SimTime::from_secs(4200));
+}
+
+/// A FIFO as the scenario or as a file it names is refused at once, not read (reading
+/// would block until some process wrote to it).
+#[cfg(unix)]
+#[test]
+fn a_fifo_is_refused_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.toml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let e = load(&fifo).unwrap_err().to_string();
+    assert!(
+        e.contains("pipe.toml: cannot read the file: it is a FIFO (named pipe)"),
+        "{e}"
+    );
+    let case = Case::new(&[("roster.csv", "pipe.toml")], &[]);
+    std::fs::rename(&fifo, case.dir.path().join("pipe.toml")).unwrap();
+    let e = case.error();
+    assert!(
+        e.contains("field `agents.roster`") && e.contains("a FIFO (named pipe)"),
+        "{e}"
+    );
+}
+
+/// A seed above 2⁶³ − 1 comes in as the decimal string the CLI passes for it.
+#[test]
+fn the_largest_seed_loads_from_its_decimal_string() {
+    let case = Case::new(&[("seed = 3", "seed = \"18446744073709551615\"")], &[]);
+    assert_eq!(case.load().unwrap().run.seed, u64::MAX);
+    let path = case.path();
+    let o = Override {
+        path: "run.seed".into(),
+        value: toml::Value::String("9223372036854775808".into()),
+    };
+    assert_eq!(
+        load_with_overrides(&path, &[o]).unwrap().run.seed,
+        9_223_372_036_854_775_808
+    );
 }

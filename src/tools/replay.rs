@@ -448,15 +448,25 @@ fn read_log(path: &Path) -> Result<String, ReplayError> {
         path: path.to_path_buf(),
         error,
     };
-    let bytes = std::fs::metadata(path).map_err(read_error)?.len();
-    if bytes > MAX_LOG_BYTES {
-        return Err(ReplayError::FileTooLarge {
-            path: path.to_path_buf(),
-            bytes,
-            limit: MAX_LOG_BYTES,
-        });
-    }
-    std::fs::read_to_string(path).map_err(read_error)
+    // A regular file only (a FIFO would block, `/dev/zero` would fill memory), read no
+    // further than the limit.
+    let too_large = |_| ReplayError::FileTooLarge {
+        path: path.to_path_buf(),
+        bytes: std::fs::metadata(path)
+            .map_or(0, |m| m.len())
+            .max(MAX_LOG_BYTES + 1),
+        limit: MAX_LOG_BYTES,
+    };
+    let bytes = match crate::scenario::read_regular_file(path, MAX_LOG_BYTES) {
+        Err(e) if e.kind() == std::io::ErrorKind::FileTooLarge => Err(too_large(e)),
+        other => other.map_err(read_error),
+    }?;
+    String::from_utf8(bytes).map_err(|_| {
+        read_error(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        ))
+    })
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -69,14 +69,21 @@ pub struct SweepArgs {
     #[arg(long)]
     pub force: bool,
     /// Base seed (overrides `run.seed`), shared by every point.
-    #[arg(long)]
+    // Negative numbers are read as values (as `run` does), so `--seed -1` says what is
+    // wrong with -1 instead of suggesting `-- -1`.
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::cli::seed_arg)]
     pub seed: Option<u64>,
     /// Replications per point (overrides `run.replications`).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub replications: Option<u32>,
-    /// Worker threads (0 = one per core); grid points run in parallel. The output does
-    /// not depend on it.
-    #[arg(long, default_value_t = 0)]
+    /// Worker threads (0 = one per core, at most 1024); grid points run in parallel. The
+    /// output does not depend on it.
+    #[arg(
+        long,
+        default_value_t = 0,
+        allow_negative_numbers = true,
+        value_parser = crate::cli::threads_arg
+    )]
     pub threads: usize,
 }
 
@@ -159,12 +166,22 @@ fn parse_range(item: &str) -> anyhow::Result<Option<Vec<toml::Value>>> {
     if step == 0.0 || (end - start) * step < 0.0 {
         anyhow::bail!("range {item}: the step must be non-zero and lead from start to end");
     }
-    let count = ((end - start) / step + 1e-9).floor() as usize + 1;
-    if count > MAX_POINTS {
-        anyhow::bail!("range {item} has {count} values, more than {MAX_POINTS}");
-    }
+    // Counted before any conversion (integers exactly, in i128), and checked against the
+    // limit: `1:1e300:1` must be refused by its count, not wrap around to an empty range.
     let ints: Option<Vec<i64>> = parts.iter().map(|p| p.parse::<i64>().ok()).collect();
+    let steps = match &ints {
+        Some(i) => ((i128::from(i[1]) - i128::from(i[0])) / i128::from(i[2])) as f64,
+        None => ((end - start) / step + 1e-9).floor(),
+    };
+    if steps.is_nan() || steps >= MAX_POINTS as f64 {
+        anyhow::bail!(
+            "range {item} has {} values, more than {MAX_POINTS}; use a coarser step",
+            crate::dist::fmt_value(steps + 1.0)
+        );
+    }
+    let count = steps as usize + 1;
     Ok(Some(match ints {
+        // Exact integer steps: within [start, end], so within i64.
         Some(i) => (0..count as i64)
             .map(|k| toml::Value::Integer(i[0] + k * i[2]))
             .collect(),
@@ -265,13 +282,23 @@ pub fn sweep(
     axes: Vec<Axis>,
     metrics: Vec<String>,
 ) -> anyhow::Result<SweepResult> {
-    let points = grid(&axes);
-    if points.len() > MAX_POINTS {
+    // The size is checked before the grid is built: three axes of 10 000 values would
+    // otherwise be a trillion points in memory.
+    let size = axes
+        .iter()
+        .try_fold(1usize, |n, a| n.checked_mul(a.values.len()))
+        .filter(|&n| n <= MAX_POINTS);
+    if size.is_none() {
+        let counts: Vec<String> = axes.iter().map(|a| a.values.len().to_string()).collect();
+        let total: f64 = axes.iter().map(|a| a.values.len() as f64).product();
         anyhow::bail!(
-            "the grid has {} points, more than {MAX_POINTS}; use fewer values",
-            points.len()
+            "the grid has {} points ({}), more than {MAX_POINTS}; use fewer values or \
+             coarser steps",
+            crate::dist::fmt_value(total),
+            counts.join(" × ")
         );
     }
+    let points = grid(&axes);
     // Every point is loaded and checked before any is run.
     let scenarios: Vec<Scenario> = points
         .iter()
@@ -343,7 +370,13 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
     if let Some(out) = &args.out {
         check_target(out, args.force)?;
     }
-    let result = sweep(args, axes, metrics)?;
+    let result = sweep(args, axes, metrics).map_err(|e| {
+        // A limit reached mid-run is about this scenario: name it, as `run` does.
+        match e.downcast_ref::<crate::sim::SimError>() {
+            Some(crate::sim::SimError::Interrupted) | None => e,
+            Some(_) => e.context(args.scenario.display().to_string()),
+        }
+    })?;
     print!("{}", sweep_table(&result));
     match &args.out {
         Some(out) => {
@@ -616,9 +649,30 @@ mod tests {
 
     #[test]
     fn bad_axes_are_refused() {
-        for bad in ["x", "=1,2", "x=1,,2", "x=1:5:0", "x=5:1:1", "x=0:1e9:1"] {
+        for bad in [
+            "x",
+            "=1,2",
+            "x=1,,2",
+            "x=1:5:0",
+            "x=5:1:1",
+            "x=0:1e9:1",
+            "x=1:1e300:1",
+        ] {
             assert!(parse_axis(bad).is_err(), "{bad}");
         }
+        // Counted before any conversion: 10³⁰⁰ values is not 0 of them.
+        let e = parse_axis("x=1:1e300:1").unwrap_err();
+        assert!(format!("{e:#}").contains("has 1e300 values"), "{e:#}");
+        // Integer steps near i64::MAX stop at the end, never overflow.
+        let top = parse_axis("x=9223372036854775800:9223372036854775807:3").unwrap();
+        assert_eq!(
+            ints(&top),
+            vec![
+                9_223_372_036_854_775_800,
+                9_223_372_036_854_775_803,
+                9_223_372_036_854_775_806
+            ]
+        );
     }
 
     #[test]

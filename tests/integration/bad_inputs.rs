@@ -23,7 +23,21 @@ enum Setup {
     OutExists,
     /// `blocker` is a file, so `blocker/run` cannot be created.
     ParentIsFile,
+    /// `tests/fixtures/bad/fifo.csv` is a FIFO (named pipe) with no writer: reading it
+    /// would block for ever.
+    Fifo,
+    /// `tests/fixtures/bad/huge-trace.csv` is a sparse file of 257 MiB, over the 256 MiB
+    /// limit of a CSV file.
+    HugeTrace,
+    /// `tests/fixtures/bad/huge.toml` is a sparse file of 65 MiB, over the 64 MiB limit of
+    /// a scenario.
+    HugeScenario,
 }
+
+/// Where a [`Setup`] puts its file, and its size.
+const FIFO: &str = "tests/fixtures/bad/fifo.csv";
+const HUGE_TRACE: (&str, u64) = ("tests/fixtures/bad/huge-trace.csv", 257 << 20);
+const HUGE_SCENARIO: (&str, u64) = ("tests/fixtures/bad/huge.toml", 65 << 20);
 
 /// One row of the table.
 #[derive(Debug)]
@@ -112,7 +126,53 @@ cases! {
     rejects_missing_scenario_file: ["run", "tests/fixtures/bad/absent.toml", "--out", "out"]
         => ["tests/fixtures/bad/absent.toml", "cannot read the file", "No such file", "check the path"];
     rejects_directory_as_scenario: ["run", "tests/fixtures", "--out", "out"]
-        => ["tests/fixtures: cannot read the file", "Is a directory", "check the path"];
+        => ["tests/fixtures: cannot read the file", "it is a directory, not a regular file", "give the path of a regular file"];
+    rejects_scenario_that_is_not_utf8: ["run", "tests/fixtures/bad/scenario-not-utf8.toml", "--out", "out"]
+        => ["scenario-not-utf8.toml line 3", "not UTF-8", "save it as UTF-8"];
+    rejects_scenario_over_the_size_limit: ["validate", "tests/fixtures/bad/huge.toml"] with HugeScenario
+        => ["tests/fixtures/bad/huge.toml: cannot read the file", "68157440 bytes", "limit of 67108864 bytes (64 MiB)", "use a smaller file"];
+    rejects_seed_string_beyond_u64: ["run", "tests/fixtures/bad/seed-beyond-u64.toml", "--out", "out"]
+        => ["seed-beyond-u64.toml", "field `run.seed`", "\"18446744073709551616\"", "from 0 to 18446744073709551615"];
+
+    // ----- distributions: every mean and every draw within the limits --------------------
+    rejects_holding_time_mean_over_the_limit: ["run", "tests/fixtures/bad/holding-mean-1e8.toml", "--out", "out"]
+        => ["holding-mean-1e8.toml", "field `sessions.holding_time`", "mean of 100000000 s (3.2 years)", "limit of 10000000 s (116 days)", "give a mean of at most 10000000 s"];
+    validate_rejects_what_staff_could_not_run: ["validate", "tests/fixtures/bad/holding-mean-1e8.toml"]
+        => ["holding-mean-1e8.toml", "field `sessions.holding_time`", "mean of 100000000 s", "give a mean of at most 10000000 s"];
+    staff_rejects_an_absurd_holding_time: ["staff", "tests/fixtures/bad/holding-mean-1e300.toml", "--target", "service_level=0.8", "--out", "out"]
+        => ["holding-mean-1e300.toml", "field `sessions.holding_time`", "exponential(mean 1e300)", "limit of 10000000 s", "give a mean of at most 10000000 s"];
+    check_names_the_scenario_of_a_bad_distribution: ["check", "tests/fixtures/bad/patience-mean-1e9.toml", "--expect", "service_level>=0.8"]
+        => ["patience-mean-1e9.toml", "field `customers.patience`", "mean of 1000000000 s (31.7 years)", "give a mean of at most 10000000 s"];
+    rejects_lognormal_whose_draws_round_to_zero: ["run", "tests/fixtures/bad/lognormal-median-zero.toml", "--out", "out"]
+        => ["lognormal-median-zero.toml", "field `sessions.holding_time.sd_s`", "lognormal(mean 60, sd 1e200)", "too skewed", "rounds to 0 ms", "give sd_s at most 100 × mean_s (here at most 6000)"];
+    rejects_gamma_with_a_vanishing_shape: ["run", "tests/fixtures/bad/gamma-vanishing-shape.toml", "--out", "out"]
+        => ["gamma-vanishing-shape.toml", "field `sessions.holding_time.shape`", "gamma(shape 1e-6", "sd ÷ mean = 1000", "shape of at least 0.0001"];
+    rejects_weibull_with_a_vanishing_shape: ["run", "tests/fixtures/bad/weibull-vanishing-shape.toml", "--out", "out"]
+        => ["weibull-vanishing-shape.toml", "field `sessions.holding_time.shape`", "weibull(shape 0.01", "too skewed", "rounds to 0 ms", "shape of at least 0.13"];
+    rejects_uniform_over_an_absurd_range: ["run", "tests/fixtures/bad/uniform-absurd-range.toml", "--out", "out"]
+        => ["uniform-absurd-range.toml", "field `sessions.holding_time`", "uniform(0, 1e300)", "mean of 5e299 s", "at most 10000000 s"];
+    rejects_normal_with_an_absurd_sd: ["run", "tests/fixtures/bad/normal-absurd-sd.toml", "--out", "out"]
+        => ["normal-absurd-sd.toml", "field `sessions.holding_time`", "normal(mean 60, sd 1e200, truncated at 0)", "mean of 7.979e199 s", "at most 10000000 s"];
+    rejects_empirical_sample_beyond_the_longest_duration: ["run", "tests/fixtures/bad/empirical-sample-too-large.toml", "--out", "out"]
+        => ["empirical-sample-too-large.toml", "field `sessions.holding_time.samples_s[2]`", "value 10000000000000 is too large", "at most 1000000000000 s"];
+    rejects_sample_file_beyond_the_longest_duration: ["run", "tests/fixtures/bad/samples-too-large.toml", "--out", "out"]
+        => ["samples-too-large.csv line 3", "sample 10000000000000 is too large", "from 0 to 1000000000000"];
+    rejects_empirical_samples_with_an_absurd_mean: ["run", "tests/fixtures/bad/empirical-absurd-mean.toml", "--out", "out"]
+        => ["empirical-absurd-mean.toml", "field `sessions.holding_time`", "mean of 33333333363 s (1056 years)", "at most 10000000 s"];
+    rejects_message_count_over_the_limit: ["run", "tests/fixtures/bad/messages-over-limit.toml", "--out", "out"]
+        => ["messages-over-limit.toml", "field `customers.messages`", "mean of 1000000", "limit of 10000 per chat"];
+    rejects_holding_time_that_cannot_drain: ["run", "tests/fixtures/bad/holding-cannot-drain.toml", "--out", "out"]
+        => ["holding-cannot-drain.toml", "field `sessions.holding_time`", "mean of 100000 s", "32400 s the run leaves", "raise run.max_sim_time_s to at least 1003600"];
+    rejects_reply_time_slowed_past_the_limit: ["run", "tests/fixtures/bad/reply-slowed-past-limit.toml", "--out", "out"]
+        => ["reply-slowed-past-limit.toml", "field `agents.behaviour.reply_time`", "× 2000000", "mean of 60000000 s", "smaller speed_factor values"];
+
+    // ----- aux periods and the event budget ---------------------------------------------
+    rejects_aux_every_millisecond: ["run", "tests/fixtures/bad/aux-gap-millisecond.toml", "--out", "out"]
+        => ["aux-gap-millisecond.toml", "field `agents.behaviour.aux.gap`", "constant(0.001)", "floor of 60 s", "at least 60 s"];
+    rejects_aux_of_zero_length: ["run", "tests/fixtures/bad/aux-zero-length.toml", "--out", "out"]
+        => ["aux-zero-length.toml", "field `agents.behaviour.aux.length`", "constant(0)", "floor of 1 s", "at least 1 s"];
+    rejects_event_limit_below_the_aux_periods: ["run", "tests/fixtures/bad/aux-over-max-events.toml", "--out", "out"]
+        => ["aux-over-max-events.toml", "field `run.max_events`", "limit 2000", "aux periods expected", "raise run.max_events", "lengthen agents.behaviour.aux.gap"];
 
     // ----- the roster CSV ---------------------------------------------------------------
     rejects_missing_roster_file: ["run", "tests/fixtures/bad/roster-missing-file.toml", "--out", "out"]
@@ -170,19 +230,41 @@ cases! {
     rejects_missing_samples_file: ["run", "tests/fixtures/bad/samples-missing-file.toml", "--out", "out"]
         => ["tests/fixtures/bad/absent-samples.csv", "field `sessions.holding_time.file`", "samples-missing-file.toml", "No such file"];
 
+    // ----- inputs that are not regular files, or too large --------------------------------
+    rejects_device_as_roster: ["run", "tests/fixtures/bad/roster-dev-zero.toml", "--out", "out"]
+        => ["/dev/zero", "field `agents.roster`", "roster-dev-zero.toml", "a character device, not a regular file", "give the path of a regular file"];
+    rejects_fifo_as_roster: ["validate", "tests/fixtures/bad/roster-fifo.toml"] with Fifo
+        => ["tests/fixtures/bad/fifo.csv", "field `agents.roster`", "roster-fifo.toml", "a FIFO (named pipe), not a regular file", "give the path of a regular file"];
+    rejects_fifo_as_profile: ["run", "tests/fixtures/bad/profile-fifo.toml", "--out", "out"] with Fifo
+        => ["tests/fixtures/bad/fifo.csv", "field `arrivals.file`", "a FIFO (named pipe)", "give the path of a regular file"];
+    rejects_directory_as_roster: ["run", "tests/fixtures/bad/roster-directory.toml", "--out", "out"]
+        => ["tests/fixtures/bad/.", "field `agents.roster`", "a directory, not a regular file", "give the path of a regular file"];
+    rejects_trace_over_the_size_limit: ["run", "tests/fixtures/bad/trace-huge.toml", "--out", "out"] with HugeTrace
+        => ["tests/fixtures/bad/huge-trace.csv", "field `arrivals.file`", "269484032 bytes", "limit of 268435456 bytes (256 MiB)", "use a smaller file"];
+
     // ----- limits reached while running -------------------------------------------------
     stops_at_the_event_limit: ["run", "tests/fixtures/bad/event-limit.toml", "--out", "out"]
-        => ["event-limit.toml", "limit of 100 simulated events", "raise `run.max_events`"];
+        => ["event-limit.toml", "limit of 300 simulated events", "raise `run.max_events`"];
     stops_at_the_simulated_time_limit: ["run", "tests/fixtures/bad/sim-time-limit.toml", "--out", "out"]
-        => ["sim-time-limit.toml", "limit of 3600 s of simulated time", "raise `run.max_sim_time_s`"];
+        => ["sim-time-limit.toml", "limit of 7200 s of simulated time", "raise `run.max_sim_time_s`"];
+    sweep_names_the_scenario_a_limit_stops: ["sweep", "tests/fixtures/bad/event-limit.toml", "--set", "agents.count=2,3", "--out", "out"]
+        => ["error: tests/fixtures/bad/event-limit.toml: ", "limit of 300 simulated events", "raise `run.max_events`"];
 
     // ----- flags and the output path ----------------------------------------------------
     rejects_seed_that_is_not_a_number: ["run", "tests/fixtures/small.toml", "--seed", "abc", "--out", "out"]
-        => ["invalid value 'abc' for '--seed <SEED>'", "invalid digit"];
+        => ["invalid value 'abc' for '--seed <SEED>'", "not an integer", "from 0 to 18446744073709551615"];
     rejects_negative_seed_flag: ["run", "tests/fixtures/small.toml", "--seed", "-1", "--out", "out"]
-        => ["invalid value '-1' for '--seed <SEED>'"];
+        => ["invalid value '-1' for '--seed <SEED>'", "never negative", "from 0 to 18446744073709551615"];
     rejects_seed_beyond_u64: ["run", "tests/fixtures/small.toml", "--seed", "18446744073709551616", "--out", "out"]
-        => ["invalid value '18446744073709551616' for '--seed <SEED>'", "too large"];
+        => ["invalid value '18446744073709551616' for '--seed <SEED>'", "too large", "from 0 to 18446744073709551615"];
+    sweep_rejects_negative_seed_flag: ["sweep", "tests/fixtures/small.toml", "--set", "agents.count=1,2", "--seed", "-1", "--out", "out"]
+        => ["invalid value '-1' for '--seed <SEED>'", "never negative"];
+    rejects_negative_threads: ["run", "tests/fixtures/small.toml", "--threads", "-1", "--out", "out"]
+        => ["invalid value '-1' for '--threads <THREADS>'", "give 0 (one per core) or a number from 1 to 1024"];
+    sweep_rejects_a_range_of_1e300_values: ["sweep", "tests/fixtures/small.toml", "--set", "agents.count=1:1e300:1", "--out", "out"]
+        => ["agents.count=1:1e300:1", "has 1e300 values, more than 10000", "use a coarser step"];
+    sweep_rejects_a_grid_over_the_limit: ["sweep", "tests/fixtures/small.toml", "--set", "agents.count=1:100:1", "--set", "run.seed=1:200:1", "--out", "out"]
+        => ["the grid has 20000 points (100 × 200), more than 10000", "use fewer values"];
     rejects_zero_replications_flag: ["run", "tests/fixtures/small.toml", "--replications", "0", "--out", "out"]
         => ["small.toml", "field `run.replications`", "value 0", "from 1 to 100000"];
     rejects_threads_that_is_not_a_number: ["run", "tests/fixtures/small.toml", "--threads", "many", "--out", "out"]
@@ -217,6 +299,10 @@ cases! {
         => ["log-empty.csv", "a header but no rows"];
     replay_rejects_missing_log: ["replay", "tests/fixtures/bad/absent-log.csv"]
         => ["tests/fixtures/bad/absent-log.csv", "No such file", "check the path"];
+    replay_rejects_fifo_log: ["replay", "tests/fixtures/bad/fifo.csv"] with Fifo
+        => ["tests/fixtures/bad/fifo.csv", "a FIFO (named pipe), not a regular file"];
+    replay_rejects_device_log: ["replay", "/dev/zero"]
+        => ["/dev/zero", "a character device, not a regular file"];
     replay_rejects_zero_reply_interval: ["replay", "scenarios/example-log.csv", "--reply-interval-s", "0"]
         => ["--reply-interval-s 0", "from 0.001 to 1e9", "e.g. --reply-interval-s 60"];
     replay_rejects_nan_message_interval: ["replay", "scenarios/example-log.csv", "--message-interval-s", "nan"]
@@ -253,9 +339,19 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
         for entry in fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
             let rel = path.strip_prefix(root).unwrap().to_path_buf();
-            if path.is_dir() {
+            let meta = fs::symlink_metadata(&path).unwrap();
+            if meta.is_dir() {
                 out.insert(rel.join(""), Vec::new());
                 walk(root, &path, out);
+            } else if !meta.is_file() {
+                // A FIFO: reading it would block; it is there or not.
+                out.insert(rel, b"(not a regular file)".to_vec());
+            } else if meta.len() > 1 << 20 {
+                // The huge sparse inputs: their size and time stand for their bytes.
+                out.insert(
+                    rel,
+                    format!("{} {:?}", meta.len(), meta.modified().ok()).into_bytes(),
+                );
             } else {
                 out.insert(rel, fs::read(&path).unwrap());
             }
@@ -300,12 +396,34 @@ fn run(case: &Case) -> Outcome {
             .unwrap();
         }
         Setup::ParentIsFile => fs::write(work.path().join("blocker"), b"a file\n").unwrap(),
+        Setup::Fifo => {
+            let made = std::process::Command::new("mkfifo")
+                .arg(work.path().join(FIFO))
+                .status()
+                .expect("mkfifo");
+            assert!(made.success(), "mkfifo failed");
+        }
+        Setup::HugeTrace | Setup::HugeScenario => {
+            let (path, len) = if case.setup == Setup::HugeTrace {
+                HUGE_TRACE
+            } else {
+                HUGE_SCENARIO
+            };
+            // Sparse: no disk space, no time.
+            fs::File::create(work.path().join(path))
+                .unwrap()
+                .set_len(len)
+                .unwrap();
+        }
     }
     let before = snapshot(work.path());
+    // A bad input must never hang the command: a case that does fails here (the
+    // process is killed) instead of blocking the suite.
     let output = Command::cargo_bin("chatsim")
         .unwrap()
         .current_dir(work.path())
         .args(case.args)
+        .timeout(std::time::Duration::from_secs(60))
         .output()
         .unwrap();
     let after = snapshot(work.path());
@@ -352,6 +470,179 @@ fn check(case: &Case) {
             out.stderr
         );
     }
+    // clap's `-- -1` tip is right for a file named -1, never for a number given to a flag.
+    assert!(
+        !out.stderr.contains("'-- -1'"),
+        "{name}: the message suggests `-- -1`:\n{}",
+        out.stderr
+    );
+}
+
+// ----- what must be accepted --------------------------------------------------------------
+
+fn chatsim_in(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("chatsim").unwrap();
+    cmd.current_dir(dir)
+        .timeout(std::time::Duration::from_secs(120));
+    cmd
+}
+
+/// Every documented seed runs: `--seed` takes the whole u64 range, past the 2⁶³ − 1 of a
+/// TOML integer (it was refused as "value -1 is negative").
+#[test]
+fn every_u64_seed_is_accepted() {
+    for seed in [
+        "0",
+        "9223372036854775807",
+        "9223372036854775808",
+        "18446744073709551615",
+    ] {
+        let out = chatsim_in(repo())
+            .args(["run", "tests/fixtures/small.toml", "--seed", seed])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "--seed {seed}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            stdout.contains(&format!("seed {seed}")),
+            "--seed {seed}:\n{stdout}"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = chatsim_in(repo())
+        .args([
+            "sweep",
+            "tests/fixtures/small.toml",
+            "--set",
+            "agents.count=2,3",
+        ])
+        .args(["--seed", "18446744073709551615", "--out"])
+        .arg(dir.path().join("sweep"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("sweep/seed.txt")).unwrap(),
+        "18446744073709551615\n"
+    );
+}
+
+/// `--threads` above the maximum is cut to it, and the user is told.
+#[test]
+fn a_thread_count_over_the_maximum_is_cut_with_a_note() {
+    let out = chatsim_in(repo())
+        .args([
+            "run",
+            "tests/fixtures/small.toml",
+            "--threads",
+            "99999999999999999999999",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("more than the maximum of 1024; using at most 1024 worker threads"),
+        "{stderr}"
+    );
+}
+
+/// What `validate` accepts runs. A turn-by-turn desk with breaks and aux periods whose gaps
+/// (11.6 days on average, well inside the limits) outlast every shift: the aux period an
+/// agent had scheduled before logging out falls past the time limit. The run stopped on
+/// "exceeded its limit of 54000 s of simulated time" for an event that would have done
+/// nothing; such events are now dropped.
+#[test]
+fn a_validated_turn_desk_with_aux_and_breaks_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("desk.toml");
+    fs::write(
+        &scenario,
+        r#"
+[run]
+horizon_s = 5400
+replications = 4
+seed = 3
+
+[arrivals]
+kind = "poisson"
+rate_per_hour = 120
+
+[sessions]
+model = "turns"
+
+[customers]
+patience = { dist = "exponential", mean_s = 300 }
+messages = { dist = "lognormal", mean = 4, sd = 2 }
+think_time = { dist = "lognormal", mean_s = 35, sd_s = 30 }
+
+[agents]
+max_sessions = 3
+roster = [
+  { id = "A1", shift_start = "00:00", shift_end = "01:30", breaks = "00:30+10m" },
+  { id = "A2", shift_start = "00:00", shift_end = "01:30", breaks = "00:45+10m" },
+  { id = "A3", shift_start = "00:15", shift_end = "01:30", breaks = "01:00+5m" },
+]
+
+[agents.behaviour]
+reply_time = { dist = "lognormal", mean_s = 30, sd_s = 20 }
+aux = { gap = { dist = "exponential", mean_s = 1000000 }, length = { dist = "lognormal", mean_s = 180, sd_s = 120 } }
+
+[thresholds]
+reply_interval_s = 60
+message_interval_s = 300
+"#,
+    )
+    .unwrap();
+    for args in [
+        &["validate"][..],
+        &["run"],
+        &["check", "--expect", "offered>=0"],
+    ] {
+        let out = chatsim_in(dir.path())
+            .args(&args[..1])
+            .arg("desk.toml")
+            .args(&args[1..])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "chatsim {}: {}",
+            args[0],
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // The bundled desk, with aux gaps as long as the limits allow, runs too.
+    let desk = fs::read_to_string(repo().join("scenarios/default.toml")).unwrap();
+    let desk = desk
+        .replace("mean_s = 5400 }, length", "mean_s = 10000000 }, length")
+        .replace("replications = 8", "replications = 2");
+    assert!(desk.contains("mean_s = 10000000 }, length"));
+    fs::write(dir.path().join("default.toml"), desk).unwrap();
+    for f in ["default-roster.csv", "default-profile.csv"] {
+        fs::copy(repo().join("scenarios").join(f), dir.path().join(f)).unwrap();
+    }
+    let out = chatsim_in(dir.path())
+        .args(["run", "default.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 // ----- the table in docs/testing.md ------------------------------------------------------
@@ -382,6 +673,9 @@ fn table() -> String {
             Setup::OutIsFile => " (`out` is a file)",
             Setup::OutExists => " (`out` holds earlier results)",
             Setup::ParentIsFile => " (`blocker` is a file)",
+            Setup::Fifo => " (`tests/fixtures/bad/fifo.csv` is a FIFO)",
+            Setup::HugeTrace => " (`tests/fixtures/bad/huge-trace.csv` is a 257 MiB file)",
+            Setup::HugeScenario => " (`tests/fixtures/bad/huge.toml` is a 65 MiB file)",
         };
         t.push_str(&format!(
             "| {} | `{}` | `chatsim {}`{setup} | {} | {} |\n",
