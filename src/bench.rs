@@ -36,6 +36,7 @@ use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::Serialize;
 use std::process::ExitCode;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 /// Session cap of every agent in the bench desk.
@@ -225,6 +226,10 @@ pub fn run_bench(args: &BenchArgs) -> BenchReport {
     let mut results = Vec::new();
     for rule in args.rules() {
         for &agents in &args.agents {
+            if crate::sim::INTERRUPTED.load(Ordering::Relaxed) {
+                // Interrupted: the report is not printed (exit 130); stop setting desks up.
+                break;
+            }
             let mut desk = Desk::new(rule, agents as usize, args.seed);
             desk.run_ops(WARM_UP_OPS_PER_AGENT * agents as u64);
             let runs: Vec<RunFigures> = (0..args.repeat)
@@ -239,7 +244,12 @@ pub fn run_bench(args: &BenchArgs) -> BenchReport {
                         let budget = args.run_ms as f64 / 1000.0;
                         let started = Instant::now();
                         desk.measure(|d, done| {
-                            if done > 0 && started.elapsed().as_secs_f64() >= budget {
+                            // An interrupt ends every remaining timed run at its first
+                            // chunk; the report is then not printed (exit 130).
+                            if done > 0
+                                && (started.elapsed().as_secs_f64() >= budget
+                                    || crate::sim::INTERRUPTED.load(Ordering::Relaxed))
+                            {
                                 return done;
                             }
                             d.run_ops(CHUNK_OPS);
@@ -280,9 +290,9 @@ pub fn run_bench(args: &BenchArgs) -> BenchReport {
 pub fn run_cmd(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     let report = run_bench(args);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        crate::cli::print_out(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
     } else {
-        print!("{}", render_text(&report));
+        crate::cli::print_out(&render_text(&report))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -454,7 +464,10 @@ impl Desk {
         let e = &mut self.engine;
         if self.open.len() + (e.waiting_len() as usize) < self.target {
             e.handle_session_request(now, r).expect("time is monotone");
-        } else if r % BUSY_FLIP_ONE_IN == 0 {
+        } else if r % BUSY_FLIP_ONE_IN == 0 || self.open.is_empty() {
+            // A flip; also whenever nothing is connected to touch: a tiny roster's agents
+            // can all be busy with the desk's customers waiting (one agent, busy: two
+            // waiting, none open), and only an un-busy flip lets them in.
             let code = if self.busy.len() < self.busy_target {
                 let a = Self::below(r, self.is_busy.len());
                 if self.is_busy[a] {
@@ -654,6 +667,27 @@ mod tests {
                 .map(|a| desk.engine.agent(AgentId(a)).unwrap().count)
                 .sum();
             assert_eq!(counts as usize, desk.open.len());
+        }
+    }
+
+    /// `chatsim bench --agents 1` indexed an empty list of open sessions: the one agent
+    /// was busy, the desk's two customers waited, and a "touch an open session" came.
+    #[test]
+    fn tiny_rosters_run_every_rule() {
+        for agents in 1..=24 {
+            let report = run_bench(&args(vec![agents], 2_000));
+            for r in &report.results {
+                assert!(r.runs.iter().all(|run| run.ops == 2_000), "{agents}");
+            }
+            for rule in RoutingRule::ALL {
+                let mut desk = Desk::new(rule, agents as usize, 11);
+                desk.run_ops(3_000);
+                desk.engine.check_invariants().unwrap();
+                assert!(
+                    desk.engine.stats().routing_decisions > 0,
+                    "{agents} {rule:?}"
+                );
+            }
         }
     }
 

@@ -1,18 +1,39 @@
 //! The command line: options → inputs → run → export, each a named step (hyperfine's
-//! shape). `main` only prints the error and picks the exit code.
+//! shape). [`main`] is the process around it: it picks the exit code, and makes sure that
+//! whatever happens the process ends with a message and a documented status, never a
+//! panic's backtrace or an abort.
+//!
+//! Exit codes: 0 success; 1 a `check` expectation (or a `staff` interval) not met; 2 bad
+//! input, an unwritable output, a limit reached; 70 an internal error (a bug: one line on
+//! stderr); 130 interrupted by SIGINT/SIGTERM (nothing written). A closed stdout (`chatsim
+//! … | head -1`) ends the process quietly by SIGPIPE, as it does `cat` or `grep`: the shell
+//! reports 128 + 13 = 141.
 
 use crate::metrics::{summarize, Collector, RunSummary};
 use crate::report;
+use crate::report::output::{committed, output_lock, protect_input};
 use crate::scenario::{self, Override, Scenario};
 use crate::sim::{self, SimError};
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
-/// Set by SIGINT/SIGTERM; long runs poll it and stop without writing anything.
-pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// Set by SIGINT/SIGTERM; long runs poll it and stop without writing anything. (The flag
+/// lives in [`crate::sim`], beside the loops that poll it.)
+pub use crate::sim::INTERRUPTED;
+
+/// Exit code of an internal error (a panic caught by [`main`]): sysexits' EX_SOFTWARE.
+pub const EXIT_INTERNAL: u8 = 70;
+/// Exit code of an interrupted command.
+pub const EXIT_INTERRUPTED: u8 = 130;
+/// How long after a signal the command has to stop by itself (it polls the flag every
+/// few milliseconds) before the process is ended for it: the bound for work that cannot
+/// poll, such as reading and checking a large input file.
+pub const INTERRUPT_GRACE: Duration = Duration::from_millis(400);
 
 /// chatsim: simulate a live-chat customer-service desk run by the idle-reminder and
 /// silence-disconnect dispatch method, and answer staffing and threshold questions.
@@ -124,8 +145,37 @@ pub fn threads_arg(text: &str) -> Result<usize, String> {
     ))
 }
 
+/// The whole process: SIGPIPE's default action back (Unix), a panic hook, the interrupt
+/// handler, then the command line. Whatever happens the process ends with a documented
+/// exit code (see the module documentation) and at most a short message.
+pub fn main() -> ExitCode {
+    restore_sigpipe();
+    install_panic_hook();
+    install_interrupt_handler();
+    let cli = Cli::parse();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(cli)));
+    // A signal that came before the results were in place wins over any outcome.
+    if INTERRUPTED.load(Ordering::SeqCst) && !committed() {
+        exit_interrupted();
+    }
+    match outcome {
+        Ok(Ok(code)) => code,
+        Ok(Err(err)) => {
+            let code = exit_code(&err);
+            if code == EXIT_INTERRUPTED {
+                exit_interrupted();
+            }
+            eprint_text(&format!("error: {err:#}\n"));
+            ExitCode::from(code)
+        }
+        // The panic hook has told what happened.
+        Err(_) => ExitCode::from(EXIT_INTERNAL),
+    }
+}
+
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    protect_inputs(&cli.command);
     match cli.command {
         Command::Run(args) => run_cmd(&args),
         Command::Staff(args) => crate::tools::staff::run(&args),
@@ -135,25 +185,118 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Replay(args) => {
             let report = crate::tools::replay::replay(&args)?;
             if args.json {
-                println!("{}", report.to_json());
+                print_out(&format!("{}\n", report.to_json()))?;
             } else {
-                print!("{}", report.to_text());
+                print_out(&report.to_text())?;
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Validate { scenario } => {
             let sc = scenario::load(&scenario)?;
-            println!(
-                "{}: ok ({} agents in {} groups, {} segments, {} replications)",
+            print_out(&format!(
+                "{}: ok ({} agents in {} groups, {} segments, {} replications)\n",
                 scenario.display(),
                 sc.agents.len(),
                 sc.groups.len(),
                 sc.segments.len(),
                 sc.run.replications
-            );
+            ))?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Records the command's input files, so that `--force` never deletes a directory holding
+/// one ([`crate::report::output::protect_input`]).
+fn protect_inputs(command: &Command) {
+    match command {
+        Command::Run(RunArgs { scenario, .. })
+        | Command::Validate { scenario }
+        | Command::Staff(crate::tools::staff::StaffArgs { scenario, .. })
+        | Command::Sweep(crate::tools::sweep::SweepArgs { scenario, .. })
+        | Command::Check(crate::tools::check::CheckArgs { scenario, .. }) => {
+            protect_scenario_files(scenario)
+        }
+        Command::Replay(args) => protect_input(&args.log),
+        Command::Bench(_) => {}
+    }
+}
+
+/// Protects a scenario file and every file it names: each string value of its TOML that,
+/// resolved against the scenario's directory as the loader does, is an existing file
+/// (roster, profile, trace, empirical samples). Unreadable or invalid files are left to
+/// the loader to report.
+fn protect_scenario_files(path: &Path) {
+    protect_input(path);
+    const MAX_SCENARIO_BYTES: u64 = 16 << 20;
+    if std::fs::metadata(path).map_or(true, |m| m.len() > MAX_SCENARIO_BYTES) {
+        return;
+    }
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return;
+    };
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return;
+    };
+    let dir = path.parent().unwrap_or(Path::new(""));
+    fn walk(value: &toml::Value, dir: &Path) {
+        match value {
+            toml::Value::String(s) if !s.is_empty() => {
+                let named = dir.join(s);
+                if named.is_file() {
+                    protect_input(&named);
+                }
+            }
+            toml::Value::Array(items) => items.iter().for_each(|v| walk(v, dir)),
+            toml::Value::Table(t) => t.values().for_each(|v| walk(v, dir)),
+            _ => {}
+        }
+    }
+    table.values().for_each(|v| walk(v, dir));
+}
+
+/// Prints `text` on stdout: what every command prints goes through here. Control and
+/// bidirectional characters from the inputs are shown as escapes
+/// ([`report::text::terminal`]); a command interrupted before its results are in place
+/// prints nothing and exits 130; a write error other than a closed pipe (a full disk
+/// under `> file`) is an error, not a panic.
+pub fn print_out(text: &str) -> anyhow::Result<()> {
+    if INTERRUPTED.load(Ordering::SeqCst) && !committed() {
+        exit_interrupted();
+    }
+    let mut out = std::io::stdout().lock();
+    match out
+        .write_all(report::text::terminal(text).as_bytes())
+        .and_then(|()| out.flush())
+    {
+        Ok(()) => Ok(()),
+        // Only where SIGPIPE could not be restored: end as quietly as the signal would.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(141),
+        Err(e) => Err(anyhow::anyhow!("cannot write to standard output: {e}")),
+    }
+}
+
+/// Writes `text` on stderr, escaped like [`print_out`]; a closed stderr is ignored.
+fn eprint_text(text: &str) {
+    let _ = std::io::stderr().write_all(report::text::terminal(text).as_bytes());
+}
+
+/// Ends the process as interrupted: exit 130 with `chatsim: interrupted; nothing was
+/// written` on stderr. Only the first caller (the main thread or the signal handler's)
+/// prints and exits; any other waits for the process to end.
+pub fn exit_interrupted() -> ! {
+    static EXITING: AtomicBool = AtomicBool::new(false);
+    if EXITING.swap(true, Ordering::SeqCst) {
+        loop {
+            std::thread::park();
+        }
+    }
+    let mut err = std::io::stderr().lock();
+    // A progress bar may be half drawn on the terminal: clear its line first.
+    let clear = if err.is_terminal() { "\r\x1b[2K" } else { "" };
+    let _ = writeln!(err, "{clear}chatsim: interrupted; nothing was written");
+    let _ = err.flush();
+    std::process::exit(EXIT_INTERRUPTED.into())
 }
 
 /// Loads a scenario with the command line's seed and replication overrides applied
@@ -207,8 +350,10 @@ pub fn simulate(sc: &Scenario, threads: usize, progress: bool) -> Result<RunSumm
         |_| Collector::new(sc),
         &INTERRUPTED,
         &|| bar.inc(1),
-    )?;
+    );
+    // Cleared on an error too, so the message is not printed behind a half-drawn bar.
     bar.finish_and_clear();
+    let outcomes = outcomes?;
     let reps: Vec<_> = outcomes
         .into_iter()
         .map(|o| {
@@ -233,30 +378,127 @@ fn run_cmd(args: &RunArgs) -> anyhow::Result<ExitCode> {
     // A limit reached mid-run is about this scenario: name it.
     let summary =
         simulate(&sc, args.threads, true).with_context(|| args.scenario.display().to_string())?;
-    print!("{}", report::terminal::terminal_table(&summary));
+    let table = report::terminal::terminal_table(&summary);
     match &args.out {
         Some(out) => {
+            // Written before the table is printed: a reader that stops early (`| head`)
+            // cannot cost the results. The table is shown even when writing failed.
             let files = report::run_files(&summary, &scenario::to_resolved_toml(&sc));
-            report::output::write_outputs(out, args.force, &files)
-                .with_context(|| format!("writing the report to {}", out.display()))?;
-            println!("report written to {}", out.display());
+            let written = report::output::write_outputs(out, args.force, &files);
+            if !matches!(written, Err(report::OutputError::Interrupted)) {
+                print_out(&table)?;
+            }
+            written.with_context(|| format!("writing the report to {}", out.display()))?;
+            print_out(&format!("report written to {}\n", out.display()))?;
         }
-        None => println!("(add --out DIR to write summary.json, CSVs, plots and report.html)"),
+        None => print_out(&format!(
+            "{table}(add --out DIR to write summary.json, CSVs, plots and report.html)\n"
+        ))?,
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Installs the SIGINT/SIGTERM handler that sets [`INTERRUPTED`].
+/// Installs the SIGINT/SIGTERM handler. The first signal sets [`INTERRUPTED`]: every
+/// command polls it and stops within milliseconds, writing nothing. Work that cannot poll
+/// (reading a large input) is given [`INTERRUPT_GRACE`], then the process is ended for it
+/// with exit 130 — never while an output directory is being written (it waits for that
+/// to finish or be cleaned up, [`crate::report::output::output_lock`]), and not at all
+/// once the results are in place. A second signal ends it at once (same rules).
 pub fn install_interrupt_handler() {
-    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
+    let _ = ctrlc::set_handler(|| {
+        if INTERRUPTED.swap(true, Ordering::SeqCst) {
+            stop_unless_committed();
+            return;
+        }
+        let watchdog = std::thread::Builder::new()
+            .name("chatsim-interrupt".into())
+            .spawn(|| {
+                std::thread::sleep(INTERRUPT_GRACE);
+                stop_unless_committed();
+            });
+        if watchdog.is_err() {
+            std::thread::sleep(INTERRUPT_GRACE);
+            stop_unless_committed();
+        }
+    });
 }
 
-/// The exit code for an error: 130 for an interrupted run, 2 for everything else (bad
+/// Ends the process as interrupted once no output directory is being written, unless a
+/// result has been put in place (then the command is finishing; let it).
+fn stop_unless_committed() {
+    let _writing = output_lock();
+    if !committed() {
+        exit_interrupted();
+    }
+}
+
+/// Restores the default action of SIGPIPE (the Rust runtime ignores it, so that a write
+/// to a closed pipe returns an error which `print!` turns into a panic): a closed stdout
+/// then ends the process quietly, as it does every Unix filter.
+#[cfg(unix)]
+fn restore_sigpipe() {
+    extern "C" {
+        fn signal(signum: std::ffi::c_int, handler: usize) -> usize;
+    }
+    const SIGPIPE: std::ffi::c_int = 13;
+    const SIG_DFL: usize = 0;
+    // SAFETY: signal(2) with SIG_DFL installs no handler and touches no Rust state; it is
+    // called once, before any other thread exists.
+    unsafe {
+        signal(SIGPIPE, SIG_DFL);
+    }
+}
+
+#[cfg(not(unix))]
+fn restore_sigpipe() {}
+
+/// A panic becomes one line on stderr (`error: internal error: …`, where, and that it is
+/// a bug to report) and exit code 70, from [`main`]: no backtrace unless RUST_BACKTRACE
+/// asks for one (then the standard report is printed too).
+fn install_panic_hook() {
+    let standard = std::panic::take_hook();
+    let backtrace = std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0");
+    std::panic::set_hook(Box::new(move |info| {
+        static TOLD: AtomicBool = AtomicBool::new(false);
+        if TOLD.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        if backtrace {
+            standard(info);
+        }
+        let payload = info.payload();
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".to_string());
+        let at = info
+            .location()
+            .map(|l| format!(" (at {}:{})", l.file(), l.line()))
+            .unwrap_or_default();
+        eprint_text(&format!(
+            "error: internal error: {}{at}; this is a bug in chatsim, please report it with \
+             the command line (RUST_BACKTRACE=1 shows a backtrace)\n",
+            what.replace('\n', " ")
+        ));
+    }));
+}
+
+/// The exit code for an error: 130 for an interrupted command, 2 for everything else (bad
 /// input, unwritable output, a limit reached), so scripts can tell "fix your input" from
 /// "the check failed" (1).
 pub fn exit_code(err: &anyhow::Error) -> u8 {
-    match err.downcast_ref::<SimError>() {
-        Some(SimError::Interrupted) => 130,
-        _ => 2,
+    let interrupted = err.chain().any(|cause| {
+        matches!(cause.downcast_ref(), Some(SimError::Interrupted))
+            || matches!(cause.downcast_ref(), Some(report::OutputError::Interrupted))
+            || matches!(
+                cause.downcast_ref(),
+                Some(crate::tools::replay::ReplayError::Interrupted)
+            )
+    });
+    if interrupted {
+        EXIT_INTERRUPTED
+    } else {
+        2
     }
 }

@@ -5,11 +5,10 @@ use crate::metrics::{MetricSet, RunSummary, Stat};
 use crate::report::{decimals_for, plots};
 use std::fmt::Write;
 
+/// Text as HTML: markup escaped, control and bidirectional characters shown as escapes
+/// (`report::text`).
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    crate::report::text::markup(s)
 }
 
 fn number(x: f64) -> String {
@@ -201,5 +200,18 @@ mod tests {
         s.groups[0].name = "<b>&".into();
         let html = String::from_utf8(report_html(&s)).unwrap();
         assert!(html.contains("&lt;b&gt;&amp;") && !html.contains("<b>&"));
+    }
+
+    #[test]
+    fn control_and_bidi_characters_never_reach_the_page_raw() {
+        let mut s = sample_summary();
+        s.groups[0].name = "\u{1b}[31mred\u{7}\u{202e}x".into();
+        let html = String::from_utf8(report_html(&s)).unwrap();
+        let raw = html
+            .chars()
+            .filter(|&c| c != '\n' && crate::report::text::is_unsafe(c))
+            .count();
+        assert_eq!(raw, 0);
+        assert!(html.contains("\\u{1b}[31mred\\u{7}\\u{202e}x"), "{html}");
     }
 }

@@ -4,9 +4,15 @@ use crate::metrics::RunSummary;
 
 /// The summary as pretty-printed JSON with a final newline. Metric keys keep report order;
 /// undefined per-interval or per-group values are `null`, run-level ones are never.
+/// Control and bidirectional characters in names are `\uXXXX` escapes
+/// ([`crate::report::text::json_ascii_controls`]): the names round-trip exactly.
 pub fn summary_json(summary: &RunSummary) -> Vec<u8> {
-    let mut bytes = serde_json::to_vec_pretty(summary)
+    // A non-finite number, which JSON cannot hold, is written as null.
+    let text = serde_json::to_string_pretty(summary)
         .expect("a summary has only string keys and plain values");
+    let mut bytes = crate::report::text::json_ascii_controls(&text)
+        .into_owned()
+        .into_bytes();
     bytes.push(b'\n');
     bytes
 }
@@ -35,5 +41,19 @@ mod tests {
         }
         assert!(v["intervals"][0]["metrics"]["service_level"]["mean"].is_number());
         assert!(bytes.ends_with(b"}\n"));
+    }
+
+    #[test]
+    fn hostile_names_round_trip_and_stay_inert() {
+        let mut summary = sample_summary();
+        let name = "\u{1b}[31m<&\"\u{7}\u{202e}\u{9b}x";
+        summary.groups[0].name = name.into();
+        let bytes = summary_json(&summary);
+        let text = std::str::from_utf8(&bytes).unwrap();
+        assert!(!text
+            .chars()
+            .any(|c| c != '\n' && crate::report::text::is_unsafe(c)));
+        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(v["groups"][0]["name"], name);
     }
 }

@@ -10,6 +10,7 @@ pub mod output;
 pub mod plots;
 pub mod tabular;
 pub mod terminal;
+pub mod text;
 
 pub use html::report_html;
 pub use json::summary_json;
@@ -101,6 +102,8 @@ pub(crate) mod tests {
             ]
         );
         assert_eq!(files[5].1, b"42\n");
+        // A report written before manifests existed is recognised by these names.
+        assert!(names.iter().all(|n| output::is_chatsim_file_name(n)));
         assert!(files.iter().all(|(_, bytes)| !bytes.is_empty()));
     }
 

@@ -54,11 +54,9 @@ fn render(
     }
 }
 
+/// Text put into SVG markup by hand (the fallback above); plotters escapes its own.
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    crate::report::text::markup(s)
 }
 
 /// The x range in hours covering every interval (never empty).
@@ -263,7 +261,13 @@ pub fn occupancy_by_group_svg(summary: &RunSummary) -> String {
     let title = "Occupancy per agent group (95 % CI)";
     render(title, |root| {
         let n = summary.groups.len().max(1) as u32;
-        let names: Vec<String> = summary.groups.iter().map(|g| g.name.clone()).collect();
+        // Shown, not raw: a control character is invalid XML and plotters escapes markup
+        // only.
+        let names: Vec<String> = summary
+            .groups
+            .iter()
+            .map(|g| crate::report::text::display(&g.name).into_owned())
+            .collect();
         let mut chart = ChartBuilder::on(root)
             .caption(title, (FONT, 20))
             .margin(12)
@@ -346,6 +350,20 @@ mod tests {
         assert!(occupancy_by_group_svg(&s).contains("north"));
         assert!(queue_and_capacity_svg(&s).contains("waiting customers (mean)"));
         assert!(service_level_svg(&s).contains("service level (mean)"));
+    }
+
+    #[test]
+    fn hostile_group_names_keep_the_svg_well_formed() {
+        let mut s = sample_summary();
+        s.groups[0].name = "\u{1b}[31m<&\"\u{7}\u{202e}".into();
+        let svg = occupancy_by_group_svg(&s);
+        assert!(!svg
+            .chars()
+            .any(|c| c != '\n' && crate::report::text::is_unsafe(c)));
+        assert!(
+            svg.contains("\\u{1b}[31m&lt;&amp;&quot;\\u{7}\\u{202e}"),
+            "{svg}"
+        );
     }
 
     #[test]

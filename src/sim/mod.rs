@@ -20,6 +20,17 @@ use crate::time::{Millis, SimTime};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+/// Set by SIGINT/SIGTERM (the binary's handler, `crate::cli`): every long loop polls it
+/// (replications every [`CANCEL_CHECK_EVENTS`] events and at their start, the planner
+/// tools between candidates and grid points, the output directory before it commits) and
+/// stops without writing anything. A library caller may pass its own flag instead.
+pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// A replication polls its cancel flag once every this many events: about a millisecond
+/// of work, so an interrupt is seen at once even when events are slow, at no measurable
+/// cost (one relaxed load per 4 096 events).
+pub const CANCEL_CHECK_EVENTS: u64 = 4096;
+
 /// Why a replication stopped before its end.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SimError {
@@ -48,11 +59,13 @@ pub struct RepOutcome<O> {
     pub wall_secs: f64,
 }
 
-/// Runs every replication of `sc` under `seed` on `threads` threads (0 = all cores; never
-/// more than the replications or [`MAX_THREADS`]),
-/// each observed by `make(rep)`, and returns them in replication order. `cancel`, when set,
-/// stops the run with [`SimError::Interrupted`]; `on_done` is called as each replication
-/// finishes (for a progress bar).
+/// Runs every replication of `sc` under `seed` on `threads` threads (see [`worker_pool`]:
+/// 0 = all cores, never more than the replications or [`MAX_THREADS`], fewer when the
+/// system refuses them), each observed by `make(rep)`, and returns them in replication
+/// order. `cancel`, when set, stops the run with [`SimError::Interrupted`]: it is checked
+/// before each replication, inside each every [`CANCEL_CHECK_EVENTS`] events, and once
+/// more after the last. `on_done` is called as each replication finishes (for a progress
+/// bar).
 pub fn run_replications<O, F>(
     sc: &Scenario,
     seed: u64,
@@ -65,35 +78,92 @@ where
     O: Observer + Send,
     F: Fn(u32) -> O + Sync,
 {
-    // More workers than replications would only idle, and `--threads 100000` would spend
-    // minutes and gigabytes starting them.
-    let threads = match threads {
-        0 => 0,
-        n => n.min(sc.run.replications as usize).min(MAX_THREADS),
+    let one = |rep: u32| {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(SimError::Interrupted);
+        }
+        let started = std::time::Instant::now();
+        let (observer, stats) = Replication::new(sc, seed, rep, make(rep))
+            .with_cancel(cancel)
+            .run()?;
+        on_done();
+        Ok(RepOutcome {
+            observer,
+            stats,
+            wall_secs: started.elapsed().as_secs_f64(),
+        })
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .expect("thread pool");
-    let results: Vec<Result<RepOutcome<O>, SimError>> = pool.install(|| {
-        (0..sc.run.replications)
-            .into_par_iter()
-            .map(|rep| {
-                if cancel.load(Ordering::Relaxed) {
-                    return Err(SimError::Interrupted);
-                }
-                let started = std::time::Instant::now();
-                let (observer, stats) = Replication::new(sc, seed, rep, make(rep))
-                    .with_cancel(cancel)
-                    .run()?;
-                on_done();
-                Ok(RepOutcome {
-                    observer,
-                    stats,
-                    wall_secs: started.elapsed().as_secs_f64(),
-                })
-            })
-            .collect()
-    });
+    let reps = sc.run.replications;
+    let results: Vec<Result<RepOutcome<O>, SimError>> = match worker_pool(threads, reps as usize) {
+        Some(pool) => pool.install(|| (0..reps).into_par_iter().map(one).collect()),
+        // Not even one worker thread could be started: run here, one after another.
+        None => (0..reps).map(one).collect(),
+    };
+    // A signal after the last replication still means "stop": nothing is reported.
+    if cancel.load(Ordering::Relaxed) {
+        return Err(SimError::Interrupted);
+    }
     results.into_iter().collect()
+}
+
+/// A pool of worker threads for `jobs` independent jobs: `threads` of them (0 = one per
+/// core), never more than the jobs or [`MAX_THREADS`] (more would only idle, and
+/// `--threads 100000` would spend minutes and gigabytes starting them).
+///
+/// When the system refuses that many threads (a memory limit such as `ulimit -v`, a
+/// process limit), it tries half as many, down to one, and says so on stderr; `None` when
+/// not even one could be started: the caller then runs the jobs on its own thread. The
+/// results never depend on the number of workers.
+pub fn worker_pool(threads: usize, jobs: usize) -> Option<rayon::ThreadPool> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut wanted = match threads {
+        0 => cores,
+        n => n,
+    }
+    .min(jobs.max(1))
+    .min(MAX_THREADS);
+    if address_space_limited() {
+        // Under `ulimit -v` every thread's stack and malloc arena eat reserved address
+        // space the run's figures need, and a thread that cannot allocate ends the run:
+        // no more workers than cores, which is all a CPU-bound run can use anyway.
+        wanted = wanted.min(cores);
+    }
+    let mut n = wanted;
+    loop {
+        match rayon::ThreadPoolBuilder::new().num_threads(n).build() {
+            Ok(pool) => {
+                if n < wanted {
+                    eprintln_quiet(&format!(
+                        "note: the system allowed only {n} of {wanted} worker threads; \
+                         running on {n} (the results do not depend on it)"
+                    ));
+                }
+                return Some(pool);
+            }
+            Err(_) if n > 1 => n /= 2,
+            Err(err) => {
+                eprintln_quiet(&format!(
+                    "note: no worker thread could be started ({err}); running on the main thread"
+                ));
+                return None;
+            }
+        }
+    }
+}
+
+/// Whether the process runs under a finite address-space limit (`ulimit -v`; read from
+/// /proc/self/limits, so Linux only).
+fn address_space_limited() -> bool {
+    std::fs::read_to_string("/proc/self/limits").is_ok_and(|text| {
+        text.lines()
+            .find(|l| l.starts_with("Max address space"))
+            .and_then(|l| l.split_whitespace().nth(3))
+            .is_some_and(|soft| soft != "unlimited")
+    })
+}
+
+/// A note on stderr that never panics (a closed stderr is not worth a crash).
+fn eprintln_quiet(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{text}");
 }

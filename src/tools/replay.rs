@@ -213,7 +213,7 @@ impl ReplayReport {
         } else {
             "once"
         };
-        let _ = writeln!(out, "replay of {}", clip(&self.log, 68));
+        let _ = writeln!(out, "replay of {}", clip(&shown_name(&self.log), 68));
         let _ = writeln!(
             out,
             "  {} rows over {} min ({} s to {} s)",
@@ -284,7 +284,7 @@ impl ReplayReport {
             let _ = writeln!(
                 out,
                 "  {:<24}{:>10}{:>11}{:>10}{:>13}",
-                clip(&a.agent, 23),
+                clip(&shown_name(&a.agent), 23),
                 a.sessions,
                 a.reminders,
                 a.missed_responses,
@@ -294,11 +294,19 @@ impl ReplayReport {
         out
     }
 
-    /// The report as pretty-printed JSON.
+    /// The report as pretty-printed JSON; control and bidirectional characters in names
+    /// as `\uXXXX` escapes, so the names round-trip and the text is inert in a terminal.
     pub fn to_json(&self) -> String {
         // Every field is a plain number, string, bool or list: serialization cannot fail.
-        serde_json::to_string_pretty(self).unwrap_or_default()
+        let json = serde_json::to_string_pretty(self).unwrap_or_default();
+        crate::report::text::json_ascii_controls(&json).into_owned()
     }
+}
+
+/// A name from the log as shown to people: control and bidirectional characters as
+/// visible escapes (`report::text::display`).
+fn shown_name(s: &str) -> Cow<'_, str> {
+    crate::report::text::display(s)
 }
 
 fn fmt_secs(s: f64) -> String {
@@ -416,6 +424,10 @@ pub enum ReplayError {
     TooManyRows { file: String, limit: usize },
     #[error("{file}: the replay needed more than {limit} timer wake-ups; raise --reply-interval-s or set --reminder-cap")]
     TooManyTimers { file: String, limit: u64 },
+    /// SIGINT/SIGTERM set [`crate::sim::INTERRUPTED`] (polled every 4 096 rows and timer
+    /// wake-ups): the binary exits 130.
+    #[error("the replay was interrupted")]
+    Interrupted,
     #[error("{file}: internal error while replaying line {line}: {detail}; please report this with the log")]
     Internal {
         file: String,
@@ -467,6 +479,17 @@ fn read_log(path: &Path) -> Result<String, ReplayError> {
             "stream did not contain valid UTF-8",
         ))
     })
+}
+
+/// [`ReplayError::Interrupted`] once SIGINT/SIGTERM set [`crate::sim::INTERRUPTED`],
+/// looked at when `count` is a multiple of 4 096 (rows read, rows replayed, timer
+/// wake-ups): a few milliseconds of work between two looks.
+fn interrupt_point(count: u64) -> Result<(), ReplayError> {
+    if count % 4096 == 0 && crate::sim::INTERRUPTED.load(std::sync::atomic::Ordering::Relaxed) {
+        Err(ReplayError::Interrupted)
+    } else {
+        Ok(())
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -603,6 +626,7 @@ fn parse_log(text: &str, file: &str, limits: Limits) -> Result<Log, ReplayError>
     let mut previous: Option<(f64, String, u64)> = None;
     // Lines are split here, not by a CSV reader, so that every line number is exact.
     for (index, raw_line) in text.split('\n').enumerate() {
+        interrupt_point(index as u64)?;
         let line = index as u64 + 1;
         let trimmed = raw_line.trim();
         if trimmed.is_empty() || trimmed.starts_with('#') {
@@ -945,7 +969,8 @@ impl<'a> Replayer<'a> {
     }
 
     fn run(&mut self) -> Result<(), ReplayError> {
-        for row in &self.log.rows {
+        for (i, row) in self.log.rows.iter().enumerate() {
+            interrupt_point(i as u64)?;
             self.fire_timers_before(row.time, row.line)?;
             self.handle_row(row)?;
         }
@@ -990,6 +1015,7 @@ impl<'a> Replayer<'a> {
             self.wakeups.pop();
             self.armed[e as usize] = None;
             self.timer_wakeups += 1;
+            interrupt_point(self.timer_wakeups)?;
             if self.timer_wakeups > self.limits.timer_wakeups {
                 return Err(ReplayError::TooManyTimers {
                     file: self.log.file.clone(),

@@ -10,8 +10,10 @@ use super::check::{
     check_metric_name, fmt_num, metric_names, more_is_better, simulate_here, WALL_CLOCK_METRICS,
 };
 use crate::cli::load_scenario;
+use crate::cli::print_out;
 use crate::metrics::RunSummary;
-use crate::report::output::{check_target, write_outputs};
+use crate::report::output::{check_target, write_outputs, OutputError};
+use crate::report::text::display;
 use crate::scenario::{parse_override_value, Override, Scenario};
 use anyhow::Context;
 use clap::Args;
@@ -315,17 +317,21 @@ pub fn sweep(
                 .with_context(|| format!("at grid point {}", point_label(&axes, p)))
         })
         .collect::<anyhow::Result<_>>()?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads)
-        .build()
-        .context("starting worker threads")?;
-    // Each point's replications run in order on its worker: byte-identical output.
-    let summaries = pool.install(|| {
-        scenarios
-            .par_iter()
-            .map(simulate_here)
-            .collect::<Result<Vec<_>, _>>()
-    })?;
+    // Each point's replications run in order on its worker: byte-identical output. A
+    // point started after SIGINT/SIGTERM stops at its first event (`simulate_here`
+    // polls the flag), and the flag is looked at once more after the last.
+    let summaries = match crate::sim::worker_pool(args.threads, scenarios.len()) {
+        Some(pool) => pool.install(|| {
+            scenarios
+                .par_iter()
+                .map(simulate_here)
+                .collect::<Result<Vec<_>, _>>()
+        }),
+        None => scenarios.iter().map(simulate_here).collect(),
+    }?;
+    if crate::sim::INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
+        return Err(crate::sim::SimError::Interrupted.into());
+    }
     Ok(SweepResult {
         axes,
         points,
@@ -377,7 +383,7 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
             Some(_) => e.context(args.scenario.display().to_string()),
         }
     })?;
-    print!("{}", sweep_table(&result));
+    let table = sweep_table(&result);
     match &args.out {
         Some(out) => {
             let mut files = vec![
@@ -395,11 +401,18 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
                     ));
                 }
             }
-            write_outputs(out, args.force, &files)
-                .with_context(|| format!("writing the sweep to {}", out.display()))?;
-            println!("sweep written to {}", out.display());
+            // Written before the table is printed (a reader that stops early cannot cost
+            // the results); the table is shown even when writing failed.
+            let written = write_outputs(out, args.force, &files);
+            if !matches!(written, Err(OutputError::Interrupted)) {
+                print_out(&table)?;
+            }
+            written.with_context(|| format!("writing the sweep to {}", out.display()))?;
+            print_out(&format!("sweep written to {}\n", out.display()))?;
         }
-        None => println!("(add --out DIR to write sweep.csv and, for two axes, heat maps)"),
+        None => print_out(&format!(
+            "{table}(add --out DIR to write sweep.csv and, for two axes, heat maps)\n"
+        ))?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -542,8 +555,13 @@ pub fn heatmap_svg(r: &SweepResult, metric: &str) -> String {
                 (0u32..nx - 1).into_segmented(),
                 (0u32..ny - 1).into_segmented(),
             )?;
+        // Shown, not raw: a control character in a value would make the SVG invalid XML
+        // (plotters escapes markup only).
         let label = |values: &[toml::Value], v: &SegmentValue<u32>| match v {
-            SegmentValue::CenterOf(i) => values.get(*i as usize).map(show).unwrap_or_default(),
+            SegmentValue::CenterOf(i) => values
+                .get(*i as usize)
+                .map(|v| display(&show(v)).into_owned())
+                .unwrap_or_default(),
             _ => String::new(),
         };
         let xl = |v: &SegmentValue<u32>| label(&xa.values, v);
@@ -555,8 +573,8 @@ pub fn heatmap_svg(r: &SweepResult, metric: &str) -> String {
             .y_labels(ny as usize)
             .x_label_formatter(&xl)
             .y_label_formatter(&yl)
-            .x_desc(xa.path.as_str())
-            .y_desc(ya.path.as_str())
+            .x_desc(display(&xa.path))
+            .y_desc(display(&ya.path))
             .label_style(("sans-serif", 13))
             .draw()?;
         let means: Vec<f64> = r
@@ -602,8 +620,8 @@ pub fn heatmap_svg(r: &SweepResult, metric: &str) -> String {
         Ok(()) => svg,
         Err(e) => format!(
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"900\" height=\"620\"><text x=\"10\" y=\"20\">{}: {}</text></svg>",
-            title.replace('&', "&amp;").replace('<', "&lt;"),
-            e.to_string().replace('&', "&amp;").replace('<', "&lt;")
+            crate::report::text::markup(&title),
+            crate::report::text::markup(&e.to_string())
         ),
     }
 }

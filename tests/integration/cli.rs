@@ -50,6 +50,7 @@ fn a_run_exits_0_and_writes_every_documented_file() {
     assert_eq!(
         entries(&out),
         vec![
+            ".chatsim-output",
             "agents.csv",
             "groups.csv",
             "intervals.csv",
@@ -64,6 +65,12 @@ fn a_run_exits_0_and_writes_every_documented_file() {
         ]
     );
     assert_eq!(entries(tmp.path()), vec!["out"]);
+    // The manifest lists every file written, in the order of docs/outputs.md.
+    let manifest = fs::read_to_string(out.join(".chatsim-output")).unwrap();
+    let listed: Vec<&str> = manifest.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(listed.len(), 11, "{manifest}");
+    assert_eq!(listed[0], "summary.json");
+    assert_eq!(listed[10], "report.html");
 }
 
 #[test]

@@ -1,23 +1,52 @@
-//! Crash-safe outputs, through the real binary: a run stopped by SIGINT or SIGTERM exits
-//! 130 and leaves nothing behind (no target, no temporary directory beside it); an
-//! existing target is never touched without `--force`, and with `--force` it is replaced
-//! only once the new run is complete.
+//! Interrupts and crash-safe outputs, through the real binary.
+//!
+//! SIGINT and SIGTERM stop every command within a second, with exit 130, `chatsim:
+//! interrupted; nothing was written` and nothing at the `--out` target (no directory, no
+//! `.out.tmp-*`): `run` with short replications (the flag is checked between
+//! replications, not only inside them), `staff` (between candidates), `sweep` of small
+//! points (between grid points), `replay` of a large log and `validate` of a big trace
+//! (work that reads input). An existing target is never touched without `--force`, and
+//! with `--force` it is replaced only once the new run is complete.
 
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+fn repo(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
 fn mmc() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/mmc.toml")
+    repo("scenarios/mmc.toml")
+}
+
+fn chatsim() -> Command {
+    Command::new(assert_cmd::cargo::cargo_bin("chatsim"))
+}
+
+/// Starts chatsim with `args` in `dir`, stdout and stderr piped (stdout is drained by a
+/// thread, so a large report never blocks the child).
+fn start(dir: &Path, args: &[&str]) -> Child {
+    let mut child = chatsim()
+        .args(args)
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        let mut sink = Vec::new();
+        let _ = stdout.read_to_end(&mut sink);
+    });
+    child
 }
 
 /// Starts `chatsim run` on the M/M/c+M scenario; 400 replications take minutes.
 fn spawn(out: &Path, extra: &[&str]) -> Child {
-    Command::new(assert_cmd::cargo::cargo_bin("chatsim"))
+    chatsim()
         .arg("run")
         .arg(mmc())
         .args(["--replications", "400", "--out"])
@@ -48,9 +77,10 @@ fn finish(mut child: Child, limit: Duration) -> (ExitStatus, String) {
         }
         if started.elapsed() > limit {
             let _ = child.kill();
+            let _ = child.wait();
             panic!("chatsim did not stop within {limit:?}");
         }
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(10));
     };
     let mut stderr = String::new();
     child
@@ -60,6 +90,10 @@ fn finish(mut child: Child, limit: Duration) -> (ExitStatus, String) {
         .read_to_string(&mut stderr)
         .unwrap();
     (status, stderr)
+}
+
+fn child_is_running(child: &mut Child) -> bool {
+    child.try_wait().unwrap().is_none()
 }
 
 /// Every entry of `dir`, sorted.
@@ -72,17 +106,175 @@ fn entries(dir: &Path) -> Vec<String> {
     v
 }
 
-/// Earlier results: a directory whose files the tests check byte for byte.
-fn earlier_results(out: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    fs::create_dir_all(out.join("plots")).unwrap();
-    let files = vec![
-        (out.join("summary.json"), b"{\"earlier\": true}\n".to_vec()),
-        (out.join("notes.txt"), b"kept by hand\n".to_vec()),
-        (out.join("plots/a.svg"), b"<svg/>".to_vec()),
-    ];
-    for (path, bytes) in &files {
-        fs::write(path, bytes).unwrap();
+/// Runs chatsim with `args` in `dir`, signals it with each of SIGINT and SIGTERM after
+/// `after`, and asserts: it was still running then, it exited 130 within a second of the
+/// signal saying it was interrupted, and `dir` holds exactly what it held before (no
+/// output directory, no temporary directory, no probe).
+fn stops_within_a_second(dir: &Path, args: &[&str], after: Duration) {
+    let before = entries(dir);
+    for signal in ["INT", "TERM"] {
+        let mut child = start(dir, args);
+        std::thread::sleep(after);
+        assert!(
+            child_is_running(&mut child),
+            "{args:?} ended before SIG{signal}: make its work longer"
+        );
+        send(&child, signal);
+        let sent = Instant::now();
+        let (status, stderr) = finish(child, Duration::from_secs(20));
+        let took = sent.elapsed();
+        assert_eq!(
+            status.code(),
+            Some(130),
+            "{args:?} SIG{signal}: stderr:\n{stderr}"
+        );
+        assert!(
+            took < Duration::from_secs(1),
+            "{args:?} took {took:?} to stop after SIG{signal}"
+        );
+        assert!(
+            stderr.contains("chatsim: interrupted; nothing was written"),
+            "{args:?} SIG{signal}: stderr:\n{stderr}"
+        );
+        assert_eq!(
+            entries(dir),
+            before,
+            "{args:?} SIG{signal} left something behind"
+        );
     }
+}
+
+#[test]
+fn run_with_short_replications_stops_between_them() {
+    // 20 000 replications of a few milliseconds each: the flag must be seen between them.
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = repo("tests/fixtures/small.toml");
+    stops_within_a_second(
+        tmp.path(),
+        &[
+            "run",
+            sc.to_str().unwrap(),
+            "--replications",
+            "20000",
+            "--out",
+            "out",
+        ],
+        Duration::from_millis(500),
+    );
+}
+
+#[test]
+fn staff_stops_between_candidates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = repo("scenarios/default.toml");
+    stops_within_a_second(
+        tmp.path(),
+        &[
+            "staff",
+            sc.to_str().unwrap(),
+            "--target",
+            "service_level=0.8",
+            "--out",
+            "out",
+        ],
+        Duration::from_millis(500),
+    );
+}
+
+#[test]
+fn sweep_of_small_points_stops_between_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = repo("tests/fixtures/small.toml");
+    stops_within_a_second(
+        tmp.path(),
+        &[
+            "sweep",
+            sc.to_str().unwrap(),
+            "--set",
+            "agents.count=1:200:1",
+            "--replications",
+            "100",
+            "--out",
+            "out",
+        ],
+        Duration::from_millis(500),
+    );
+}
+
+#[test]
+fn replay_of_a_large_log_stops() {
+    let tmp = tempfile::tempdir().unwrap();
+    // 3 million rows (100 MB): seconds of parsing and replaying.
+    let mut log = String::with_capacity(110 << 20);
+    log.push_str("timestamp,session,agent,kind\n");
+    for s in 0..750_000u64 {
+        let t = s as f64 * 0.05;
+        let a = s % 200;
+        log.push_str(&format!(
+            "{t:.3},c{s},a{a},request\n{:.3},c{s},a{a},agent_reply\n{:.3},c{s},,customer_message\n{:.3},c{s},a{a},close\n",
+            t + 0.001,
+            t + 0.002,
+            t + 0.003
+        ));
+    }
+    fs::write(tmp.path().join("log.csv"), log).unwrap();
+    stops_within_a_second(
+        tmp.path(),
+        &["replay", "log.csv", "--json"],
+        Duration::from_millis(400),
+    );
+}
+
+#[test]
+fn validate_of_a_big_trace_stops() {
+    let tmp = tempfile::tempdir().unwrap();
+    // 4 million arrival instants: the loader reads and checks them for seconds, and
+    // cannot poll the flag itself; the interrupt handler ends the process for it.
+    let mut trace = String::with_capacity(44 << 20);
+    trace.push_str("time\n");
+    for i in 1..=4_000_000u64 {
+        trace.push_str(&format!("{}.{:02}\n", i / 100, i % 100));
+    }
+    fs::write(tmp.path().join("trace.csv"), trace).unwrap();
+    fs::write(
+        tmp.path().join("trace.toml"),
+        "[run]\nhorizon_s = 40000\nreplications = 1\n\n[arrivals]\nkind = \"trace\"\n\
+         file = \"trace.csv\"\n\n[sessions]\nmodel = \"holding\"\n\
+         holding_time = { dist = \"exponential\", mean_s = 60 }\n\n[agents]\ncount = 3\n",
+    )
+    .unwrap();
+    stops_within_a_second(
+        tmp.path(),
+        &["validate", "trace.toml"],
+        Duration::from_millis(400),
+    );
+}
+
+/// Earlier results: a real chatsim output directory (a one-axis sweep: `sweep.csv`,
+/// `seed.txt` and the manifest), returned file by file for byte-for-byte checks.
+fn earlier_results(out: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let status = chatsim()
+        .arg("sweep")
+        .arg(repo("tests/fixtures/small.toml"))
+        .args(["--set", "agents.count=2,3", "--replications", "1", "--out"])
+        .arg(out)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut files: Vec<(PathBuf, Vec<u8>)> = fs::read_dir(out)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            let bytes = fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect();
+    files.sort();
+    assert_eq!(
+        entries(out),
+        vec![".chatsim-output", "seed.txt", "sweep.csv"]
+    );
     files
 }
 
@@ -101,9 +293,12 @@ fn assert_unchanged(files: &[(PathBuf, Vec<u8>)]) {
 fn interrupted_run_writes_nothing(signal: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let child = spawn(&out, &[]);
+    let mut child = spawn(&out, &[]);
     std::thread::sleep(Duration::from_secs(1));
-    assert!(child_is_running(&child), "the run ended before the signal");
+    assert!(
+        child_is_running(&mut child),
+        "the run ended before the signal"
+    );
     send(&child, signal);
     let (status, stderr) = finish(child, Duration::from_secs(20));
     assert_eq!(status.code(), Some(130), "SIG{signal}: stderr:\n{stderr}");
@@ -116,10 +311,6 @@ fn interrupted_run_writes_nothing(signal: &str) {
         "SIG{signal} left {:?} beside the target",
         entries(tmp.path())
     );
-}
-
-fn child_is_running(child: &Child) -> bool {
-    Path::new(&format!("/proc/{}", child.id())).exists()
 }
 
 #[test]
@@ -143,7 +334,10 @@ fn an_interrupted_forced_run_leaves_the_old_results_untouched() {
     let (status, stderr) = finish(child, Duration::from_secs(20));
     assert_eq!(status.code(), Some(130), "stderr:\n{stderr}");
     assert_unchanged(&old);
-    assert_eq!(entries(&out), vec!["notes.txt", "plots", "summary.json"]);
+    assert_eq!(
+        entries(&out),
+        vec![".chatsim-output", "seed.txt", "sweep.csv"]
+    );
     assert_eq!(
         entries(tmp.path()),
         vec!["out"],
@@ -156,7 +350,7 @@ fn an_existing_target_is_never_touched_without_force() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     let old = earlier_results(&out);
-    let output = Command::new(assert_cmd::cargo::cargo_bin("chatsim"))
+    let output = chatsim()
         .arg("run")
         .arg(mmc())
         .args(["--replications", "1", "--out"])
@@ -181,7 +375,7 @@ fn force_replaces_the_target_only_after_a_complete_run() {
     let out = tmp.path().join("out");
     let old = earlier_results(&out);
     // About two seconds of work on one thread, watched while it runs.
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("chatsim"))
+    let mut child = chatsim()
         .arg("run")
         .arg(mmc())
         .args(["--replications", "6", "--threads", "1", "--force", "--out"])
@@ -190,40 +384,33 @@ fn force_replaces_the_target_only_after_a_complete_run() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    // The results table is printed once every replication is done, before anything is
-    // written: until it appears, the run is incomplete.
-    let complete = Arc::new(AtomicBool::new(false));
     let reader = {
-        let complete = Arc::clone(&complete);
         let mut stdout = child.stdout.take().unwrap();
         std::thread::spawn(move || {
-            let mut byte = [0u8; 1];
-            if stdout.read(&mut byte).unwrap_or(0) > 0 {
-                complete.store(true, Ordering::SeqCst);
-            }
-            let mut rest = Vec::new();
-            let _ = stdout.read_to_end(&mut rest);
+            let mut sink = Vec::new();
+            let _ = stdout.read_to_end(&mut sink);
         })
     };
+    // The old results are in place while their sweep.csv is (the new ones have none).
+    let old_in_place = || out.join("sweep.csv").is_file();
     let mut watched = 0;
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
-        if !complete.load(Ordering::SeqCst) {
-            let intact = old
-                .iter()
-                .all(|(p, b)| fs::read(p).ok().as_ref() == Some(b));
-            let seen = entries(tmp.path());
-            // Judge only a look taken wholly before the run completed.
-            if !complete.load(Ordering::SeqCst) {
-                assert!(intact, "the old results changed during the run");
-                assert!(
-                    seen.iter().all(|e| e == "out" || e.starts_with(".out.")),
-                    "{seen:?}"
-                );
-                watched += 1;
-            }
+        let before = old_in_place();
+        let intact = old
+            .iter()
+            .all(|(p, b)| fs::read(p).ok().as_ref() == Some(b));
+        let seen = entries(tmp.path());
+        // Judge only a look taken wholly before the results were swapped in.
+        if before && old_in_place() {
+            assert!(intact, "the old results changed during the run");
+            assert!(
+                seen.iter().all(|e| e == "out" || e.starts_with(".out.")),
+                "{seen:?}"
+            );
+            watched += 1;
         }
         std::thread::sleep(Duration::from_millis(25));
     };
@@ -231,11 +418,16 @@ fn force_replaces_the_target_only_after_a_complete_run() {
     assert!(status.success());
     assert!(watched > 0, "the run ended before it could be watched");
     assert!(
-        !out.join("notes.txt").exists(),
+        !out.join("sweep.csv").exists(),
         "the old directory was merged"
     );
     let summary = fs::read_to_string(out.join("summary.json")).unwrap();
     assert!(summary.contains("\"replications\": 6"), "{summary}");
+    let manifest = fs::read_to_string(out.join(".chatsim-output")).unwrap();
+    assert!(
+        manifest.contains("\nsummary.json\n") && !manifest.contains("sweep.csv"),
+        "{manifest}"
+    );
     assert_eq!(
         entries(tmp.path()),
         vec!["out"],

@@ -7,6 +7,7 @@ mod bench_cmd;
 mod cli;
 mod determinism;
 mod fuzz;
+mod hardening;
 mod interrupt;
 mod mutate_cli;
 mod snapshots;

@@ -327,10 +327,19 @@ fn staff_and_sweep_refuse_to_clobber_an_existing_out_without_force() {
             .stderr(predicate::str::contains("already exists; use --force"));
         assert_eq!(std::fs::read(out.join("keep.txt")).unwrap(), b"mine");
     }
+    // --force replaces only chatsim's own results: keep.txt is not, so it is refused.
+    for refused in [staff(true), sweep(true)] {
+        refused.code(2).stderr(predicate::str::contains(
+            "files chatsim did not write (keep.txt)",
+        ));
+        assert_eq!(std::fs::read(out.join("keep.txt")).unwrap(), b"mine");
+    }
+    std::fs::remove_file(out.join("keep.txt")).unwrap();
+    std::fs::write(out.join("summary.json"), b"{}").unwrap();
     staff(true).success();
     assert!(out.join("staffing.csv").is_file() && out.join("staffing.svg").is_file());
     assert!(
-        !out.join("keep.txt").exists(),
+        !out.join("summary.json").exists(),
         "--force replaces the directory"
     );
     sweep(true).success();

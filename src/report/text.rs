@@ -1,0 +1,149 @@
+//! Text from the inputs (agent and group names, session ids, file paths, values quoted
+//! in a message) made safe for each kind of output, in one place.
+//!
+//! Three rules, one per kind of reader:
+//!
+//! - **People** (the terminal, SVG labels, HTML): [`display`] shows every control
+//!   character and every bidirectional-formatting character as a visible Rust-style
+//!   escape (`\u{1b}`, `\u{202e}`), so a name cannot colour or clear the terminal, ring its
+//!   bell, reorder the text around it, or make an SVG invalid XML (XML 1.0 forbids most
+//!   control characters even as character references). Markup characters are then
+//!   escaped by the SVG or HTML writer.
+//! - **Programs** (CSV, JSON): the exact text, so a name round-trips: the CSV writer quotes
+//!   fields, JSON escapes control characters; [`json_ascii_controls`] also writes C1 and
+//!   bidirectional characters as `\uXXXX`, so a JSON file shown in a terminal is inert too.
+//! - **The last guard**: [`terminal`] is applied to everything chatsim prints (stdout and
+//!   error messages): the same escapes as [`display`], line breaks and tabs kept.
+
+use std::borrow::Cow;
+
+/// Whether `c` must not reach a reader raw: C0 and C1 control characters and DEL, and the
+/// bidirectional formatting characters (LRM, RLM, ALM, the embeddings, overrides and
+/// isolates) and the line and paragraph separators.
+pub fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+        )
+}
+
+fn escape_where(s: &str, unsafe_char: impl Fn(char) -> bool) -> Cow<'_, str> {
+    if !s.chars().any(&unsafe_char) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A name or value for people: every unsafe character (see [`is_unsafe`]), line breaks
+/// and tabs included, as a visible `\u{…}` escape. Plain text is returned as is.
+pub fn display(s: &str) -> Cow<'_, str> {
+    escape_where(s, is_unsafe)
+}
+
+/// Text for the terminal (everything chatsim prints): like [`display`] but line breaks
+/// and tabs are kept, since the text is laid out in lines.
+pub fn terminal(s: &str) -> Cow<'_, str> {
+    escape_where(s, |c| c != '\n' && c != '\t' && is_unsafe(c))
+}
+
+/// `s` with `&`, `<`, `>`, `"` and `'` as entities and every unsafe character shown as an
+/// escape ([`display`]): safe in XML and HTML text and attribute values.
+pub fn markup(s: &str) -> String {
+    let shown = display(s);
+    let mut out = String::with_capacity(shown.len());
+    for c in shown.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A whole SVG or HTML document with any unsafe character left in it shown as an escape,
+/// line breaks and tabs kept: the guard [`crate::report::output`] applies to every `.svg`
+/// and `.html` file it writes, whichever writer made it. Markup is untouched (`<`, `&` are
+/// the document's own); the writers escape names with [`markup`] already, so this
+/// changes nothing in their output.
+pub fn markup_document(doc: &str) -> Cow<'_, str> {
+    escape_where(doc, |c| c != '\n' && c != '\t' && c != '\r' && is_unsafe(c))
+}
+
+/// JSON text with every C1 control, DEL and bidirectional character written as a `\uXXXX`
+/// escape (serde_json escapes only C0 controls). Such characters occur only inside
+/// strings, where the escape means the same character: the value round-trips.
+pub fn json_ascii_controls(json: &str) -> Cow<'_, str> {
+    let unsafe_char = |c: char| is_unsafe(c) && !c.is_ascii_control() || c == '\u{7f}';
+    if !json.chars().any(unsafe_char) {
+        return Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if unsafe_char(c) {
+            // All of them are in the Basic Multilingual Plane: one \uXXXX each.
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOSTILE: &str = "\u{1b}[31mred\u{7}<b>&\"x'\u{202e}evil\u{8}\u{9b}\u{7f}\tz";
+
+    #[test]
+    fn display_leaves_plain_text_alone_and_escapes_the_rest() {
+        assert!(matches!(display("Ana Łukasz ± ≤ 北"), Cow::Borrowed(_)));
+        let shown = display(HOSTILE);
+        assert!(!shown.chars().any(is_unsafe), "{shown}");
+        assert!(shown.starts_with("\\u{1b}[31mred\\u{7}<b>"), "{shown}");
+        assert!(shown.contains("\\u{202e}evil") && shown.ends_with("\\u{9}z"));
+        assert_eq!(display("a\nb"), "a\\u{a}b");
+    }
+
+    #[test]
+    fn terminal_keeps_lines_and_tabs() {
+        assert_eq!(terminal("a\n\tb\u{1b}c\r"), "a\n\tb\\u{1b}c\\u{d}");
+    }
+
+    #[test]
+    fn markup_is_xml_safe() {
+        let m = markup(HOSTILE);
+        assert!(!m.chars().any(is_unsafe));
+        assert!(!m.contains('<') && !m.contains('"') && !m.contains('\''));
+        assert!(m.contains("&lt;b&gt;&amp;&quot;x&#39;"), "{m}");
+        assert!(markup_document("<a>\u{1b}</a>\n") == "<a>\\u{1b}</a>\n");
+    }
+
+    #[test]
+    fn json_escapes_round_trip() {
+        let raw = serde_json::to_string(&HOSTILE).unwrap();
+        let safe = json_ascii_controls(&raw);
+        assert!(!safe.chars().any(is_unsafe), "{safe}");
+        let back: String = serde_json::from_str(&safe).unwrap();
+        assert_eq!(back, HOSTILE);
+    }
+}
