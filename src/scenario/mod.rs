@@ -20,7 +20,7 @@ pub use error::ScenarioError;
 pub use input::{read_fix, read_regular_file, MAX_CSV_BYTES, MAX_SCENARIO_BYTES};
 pub use load::{
     convert, from_toml_str, from_toml_str_with_overrides, load, load_with_overrides,
-    parse_override_value, parse_raw, Override,
+    parse_override_value, parse_raw, Override, MAX_AGENTS,
 };
 pub use resolved::to_resolved_toml;
 

@@ -13,6 +13,7 @@ use crate::cli::{load_scenario, simulate, INTERRUPTED};
 use crate::metrics::{summarize, Collector, RunSummary, Stat};
 use crate::scenario::Scenario;
 use crate::sim::{Replication, SimError};
+use anyhow::Context;
 use clap::Args;
 use std::fmt;
 use std::path::PathBuf;
@@ -253,13 +254,20 @@ pub struct CheckArgs {
     #[arg(long = "expect", required = true, value_name = "EXPECTATION")]
     pub expect: Vec<String>,
     /// Base seed (overrides `run.seed`).
-    #[arg(long)]
+    // Negative numbers are read as values (as `run` does), so `--seed -1` says what is
+    // wrong with -1 instead of suggesting `-- -1`.
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::cli::seed_arg)]
     pub seed: Option<u64>,
     /// Number of replications (overrides `run.replications`; at least 2 for a CI).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub replications: Option<u32>,
     /// Worker threads (0 = one per core). The result does not depend on it.
-    #[arg(long, default_value_t = 0)]
+    #[arg(
+        long,
+        default_value_t = 0,
+        allow_negative_numbers = true,
+        value_parser = crate::cli::threads_arg
+    )]
     pub threads: usize,
 }
 
@@ -267,7 +275,8 @@ pub struct CheckArgs {
 pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let sc = load_scenario(&args.scenario, args.seed, args.replications, vec![])?;
     let targets = parse_targets(&args.expect, &metric_names(&sc), "--expect")?;
-    let summary = simulate(&sc, args.threads, false)?;
+    let summary = simulate(&sc, args.threads, false)
+        .with_context(|| format!("{}", args.scenario.display()))?;
     let (lines, all_hold) = judge(&targets, |m| summary.metrics.get(m));
     println!(
         "{}: seed {}, {} replications; judged at the conservative end of each 95% CI",

@@ -85,7 +85,9 @@ pub struct StaffArgs {
     #[arg(long)]
     pub force: bool,
     /// Base seed (overrides `run.seed`); every candidate uses it (common random numbers).
-    #[arg(long)]
+    // Negative numbers are read as values (as `run` does), so `--seed -1` says what is
+    // wrong with -1 instead of suggesting `-- -1`.
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::cli::seed_arg)]
     pub seed: Option<u64>,
     /// Replications a candidate starts with (at least 2, for a CI).
     #[arg(long, default_value_t = DEFAULT_REPLICATIONS, value_parser = clap::value_parser!(u32).range(2..=1000))]
@@ -100,7 +102,12 @@ pub struct StaffArgs {
     pub customers_per_replication: u32,
     /// Worker threads (0 = one per core); intervals and replications run in parallel. The
     /// result does not depend on it.
-    #[arg(long, default_value_t = 0)]
+    #[arg(
+        long,
+        default_value_t = 0,
+        allow_negative_numbers = true,
+        value_parser = crate::cli::threads_arg
+    )]
     pub threads: usize,
 }
 
@@ -1076,7 +1083,11 @@ impl Plan<'_> {
             None
         };
         let start = a_start.map_or(c_start, |(_, agents)| agents).max(1);
-        let cap = start.saturating_mul(4).saturating_add(10);
+        // No desk may have more agents than the engine takes: a load that needs more is
+        // unstaffable, found at once instead of after minutes of simulating giant desks.
+        let most = crate::scenario::MAX_AGENTS as u32;
+        let cap = start.saturating_mul(4).saturating_add(10).min(most);
+        let start = start.min(most);
         // Candidates from one below the start up share one window (common random numbers
         // over the same measured customers where the decision usually falls); fewer
         // agents, slower to forget the start, get their own longer one.
@@ -1089,7 +1100,13 @@ impl Plan<'_> {
         let mut simulated = vec![];
         let required = search(start, cap, |k| {
             let servers = self.servers(k);
-            let e = if self.unstable(rate_per_hour, session_est_s, servers) {
+            let e = if c_start > most {
+                Eval::failed(
+                    "the offered load needs more agents than a scenario may have (1 000 000)",
+                    0,
+                    None,
+                )
+            } else if self.unstable(rate_per_hour, session_est_s, servers) {
                 Eval::failed(
                     "offered load at or above capacity, and nobody abandons",
                     0,
@@ -1437,9 +1454,8 @@ pub fn staffing_table(r: &StaffingResult) -> String {
         missed.dedup();
         out.push_str(&format!(
             "{unmet} interval(s) could not be staffed up to 4 × the Erlang start + 10 agents \
-             (shown as >N; figures at N): {} still missed there — such a target hardly \
-             depends on staffing\n",
-            missed.join(", ")
+             (at most 1 000 000; shown as >N, figures at N); still missed there: {}\n",
+            missed.join("; ")
         ));
     }
     out
