@@ -9,7 +9,7 @@
 //! … | head -1`) ends the process quietly by SIGPIPE, as it does `cat` or `grep`: the shell
 //! reports 128 + 13 = 141.
 
-use crate::metrics::{summarize, Collector, RunSummary};
+use crate::metrics::{Collector, RunSummary, Summarizer};
 use crate::report;
 use crate::report::output::{committed, output_lock, protect_input};
 use crate::scenario::{self, Override, Scenario};
@@ -228,11 +228,12 @@ fn protect_inputs(command: &Command) {
 /// the loader to report.
 fn protect_scenario_files(path: &Path) {
     protect_input(path);
-    const MAX_SCENARIO_BYTES: u64 = 16 << 20;
-    if std::fs::metadata(path).map_or(true, |m| m.len() > MAX_SCENARIO_BYTES) {
+    // The loader's own reader: a FIFO or a device is refused, not read (the loader then
+    // says why), and nothing past its size limit is read.
+    let Ok(bytes) = scenario::read_regular_file(path, scenario::MAX_SCENARIO_BYTES) else {
         return;
-    }
-    let Ok(text) = std::fs::read_to_string(path) else {
+    };
+    let Ok(text) = String::from_utf8(bytes) else {
         return;
     };
     let Ok(table) = text.parse::<toml::Table>() else {
@@ -343,31 +344,26 @@ pub fn simulate(sc: &Scenario, threads: usize, progress: bool) -> Result<RunSumm
         indicatif::ProgressBar::hidden()
     };
     let started = std::time::Instant::now();
-    let outcomes = sim::run_replications(
+    // Each replication is summarized as it finishes (in replication order) and dropped:
+    // memory grows with the replications only by their run-level figures.
+    let mut summary = Summarizer::new(sc);
+    let done = sim::run_replications_streamed(
         sc,
         sc.run.seed,
         threads,
         |_| Collector::new(sc),
         &INTERRUPTED,
         &|| bar.inc(1),
+        |o| {
+            let mut m = o.observer.finish();
+            m.set_wall_secs(o.wall_secs);
+            summary.push(&m);
+        },
     );
     // Cleared on an error too, so the message is not printed behind a half-drawn bar.
     bar.finish_and_clear();
-    let outcomes = outcomes?;
-    let reps: Vec<_> = outcomes
-        .into_iter()
-        .map(|o| {
-            let mut m = o.observer.finish();
-            m.set_wall_secs(o.wall_secs);
-            m
-        })
-        .collect();
-    Ok(summarize(
-        sc,
-        sc.run.seed,
-        &reps,
-        started.elapsed().as_secs_f64(),
-    ))
+    done?;
+    Ok(summary.finish(sc.run.seed, started.elapsed().as_secs_f64()))
 }
 
 fn run_cmd(args: &RunArgs) -> anyhow::Result<ExitCode> {

@@ -293,7 +293,9 @@ impl Engine {
             reminders: TimerQueue::default(),
             disconnects: TimerQueue::default(),
             next_due: SimTime(u64::MAX),
-            events: VecDeque::with_capacity(64),
+            // Grown on first use: a driver holding many small engines (replay, one per
+            // logged agent) pays nothing for an empty buffer.
+            events: VecDeque::new(),
             stats: EngineStats::default(),
         }
     }

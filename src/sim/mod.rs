@@ -45,9 +45,20 @@ pub enum SimError {
         limit.0 / 1000
     )]
     TimeLimit { limit: Millis, at: SimTime },
+    #[error(
+        "the desk is overloaded: {limit} customers were waiting at once (at simulated time \
+         {at}), the most a run holds; add agents, give customers a finite patience, or \
+         lower the arrival rate"
+    )]
+    Overloaded { limit: u32, at: SimTime },
     #[error("the run was interrupted")]
     Interrupted,
 }
+
+/// Most customers a replication lets wait at once (about 200 bytes each, so about
+/// 200 MB at the limit): a desk whose queue grows past it is overloaded, and the run ends
+/// with [`SimError::Overloaded`] instead of growing its memory without bound.
+pub const MAX_WAITING: u32 = 1_000_000;
 
 /// Most worker threads a run starts, whatever it is asked for.
 pub const MAX_THREADS: usize = 1024;
@@ -65,7 +76,8 @@ pub struct RepOutcome<O> {
 /// order. `cancel`, when set, stops the run with [`SimError::Interrupted`]: it is checked
 /// before each replication, inside each every [`CANCEL_CHECK_EVENTS`] events, and once
 /// more after the last. `on_done` is called as each replication finishes (for a progress
-/// bar).
+/// bar). Keeps every outcome: a caller that only summarizes should stream them with
+/// [`run_replications_streamed`].
 pub fn run_replications<O, F>(
     sc: &Scenario,
     seed: u64,
@@ -74,6 +86,32 @@ pub fn run_replications<O, F>(
     cancel: &AtomicBool,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<Vec<RepOutcome<O>>, SimError>
+where
+    O: Observer + Send,
+    F: Fn(u32) -> O + Sync,
+{
+    let mut all = Vec::with_capacity(sc.run.replications as usize);
+    run_replications_streamed(sc, seed, threads, make, cancel, on_done, |o| all.push(o))?;
+    Ok(all)
+}
+
+/// Replications run at once per worker thread in [`run_replications_streamed`]: enough
+/// that the workers rarely wait for a chunk's slowest replication, few enough that the
+/// outcomes held at once stay a handful.
+const CHUNK_PER_THREAD: usize = 4;
+
+/// As [`run_replications`], but hands each outcome to `sink` in replication order as soon
+/// as it and every earlier one are done, holding at most a chunk of outcomes at a time
+/// (a few per worker thread): memory does not grow with the replications.
+pub fn run_replications_streamed<O, F>(
+    sc: &Scenario,
+    seed: u64,
+    threads: usize,
+    make: F,
+    cancel: &AtomicBool,
+    on_done: &(dyn Fn() + Sync),
+    mut sink: impl FnMut(RepOutcome<O>),
+) -> Result<(), SimError>
 where
     O: Observer + Send,
     F: Fn(u32) -> O + Sync,
@@ -94,16 +132,28 @@ where
         })
     };
     let reps = sc.run.replications;
-    let results: Vec<Result<RepOutcome<O>, SimError>> = match worker_pool(threads, reps as usize) {
-        Some(pool) => pool.install(|| (0..reps).into_par_iter().map(one).collect()),
-        // Not even one worker thread could be started: run here, one after another.
-        None => (0..reps).map(one).collect(),
-    };
+    let pool = worker_pool(threads, reps as usize);
+    let chunk = pool
+        .as_ref()
+        .map_or(1, |p| p.current_num_threads() * CHUNK_PER_THREAD) as u32;
+    let mut first = 0u32;
+    while first < reps {
+        let range = first..reps.min(first.saturating_add(chunk));
+        first = range.end;
+        let results: Vec<Result<RepOutcome<O>, SimError>> = match &pool {
+            Some(pool) => pool.install(|| range.into_par_iter().map(one).collect()),
+            // Not even one worker thread could be started: run here, one after another.
+            None => range.map(one).collect(),
+        };
+        for r in results {
+            sink(r?);
+        }
+    }
     // A signal after the last replication still means "stop": nothing is reported.
     if cancel.load(Ordering::Relaxed) {
         return Err(SimError::Interrupted);
     }
-    results.into_iter().collect()
+    Ok(())
 }
 
 /// A pool of worker threads for `jobs` independent jobs: `threads` of them (0 = one per

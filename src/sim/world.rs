@@ -141,6 +141,8 @@ pub struct Replication<'a, O: Observer> {
     cancel: Option<&'a AtomicBool>,
     /// Whole-replication counts for the conservation laws (empty unless checked).
     ledger: Ledger,
+    /// When the wait queue first grew past [`super::MAX_WAITING`].
+    overloaded: Option<SimTime>,
 }
 
 impl<'a, O: Observer> Replication<'a, O> {
@@ -199,6 +201,7 @@ impl<'a, O: Observer> Replication<'a, O> {
             last_now: SimTime::ZERO,
             cancel: None,
             ledger: Ledger::default(),
+            overloaded: None,
         }
     }
 
@@ -243,10 +246,17 @@ impl<'a, O: Observer> Replication<'a, O> {
                     at: now,
                 });
             }
-            if self.stats.events % super::CANCEL_CHECK_EVENTS == 1
-                && self.cancel.is_some_and(|c| c.load(Ordering::Relaxed))
-            {
-                return Err(SimError::Interrupted);
+            if self.stats.events % super::CANCEL_CHECK_EVENTS == 1 {
+                if self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                    return Err(SimError::Interrupted);
+                }
+                // Seen at most this many events late: the queue's memory stays bounded.
+                if let Some(at) = self.overloaded {
+                    return Err(SimError::Overloaded {
+                        limit: super::MAX_WAITING,
+                        at,
+                    });
+                }
             }
             if timer == Some(now) {
                 // A timer fires at the first millisecond its interval is exceeded, before
@@ -702,6 +712,9 @@ impl<'a, O: Observer> Replication<'a, O> {
         if waiting != self.waiting_seen {
             self.waiting_seen = waiting;
             self.obs.on_queue_len(now, waiting);
+            if waiting > super::MAX_WAITING {
+                self.overloaded = Some(now);
+            }
         }
     }
 

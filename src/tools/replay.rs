@@ -945,7 +945,11 @@ impl<'a> Replayer<'a> {
         let engines = peak
             .iter()
             .map(|&p| {
-                let caps = vec![ENGINE_MAX_SESSIONS; p.div_ceil(ENGINE_MAX_SESSIONS) as usize];
+                // Caps no larger than the agent's own peak: the engine's routing structures
+                // grow with the cap, and a day's log may name hundreds of thousands of
+                // agents who each held a few chats at most.
+                let n = p.div_ceil(ENGINE_MAX_SESSIONS);
+                let caps = vec![p.div_ceil(n); n as usize];
                 let mut engine = Engine::new(config, &caps);
                 for i in 0..caps.len() {
                     // A fresh engine, an agent in range, time zero: cannot fail.

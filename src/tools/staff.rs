@@ -997,7 +997,11 @@ impl Plan<'_> {
             match run_replications(&sub, reps.len() as u32..want) {
                 Ok(more) => reps.extend(more),
                 // A desk so short of agents that it cannot drain within the limits fails.
-                Err(SimError::EventLimit { .. } | SimError::TimeLimit { .. }) => {
+                Err(
+                    SimError::EventLimit { .. }
+                    | SimError::TimeLimit { .. }
+                    | SimError::Overloaded { .. },
+                ) => {
                     return Ok(Eval::failed(
                         "the run's event or time limit",
                         want,

@@ -957,3 +957,34 @@ fn hostile_names_never_reach_the_terminal_raw() {
         "{shown}"
     );
 }
+
+/// An overloaded desk with infinite patience (one agent, 100 arrivals per second) stops
+/// with a clear error once a million customers wait at once, instead of growing its
+/// memory with every arrival (1.24 GB at 10⁷ customers before the limit). Exit 2, nothing
+/// written; docs/testing.md gives the peak RSS at the limit.
+#[test]
+fn an_overloaded_desk_stops_at_the_wait_queue_limit() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let sc = dir.path().join("over.toml");
+    fs::write(
+        &sc,
+        "[run]\nhorizon_s = 100000\nwarmup_s = 0\nreplications = 1\nmax_events = 100000000\n\
+         [arrivals]\nkind = \"poisson\"\nrate_per_hour = 360000\n\
+         [sessions]\nmodel = \"holding\"\nholding_time = { dist = \"exponential\", mean_s = 60 }\n\
+         [agents]\ncount = 1\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let o = chatsim()
+        .args(["run", sc.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("the desk is overloaded: 1000000 customers"),
+        "{err}"
+    );
+    assert!(err.contains("add agents"), "{err}");
+    assert!(!out.exists());
+}
