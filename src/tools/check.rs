@@ -278,18 +278,20 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let summary = simulate(&sc, args.threads, false)
         .with_context(|| format!("{}", args.scenario.display()))?;
     let (lines, all_hold) = judge(&targets, |m| summary.metrics.get(m));
-    println!(
-        "{}: seed {}, {} replications; judged at the conservative end of each 95% CI",
+    let mut text = format!(
+        "{}: seed {}, {} replications; judged at the conservative end of each 95% CI\n",
         args.scenario.display(),
         summary.seed,
         summary.replications
     );
     for line in lines {
-        println!("{line}");
+        text.push_str(&line);
+        text.push('\n');
     }
     if summary.replications < 2 {
-        println!("note: with one replication there is no CI; the mean alone was judged");
+        text.push_str("note: with one replication there is no CI; the mean alone was judged\n");
     }
+    crate::cli::print_out(&text)?;
     Ok(if all_hold {
         ExitCode::SUCCESS
     } else {

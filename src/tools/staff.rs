@@ -1260,8 +1260,9 @@ pub fn run(args: &StaffArgs) -> anyhow::Result<ExitCode> {
         holding_model: matches!(sc.sessions, SessionModel::Holding { .. }),
         patience_s: erlang_patience_s(&sc),
     };
-    print!("{}", staffing_table(&result));
-    match &args.out {
+    // The files first, then the table: a reader that closes stdout early (`| head`)
+    // cannot lose the results.
+    let written = match &args.out {
         Some(out) => {
             let files = vec![
                 ("staffing.csv".to_string(), staffing_csv(&result)?),
@@ -1272,10 +1273,12 @@ pub fn run(args: &StaffArgs) -> anyhow::Result<ExitCode> {
             ];
             write_outputs(out, args.force, &files)
                 .with_context(|| format!("writing the staffing to {}", out.display()))?;
-            println!("staffing written to {}", out.display());
+            format!("staffing written to {}\n", out.display())
         }
-        None => println!("(add --out DIR to write staffing.csv and staffing.svg)"),
-    }
+        None => "(add --out DIR to write staffing.csv and staffing.svg)\n".to_string(),
+    };
+    crate::cli::print_out(&staffing_table(&result))?;
+    crate::cli::print_out(&written)?;
     Ok(if result.all_staffed() {
         ExitCode::SUCCESS
     } else {
