@@ -241,6 +241,8 @@ pub struct Engine {
     next_due: SimTime,
     events: VecDeque<Event>,
     stats: EngineStats,
+    /// Sessions have turns (messages and replies); see [`Engine::without_conversations`].
+    conversations: bool,
 }
 
 impl Engine {
@@ -297,7 +299,18 @@ impl Engine {
             // logged agent) pays nothing for an empty buffer.
             events: VecDeque::new(),
             stats: EngineStats::default(),
+            conversations: true,
         }
+    }
+
+    /// For a driver whose sessions have no turns (the holding model: a session just lasts
+    /// its time): the engine then keeps no turn state for a session connected at once on a
+    /// desk without timers, so such a connection never touches the session's detail (a
+    /// cache line apart). `handle_agent_reply` and `handle_customer_message` still work,
+    /// but a reply's latency then counts from an unknown instant.
+    pub fn without_conversations(mut self) -> Engine {
+        self.conversations = false;
+        self
     }
 
     // ----- inputs --------------------------------------------------------------------
@@ -418,13 +431,12 @@ impl Engine {
             _ => None,
         };
         let slot = self.alloc_slot(picked);
-        self.details[slot as usize].resume = false;
         if self.config.rule == RoutingRule::Random {
             // Kept: a waiting or later handed-back session is routed with it.
             self.details[slot as usize].draw = draw;
         }
         if let Some(a) = picked {
-            return Ok(self.connect(slot, a, Millis::ZERO));
+            return Ok(self.connect(slot, a, Millis::ZERO, false));
         }
         let session = self.session_mut(slot);
         session.link = Link::WAITING;
@@ -432,7 +444,11 @@ impl Engine {
             slot,
             generation: session.generation,
         };
-        self.details[slot as usize].waiting_since = now;
+        let detail = &mut self.details[slot as usize];
+        detail.waiting_since = now;
+        // A fresh session: nothing to resume when it is connected (the slot may have
+        // held a handed-back one that ended while waiting).
+        detail.resume = false;
         self.waiting.push_back(id);
         self.events.push_back(Event::Queued {
             session: id,
@@ -901,7 +917,9 @@ impl Engine {
     }
 
     /// S3/S4: connect slot `s` to agent `a`, mark it serving, add 1 to its count.
-    fn connect(&mut self, s: u32, a: u32, waited: Millis) -> SessionId {
+    /// `may_resume`: the session comes from the wait queue and may be a handed-back one
+    /// (an immediate connection never is, and skips the session's detail when it can).
+    fn connect(&mut self, s: u32, a: u32, waited: Millis, may_resume: bool) -> SessionId {
         self.service.on_picked(a);
         self.stats.routing_decisions += 1;
         let agent = &mut self.agents[a as usize];
@@ -917,14 +935,15 @@ impl Engine {
         };
         self.place(a as usize);
         let has_timers = self.has_timers();
-        let detail = &mut self.details[s as usize];
-        if detail.resume {
+        if may_resume && self.details[s as usize].resume {
+            let detail = &mut self.details[s as usize];
             detail.resume = false;
             let owed = detail.owed;
             self.session_mut(s).link = Link::connected(a, owed);
             self.resume_timer(s, owed);
-        } else {
+        } else if has_timers || self.conversations {
             // B.1: the opening message counts as sent now; the agent owes the reply.
+            let detail = &mut self.details[s as usize];
             detail.turn_at = self.now;
             if has_timers {
                 detail.reminders = 0;
@@ -980,7 +999,7 @@ impl Engine {
             let (agents, overflow) = (&self.agents, &self.overflow);
             self.waiting
                 .pop_front(|id| is_waiting(agents, overflow, id));
-            self.connect(head.slot, a, waited);
+            self.connect(head.slot, a, waited, true);
         }
     }
 

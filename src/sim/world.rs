@@ -186,7 +186,11 @@ impl<'a, O: Observer> Replication<'a, O> {
         }
         Replication {
             sc,
-            engine: Engine::new(config, &maxes),
+            engine: if holding {
+                Engine::new(config, &maxes).without_conversations()
+            } else {
+                Engine::new(config, &maxes)
+            },
             queue,
             chats: Vec::new(),
             agents,
