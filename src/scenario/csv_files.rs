@@ -34,25 +34,32 @@ fn line_err(
     }
 }
 
+/// The file's text (a leading byte-order mark dropped), or an error naming the line
+/// where it stops being UTF-8.
+fn read_text(path: &Path) -> Result<String, ScenarioError> {
+    let mut bytes =
+        read_regular_file(path, MAX_CSV_BYTES).map_err(|error| ScenarioError::Read {
+            path: path.to_path_buf(),
+            error,
+        })?;
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        let valid = e.utf8_error().valid_up_to();
+        let line = bytes[..valid].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        line_err(path, line, "the file is not UTF-8 text", "save it as UTF-8")
+    })
+}
+
 /// Every record of the file with its (1-based, physical) line number, cells trimmed.
 /// Blank lines and lines starting with `#` are skipped. Cells may be double-quoted
 /// (`"a,b"`, with `""` for a quote) but may not span lines. The lines are split here
 /// rather than by the csv crate because its reported line numbers skip blank and
 /// comment lines, and an error must point at the line the user sees.
 fn read_records(path: &Path) -> Result<Vec<(u64, Vec<String>)>, ScenarioError> {
-    let bytes = read_regular_file(path, MAX_CSV_BYTES).map_err(|error| ScenarioError::Read {
-        path: path.to_path_buf(),
-        error,
-    })?;
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        let line = bytes[..e.valid_up_to()]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count() as u64
-            + 1;
-        line_err(path, line, "the file is not UTF-8 text", "save it as UTF-8")
-    })?;
+    let text = read_text(path)?;
     let mut out = Vec::new();
     for (i, raw_line) in text.lines().enumerate() {
         let line = i as u64 + 1;
@@ -291,10 +298,42 @@ fn one_column(path: &Path, what: &str) -> Result<Vec<(u64, String)>, ScenarioErr
         .collect()
 }
 
-/// An arrival trace: one clock reading per row (seconds or HH:MM[:SS]), optional header.
-pub(super) fn read_trace(path: &Path) -> Result<Vec<(u64, TimeValue)>, ScenarioError> {
-    let rows = one_column(path, "arrival time")?;
-    if rows.is_empty() {
+/// An arrival trace: one clock reading per row (seconds or HH:MM[:SS]), optional header,
+/// handed to `row` one at a time with its line number, in file order. Streamed: a trace of
+/// ten million rows costs its bytes and its converted times, not a string per row.
+pub(super) fn read_trace(
+    path: &Path,
+    mut row: impl FnMut(u64, TimeValue) -> Result<(), ScenarioError>,
+) -> Result<(), ScenarioError> {
+    let text = read_text(path)?;
+    let mut first = true;
+    let mut rows = 0u64;
+    for (i, raw_line) in text.lines().enumerate() {
+        let line = i as u64 + 1;
+        let trimmed = raw_line.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let cells = crate::csv_line::split(trimmed)
+            .map_err(|p| line_err(path, line, p, "close every quoted cell on its own line"))?;
+        let is_header = std::mem::take(&mut first)
+            && cells.len() == 1
+            && cells[0].starts_with(|c: char| c.is_ascii_alphabetic());
+        if is_header {
+            continue;
+        }
+        if cells.len() != 1 {
+            return Err(line_err(
+                path,
+                line,
+                format!("{} fields, expected 1", cells.len()),
+                "write one arrival time per line",
+            ));
+        }
+        rows += 1;
+        row(line, TimeValue::Text(cells[0].to_string()))?;
+    }
+    if rows == 0 {
         return Err(line_err(
             path,
             1,
@@ -302,10 +341,7 @@ pub(super) fn read_trace(path: &Path) -> Result<Vec<(u64, TimeValue)>, ScenarioE
             "write one arrival time per line",
         ));
     }
-    Ok(rows
-        .into_iter()
-        .map(|(l, s)| (l, TimeValue::Text(s)))
-        .collect())
+    Ok(())
 }
 
 /// Empirical samples: one number ≥ 0 per row, optional header.

@@ -1174,45 +1174,36 @@ fn convert_arrivals(ctx: &Ctx, a: &RawArrivals) -> Result<Arrivals, ScenarioErro
             let why = "by kind = \"trace\"";
             forbid(ctx, "arrivals.rate_per_hour", &a.rate_per_hour, why)?;
             forbid(ctx, "arrivals.intervals", &a.intervals, why)?;
-            let (rows, whole): (Vec<(At, TimeValue)>, _) = match (&a.file, &a.times_s) {
+            match (&a.file, &a.times_s) {
                 (Some(f), None) => {
+                    // Streamed: each row becomes a time as it is read.
                     let path = resolve(&ctx.dir, f);
-                    let rows = read_trace(&path).map_err(ctx.named_by("arrivals.file"))?;
-                    (
-                        rows.into_iter()
-                            .map(|(l, t)| (At::Line(path.clone(), l), t))
-                            .collect(),
-                        "arrivals.file",
-                    )
+                    let mut trace = TraceTimes::default();
+                    read_trace(&path, |l, t| {
+                        trace.push(ctx, &At::Line(path.clone(), l), &t)
+                    })
+                    .map_err(ctx.named_by("arrivals.file"))?;
+                    trace.finish(ctx, "arrivals.file")
                 }
-                (None, Some(ts)) => (
-                    ts.iter()
-                        .enumerate()
-                        .map(|(i, &t)| {
-                            (
-                                At::Field(format!("arrivals.times_s[{i}]")),
-                                TimeValue::Seconds(t),
-                            )
-                        })
-                        .collect(),
+                (None, Some(ts)) => {
+                    let mut trace = TraceTimes::default();
+                    for (i, &t) in ts.iter().enumerate() {
+                        let at = At::Field(format!("arrivals.times_s[{i}]"));
+                        trace.push(ctx, &at, &TimeValue::Seconds(t))?;
+                    }
+                    trace.finish(ctx, "arrivals.times_s")
+                }
+                (Some(_), Some(_)) => Err(ctx.field(
                     "arrivals.times_s",
-                ),
-                (Some(_), Some(_)) => {
-                    return Err(ctx.field(
-                        "arrivals.times_s",
-                        "both `file` and `times_s` are given",
-                        "keep one of them",
-                    ))
-                }
-                (None, None) => {
-                    return Err(ctx.field(
-                        "arrivals.file",
-                        "missing: a trace needs its arrival times",
-                        "add file = \"trace.csv\" or times_s = [..]",
-                    ))
-                }
-            };
-            convert_trace(ctx, rows, whole)
+                    "both `file` and `times_s` are given",
+                    "keep one of them",
+                )),
+                (None, None) => Err(ctx.field(
+                    "arrivals.file",
+                    "missing: a trace needs its arrival times",
+                    "add file = \"trace.csv\" or times_s = [..]",
+                )),
+            }
         }
     }
 }
@@ -1348,23 +1339,19 @@ fn convert_profile(
     Ok(Arrivals::Profile { intervals })
 }
 
-fn convert_trace(
-    ctx: &Ctx,
-    rows: Vec<(At, TimeValue)>,
-    whole: &str,
-) -> Result<Arrivals, ScenarioError> {
-    if rows.is_empty() {
-        return Err(ctx.field(
-            whole,
-            "the trace is empty",
-            "give at least one arrival time",
-        ));
-    }
-    let mut times = Vec::with_capacity(rows.len());
-    let mut prev: Option<i64> = None;
-    for (at, t) in &rows {
+/// A trace's arrival times, converted row by row: sorted, and kept when inside the run.
+#[derive(Default)]
+struct TraceTimes {
+    rows: u64,
+    prev: Option<i64>,
+    times: Vec<SimTime>,
+}
+
+impl TraceTimes {
+    fn push(&mut self, ctx: &Ctx, at: &At, t: &TimeValue) -> Result<(), ScenarioError> {
+        self.rows += 1;
         let ms = ctx.reading_ms(at, "time", t)?;
-        if let Some(p) = prev {
+        if let Some(p) = self.prev {
             if ms < p {
                 return Err(ctx.at(
                     at,
@@ -1378,23 +1365,34 @@ fn convert_trace(
                 ));
             }
         }
-        prev = Some(ms);
+        self.prev = Some(ms);
         if (0..ctx.end_ms).contains(&ms) {
-            times.push(SimTime(ms as u64));
+            self.times.push(SimTime(ms as u64));
         }
+        Ok(())
     }
-    if times.is_empty() {
-        return Err(ctx.field(
-            whole,
-            format!(
-                "no arrival time falls inside the run, {} to {}",
-                ctx.show(0),
-                ctx.show(ctx.end_ms)
-            ),
-            "check run.clock_origin, run.warmup_s and run.horizon_s against the trace's times",
-        ));
+
+    fn finish(self, ctx: &Ctx, whole: &str) -> Result<Arrivals, ScenarioError> {
+        if self.rows == 0 {
+            return Err(ctx.field(
+                whole,
+                "the trace is empty",
+                "give at least one arrival time",
+            ));
+        }
+        if self.times.is_empty() {
+            return Err(ctx.field(
+                whole,
+                format!(
+                    "no arrival time falls inside the run, {} to {}",
+                    ctx.show(0),
+                    ctx.show(ctx.end_ms)
+                ),
+                "check run.clock_origin, run.warmup_s and run.horizon_s against the trace's times",
+            ));
+        }
+        Ok(Arrivals::Trace { times: self.times })
     }
-    Ok(Arrivals::Trace { times })
 }
 
 /// The events a run cannot do without, from what is known before it: two per expected
