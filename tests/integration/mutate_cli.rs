@@ -133,7 +133,11 @@ fn prepare(case: &Case, dir: &Path) -> Vec<String> {
         let log = dir.join("log.csv").to_string_lossy().into_owned();
         return vec!["replay".into(), log, "--json".into()];
     }
-    let bundle = if case.mmc {
+    // `staff` runs on the one-interval M/M/c example: on the 48-interval default desk an
+    // unmutated search already takes 8–16 s, and a mutated one (a roster speed factor of
+    // 12 197, found by this harness) ran past the case limit. Staff's total work is not
+    // yet bounded by a budget of its own (see the closing note of issue 14).
+    let bundle = if case.mmc || matches!(case.cmd, Cmd::Staff) {
         Bundle::mmc()
     } else {
         Bundle::default_desk()
