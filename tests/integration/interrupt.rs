@@ -69,7 +69,13 @@ fn send(child: &Child, signal: &str) {
 }
 
 /// Waits for the child to exit (at most `limit`), then returns its status and stderr.
-fn finish(mut child: Child, limit: Duration) -> (ExitStatus, String) {
+fn finish(child: Child, limit: Duration) -> (ExitStatus, String) {
+    wait_within(child, limit).unwrap_or_else(|| panic!("chatsim did not stop within {limit:?}"))
+}
+
+/// The child's exit status and stderr once it exits, or `None` (the child killed) if it
+/// has not exited within `limit`. Shared with the mutation harness.
+pub(crate) fn wait_within(mut child: Child, limit: Duration) -> Option<(ExitStatus, String)> {
     let started = Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -78,9 +84,9 @@ fn finish(mut child: Child, limit: Duration) -> (ExitStatus, String) {
         if started.elapsed() > limit {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("chatsim did not stop within {limit:?}");
+            return None;
         }
-        std::thread::sleep(Duration::from_millis(10));
+        std::thread::sleep(Duration::from_millis(5));
     };
     let mut stderr = String::new();
     child
@@ -89,7 +95,7 @@ fn finish(mut child: Child, limit: Duration) -> (ExitStatus, String) {
         .unwrap()
         .read_to_string(&mut stderr)
         .unwrap();
-    (status, stderr)
+    Some((status, stderr))
 }
 
 fn child_is_running(child: &mut Child) -> bool {

@@ -14,6 +14,7 @@
 //! the case stream (default fixed, so a failure reproduces); every failure names its case.
 
 use super::fuzz::{apply, mutations, Bundle, Format, Mutation, EXAMPLE_LOG};
+use super::interrupt::wait_within;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
@@ -222,33 +223,16 @@ fn prepare(case: &Case, dir: &Path) -> Vec<String> {
 fn run_case(case: &Case) -> Result<i32, String> {
     let dir = TempDir::new().unwrap();
     let args = prepare(case, dir.path());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chatsim"))
+    let child = Command::new(env!("CARGO_BIN_EXE_chatsim"))
         .args(&args)
         .current_dir(dir.path())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > CASE_LIMIT {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!("no exit within {CASE_LIMIT:?}: {args:?}"));
-        }
-        std::thread::sleep(Duration::from_millis(5));
+    let Some((status, stderr)) = wait_within(child, CASE_LIMIT) else {
+        return Err(format!("no exit within {CASE_LIMIT:?}: {args:?}"));
     };
-    let mut stderr = String::new();
-    use std::io::Read;
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
     let code = status.code();
     if std::env::var_os("CHATSIM_MUTATE_VERBOSE").is_some() {
         eprintln!("{code:?} {args:?}: {}", stderr.lines().next().unwrap_or(""));
