@@ -320,15 +320,15 @@ pub fn sweep(
     // Each point's replications run in order on its worker: byte-identical output. A
     // point started after SIGINT/SIGTERM stops at its first event (`simulate_here`
     // polls the flag), and the flag is looked at once more after the last.
-    let summaries = match crate::sim::worker_pool(args.threads, scenarios.len()) {
-        Some(pool) => pool.install(|| {
-            scenarios
-                .par_iter()
-                .map(simulate_here)
-                .collect::<Result<Vec<_>, _>>()
-        }),
-        None => scenarios.iter().map(simulate_here).collect(),
-    }?;
+    // Every point's result is kept, then the first error in grid order is reported: a
+    // parallel collect into `Result` would report whichever failing point finished first,
+    // so the message would depend on the thread count and timing.
+    let results: Vec<Result<RunSummary, _>> =
+        match crate::sim::worker_pool(args.threads, scenarios.len()) {
+            Some(pool) => pool.install(|| scenarios.par_iter().map(simulate_here).collect()),
+            None => scenarios.iter().map(simulate_here).collect(),
+        };
+    let summaries = results.into_iter().collect::<Result<Vec<_>, _>>()?;
     if crate::sim::INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
         return Err(crate::sim::SimError::Interrupted.into());
     }
