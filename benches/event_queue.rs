@@ -3,7 +3,7 @@
 //! its size while times move forward as they do in a replication.
 
 use chatsim::sim::event_queue::EventQueue;
-use chatsim::time::SimTime;
+use chatsim::time::{Millis, SimTime};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 
@@ -33,7 +33,7 @@ fn hold(c: &mut Criterion) {
         // Delays up to 60 s in ms; a few equal instants exercise the FIFO tie-break.
         for i in 0..size {
             q.push(
-                SimTime(next(&mut x) % 60_000),
+                SimTime::from_millis(next(&mut x) % 60_000),
                 Payload {
                     slot: i as u32,
                     token: 0,
@@ -49,7 +49,7 @@ fn hold(c: &mut Criterion) {
                         slot: e.payload.slot,
                         token: e.payload.token.wrapping_add(1),
                     };
-                    q.push(SimTime(e.time.0 + delay), black_box(p));
+                    q.push(e.time + Millis::from_millis(delay), black_box(p));
                 }
             })
         });

@@ -30,7 +30,7 @@ fn desk(rule: RoutingRule, agents: usize, timers: bool) -> (Engine, VecDeque<Ses
     let mut open = VecDeque::new();
     let mut draw = 0x9E37_79B9_7F4A_7C15u64;
     for _ in 0..agents * MAX_SESSIONS as usize / 2 {
-        now.0 += 1;
+        now += Millis::from_millis(1);
         draw = draw.wrapping_mul(6364136223846793005).wrapping_add(1);
         open.push_back(engine.handle_session_request(now, draw).unwrap());
     }
@@ -50,7 +50,7 @@ fn routing(c: &mut Criterion) {
                 let (engine, open, now) = state.get_or_insert_with(|| desk(rule, agents, false));
                 b.iter(|| {
                     for _ in 0..BATCH {
-                        now.0 += 1;
+                        *now += Millis::from_millis(1);
                         draw = draw
                             .wrapping_mul(6364136223846793005)
                             .wrapping_add(1442695040888963407);
@@ -81,7 +81,7 @@ fn engine_events(c: &mut Criterion) {
                 state.get_or_insert_with(|| desk(RoutingRule::LeastLoaded, agents, true));
             b.iter(|| {
                 for _ in 0..BATCH {
-                    now.0 += 20;
+                    *now += Millis::from_millis(20);
                     let s = open.pop_front().unwrap();
                     engine.handle_customer_close(*now, s).unwrap();
                     let s = engine.handle_session_request(*now, 0).unwrap();

@@ -4,14 +4,14 @@
 //! closed + a new request routed, least loaded, timers off (as `benches/routing.rs`).
 
 use chatsim::engine::{AgentId, Engine, EngineConfig, RoutingRule, SessionId};
-use chatsim::time::SimTime;
+use chatsim::time::{Millis, SimTime};
 use std::collections::VecDeque;
 
 #[inline(never)]
 fn route_loop(engine: &mut Engine, open: &mut VecDeque<SessionId>, now: &mut SimTime, n: u64) {
     let mut draw = 1u64;
     for _ in 0..n {
-        now.0 += 1;
+        *now += Millis::from_millis(1);
         draw = draw
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
@@ -45,7 +45,7 @@ fn main() {
     }
     let mut open = VecDeque::new();
     for i in 0..agents * 2 {
-        now.0 += 1;
+        now += Millis::from_millis(1);
         open.push_back(engine.handle_session_request(now, i as u64).unwrap());
     }
     while engine.poll_event().is_some() {}

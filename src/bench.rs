@@ -458,7 +458,7 @@ impl Desk {
     /// the engine asks for, then the events.
     fn op(&mut self) {
         self.now_us += self.step_us;
-        let now = SimTime(self.now_us / 1000);
+        let now = SimTime::from_millis(self.now_us / 1000);
         let r = self.rng.next_u64();
         let e = &mut self.engine;
         if self.open.len() + (e.waiting_len() as usize) < self.target {

@@ -687,7 +687,7 @@ mod tests {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
         assert_eq!(
             Dist::Constant { value: 1.2346 }.sample_ms(&mut rng),
-            Millis(1235)
+            Millis::from_millis(1235)
         );
         assert_eq!(Dist::Constant { value: 0.0 }.sample_count(&mut rng), 1);
         assert_eq!(Dist::Constant { value: 3.5 }.sample_count(&mut rng), 4);
@@ -795,7 +795,10 @@ mod tests {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
         let d = Dist::Constant { value: 1e300 };
         assert_eq!(d.sample(&mut rng), MAX_DRAW);
-        assert_eq!(d.sample_ms(&mut rng), Millis(1_000_000_000_000_000));
+        assert_eq!(
+            d.sample_ms(&mut rng),
+            Millis::from_millis(1_000_000_000_000_000)
+        );
         // A NaN stays NaN (0 ms), not the largest draw.
         assert!(Dist::Constant { value: f64::NAN }.sample(&mut rng).is_nan());
     }

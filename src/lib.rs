@@ -31,10 +31,13 @@ pub mod bench;
 pub mod cli;
 pub mod csv_line;
 pub mod dist;
-pub mod engine;
 pub mod metrics;
 pub mod report;
 pub mod scenario;
 pub mod sim;
-pub mod time;
 pub mod tools;
+
+/// The dispatch engine: its own crate, `chatsim-engine`, which knows nothing of the rest.
+pub use chatsim_engine as engine;
+/// Virtual time (integer milliseconds), from the engine crate.
+pub use chatsim_engine::time;

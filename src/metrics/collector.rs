@@ -66,8 +66,8 @@ impl Timeline {
         let run = &scenario.run;
         let start = SimTime::ZERO + run.warmup;
         let end = start + run.horizon;
-        let interval = Millis(run.interval.0.max(1));
-        let count = run.horizon.0.div_ceil(interval.0) as usize;
+        let interval = run.interval.max(Millis::from_millis(1));
+        let count = run.horizon.as_millis().div_ceil(interval.as_millis()) as usize;
         Timeline {
             start,
             end,
@@ -78,27 +78,34 @@ impl Timeline {
 
     /// The interval holding `t`, if `t` is in the window.
     fn index(&self, t: SimTime) -> Option<usize> {
-        (t >= self.start && t < self.end).then(|| ((t.0 - self.start.0) / self.interval.0) as usize)
+        (t >= self.start && t < self.end).then(|| {
+            ((t.as_millis() - self.start.as_millis()) / self.interval.as_millis()) as usize
+        })
     }
 
     fn bounds(&self, i: usize) -> (SimTime, SimTime) {
-        let s = SimTime(self.start.0 + i as u64 * self.interval.0);
-        (s, SimTime((s.0 + self.interval.0).min(self.end.0)))
+        let s = self.start + self.interval.saturating_mul(i as u64);
+        (s, (s + self.interval).min(self.end))
     }
 
     /// Milliseconds of [from, to) inside the window.
     fn overlap(&self, from: SimTime, to: SimTime) -> u64 {
-        to.0.min(self.end.0)
-            .saturating_sub(from.0.max(self.start.0))
+        to.as_millis()
+            .min(self.end.as_millis())
+            .saturating_sub(from.as_millis().max(self.start.as_millis()))
     }
 
     /// Calls `f(interval, ms)` for each interval [from, to) overlaps, with the overlap.
     fn for_each_overlap(&self, from: SimTime, to: SimTime, mut f: impl FnMut(usize, u64)) {
-        let (from, to) = (from.0.max(self.start.0), to.0.min(self.end.0));
+        let (from, to) = (
+            from.as_millis().max(self.start.as_millis()),
+            to.as_millis().min(self.end.as_millis()),
+        );
         let mut t = from;
         while t < to {
-            let i = ((t - self.start.0) / self.interval.0) as usize;
-            let edge = (self.start.0 + (i as u64 + 1) * self.interval.0).min(to);
+            let i = ((t - self.start.as_millis()) / self.interval.as_millis()) as usize;
+            let edge =
+                (self.start.as_millis() + (i as u64 + 1) * self.interval.as_millis()).min(to);
             f(i, edge - t);
             t = edge;
         }
@@ -219,7 +226,7 @@ pub struct IntervalMetrics {
 impl IntervalMetrics {
     /// Length in milliseconds (the last interval may be short).
     pub fn len_ms(&self) -> u64 {
-        self.end.0 - self.start.0
+        self.end.as_millis() - self.start.as_millis()
     }
 
     /// The interval's figures, in report order; NaN where undefined.
@@ -490,7 +497,7 @@ impl RepMetrics {
 
     /// Measured simulated time in milliseconds.
     pub fn horizon_ms(&self) -> u64 {
-        self.window_end.0 - self.window_start.0
+        self.window_end.as_millis() - self.window_start.as_millis()
     }
 
     /// The run-level figures, in report order. These names are `summary.json`'s metric
@@ -821,10 +828,13 @@ impl Collector {
     /// gave up) in interval `i` and in the run histogram.
     fn record_wait(&mut self, i: usize, wait: Millis) {
         let acc = &mut self.intervals[i];
-        acc.counts.wait_ms_sum += wait.0;
-        acc.counts.wait_ms_max = acc.counts.wait_ms_max.max(wait.0);
-        record(acc.wait_histogram.get_or_insert_with(new_histogram), wait.0);
-        record(&mut self.wait_histogram, wait.0);
+        acc.counts.wait_ms_sum += wait.as_millis();
+        acc.counts.wait_ms_max = acc.counts.wait_ms_max.max(wait.as_millis());
+        record(
+            acc.wait_histogram.get_or_insert_with(new_histogram),
+            wait.as_millis(),
+        );
+        record(&mut self.wait_histogram, wait.as_millis());
     }
 
     /// Finalizes, in order, every interval that is over at `now` and whose arrivals are all
@@ -948,17 +958,17 @@ impl Observer for Collector {
         let Some(i) = self.timeline.index(arrived) else {
             return;
         };
-        let wait = now.since(arrived);
+        let wait = now.saturating_since(arrived);
         let within = wait <= self.threshold;
         let c = &mut self.intervals[i].counts;
         c.connected += 1;
-        c.wait_ms_sum_connected += wait.0;
+        c.wait_ms_sum_connected += wait.as_millis();
         c.waited += u64::from(wait > Millis::ZERO);
         c.within_threshold += u64::from(within);
         self.record_wait(i, wait);
         if let Some(g) = self.groups.get_mut(self.agents[a].m.group as usize) {
             g.connected += 1;
-            g.wait_ms_sum_connected += wait.0;
+            g.wait_ms_sum_connected += wait.as_millis();
             g.within_threshold += u64::from(within);
         }
         self.finalize_intervals(now);
@@ -981,7 +991,7 @@ impl Observer for Collector {
         let c = &mut self.intervals[i].counts;
         c.abandoned += 1;
         c.waited += 1;
-        self.record_wait(i, now.since(arrived));
+        self.record_wait(i, now.saturating_since(arrived));
         self.finalize_intervals(now);
     }
 
@@ -1029,13 +1039,13 @@ impl Observer for Collector {
         c.replies += 1;
         c.missed_responses += u64::from(missed);
         c.late_replies += late;
-        c.reply_latency_ms_sum += latency.0;
+        c.reply_latency_ms_sum += latency.as_millis();
         let m = &mut self.agents[a].m;
         m.replies += 1;
         m.missed_responses += u64::from(missed);
         m.late_replies += late;
-        m.reply_latency_ms_sum += latency.0;
-        record(&mut self.reply_latency_histogram, latency.0);
+        m.reply_latency_ms_sum += latency.as_millis();
+        record(&mut self.reply_latency_histogram, latency.as_millis());
     }
 
     fn on_reminder(&mut self, now: SimTime, agent: AgentId, first_in_session: bool) {
@@ -1063,7 +1073,7 @@ impl Observer for Collector {
         c.disconnects += 1;
         c.premature_disconnects += u64::from(premature);
         c.ghost_disconnects += u64::from(!premature);
-        c.silent_ms += held_silent.0;
+        c.silent_ms += held_silent.as_millis();
         let m = &mut self.agents[a].m;
         m.disconnects += 1;
         m.premature_disconnects += u64::from(premature);
@@ -1305,17 +1315,27 @@ pub(crate) mod tests {
         c.on_reminder(s(5), AgentId(0), true); // warm-up
         c.on_reminder(s(15), AgentId(0), true);
         c.on_reminder(s(45), AgentId(0), false);
-        c.on_reply(s(9), AgentId(1), Millis(31_000), true); // warm-up
-        c.on_reply(s(16), AgentId(1), Millis(31_000), true);
-        c.on_reply(s(17), AgentId(1), Millis(2_000), false);
+        c.on_reply(s(9), AgentId(1), Millis::from_millis(31_000), true); // warm-up
+        c.on_reply(s(16), AgentId(1), Millis::from_millis(31_000), true);
+        c.on_reply(s(17), AgentId(1), Millis::from_millis(2_000), false);
         c.on_disconnect(
             s(50),
             AgentId(1),
             DisconnectKind::Premature,
-            Millis(120_000),
+            Millis::from_millis(120_000),
         );
-        c.on_disconnect(s(60), AgentId(0), DisconnectKind::Ghost, Millis(120_000));
-        c.on_disconnect(s(75), AgentId(0), DisconnectKind::Ghost, Millis(120_000)); // after
+        c.on_disconnect(
+            s(60),
+            AgentId(0),
+            DisconnectKind::Ghost,
+            Millis::from_millis(120_000),
+        );
+        c.on_disconnect(
+            s(75),
+            AgentId(0),
+            DisconnectKind::Ghost,
+            Millis::from_millis(120_000),
+        ); // after
         c.on_close(s(29), AgentId(0));
         c.on_handed_back(s(31), AgentId(1));
         c.on_end(s(80), 0, 0);
@@ -1370,10 +1390,10 @@ pub(crate) mod tests {
         #[test]
         fn interval_overlaps_add_up(from in 0u64..200_000, len in 0u64..200_000, horizon in 1u64..100_000, step in 1u64..30_000) {
             let mut sc = test_scenario(&[(0, 1)], &["g"]);
-            sc.run.horizon = Millis(horizon);
-            sc.run.interval = Millis(step);
+            sc.run.horizon = Millis::from_millis(horizon);
+            sc.run.interval = Millis::from_millis(step);
             let tl = Timeline::new(&sc);
-            let (a, b) = (SimTime(from), SimTime(from + len));
+            let (a, b) = (SimTime::from_millis(from), SimTime::from_millis(from + len));
             let mut sum = 0;
             let mut last = None;
             tl.for_each_overlap(a, b, |i, ms| {

@@ -400,13 +400,13 @@ pub(crate) mod tests {
                 c.on_abandoned(s(60 + k), s(60));
                 c.on_agent_sessions(s(20), AgentId(0), 1);
                 c.on_agent_sessions(s(40), AgentId(0), 0);
-                c.on_reply(s(30), AgentId(0), Millis(1500 * k), k == 3);
+                c.on_reply(s(30), AgentId(0), Millis::from_millis(1500 * k), k == 3);
                 c.on_reminder(s(33), AgentId(0), true);
                 c.on_disconnect(
                     s(50),
                     AgentId(1),
                     crate::metrics::DisconnectKind::Ghost,
-                    Millis(90_000),
+                    Millis::from_millis(90_000),
                 );
                 c.on_close(s(45), AgentId(0));
                 c.on_end(s(70), 1000 * k, 10 * k);

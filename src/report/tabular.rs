@@ -31,8 +31,8 @@ fn metric_cells(row: &mut Vec<String>, metrics: &MetricSet) {
 }
 
 fn clock(secs: f64) -> String {
-    let t = SimTime((secs * 1000.0).round() as u64);
-    let s = t.0 / 1000;
+    let t = SimTime::from_millis((secs * 1000.0).round() as u64);
+    let s = t.as_millis() / 1000;
     format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
 }
 

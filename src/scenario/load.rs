@@ -568,7 +568,7 @@ fn convert_run(ctx: &mut Ctx, r: &RawRun) -> Result<RunSpec, ScenarioError> {
         r.interval_s.unwrap_or(DEFAULT_INTERVAL_S as f64),
         false,
     )?;
-    let intervals = horizon.0.div_ceil(interval.0);
+    let intervals = horizon.as_millis().div_ceil(interval.as_millis());
     if intervals > MAX_INTERVALS {
         return Err(ctx.field(
             "run.interval_s",
@@ -581,7 +581,7 @@ fn convert_run(ctx: &mut Ctx, r: &RawRun) -> Result<RunSpec, ScenarioError> {
             format!(
                 "give a reporting interval of at least {} s (the default is {DEFAULT_INTERVAL_S}), \
                  or a shorter run.horizon_s",
-                horizon.0.div_ceil(MAX_INTERVALS * 1000)
+                horizon.as_millis().div_ceil(MAX_INTERVALS * 1000)
             ),
         ));
     }
@@ -608,7 +608,7 @@ fn convert_run(ctx: &mut Ctx, r: &RawRun) -> Result<RunSpec, ScenarioError> {
     let max_sim_time = match r.max_sim_time_s {
         // Never past the longest duration, so that the resolved scenario (which writes
         // every time within it) loads back equal.
-        None => Millis(end.0.saturating_mul(DEFAULT_MAX_SIM_TIME_FACTOR)).min(longest),
+        None => end.saturating_mul(DEFAULT_MAX_SIM_TIME_FACTOR).min(longest),
         Some(v) => {
             let m = duration(ctx, "run.max_sim_time_s", v, false)?;
             if m < end {
@@ -629,7 +629,7 @@ fn convert_run(ctx: &mut Ctx, r: &RawRun) -> Result<RunSpec, ScenarioError> {
         let at = At::Field("run".into());
         ctx.origin_ms = ctx.reading_ms(&at, "clock_origin", origin)?;
     }
-    ctx.end_ms = end.0 as i64;
+    ctx.end_ms = end.as_millis() as i64;
     Ok(RunSpec {
         horizon,
         warmup,
@@ -1324,8 +1324,8 @@ fn convert_profile(
         .into_iter()
         .filter(|(_, s, e, _)| *e > 0 && *s < ctx.end_ms)
         .map(|(_, s, e, rate)| ProfileInterval {
-            start: SimTime(s.max(0) as u64),
-            end: SimTime(e.min(ctx.end_ms) as u64),
+            start: SimTime::from_millis(s.max(0) as u64),
+            end: SimTime::from_millis(e.min(ctx.end_ms) as u64),
             rate_per_hour: rate,
         })
         .collect();
@@ -1367,7 +1367,7 @@ impl TraceTimes {
         }
         self.prev = Some(ms);
         if (0..ctx.end_ms).contains(&ms) {
-            self.times.push(SimTime(ms as u64));
+            self.times.push(SimTime::from_millis(ms as u64));
         }
         Ok(())
     }
@@ -1642,7 +1642,7 @@ fn convert_agents(
                     group,
                     max_sessions,
                     shift_start: SimTime::ZERO,
-                    shift_end: SimTime(end),
+                    shift_end: SimTime::from_millis(end),
                     breaks: Vec::new(),
                     speed_factor: 1.0,
                 })
@@ -1791,7 +1791,7 @@ fn convert_agents(
                         ));
                     }
                     let bs = (b_start * 1000.0).round() as i64 - ctx.origin_ms;
-                    let len = Millis::from_secs_f64_rounded(b_len).0 as i64;
+                    let len = Millis::from_secs_f64_rounded(b_len).as_millis() as i64;
                     let be = bs + len;
                     if len == 0 {
                         return Err(ctx.at(
@@ -1832,8 +1832,8 @@ fn convert_agents(
                     let (cs, ce) = (bs.max(0), be.min(ctx.end_ms));
                     if ce > cs {
                         out.push(Break {
-                            start: SimTime(cs as u64),
-                            length: Millis((ce - cs) as u64),
+                            start: SimTime::from_millis(cs as u64),
+                            length: Millis::from_millis((ce - cs) as u64),
                         });
                     }
                 }
@@ -1853,8 +1853,8 @@ fn convert_agents(
             name: id,
             group,
             max_sessions,
-            shift_start: SimTime(start.max(0) as u64),
-            shift_end: SimTime(stop.min(ctx.end_ms) as u64),
+            shift_start: SimTime::from_millis(start.max(0) as u64),
+            shift_end: SimTime::from_millis(stop.min(ctx.end_ms) as u64),
             breaks,
             speed_factor,
         });

@@ -34,7 +34,9 @@ pub fn to_resolved_toml(s: &Scenario) -> String {
     let _ = writeln!(o, "max_events = {}", big(r.max_events));
     // The loader caps times at MAX_SECONDS; a larger cap (code-built scenarios use
     // "no limit") is written as that cap, which no run reaches either.
-    let cap = Millis(r.max_sim_time.0.min((MAX_SECONDS * 1000.0) as u64));
+    let cap = r
+        .max_sim_time
+        .min(Millis::from_millis((MAX_SECONDS * 1000.0) as u64));
     let _ = writeln!(o, "max_sim_time_s = {}", ms(cap));
 
     o.push_str("\n[arrivals]\n");
@@ -180,11 +182,11 @@ fn num(x: f64) -> String {
 
 /// Whole milliseconds as exact decimal seconds.
 fn ms(m: Millis) -> String {
-    secs_of(m.0)
+    secs_of(m.as_millis())
 }
 
 fn time(t: SimTime) -> String {
-    secs_of(t.0)
+    secs_of(t.as_millis())
 }
 
 fn secs_of(ms: u64) -> String {

@@ -271,11 +271,11 @@ fn resolved_toml_round_trips_every_input_form() {
     assert_eq!(
         times,
         &[
-            SimTime(0),
-            SimTime(200),
-            SimTime(623),
-            SimTime(623),
-            SimTime(2_999_500)
+            SimTime::ZERO,
+            SimTime::from_millis(200),
+            SimTime::from_millis(623),
+            SimTime::from_millis(623),
+            SimTime::from_millis(2_999_500)
         ]
     );
     round_trip(&s);
@@ -284,13 +284,13 @@ fn resolved_toml_round_trips_every_input_form() {
     s2.arrivals = Arrivals::Profile {
         intervals: vec![
             ProfileInterval {
-                start: SimTime(0),
-                end: SimTime(1_000_001),
+                start: SimTime::ZERO,
+                end: SimTime::from_millis(1_000_001),
                 rate_per_hour: 0.1 + 0.2,
             },
             ProfileInterval {
-                start: SimTime(1_000_001),
-                end: SimTime(4_200_000),
+                start: SimTime::from_millis(1_000_001),
+                end: SimTime::from_millis(4_200_000),
                 rate_per_hour: 1e-7,
             },
         ],

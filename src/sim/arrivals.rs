@@ -70,7 +70,7 @@ fn exp1(rng: &mut Rng) -> f64 {
 }
 
 fn to_time(s: f64) -> SimTime {
-    SimTime(Millis::from_secs_f64_rounded(s).0)
+    SimTime::ZERO + Millis::from_secs_f64_rounded(s)
 }
 
 #[cfg(test)]
@@ -121,11 +121,23 @@ mod tests {
 
     #[test]
     fn trace_replays_times_and_stops_at_end() {
-        let times = vec![SimTime(5), SimTime(5), SimTime(900), SimTime(2000)];
+        let times = vec![
+            SimTime::from_millis(5),
+            SimTime::from_millis(5),
+            SimTime::from_millis(900),
+            SimTime::from_millis(2000),
+        ];
         let a = Arrivals::Trace { times };
-        let mut clock = ArrivalClock::new(&a, SimTime(1000));
+        let mut clock = ArrivalClock::new(&a, SimTime::from_millis(1000));
         let mut r = rng(1, 0, Stream::Arrivals, 0);
         let got: Vec<_> = std::iter::from_fn(|| clock.next(&mut r)).collect();
-        assert_eq!(got, [SimTime(5), SimTime(5), SimTime(900)]);
+        assert_eq!(
+            got,
+            [
+                SimTime::from_millis(5),
+                SimTime::from_millis(5),
+                SimTime::from_millis(900)
+            ]
+        );
     }
 }

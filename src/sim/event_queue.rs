@@ -84,10 +84,10 @@ mod tests {
     #[test]
     fn equal_times_leave_in_insertion_order() {
         let mut q = EventQueue::default();
-        q.push(SimTime(5), 'b');
-        q.push(SimTime(3), 'a');
-        q.push(SimTime(5), 'c');
-        q.push(SimTime(5), 'd');
+        q.push(SimTime::from_millis(5), 'b');
+        q.push(SimTime::from_millis(3), 'a');
+        q.push(SimTime::from_millis(5), 'c');
+        q.push(SimTime::from_millis(5), 'd');
         let order: String = std::iter::from_fn(|| q.pop()).map(|s| s.payload).collect();
         assert_eq!(order, "abcd");
     }

@@ -42,7 +42,7 @@ pub enum SimError {
     #[error(
         "the run exceeded its limit of {} s of simulated time (at {at}); raise \
          `run.max_sim_time_s` in the scenario, or check for work that never drains",
-        limit.0 / 1000
+        limit.as_millis() / 1000
     )]
     TimeLimit { limit: Millis, at: SimTime },
     #[error(

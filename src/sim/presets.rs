@@ -28,7 +28,7 @@ pub fn holding_mmc(
             reply_target: Millis::from_secs(60),
             interval: Millis::from_secs(900),
             max_events: u64::MAX,
-            max_sim_time: Millis(u64::MAX / 2),
+            max_sim_time: Millis::from_millis(u64::MAX / 2),
         },
         arrivals: Arrivals::Poisson { rate_per_hour },
         segments: vec![Segment {

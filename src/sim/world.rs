@@ -178,7 +178,7 @@ impl<'a, O: Observer> Replication<'a, O> {
         for (i, a) in sc.agents.iter().enumerate() {
             queue.push(a.shift_start, Action::ShiftStart { agent: i as u32 });
         }
-        let end_of_arrivals = SimTime(sc.run.warmup.0 + sc.run.horizon.0);
+        let end_of_arrivals = SimTime::ZERO + sc.run.warmup + sc.run.horizon;
         let mut arrivals_rng = seed::rng(seed, rep, Stream::Arrivals, 0);
         let mut arrivals = ArrivalClock::new(&sc.arrivals, end_of_arrivals);
         if let Some(t) = arrivals.next(&mut arrivals_rng) {
@@ -221,7 +221,7 @@ impl<'a, O: Observer> Replication<'a, O> {
     /// back the observer and the replication's totals.
     pub fn run(mut self) -> Result<(O, RepStats), SimError> {
         let max_events = self.sc.run.max_events;
-        let max_time = SimTime(self.sc.run.max_sim_time.0);
+        let max_time = SimTime::ZERO + self.sc.run.max_sim_time;
         loop {
             let world = self.queue.peek_time();
             let timer = self.engine.poll_timeout();
@@ -314,7 +314,7 @@ impl<'a, O: Observer> Replication<'a, O> {
     }
 
     fn engine_now_or_last(&self) -> SimTime {
-        let horizon_end = SimTime(self.sc.run.warmup.0 + self.sc.run.horizon.0);
+        let horizon_end = SimTime::ZERO + self.sc.run.warmup + self.sc.run.horizon;
         self.last_now.max(horizon_end)
     }
 
@@ -676,7 +676,7 @@ impl<'a, O: Observer> Replication<'a, O> {
                             } else {
                                 DisconnectKind::Premature
                             };
-                            let held = now.since(chat.last_reply_at);
+                            let held = now.saturating_since(chat.last_reply_at);
                             self.obs.on_disconnect(now, agent, kind, held);
                         }
                     }

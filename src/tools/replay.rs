@@ -690,7 +690,7 @@ fn parse_log(text: &str, file: &str, limits: Limits) -> Result<Log, ReplayError>
                 line,
             });
         }
-        let time = SimTime(Millis::from_secs_f64_rounded(seconds).0);
+        let time = SimTime::ZERO + Millis::from_secs_f64_rounded(seconds);
         let session = match (kind, session_ids.get(name)) {
             (Kind::Request, Some(&s)) => {
                 return Err(ReplayError::DuplicateRequest {
@@ -1143,7 +1143,7 @@ fn summarize(log: &Log, settings: ReplaySettings, outcomes: &[SessionOutcome]) -
             } else {
                 report.ghost_disconnects += 1;
             }
-            reclaimed = reclaimed + info.last_time.since(d);
+            reclaimed = reclaimed + info.last_time.saturating_since(d);
         }
     }
     report.capacity_reclaimed_s = reclaimed.as_secs_f64();
@@ -1235,7 +1235,7 @@ mod tests {
         let c04 = outcome(&s, "c04");
         assert_eq!(
             c04.disconnected_at,
-            Some(SimTime((9 * 3600 + 1000) * 1000 + 1))
+            Some(SimTime::from_millis((9 * 3600 + 1000) * 1000 + 1))
         );
         assert!(!c04.premature);
         // c05 ben: reply 09:12:10 arms the disconnect at 09:17:10.001; the customer comes
@@ -1245,7 +1245,7 @@ mod tests {
         let c05 = outcome(&s, "c05");
         assert_eq!(
             c05.disconnected_at,
-            Some(SimTime((9 * 3600 + 1030) * 1000 + 1))
+            Some(SimTime::from_millis((9 * 3600 + 1030) * 1000 + 1))
         );
         assert!(c05.premature);
         assert_eq!((c05.reminders, c05.missed_responses), (0, 0));

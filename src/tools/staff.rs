@@ -510,10 +510,10 @@ pub struct StaffInterval {
 /// The intervals of `sc`'s arrivals: a profile's own; the measured window for Poisson;
 /// a trace counted per `run.interval` over the whole run.
 pub fn staff_intervals(sc: &Scenario) -> Vec<StaffInterval> {
-    let end = SimTime(sc.run.warmup.0 + sc.run.horizon.0);
+    let end = SimTime::ZERO + sc.run.warmup + sc.run.horizon;
     match &sc.arrivals {
         Arrivals::Poisson { rate_per_hour } => vec![StaffInterval {
-            start: SimTime(sc.run.warmup.0),
+            start: SimTime::ZERO + sc.run.warmup,
             end,
             rate_per_hour: *rate_per_hour,
         }],
@@ -526,16 +526,19 @@ pub fn staff_intervals(sc: &Scenario) -> Vec<StaffInterval> {
             })
             .collect(),
         Arrivals::Trace { times } => {
-            let step = sc.run.interval.0.max(1);
+            let step = sc.run.interval.as_millis().max(1);
             let mut out = vec![];
             let mut start = 0;
-            while start < end.0 {
-                let stop = (start + step).min(end.0);
-                let count = times.iter().filter(|t| t.0 >= start && t.0 < stop).count();
+            while start < end.as_millis() {
+                let stop = (start + step).min(end.as_millis());
+                let count = times
+                    .iter()
+                    .filter(|t| t.as_millis() >= start && t.as_millis() < stop)
+                    .count();
                 let hours = (stop - start) as f64 / 3_600_000.0;
                 out.push(StaffInterval {
-                    start: SimTime(start),
-                    end: SimTime(stop),
+                    start: SimTime::from_millis(start),
+                    end: SimTime::from_millis(stop),
                     rate_per_hour: count as f64 / hours,
                 });
                 start = stop;
@@ -966,7 +969,7 @@ impl Plan<'_> {
 
     /// The stationary sub-scenario of `rate` with `agents` agents over `window`.
     fn sub_scenario(&self, rate_per_hour: f64, agents: u32, window: Window) -> Scenario {
-        let end = SimTime(window.warmup.0 + window.horizon.0);
+        let end = SimTime::ZERO + window.warmup + window.horizon;
         let mut sub = self.sc.clone();
         sub.run.warmup = window.warmup;
         sub.run.horizon = window.horizon;
@@ -974,7 +977,7 @@ impl Plan<'_> {
         sub.run.replications = self.settings.replications;
         sub.run.seed = self.seed;
         // The time limit scales with the whole run, warm-up included.
-        sub.run.max_sim_time = Millis(end.0.saturating_mul(20));
+        sub.run.max_sim_time = end.since_epoch().saturating_mul(20);
         sub.arrivals = Arrivals::Poisson { rate_per_hour };
         sub.agents = scaled_roster(&self.sc.agents, agents as usize, end);
         sub
@@ -1306,7 +1309,7 @@ fn clock_origin_s(path: &Path) -> Option<f64> {
 
 /// A clock reading HH:MM (HH:MM:SS when not on a whole minute).
 fn clock(origin_s: f64, t: SimTime) -> String {
-    let total = (origin_s * 1000.0).round() as u64 + t.0;
+    let total = (origin_s * 1000.0).round() as u64 + t.as_millis();
     let secs = total / 1000;
     let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
     if s == 0 && total % 1000 == 0 {
@@ -1666,7 +1669,7 @@ mod tests {
                     group: g,
                     max_sessions: max,
                     shift_start: SimTime::ZERO,
-                    shift_end: SimTime(1),
+                    shift_end: SimTime::from_millis(1),
                     breaks: vec![],
                     speed_factor: 1.0,
                 });
@@ -1992,7 +1995,7 @@ mod tests {
     #[test]
     fn clock_readings() {
         assert_eq!(clock(27_000.0, SimTime::from_secs(1800)), "08:00");
-        assert_eq!(clock(0.0, SimTime(61_000)), "00:01:01");
+        assert_eq!(clock(0.0, SimTime::from_millis(61_000)), "00:01:01");
         assert_eq!(percent(0.55), "55");
         assert_eq!(percent(0.8125), "81.25");
     }

@@ -41,7 +41,7 @@ fn round(
     now: &mut SimTime,
     i: u64,
 ) {
-    *now += Millis(7);
+    *now += Millis::from_millis(7);
     let s = open.pop_front().unwrap();
     let _ = e.handle_customer_close(*now, s);
     let s = e

@@ -24,8 +24,8 @@ fn soak(rule: RoutingRule, seed: u64) {
     let maxes: Vec<u32> = (0..8).map(|_| rng.random_range(1..=4)).collect();
     let config = EngineConfig {
         rule,
-        reply_interval: Some(Millis(30_000)),
-        message_interval: Some(Millis(120_000)),
+        reply_interval: Some(Millis::from_millis(30_000)),
+        message_interval: Some(Millis::from_millis(120_000)),
         repeat_reminders: true,
         reminder_cap: Some(5),
     };
@@ -88,7 +88,7 @@ fn soak(rule: RoutingRule, seed: u64) {
                 e.handle_log_out(now, agent, mode).unwrap();
             }
             _ => {
-                now += Millis(rng.random_range(0..60_000));
+                now += Millis::from_millis(rng.random_range(0..60_000));
                 while let Some(t) = e.poll_timeout() {
                     if t > now {
                         break;

@@ -71,7 +71,7 @@ fn simulate(name: &str, toml: &str) -> RunSummary {
     let sc = chatsim::scenario::from_toml_str(toml, &path)
         .unwrap_or_else(|e| panic!("{name}: the scenario does not load: {e}"));
     assert_eq!(sc.run.replications, 1, "{name}: one replication");
-    assert_eq!(sc.run.warmup.0, 0, "{name}: no warm-up");
+    assert_eq!(sc.run.warmup.as_millis(), 0, "{name}: no warm-up");
     chatsim::cli::simulate(&sc, 1, false).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 

@@ -52,7 +52,7 @@ impl Desk {
     }
 
     fn run_until_ms(&mut self, t_ms: u64) {
-        let target = SimTime(t_ms);
+        let target = SimTime::from_millis(t_ms);
         while let Some(t) = self.engine.poll_timeout() {
             if t > target {
                 break;
@@ -157,10 +157,12 @@ fn stale_session_id_is_an_error_value() {
 #[test]
 fn time_going_backwards_is_refused() {
     let mut d = Desk::with_rule(RoutingRule::LeastLoaded, &[1]);
-    d.engine.handle_session_request(SimTime(500), 0).unwrap();
+    d.engine
+        .handle_session_request(SimTime::from_millis(500), 0)
+        .unwrap();
     let e = d
         .engine
-        .handle_session_request(SimTime(400), 0)
+        .handle_session_request(SimTime::from_millis(400), 0)
         .unwrap_err();
     assert!(matches!(e, EngineError::TimeWentBackwards { .. }));
 }
@@ -678,12 +680,12 @@ fn run_random(rule: RoutingRule, maxes: &[u32], cmds: &[Cmd], cfg_bits: u8) -> R
     let cfg = EngineConfig {
         rule,
         reply_interval: if cfg_bits & 1 == 0 {
-            Some(Millis(60_000))
+            Some(Millis::from_millis(60_000))
         } else {
-            Some(Millis(1))
+            Some(Millis::from_millis(1))
         },
         message_interval: if cfg_bits & 2 == 0 {
-            Some(Millis(300_000))
+            Some(Millis::from_millis(300_000))
         } else {
             None
         },
@@ -749,7 +751,7 @@ fn run_random(rule: RoutingRule, maxes: &[u32], cmds: &[Cmd], cfg_bits: u8) -> R
                 e.handle_log_out(now, AgentId(a), mode).unwrap()
             }
             Cmd::Advance(ms) => {
-                let target = now + Millis(ms);
+                let target = now + Millis::from_millis(ms);
                 while let Some(t) = e.poll_timeout() {
                     if t > target {
                         break;
@@ -867,27 +869,36 @@ fn a_command_at_a_due_timer_comes_after_it_whatever_the_driver_order() {
     let mut d = Desk::with_rule(RoutingRule::LeastLoaded, &[1]);
     let s = d.request();
     d.take();
-    let reply = d.engine.handle_agent_reply(SimTime(60_001), s).unwrap();
+    let reply = d
+        .engine
+        .handle_agent_reply(SimTime::from_millis(60_001), s)
+        .unwrap();
     d.drain();
     assert_eq!(reminders_in(&d.take()), [1]);
     assert_eq!(
         reply,
         Reply {
-            latency: Millis(60_001),
+            latency: Millis::from_millis(60_001),
             answered: true,
             late: true,
             reminders: 1
         }
     );
     // At exactly the interval: in time, no reminder.
-    d.now = SimTime(60_001);
+    d.now = SimTime::from_millis(60_001);
     d.engine.handle_customer_close(d.now, s).unwrap();
     let s = d.request();
     d.take();
-    let reply = d.engine.handle_agent_reply(SimTime(120_001), s).unwrap();
+    let reply = d
+        .engine
+        .handle_agent_reply(SimTime::from_millis(120_001), s)
+        .unwrap();
     d.drain();
     assert!(reminders_in(&d.take()).is_empty());
-    assert_eq!((reply.latency, reply.late), (Millis(60_000), false));
+    assert_eq!(
+        (reply.latency, reply.late),
+        (Millis::from_millis(60_000), false)
+    );
 }
 
 #[test]
@@ -925,7 +936,7 @@ fn hand_back_with_a_reply_owed_keeps_the_reminder_grid_of_the_last_message() {
     let reply = d.engine.handle_agent_reply(d.now, s).unwrap();
     assert_eq!(
         (reply.latency, reply.late, reply.reminders),
-        (Millis(190_000), true, 2)
+        (Millis::from_millis(190_000), true, 2)
     );
 }
 
@@ -992,6 +1003,6 @@ fn a_fresh_waiting_customer_still_counts_its_opening_at_connection() {
     d.take();
     d.now = SimTime::from_secs(100);
     let reply = d.engine.handle_agent_reply(d.now, s).unwrap();
-    assert_eq!(reply.latency, Millis(60_000));
+    assert_eq!(reply.latency, Millis::from_millis(60_000));
     assert!(!reply.late, "60 s after connection is in time");
 }

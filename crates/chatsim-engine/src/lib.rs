@@ -29,6 +29,8 @@
 //! slots taken, live in an overflow array. A session's timers and wait data live apart,
 //! in `SessionDetail`. BENCHMARKS.md has the profile behind this.
 
+pub mod time;
+
 mod service_queue;
 mod timers;
 mod types;
@@ -98,7 +100,7 @@ impl Agent {
         Placement {
             count: self.count as u32,
             max: self.max as u32,
-            tie_ms: self.tie_time.0,
+            tie_ms: self.tie_time.as_millis(),
         }
     }
 
@@ -294,7 +296,7 @@ impl Engine {
             waiting: WaitQueue::default(),
             reminders: TimerQueue::default(),
             disconnects: TimerQueue::default(),
-            next_due: SimTime(u64::MAX),
+            next_due: SimTime::NEVER,
             // Grown on first use: a driver holding many small engines (replay, one per
             // logged agent) pays nothing for an empty buffer.
             events: VecDeque::new(),
@@ -491,7 +493,6 @@ impl Engine {
     /// is armed for when the customer has been silent longer than the message interval.
     /// The answer says how long the reply took (from the customer's last message) and
     /// whether it came later than the reply interval: the one place that verdict is made.
-    #[inline]
     pub fn handle_agent_reply(
         &mut self,
         now: SimTime,
@@ -501,7 +502,7 @@ impl Engine {
         let was_owed = self.set_reply_owed(session, false)?;
         let s = session.slot;
         let detail = &mut self.details[s as usize];
-        let latency = now.since(detail.turn_at);
+        let latency = now.saturating_since(detail.turn_at);
         let reply = Reply {
             latency,
             answered: was_owed,
@@ -537,7 +538,7 @@ impl Engine {
         if self.session(s).link != Link::WAITING {
             return Err(EngineError::WrongSessionState(session));
         }
-        let waited = now.since(self.details[s as usize].waiting_since);
+        let waited = now.saturating_since(self.details[s as usize].waiting_since);
         self.free_slot(s);
         let (agents, overflow) = (&self.agents, &self.overflow);
         self.waiting
@@ -821,11 +822,8 @@ impl Engine {
 
     /// The earliest stored deadline (live or stale), or the end of time.
     fn earliest_stored(&self) -> SimTime {
-        let r = self.reminders.front_deadline().unwrap_or(SimTime(u64::MAX));
-        let d = self
-            .disconnects
-            .front_deadline()
-            .unwrap_or(SimTime(u64::MAX));
+        let r = self.reminders.front_deadline().unwrap_or(SimTime::NEVER);
+        let d = self.disconnects.front_deadline().unwrap_or(SimTime::NEVER);
         r.min(d)
     }
 
@@ -995,7 +993,7 @@ impl Engine {
             let Some(a) = self.service.pick(&self.agents[..], detail.draw) else {
                 break;
             };
-            let waited = self.now.since(detail.waiting_since);
+            let waited = self.now.saturating_since(detail.waiting_since);
             let (agents, overflow) = (&self.agents, &self.overflow);
             self.waiting
                 .pop_front(|id| is_waiting(agents, overflow, id));
@@ -1005,7 +1003,6 @@ impl Engine {
 
     /// Frees slot `s` for reuse, cancelling its timer. A desk without timers never arms
     /// one, so it skips the session's detail (a cache line a random close would miss).
-    #[inline]
     fn free_slot(&mut self, s: u32) {
         let session = self.session_mut(s);
         session.link = Link::FREE;
@@ -1059,14 +1056,14 @@ impl Engine {
         let (from, now) = (detail.turn_at, self.now);
         let deadline = if owed {
             match self.config.reply_interval {
-                Some(i) if !self.reminders_capped(s) && i.0 > 0 => {
+                Some(i) if !self.reminders_capped(s) && i.as_millis() > 0 => {
                     let first = exceeded(from, i);
                     if first >= now {
                         Some(first)
                     } else if self.config.repeat_reminders {
                         // The first grid point at or after now.
-                        let k = (now.since(first).0).div_ceil(i.0);
-                        Some(SimTime(first.0.saturating_add(k.saturating_mul(i.0))))
+                        let k = (now.saturating_since(first).as_millis()).div_ceil(i.as_millis());
+                        Some(first + i.saturating_mul(k))
                     } else {
                         None
                     }
@@ -1158,7 +1155,7 @@ impl Engine {
 /// before any command of the same instant.
 #[inline(always)]
 fn exceeded(from: SimTime, interval: Millis) -> SimTime {
-    SimTime(from.0.saturating_add(interval.0).saturating_add(1))
+    from + interval + Millis::from_millis(1)
 }
 
 /// Whether timer entry `e` is still armed: its epoch is its session's.

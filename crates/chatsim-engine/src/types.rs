@@ -119,7 +119,7 @@ pub enum AgentChange {
     Unbusy,
 }
 
-/// What happened, pulled with [`Engine::poll_event`](crate::engine::Engine::poll_event).
+/// What happened, pulled with [`Engine::poll_event`](crate::Engine::poll_event).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
     /// S3/S4: the session is connected to `agent` after waiting `waited`; `count` is the
@@ -154,7 +154,7 @@ pub enum Event {
     Agent { agent: AgentId, change: AgentChange },
 }
 
-/// What an agent's reply answered, as [`Engine::handle_agent_reply`](crate::engine::Engine::handle_agent_reply)
+/// What an agent's reply answered, as [`Engine::handle_agent_reply`](crate::Engine::handle_agent_reply)
 /// returns it: the method's own verdict, so that no driver re-derives it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Reply {

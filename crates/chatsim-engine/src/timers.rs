@@ -85,7 +85,7 @@ mod tests {
 
     fn e(d: u64, slot: u32) -> TimerEntry {
         TimerEntry {
-            deadline: SimTime(d),
+            deadline: SimTime::from_millis(d),
             slot,
             epoch: 0,
         }

@@ -10,13 +10,13 @@ use std::ops::{Add, AddAssign, Sub};
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
-pub struct SimTime(pub u64);
+pub struct SimTime(u64);
 
 /// A length of time in milliseconds.
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
-pub struct Millis(pub u64);
+pub struct Millis(u64);
 
 impl SimTime {
     /// The epoch: the start of warm-up in a simulation.
@@ -24,9 +24,24 @@ impl SimTime {
     /// A time that never comes; used for "no deadline".
     pub const NEVER: SimTime = SimTime(u64::MAX);
 
+    /// An instant `ms` milliseconds after the epoch.
+    pub const fn from_millis(ms: u64) -> SimTime {
+        SimTime(ms)
+    }
+
     /// An instant from whole seconds after the epoch.
     pub const fn from_secs(s: u64) -> SimTime {
         SimTime(s * 1000)
+    }
+
+    /// Milliseconds since the epoch.
+    pub const fn as_millis(self) -> u64 {
+        self.0
+    }
+
+    /// The time since the epoch, as a duration.
+    pub const fn since_epoch(self) -> Millis {
+        Millis(self.0)
     }
 
     /// Seconds since the epoch, as a float for reports.
@@ -35,8 +50,13 @@ impl SimTime {
     }
 
     /// Time elapsed since `earlier`, zero if `earlier` is later.
-    pub fn since(self, earlier: SimTime) -> Millis {
+    pub const fn saturating_since(self, earlier: SimTime) -> Millis {
         Millis(self.0.saturating_sub(earlier.0))
+    }
+
+    /// The instant `d` before this one, the epoch at the earliest.
+    pub const fn saturating_sub(self, d: Millis) -> SimTime {
+        SimTime(self.0.saturating_sub(d.0))
     }
 }
 
@@ -44,9 +64,29 @@ impl Millis {
     /// No time at all.
     pub const ZERO: Millis = Millis(0);
 
+    /// A duration of `ms` milliseconds.
+    pub const fn from_millis(ms: u64) -> Millis {
+        Millis(ms)
+    }
+
     /// A duration of whole seconds.
     pub const fn from_secs(s: u64) -> Millis {
         Millis(s * 1000)
+    }
+
+    /// The duration in milliseconds.
+    pub const fn as_millis(self) -> u64 {
+        self.0
+    }
+
+    /// This duration less `d`, zero at the least.
+    pub const fn saturating_sub(self, d: Millis) -> Millis {
+        Millis(self.0.saturating_sub(d.0))
+    }
+
+    /// `k` times this duration, saturating.
+    pub const fn saturating_mul(self, k: u64) -> Millis {
+        Millis(self.0.saturating_mul(k))
     }
 
     /// A duration drawn as real seconds, rounded to the nearest millisecond (never
@@ -85,7 +125,7 @@ impl AddAssign<Millis> for SimTime {
 impl Sub<SimTime> for SimTime {
     type Output = Millis;
     fn sub(self, earlier: SimTime) -> Millis {
-        self.since(earlier)
+        self.saturating_since(earlier)
     }
 }
 
