@@ -9,12 +9,13 @@
 //!
 //! Each case's target sits between the exact service levels at c − 1 and c, at least
 //! 2.5 percentage points from both (the comments give them, from `metrics::erlang`), so
-//! the answer is decidable by simulation: with 128 replications at most, `staff` resolves
-//! about ±1–2 points. A desk of ~1 000 agents moves the service level by only ~1 point per
-//! agent, which needs thousands of replications: see `thousand_agents_need_more_than_the_
-//! default_replications` (ignored; docs/tools.md has the numbers).
+//! the answer is decidable by simulation. A desk of ~1 000 agents moves the service level
+//! by only ~1.2 points per agent: its case (`thousand_agents_are_staffed_exactly`) sits
+//! 0.6 points from both, which the control-variate estimator resolves with the default
+//! settings (docs/tools.md has the numbers).
 //!
-//! Time: about 7 s in release mode for every default case together (2 cores).
+//! Time: about 7 s in release mode for the small cases together, ~25 s of CPU for the
+//! 1 000-agent one (2 cores).
 
 use assert_cmd::Command;
 use chatsim::metrics::erlang::{mmc_service_level, ErlangA};
@@ -292,31 +293,29 @@ fn erlang_a_39_agents_at_97_percent() {
 
 /// The largest desk: 1 000 agents at 97 % occupancy, where one agent moves the service
 /// level by 1.2 points (SL(999) = 0.7985, SL(1000) = 0.8109, target 0.805: 0.6 points
-/// from each). Resolving that needs a CI half-width under 0.6 points; the default 128
-/// replications of 10 relaxation times give about ±1.7 (the mean mode is exact with
-/// `max_replications` 2 048, the conservative one needs about 4 096: docs/tools.md). So with
-/// the defaults the conservative answer is the exact one plus at most two agents (0.2 %),
-/// never fewer, and the mean's within one agent.
-/// `cargo test --release --test integration thousand_agents -- --ignored` (~1 min).
+/// from each). Resolving that needs a CI half-width well under 0.6 points: plain means of
+/// 128 replications of 10 relaxation times give about ±1.7; the martingale control
+/// variates (arrivals and, with exponential holding, departures) remove ~94 % of the
+/// variance, so the default 256 replications give about ±0.3 (docs/tools.md).
+/// About 25 s of CPU in release mode.
 #[test]
-#[ignore = "about a minute: 1 000 agents at 97 % occupancy"]
-fn thousand_agents_need_more_than_the_default_replications() {
+fn thousand_agents_are_staffed_exactly() {
     let case = &C_1000_AT_97;
     let (sc, targets) = (case.scenario(), case.targets());
-    for (confidence, lowest, highest) in [
-        (Confidence::Conservative, 1000, 1002),
-        (Confidence::Mean, 999, 1001),
-    ] {
+    assert!(case.exact(999, "service_level") < 0.805 && case.exact(1000, "service_level") > 0.805);
+    for confidence in [Confidence::Conservative, Confidence::Mean] {
         let settings = StaffSettings {
             confidence,
             ..StaffSettings::default()
         };
         let plan = &staff(&sc, &targets, &settings).unwrap()[0].1;
         assert_eq!(plan.erlang_c_agents, 1000);
-        let got = plan.required_agents.unwrap();
-        assert!(
-            (lowest..=highest).contains(&got),
-            "{confidence:?}: {got} agents ({:?})",
+        assert_eq!(
+            plan.required_agents,
+            Some(1000),
+            "{confidence:?}: candidates {:?}, {} replications at the answer, figures {:?}",
+            plan.simulated,
+            plan.replications,
             plan.achieved
         );
     }
