@@ -2,9 +2,10 @@
 //! of the simulator issue) and engine events per second on the turn-by-turn model, bare
 //! (no metrics) and with the full metrics collector.
 
-use chatsim::metrics::{Collector, NullObserver};
+use chatsim::metrics::Collector;
 use chatsim::scenario::Scenario;
 use chatsim::sim::presets::{holding_mmc, turns_desk};
+use chatsim::sim::NullObserver;
 use chatsim::sim::{RepStats, Replication};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 

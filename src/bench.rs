@@ -29,6 +29,7 @@ use crate::engine::{
     AgentId, AgentRequest, EndReason, Engine, EngineConfig, EngineError, Event, RequestCode,
     RoutingRule, SessionId, MAX_AGENTS,
 };
+use crate::report::output::print_out;
 use crate::time::{Millis, SimTime};
 use clap::Args;
 use probe::MemoryProbe;
@@ -36,7 +37,7 @@ use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::Serialize;
 use std::process::ExitCode;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 /// Session cap of every agent in the bench desk.
@@ -218,15 +219,16 @@ pub struct BenchReport {
     pub results: Vec<BenchResult>,
 }
 
-/// Runs every rule × roster size of `args` and collects the figures.
-pub fn run_bench(args: &BenchArgs) -> BenchReport {
+/// Runs every rule × roster size of `args` and collects the figures. Once `cancel` is
+/// set, the remaining runs end at their first chunk (the caller then prints nothing).
+pub fn run_bench(args: &BenchArgs, cancel: &AtomicBool) -> BenchReport {
     let timed = args.fixed_ops.is_none();
     let probe = || probe::memory_latency_ns(probe::PROBE_MIB, probe::PROBE_LOADS);
     let before = timed.then(probe);
     let mut results = Vec::new();
     for rule in args.rules() {
         for &agents in &args.agents {
-            if crate::sim::INTERRUPTED.load(Ordering::Relaxed) {
+            if cancel.load(Ordering::Relaxed) {
                 // Interrupted: the report is not printed (exit 130); stop setting desks up.
                 break;
             }
@@ -248,7 +250,7 @@ pub fn run_bench(args: &BenchArgs) -> BenchReport {
                             // chunk; the report is then not printed (exit 130).
                             if done > 0
                                 && (started.elapsed().as_secs_f64() >= budget
-                                    || crate::sim::INTERRUPTED.load(Ordering::Relaxed))
+                                    || cancel.load(Ordering::Relaxed))
                             {
                                 return done;
                             }
@@ -287,12 +289,15 @@ pub fn run_bench(args: &BenchArgs) -> BenchReport {
 }
 
 /// `chatsim bench`: runs and prints the table, or JSON.
-pub fn run_cmd(args: &BenchArgs) -> anyhow::Result<ExitCode> {
-    let report = run_bench(args);
+pub fn run_cmd(args: &BenchArgs, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
+    let report = run_bench(args, cancel);
     if args.json {
-        crate::cli::print_out(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
+        print_out(
+            &format!("{}\n", serde_json::to_string_pretty(&report)?),
+            cancel,
+        )?;
     } else {
-        crate::cli::print_out(&render_text(&report))?;
+        print_out(&render_text(&report), cancel)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -632,8 +637,14 @@ mod tests {
 
     #[test]
     fn fixed_ops_runs_are_exact_and_repeatable() {
-        let a = run_bench(&args(vec![10, 40], 3_000));
-        let b = run_bench(&args(vec![10, 40], 3_000));
+        let a = run_bench(
+            &args(vec![10, 40], 3_000),
+            &crate::pipeline::NEVER_CANCELLED,
+        );
+        let b = run_bench(
+            &args(vec![10, 40], 3_000),
+            &crate::pipeline::NEVER_CANCELLED,
+        );
         assert_eq!(a.results.len(), RoutingRule::ALL.len() * 2);
         for (x, y) in a.results.iter().zip(&b.results) {
             assert_eq!((x.rule, x.agents), (y.rule, y.agents));
@@ -679,7 +690,10 @@ mod tests {
     #[test]
     fn tiny_rosters_run_every_rule() {
         for agents in 1..=24 {
-            let report = run_bench(&args(vec![agents], 2_000));
+            let report = run_bench(
+                &args(vec![agents], 2_000),
+                &crate::pipeline::NEVER_CANCELLED,
+            );
             for r in &report.results {
                 assert!(r.runs.iter().all(|run| run.ops == 2_000), "{agents}");
             }
@@ -721,7 +735,7 @@ mod tests {
 
     #[test]
     fn text_report_has_a_row_per_rule_and_size() {
-        let report = run_bench(&args(vec![10], 200));
+        let report = run_bench(&args(vec![10], 200), &crate::pipeline::NEVER_CANCELLED);
         let text = render_text(&report);
         assert_eq!(text.lines().filter(|l| l.contains(" 10  ")).count(), 5);
         assert!(text.contains("routing decisions/s"));

@@ -9,22 +9,21 @@
 //! … | head -1`) ends the process quietly by SIGPIPE, as it does `cat` or `grep`: the shell
 //! reports 128 + 13 = 141.
 
-use crate::metrics::{Collector, RunSummary, Summarizer};
 use crate::report;
-use crate::report::output::{committed, output_lock, protect_input};
-use crate::scenario::{self, Override, Scenario};
-use crate::sim::{self, SimError};
-use anyhow::Context;
-use clap::{Args, Parser, Subcommand};
+use crate::report::output::{committed, output_lock, print_out, protect_input};
+use crate::scenario;
+use crate::sim::SimError;
+use crate::tools::{self, run::RunArgs};
+use clap::{Parser, Subcommand};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-/// Set by SIGINT/SIGTERM; long runs poll it and stop without writing anything. (The flag
-/// lives in [`crate::sim`], beside the loops that poll it.)
-pub use crate::sim::INTERRUPTED;
+/// Set by SIGINT/SIGTERM ([`install_interrupt_handler`]) and passed to every command as
+/// its cancel flag: long runs poll it and stop without writing anything.
+pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 /// Exit code of an internal error (a panic caught by [`main`]): sysexits' EX_SOFTWARE.
 pub const EXIT_INTERNAL: u8 = 70;
@@ -66,83 +65,20 @@ pub enum Command {
     /// of the 95% CI, next to Erlang C.
     ///
     /// Example: chatsim staff scenarios/default.toml --target service_level=0.80 --out out/staffing
-    Staff(crate::tools::staff::StaffArgs),
+    Staff(tools::staff::StaffArgs),
     /// Sweep a grid of scenario fields with common random numbers; Pareto-best points.
     ///
     /// Example: chatsim sweep scenarios/default.toml --set thresholds.reply_interval_s=30,60,90
-    Sweep(crate::tools::sweep::SweepArgs),
+    Sweep(tools::sweep::SweepArgs),
     /// Check expectations on a run for CI: exit 0 pass, 1 fail, 2 bad input.
     ///
     /// Example: chatsim check scenarios/default.toml --expect 'service_level>=0.8'
-    Check(crate::tools::check::CheckArgs),
+    Check(tools::check::CheckArgs),
     /// Replay a real day's chat log through the engine: the reminders and disconnects the
     /// method would have made, and how many disconnected customers in fact wrote again.
     ///
     /// Example: chatsim replay scenarios/example-log.csv --reply-interval-s 60 --message-interval-s 300
-    Replay(crate::tools::replay::ReplayArgs),
-}
-
-/// Options of `chatsim run`.
-#[derive(Args, Debug, Clone)]
-pub struct RunArgs {
-    /// The scenario TOML file.
-    pub scenario: PathBuf,
-    /// Base seed (overrides `run.seed`); replication i is seeded from (seed, i).
-    // Negative numbers are read as values, so `--seed -1` says what is wrong with -1
-    // instead of taking it for an unknown flag.
-    #[arg(long, allow_negative_numbers = true, value_parser = seed_arg)]
-    pub seed: Option<u64>,
-    /// Number of replications (overrides `run.replications`).
-    #[arg(long, allow_negative_numbers = true)]
-    pub replications: Option<u32>,
-    /// Write the report (summary.json, CSVs, plots, report.html) into this directory.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Replace an existing output directory.
-    #[arg(long)]
-    pub force: bool,
-    /// Worker threads (0 = one per core; at most one per replication, and at most 1024,
-    /// are started). The output does not depend on it.
-    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = threads_arg)]
-    pub threads: usize,
-}
-
-/// Parses `--seed`: any integer from 0 to 2⁶⁴ − 1, with a message that gives the range.
-pub fn seed_arg(text: &str) -> Result<u64, String> {
-    let t = text.trim();
-    let range = format!("give an integer from 0 to {}", u64::MAX);
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    match t.parse::<u64>() {
-        Ok(n) => Ok(n),
-        Err(_) if t.strip_prefix('-').is_some_and(digits) => {
-            Err(format!("a seed is never negative; {range}"))
-        }
-        Err(_) if digits(t) => Err(format!("too large for a seed; {range}")),
-        Err(_) => Err(format!("not an integer; {range}")),
-    }
-}
-
-/// Parses `--threads`: 0 (one per core) or a count, cut to [`sim::MAX_THREADS`] with a
-/// note on stderr (the output does not depend on the thread count, so a larger value is
-/// not an error, but it is not silently taken either).
-pub fn threads_arg(text: &str) -> Result<usize, String> {
-    let t = text.trim();
-    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
-        let n = t.parse::<usize>().unwrap_or(usize::MAX);
-        if n > sim::MAX_THREADS {
-            eprintln!(
-                "note: --threads {t} is more than the maximum of {max}; using at most {max} \
-                 worker threads (the results do not depend on it)",
-                max = sim::MAX_THREADS
-            );
-            return Ok(sim::MAX_THREADS);
-        }
-        return Ok(n);
-    }
-    Err(format!(
-        "not a thread count; give 0 (one per core) or a number from 1 to {}",
-        sim::MAX_THREADS
-    ))
+    Replay(tools::replay::ReplayArgs),
 }
 
 /// The whole process: SIGPIPE's default action back (Unix), a panic hook, the interrupt
@@ -176,31 +112,21 @@ pub fn main() -> ExitCode {
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     protect_inputs(&cli.command);
+    let cancel = &INTERRUPTED;
     match cli.command {
-        Command::Run(args) => run_cmd(&args),
-        Command::Staff(args) => crate::tools::staff::run(&args),
-        Command::Sweep(args) => crate::tools::sweep::run(&args),
-        Command::Check(args) => crate::tools::check::run(&args),
-        Command::Bench(args) => crate::bench::run_cmd(&args),
+        Command::Run(args) => tools::run::run(&args, cancel),
+        Command::Validate { scenario } => tools::run::validate(&scenario, cancel),
+        Command::Staff(args) => tools::staff::run(&args, cancel),
+        Command::Sweep(args) => tools::sweep::run(&args, cancel),
+        Command::Check(args) => tools::check::run(&args, cancel),
+        Command::Bench(args) => crate::bench::run_cmd(&args, cancel),
         Command::Replay(args) => {
-            let report = crate::tools::replay::replay(&args)?;
+            let report = tools::replay::replay(&args)?;
             if args.json {
-                print_out(&format!("{}\n", report.to_json()))?;
+                print_out(&format!("{}\n", report.to_json()), cancel)?;
             } else {
-                print_out(&report.to_text())?;
+                print_out(&report.to_text(), cancel)?;
             }
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Validate { scenario } => {
-            let sc = scenario::load(&scenario)?;
-            print_out(&format!(
-                "{}: ok ({} agents in {} groups, {} segments, {} replications)\n",
-                scenario.display(),
-                sc.agents.len(),
-                sc.groups.len(),
-                sc.segments.len(),
-                sc.run.replications
-            ))?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -210,13 +136,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// one ([`crate::report::output::protect_input`]).
 fn protect_inputs(command: &Command) {
     match command {
-        Command::Run(RunArgs { scenario, .. })
-        | Command::Validate { scenario }
-        | Command::Staff(crate::tools::staff::StaffArgs { scenario, .. })
-        | Command::Sweep(crate::tools::sweep::SweepArgs { scenario, .. })
-        | Command::Check(crate::tools::check::CheckArgs { scenario, .. }) => {
-            protect_scenario_files(scenario)
+        Command::Run(RunArgs { input, .. })
+        | Command::Staff(tools::staff::StaffArgs { input, .. })
+        | Command::Sweep(tools::sweep::SweepArgs { input, .. })
+        | Command::Check(tools::check::CheckArgs { input, .. }) => {
+            protect_scenario_files(&input.scenario)
         }
+        Command::Validate { scenario } => protect_scenario_files(scenario),
         Command::Replay(args) => protect_input(&args.log),
         Command::Bench(_) => {}
     }
@@ -256,27 +182,6 @@ fn protect_scenario_files(path: &Path) {
     table.values().for_each(|v| walk(v, dir));
 }
 
-/// Prints `text` on stdout: what every command prints goes through here. Control and
-/// bidirectional characters from the inputs are shown as escapes
-/// ([`report::text::terminal`]); a command interrupted before its results are in place
-/// prints nothing and exits 130; a write error other than a closed pipe (a full disk
-/// under `> file`) is an error, not a panic.
-pub fn print_out(text: &str) -> anyhow::Result<()> {
-    if INTERRUPTED.load(Ordering::SeqCst) && !committed() {
-        exit_interrupted();
-    }
-    let mut out = std::io::stdout().lock();
-    match out
-        .write_all(report::text::terminal(text).as_bytes())
-        .and_then(|()| out.flush())
-    {
-        Ok(()) => Ok(()),
-        // Only where SIGPIPE could not be restored: end as quietly as the signal would.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(141),
-        Err(e) => Err(anyhow::anyhow!("cannot write to standard output: {e}")),
-    }
-}
-
 /// Writes `text` on stderr, escaped like [`print_out`]; a closed stderr is ignored.
 fn eprint_text(text: &str) {
     let _ = std::io::stderr().write_all(report::text::terminal(text).as_bytes());
@@ -298,100 +203,6 @@ pub fn exit_interrupted() -> ! {
     let _ = writeln!(err, "{clear}chatsim: interrupted; nothing was written");
     let _ = err.flush();
     std::process::exit(EXIT_INTERRUPTED.into())
-}
-
-/// Loads a scenario with the command line's seed and replication overrides applied
-/// before checking, so the resolved scenario written out carries them.
-pub fn load_scenario(
-    path: &Path,
-    seed: Option<u64>,
-    replications: Option<u32>,
-    mut overrides: Vec<Override>,
-) -> anyhow::Result<Scenario> {
-    if let Some(seed) = seed {
-        overrides.push(Override {
-            path: "run.seed".into(),
-            // A TOML integer holds at most 2⁶³ − 1; larger seeds go as the decimal string
-            // the loader also accepts in a file.
-            value: match i64::try_from(seed) {
-                Ok(i) => toml::Value::Integer(i),
-                Err(_) => toml::Value::String(seed.to_string()),
-            },
-        });
-    }
-    if let Some(r) = replications {
-        overrides.push(Override {
-            path: "run.replications".into(),
-            value: toml::Value::Integer(r as i64),
-        });
-    }
-    Ok(scenario::load_with_overrides(path, &overrides)?)
-}
-
-/// Runs every replication of `sc` with the full metrics and summarises them.
-pub fn simulate(sc: &Scenario, threads: usize, progress: bool) -> Result<RunSummary, SimError> {
-    let bar = if progress {
-        let bar = indicatif::ProgressBar::new(sc.run.replications as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{elapsed_precise} [{bar:30}] {pos}/{len} replications",
-            )
-            .expect("static template")
-            .progress_chars("=> "),
-        );
-        bar
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
-    let started = std::time::Instant::now();
-    // Each replication is summarized as it finishes (in replication order) and dropped:
-    // memory grows with the replications only by their run-level figures.
-    let mut summary = Summarizer::new(sc);
-    let done = sim::run_replications_streamed(
-        sc,
-        sc.run.seed,
-        threads,
-        |_| Collector::new(sc),
-        &INTERRUPTED,
-        &|| bar.inc(1),
-        |o| {
-            let mut m = o.observer.finish();
-            m.set_wall_secs(o.wall_secs);
-            summary.push(&m);
-        },
-    );
-    // Cleared on an error too, so the message is not printed behind a half-drawn bar.
-    bar.finish_and_clear();
-    done?;
-    Ok(summary.finish(sc.run.seed, started.elapsed().as_secs_f64()))
-}
-
-fn run_cmd(args: &RunArgs) -> anyhow::Result<ExitCode> {
-    let sc = load_scenario(&args.scenario, args.seed, args.replications, vec![])?;
-    if let Some(out) = &args.out {
-        report::output::check_target(out, args.force)?;
-    }
-    // A limit reached mid-run is about this scenario: name it.
-    let summary =
-        simulate(&sc, args.threads, true).with_context(|| args.scenario.display().to_string())?;
-    let table = report::terminal::terminal_table(&summary);
-    match &args.out {
-        Some(out) => {
-            // Written before the table is printed: a reader that stops early (`| head`)
-            // cannot cost the results. The table is shown even when writing failed.
-            let files = report::run_files(&summary, &scenario::to_resolved_toml(&sc));
-            let written = report::output::write_outputs(out, args.force, &files);
-            if !matches!(written, Err(report::OutputError::Interrupted)) {
-                print_out(&table)?;
-            }
-            written.with_context(|| format!("writing the report to {}", out.display()))?;
-            print_out(&format!("report written to {}\n", out.display()))?;
-        }
-        None => print_out(&format!(
-            "{table}(add --out DIR to write summary.json, CSVs, plots and report.html)\n"
-        ))?,
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// Installs the SIGINT/SIGTERM handler. The first signal sets [`INTERRUPTED`]: every
@@ -489,7 +300,7 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
             || matches!(cause.downcast_ref(), Some(report::OutputError::Interrupted))
             || matches!(
                 cause.downcast_ref(),
-                Some(crate::tools::replay::ReplayError::Interrupted)
+                Some(tools::replay::ReplayError::Interrupted)
             )
     });
     if interrupted {

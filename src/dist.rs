@@ -312,8 +312,8 @@ impl Dist {
             Dist::Gamma { shape, .. } => 1.0 / shape.sqrt(),
             Dist::Erlang { k, .. } => 1.0 / f64::from(k.max(1)).sqrt(),
             Dist::Weibull { shape, .. } => {
-                let ln_g1 = crate::metrics::stats::ln_gamma(1.0 + 1.0 / shape);
-                let ln_g2 = crate::metrics::stats::ln_gamma(1.0 + 2.0 / shape);
+                let ln_g1 = crate::math::ln_gamma(1.0 + 1.0 / shape);
+                let ln_g2 = crate::math::ln_gamma(1.0 + 2.0 / shape);
                 // cv² = Γ(1 + 2/k) / Γ(1 + 1/k)² − 1
                 (ln_g2 - 2.0 * ln_g1).exp_m1().max(0.0).sqrt()
             }
@@ -543,15 +543,15 @@ fn truncated_normal_moments(mean: f64, sd: f64) -> (f64, f64) {
 }
 
 /// The complementary error function: one implementation serves the crate, in
-/// [`crate::metrics::stats::erfc`].
+/// [`crate::math::erfc`].
 fn erfc(x: f64) -> f64 {
-    crate::metrics::stats::erfc(x)
+    crate::math::erfc(x)
 }
 
 /// Γ(x) for x > 0 (the Weibull moments need Γ(1 + k/shape) > 0): one Lanczos
-/// implementation serves the crate, in [`crate::metrics::stats::ln_gamma`].
+/// implementation serves the crate, in [`crate::math::ln_gamma`].
 fn gamma_fn(x: f64) -> f64 {
-    crate::metrics::stats::ln_gamma(x).exp()
+    crate::math::ln_gamma(x).exp()
 }
 
 #[cfg(test)]

@@ -1,37 +1,44 @@
 //! chatsim: a discrete-event simulator and load benchmark for live-chat customer-service
-//! desks run by the idle-reminder / silence-disconnect dispatch method (SPEC.md).
+//! desks run by the idle-reminder / silence-disconnect dispatch method (docs/method.md).
 //!
 //! ```text
-//!  scenario.toml ──┐                        ┌─────────────── sim ───────────────┐
-//!  roster.csv    ──┼─> scenario::load ──> Scenario ──> Replication (one per seed i)
-//!  profile.csv   ──┘   (raw serde, then       │        world events: EventQueue
-//!                       one checked convert)  │        (time, seq) ── arrivals,
-//!                                             │        replies, messages, shifts
-//!                                             │              │ commands + now
-//!                                             │              v
-//!                                             │        engine::Engine  (pure: no clock,
-//!                                             │        no RNG, no I/O) ── poll_event,
-//!                                             │        poll_timeout ──┐
-//!                                             │              │ events │ next wake-up
-//!                                             │              v        │
-//!                                             │        metrics::Observer (Collector)
-//!                                             └──────────────┬──────────────────────┘
-//!                                                            v  RepMetrics × replications
-//!                        metrics::summarize ──> RunSummary (mean ± 95% CI per figure)
-//!                                                            v
-//!                        report::* (bytes only) ──> report::output (temp dir, rename)
-//!                        summary.json · intervals/agents/groups.csv · *.svg · report.html
+//!  scenario.toml ──┐
+//!  roster.csv    ──┼─> scenario::load ──> Scenario
+//!  profile.csv   ──┘   (raw serde, then one checked convert)
+//!                                  │
+//!  pipeline (load, plan units, run them on worker threads with a cancel flag, summarize)
+//!                                  │ one Replication per (seed, i)
+//!                                  v
+//!      ┌───────────────────────── sim ─────────────────────────┐
+//!      │ world: EventQueue (time, seq) of arrivals, replies,   │
+//!      │ messages, shifts, drawn from dist ── commands + now ──┼──> engine::Engine
+//!      │                                  <── events, next ────┤    (crate chatsim-engine:
+//!      │                                      wake-up          │     no clock, RNG or I/O)
+//!      │ sim::Observer calls ──────────────────────────────────┼──> metrics::Collector
+//!      └───────────────────────────────────────────────────────┘         │ RepMetrics
+//!                                                                        v
+//!                  metrics::Summarizer ──> RunSummary (mean ± 95 % CI per figure,
+//!                                          named by metrics::catalogue)
+//!                                                                        v
+//!  tools (run, check, staff, sweep: what to ask; replay, live: the engine alone)
+//!                                                                        v
+//!  report::* (bytes only) ──> report::output (temp dir, rename) / stdout
+//!  summary.json · intervals/agents/groups.csv · *.svg · report.html · staffing.csv · sweep.csv
 //! ```
 //!
-//! The [`engine`] is the claimed method as a state machine any driver can run; the
-//! [`sim`]ulator is one driver, [`tools`] (staff, sweep, replay, check) and [`bench`] are
-//! others built on it. [`cli`] is the thin command line.
+//! Each layer reaches only down: `time`/`engine` < `math` < `dist` < `scenario` < `sim` <
+//! `metrics` < `report`, `pipeline` < `tools` < `cli` (docs/architecture.md draws it and
+//! says what each may not reach). The [`engine`] is the claimed method as a state machine
+//! any driver can run; the [`sim`]ulator, `replay` and `live` are drivers. [`cli`] only
+//! parses arguments and maps errors to exit codes; [`bench`] measures the engine alone.
 
 pub mod bench;
 pub mod cli;
 pub mod csv_line;
 pub mod dist;
+pub mod math;
 pub mod metrics;
+pub mod pipeline;
 pub mod report;
 pub mod scenario;
 pub mod sim;

@@ -13,8 +13,8 @@
 //!   logged-in, busy and session time) are integrals over the window only.
 
 use crate::engine::AgentId;
-use crate::metrics::observer::{DisconnectKind, Observer};
 use crate::scenario::Scenario;
+use crate::sim::{DisconnectKind, Observer};
 use crate::time::{Millis, SimTime};
 use hdrhistogram::Histogram;
 use serde::Serialize;

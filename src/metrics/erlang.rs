@@ -233,7 +233,7 @@ impl ErlangA {
         let mut served = 0.0;
         let ln_lt = lt.ln();
         for m in 0..=steps {
-            let log_w = -lt + m as f64 * ln_lt - crate::metrics::stats::ln_gamma(m as f64 + 1.0);
+            let log_w = -lt + m as f64 * ln_lt - crate::math::ln_gamma(m as f64 + 1.0);
             let w = log_w.exp();
             if w > 0.0 {
                 served += w * queued.iter().zip(&u).map(|(p, u)| p * u).sum::<f64>();

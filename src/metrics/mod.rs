@@ -1,6 +1,5 @@
-//! Metrics: streamed from simulator events, summarised per replication and over replications.
-
-pub mod observer;
+//! Metrics: streamed from the simulator's [`Observer`](crate::sim::Observer) calls,
+//! summarised per replication and over replications.
 
 pub mod collector;
 pub mod erlang;
@@ -8,12 +7,10 @@ pub mod laws;
 pub mod stats;
 pub mod summary;
 
-pub use observer::{DisconnectKind, NullObserver, Observer};
-
 pub use collector::{
     AgentMetrics, Collector, Counts, GroupMetrics, IntervalMetrics, RepMetrics, Totals,
 };
-pub use stats::{student_t_quantile, Stat};
+pub use stats::Stat;
 pub use summary::{
     summarize, AgentSummary, GroupSummary, IntervalSummary, MetricSet, Ordered, RunSummary,
     Summarizer,

@@ -2,8 +2,9 @@
 //! values, at run level, per interval, per group and per agent. `summary.json` is this
 //! struct serialized (agents excepted: they go to `agents.csv`).
 
+use crate::math::student_t_quantile;
 use crate::metrics::collector::{quantile_ms, Collector, HISTOGRAM_SIGFIG};
-use crate::metrics::stats::{student_t_quantile, Stat};
+use crate::metrics::stats::Stat;
 use crate::metrics::RepMetrics;
 use crate::scenario::Scenario;
 use hdrhistogram::Histogram;
@@ -372,7 +373,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::engine::AgentId;
     use crate::metrics::collector::tests::test_scenario;
-    use crate::metrics::Observer;
+    use crate::sim::Observer;
     use crate::time::{Millis, SimTime};
 
     /// Three small hand-driven replications of the two-group test scenario: `k`
@@ -405,7 +406,7 @@ pub(crate) mod tests {
                 c.on_disconnect(
                     s(50),
                     AgentId(1),
-                    crate::metrics::DisconnectKind::Ghost,
+                    crate::sim::DisconnectKind::Ghost,
                     Millis::from_millis(90_000),
                 );
                 c.on_close(s(45), AgentId(0));

@@ -121,6 +121,9 @@ pub enum OutputError {
     /// The cancel flag was set (SIGINT/SIGTERM): nothing was written.
     #[error("interrupted before the results were written")]
     Interrupted,
+    /// Standard output could not be written (other than a closed pipe).
+    #[error("cannot write to standard output: {0}")]
+    Stdout(io::Error),
     /// A file-system call failed. The OS error is in the message itself, not a `source`,
     /// so that an error chain (`{err:#}`) does not print it twice.
     #[error("cannot {action} {}: {error}", .path.display())]
@@ -170,6 +173,27 @@ pub fn output_lock() -> MutexGuard<'static, ()> {
 /// Whether this process has put a result in place.
 pub fn committed() -> bool {
     COMMITTED.load(Ordering::SeqCst)
+}
+
+/// Prints `text` on standard output (made safe for a terminal by
+/// [`text::terminal`](super::text::terminal)): the one way results reach stdout. Once
+/// `cancel` is set, nothing more is printed unless a result was already put in place
+/// ([`OutputError::Interrupted`]). A closed stdout (`chatsim … | head -1`) ends the
+/// process quietly, as SIGPIPE would where it could not be restored.
+pub fn print_out(text: &str, cancel: &AtomicBool) -> Result<(), OutputError> {
+    use std::io::Write;
+    if cancel.load(Ordering::SeqCst) && !committed() {
+        return Err(OutputError::Interrupted);
+    }
+    let mut out = io::stdout().lock();
+    match out
+        .write_all(super::text::terminal(text).as_bytes())
+        .and_then(|()| out.flush())
+    {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => std::process::exit(141),
+        Err(e) => Err(OutputError::Stdout(e)),
+    }
 }
 
 /// Records `path` as an input of this run: `--force` will refuse to replace a directory
@@ -489,20 +513,10 @@ fn remove_created(created: &[PathBuf]) {
 /// Without `force` an existing target is an error and is never touched; with `force`
 /// the old directory is replaced only once the new one is complete, and only if it is
 /// chatsim's (see [`check_target`]). A missing parent is created. A target that is a file
-/// or a symbolic link is an error either way. Once SIGINT/SIGTERM set
-/// [`crate::sim::INTERRUPTED`], nothing is written ([`OutputError::Interrupted`]).
+/// or a symbolic link is an error either way. When `cancel` is set (SIGINT/SIGTERM, for
+/// the binary) before the results are renamed into place, everything written is removed
+/// and the result is [`OutputError::Interrupted`].
 pub fn write_outputs(
-    target: &Path,
-    force: bool,
-    files: &[(String, Vec<u8>)],
-) -> Result<(), OutputError> {
-    write_outputs_unless(target, force, files, &crate::sim::INTERRUPTED)
-}
-
-/// [`write_outputs`] with its own cancel flag: when `cancel` is set before the results
-/// are renamed into place, everything written is removed and the result is
-/// [`OutputError::Interrupted`].
-pub fn write_outputs_unless(
     target: &Path,
     force: bool,
     files: &[(String, Vec<u8>)],
@@ -604,6 +618,9 @@ pub fn write_outputs_unless(
 mod tests {
     use super::*;
 
+    /// A cancel flag nothing sets.
+    static NEVER: AtomicBool = AtomicBool::new(false);
+
     fn files(tag: &str) -> Vec<(String, Vec<u8>)> {
         vec![
             (
@@ -627,7 +644,7 @@ mod tests {
     fn writes_a_new_directory_and_leaves_no_temporary() {
         let root = tempfile::tempdir().unwrap();
         let target = root.path().join("deep/er/run1");
-        write_outputs(&target, false, &files("a")).unwrap();
+        write_outputs(&target, false, &files("a"), &NEVER).unwrap();
         assert_eq!(
             fs::read(target.join("summary.json")).unwrap(),
             b"{\"tag\":\"a\"}\n"
@@ -640,8 +657,8 @@ mod tests {
     fn never_clobbers_without_force() {
         let root = tempfile::tempdir().unwrap();
         let target = root.path().join("run");
-        write_outputs(&target, false, &files("old")).unwrap();
-        let err = write_outputs(&target, false, &files("new")).unwrap_err();
+        write_outputs(&target, false, &files("old"), &NEVER).unwrap();
+        let err = write_outputs(&target, false, &files("new"), &NEVER).unwrap_err();
         assert!(matches!(err, OutputError::Exists { .. }));
         let msg = err.to_string();
         assert!(
@@ -662,13 +679,13 @@ mod tests {
         let target = root.path().join("run");
         let mut old = files("old");
         old.push(("seed.txt".to_string(), b"1\n".to_vec()));
-        write_outputs(&target, false, &old).unwrap();
+        write_outputs(&target, false, &old, &NEVER).unwrap();
         assert_eq!(
             fs::read_to_string(target.join(MANIFEST)).unwrap(),
             format!("{MANIFEST_HEADER}\nsummary.json\nplots/a.svg\nseed.txt\n")
         );
         check_target(&target, true).unwrap();
-        write_outputs(&target, true, &files("new")).unwrap();
+        write_outputs(&target, true, &files("new"), &NEVER).unwrap();
         assert_eq!(
             fs::read(target.join("summary.json")).unwrap(),
             b"{\"tag\":\"new\"}\n"
@@ -684,13 +701,13 @@ mod tests {
     fn force_never_deletes_files_chatsim_did_not_write() {
         let root = tempfile::tempdir().unwrap();
         let target = root.path().join("run");
-        write_outputs(&target, false, &files("old")).unwrap();
+        write_outputs(&target, false, &files("old"), &NEVER).unwrap();
         fs::write(target.join("notes.txt"), b"mine").unwrap();
         fs::create_dir(target.join("data")).unwrap();
         fs::write(target.join("plots/extra.svg"), b"mine too").unwrap();
         for attempt in [
             check_target(&target, true),
-            write_outputs(&target, true, &files("new")),
+            write_outputs(&target, true, &files("new"), &NEVER),
         ] {
             let err = attempt.unwrap_err();
             assert!(matches!(err, OutputError::NotChatsims { .. }), "{err}");
@@ -726,7 +743,7 @@ mod tests {
         ] {
             fs::write(legacy.join(name), b"x").unwrap();
         }
-        write_outputs(&legacy, true, &files("new")).unwrap();
+        write_outputs(&legacy, true, &files("new"), &NEVER).unwrap();
         assert!(legacy.join(MANIFEST).is_file());
         assert!(!legacy.join("report.html").exists());
         // An empty directory holds nothing to lose.
@@ -759,7 +776,7 @@ mod tests {
     fn force_never_replaces_a_directory_holding_an_input() {
         let root = tempfile::tempdir().unwrap();
         let target = root.path().join("desk");
-        write_outputs(&target, false, &files("old")).unwrap();
+        write_outputs(&target, false, &files("old"), &NEVER).unwrap();
         // An input inside the target (the resolved scenario of an earlier run, say).
         protect_input(&target.join("summary.json"));
         let err = check_target(&target, true).unwrap_err();
@@ -774,7 +791,7 @@ mod tests {
     fn symlinks_are_refused_before_any_work() {
         let root = tempfile::tempdir().unwrap();
         let real = root.path().join("real");
-        write_outputs(&real, false, &files("old")).unwrap();
+        write_outputs(&real, false, &files("old"), &NEVER).unwrap();
         let link = root.path().join("link");
         std::os::unix::fs::symlink(&real, &link).unwrap();
         let dangling = root.path().join("dangling");
@@ -788,7 +805,7 @@ mod tests {
                 }
                 let msg = err.to_string();
                 assert!(msg.contains("is a symbolic link to"), "{msg}");
-                assert!(write_outputs(path, force, &files("new")).is_err());
+                assert!(write_outputs(path, force, &files("new"), &NEVER).is_err());
             }
         }
         assert_eq!(
@@ -823,7 +840,7 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let target = root.path().join("a/b/run");
         let cancel = AtomicBool::new(true);
-        let err = write_outputs_unless(&target, false, &files("x"), &cancel).unwrap_err();
+        let err = write_outputs(&target, false, &files("x"), &cancel).unwrap_err();
         assert!(matches!(err, OutputError::Interrupted));
         assert!(entries(root.path()).is_empty());
         // A failure half-way also removes the parents it created.
@@ -832,7 +849,7 @@ mod tests {
             ("summary.json".to_string(), vec![]),
             ("../escape".to_string(), vec![]),
         ];
-        assert!(write_outputs_unless(&target, false, &bad, &cancel).is_err());
+        assert!(write_outputs(&target, false, &bad, &cancel).is_err());
         assert!(
             entries(root.path()).is_empty(),
             "{:?}",
@@ -857,7 +874,7 @@ mod tests {
             ("a.json".to_string(), serde_json::to_vec(&hostile).unwrap()),
             ("a.csv".to_string(), hostile.as_bytes().to_vec()),
         ];
-        write_outputs(&target, false, &files).unwrap();
+        write_outputs(&target, false, &files, &NEVER).unwrap();
         let read = |n: &str| fs::read_to_string(target.join(n)).unwrap();
         assert_eq!(
             read("a.svg"),
@@ -899,7 +916,7 @@ mod tests {
         for force in [false, true] {
             let err = check_target(&target, force).unwrap_err();
             assert!(matches!(err, OutputError::NotADirectory { .. }), "{err}");
-            assert!(write_outputs(&target, force, &files("x")).is_err());
+            assert!(write_outputs(&target, force, &files("x"), &NEVER).is_err());
         }
         assert_eq!(fs::read(&target).unwrap(), b"keep me");
         assert_eq!(entries(root.path()), vec!["results"]);
@@ -921,7 +938,8 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let target = root.path().join("run");
         for bad in ["../escape.txt", "/abs.txt", "", "a\nb", MANIFEST] {
-            let err = write_outputs(&target, false, &[(bad.to_string(), vec![])]).unwrap_err();
+            let err =
+                write_outputs(&target, false, &[(bad.to_string(), vec![])], &NEVER).unwrap_err();
             assert!(
                 matches!(err, OutputError::BadFileName { .. }),
                 "{bad}: {err}"

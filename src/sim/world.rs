@@ -10,13 +10,13 @@
 use super::arrivals::ArrivalClock;
 use super::event_queue::EventQueue;
 use super::ledger::Ledger;
+use super::observer::{DisconnectKind, Observer};
 use super::seed::{self, Rng, Stream};
 use super::SimError;
 use crate::engine::{
     AgentChange, AgentId, AgentRequest, EndReason, Engine, EngineConfig, Event, SessionId,
     TriggerEvent,
 };
-use crate::metrics::{DisconnectKind, Observer};
 use crate::scenario::{Scenario, SessionModel};
 use crate::time::{Millis, SimTime};
 use rand::RngExt;

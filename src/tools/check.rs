@@ -9,16 +9,16 @@
 //! `mean + half-width ≤ value` for `<=`. Exit codes: 0 every expectation holds, 1 one
 //! fails, 2 bad input (the binary maps every error to 2).
 
-use crate::cli::{load_scenario, simulate, INTERRUPTED};
-use crate::metrics::{summarize, Collector, RunSummary, Stat};
+use super::flags::ScenarioFlags;
+use crate::metrics::{Collector, Stat};
+use crate::pipeline;
+use crate::report::output::print_out;
 use crate::scenario::Scenario;
-use crate::sim::{Replication, SimError};
 use anyhow::Context;
 use clap::Args;
 use std::fmt;
-use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::sync::atomic::AtomicBool;
 
 /// Run-level metrics where a larger value is better (maximized by `sweep`'s Pareto
 /// front, `>=` by default in a `name=value` target). Every other metric is taken as
@@ -36,31 +36,6 @@ pub const MORE_IS_BETTER: &[&str] = &[
 /// Metrics measured on the wall clock, not in simulated time: they differ from run to
 /// run, so byte-identical outputs leave them out.
 pub const WALL_CLOCK_METRICS: &[&str] = &["events_per_s", "routing_decisions_per_s"];
-
-/// Runs every replication of `sc` in order on the calling thread and summarises them:
-/// what `staff` and `sweep` call from their own worker threads (one thread pool for the
-/// whole tool, rather than one per candidate, keeps memory flat). The same figures as
-/// [`crate::cli::simulate`], byte for byte.
-pub fn simulate_here(sc: &Scenario) -> Result<RunSummary, SimError> {
-    let started = Instant::now();
-    let reps = (0..sc.run.replications)
-        .map(|rep| {
-            let t = Instant::now();
-            let (collector, _) = Replication::new(sc, sc.run.seed, rep, Collector::new(sc))
-                .with_cancel(&INTERRUPTED)
-                .run()?;
-            let mut m = collector.finish();
-            m.set_wall_secs(t.elapsed().as_secs_f64());
-            Ok(m)
-        })
-        .collect::<Result<Vec<_>, SimError>>()?;
-    Ok(summarize(
-        sc,
-        sc.run.seed,
-        &reps,
-        started.elapsed().as_secs_f64(),
-    ))
-}
 
 /// Whether a larger value of `metric` is better.
 pub fn more_is_better(metric: &str) -> bool {
@@ -247,40 +222,28 @@ pub fn parse_targets(
     Exit status: 0 every expectation holds at the conservative end of its 95% CI \
     (mean - half-width for >=, mean + half-width for <=), 1 one fails, 2 bad input.")]
 pub struct CheckArgs {
-    /// The scenario TOML file.
-    pub scenario: PathBuf,
+    #[command(flatten)]
+    pub input: ScenarioFlags,
     /// An expectation NAME>=VALUE, NAME<=VALUE (also > and <), or NAME=VALUE (the
     /// metric's better direction); repeat for several.
     #[arg(long = "expect", required = true, value_name = "EXPECTATION")]
     pub expect: Vec<String>,
-    /// Base seed (overrides `run.seed`).
-    // Negative numbers are read as values (as `run` does), so `--seed -1` says what is
-    // wrong with -1 instead of suggesting `-- -1`.
-    #[arg(long, allow_negative_numbers = true, value_parser = crate::cli::seed_arg)]
-    pub seed: Option<u64>,
     /// Number of replications (overrides `run.replications`; at least 2 for a CI).
     #[arg(long, allow_negative_numbers = true)]
     pub replications: Option<u32>,
-    /// Worker threads (0 = one per core). The result does not depend on it.
-    #[arg(
-        long,
-        default_value_t = 0,
-        allow_negative_numbers = true,
-        value_parser = crate::cli::threads_arg
-    )]
-    pub threads: usize,
 }
 
 /// Runs `chatsim check`: exit 0 when every expectation holds, 1 when one fails.
-pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
-    let sc = load_scenario(&args.scenario, args.seed, args.replications, vec![])?;
+pub fn run(args: &CheckArgs, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
+    let input = &args.input;
+    let sc = pipeline::load(&input.scenario, input.seed, args.replications, vec![])?;
     let targets = parse_targets(&args.expect, &metric_names(&sc), "--expect")?;
-    let summary = simulate(&sc, args.threads, false)
-        .with_context(|| format!("{}", args.scenario.display()))?;
+    let summary = pipeline::simulate(&sc, input.threads, cancel, &|| {})
+        .with_context(|| format!("{}", input.scenario.display()))?;
     let (lines, all_hold) = judge(&targets, |m| summary.metrics.get(m));
     let mut text = format!(
         "{}: seed {}, {} replications; judged at the conservative end of each 95% CI\n",
-        args.scenario.display(),
+        input.scenario.display(),
         summary.seed,
         summary.replications
     );
@@ -291,7 +254,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     if summary.replications < 2 {
         text.push_str("note: with one replication there is no CI; the mean alone was judged\n");
     }
-    crate::cli::print_out(&text)?;
+    print_out(&text, cancel)?;
     Ok(if all_hold {
         ExitCode::SUCCESS
     } else {

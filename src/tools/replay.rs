@@ -485,7 +485,7 @@ fn read_log(path: &Path) -> Result<String, ReplayError> {
 /// looked at when `count` is a multiple of 4 096 (rows read, rows replayed, timer
 /// wake-ups): a few milliseconds of work between two looks.
 fn interrupt_point(count: u64) -> Result<(), ReplayError> {
-    if count % 4096 == 0 && crate::sim::INTERRUPTED.load(std::sync::atomic::Ordering::Relaxed) {
+    if count % 4096 == 0 && crate::cli::INTERRUPTED.load(std::sync::atomic::Ordering::Relaxed) {
         Err(ReplayError::Interrupted)
     } else {
         Ok(())

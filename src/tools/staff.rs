@@ -44,25 +44,26 @@
 //!   from an analytic estimate instead, see [`analytic_session_s`]).
 
 use super::check::{check_metric_name, fmt_num, metric_names, Confidence, Direction, Target};
-use crate::cli::{load_scenario, INTERRUPTED};
+use super::flags::{OutputFlags, ScenarioFlags};
 use crate::engine::AgentId;
+use crate::math::student_t_quantile;
 use crate::metrics::erlang::{smallest_c_for_erlang_a, smallest_c_for_service_level, ErlangA};
-use crate::metrics::{
-    student_t_quantile, summarize, Collector, DisconnectKind, Observer, RepMetrics, RunSummary,
-    Stat,
-};
-use crate::report::output::{check_target, write_outputs};
+use crate::metrics::{summarize, Collector, RepMetrics, RunSummary, Stat};
+use crate::pipeline;
+use crate::report::output::{check_target, print_out, write_outputs};
 use crate::scenario::raw::TimeValue;
 use crate::scenario::{self, AgentSpec, Arrivals, Scenario, SessionModel};
-use crate::sim::{Replication, SimError};
+use crate::sim::SimError;
+use crate::sim::{DisconnectKind, Observer};
 use crate::time::{Millis, SimTime};
 use anyhow::Context;
 use clap::Args;
 use plotters::prelude::*;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 /// Options of `chatsim staff`.
@@ -78,8 +79,8 @@ use std::time::Instant;
     (including a target that does not get easier with more agents). See docs/tools.md."
 )]
 pub struct StaffArgs {
-    /// The scenario TOML file.
-    pub scenario: PathBuf,
+    #[command(flatten)]
+    pub input: ScenarioFlags,
     /// A target NAME>=VALUE / NAME<=VALUE (also > and <), or NAME=VALUE (the direction in
     /// which the metric improves with more agents: >= for service_level, <= for waits,
     /// abandon_ratio, occupancy, …); repeat for several.
@@ -88,17 +89,6 @@ pub struct StaffArgs {
     /// Judge targets at the conservative end of the 95% CI, or at the mean.
     #[arg(long, value_enum, default_value_t = Confidence::Conservative)]
     pub confidence: Confidence,
-    /// Write staffing.csv and staffing.svg into this directory.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Replace an existing output directory.
-    #[arg(long)]
-    pub force: bool,
-    /// Base seed (overrides `run.seed`); every candidate uses it (common random numbers).
-    // Negative numbers are read as values (as `run` does), so `--seed -1` says what is
-    // wrong with -1 instead of suggesting `-- -1`.
-    #[arg(long, allow_negative_numbers = true, value_parser = crate::cli::seed_arg)]
-    pub seed: Option<u64>,
     /// Replications a candidate starts with (at least 2, for a CI).
     #[arg(long, default_value_t = DEFAULT_REPLICATIONS, value_parser = clap::value_parser!(u32).range(2..=1000))]
     pub replications: u32,
@@ -110,15 +100,9 @@ pub struct StaffArgs {
     /// unless the interval's relaxation time asks for longer.
     #[arg(long, default_value_t = DEFAULT_CUSTOMERS, value_parser = clap::value_parser!(u32).range(10..=10_000_000))]
     pub customers_per_replication: u32,
-    /// Worker threads (0 = one per core); intervals and replications run in parallel. The
-    /// result does not depend on it.
-    #[arg(
-        long,
-        default_value_t = 0,
-        allow_negative_numbers = true,
-        value_parser = crate::cli::threads_arg
-    )]
-    pub threads: usize,
+    /// Where staffing.csv and staffing.svg go.
+    #[command(flatten)]
+    pub output: OutputFlags,
 }
 
 /// Default replications a candidate starts with.
@@ -494,6 +478,9 @@ pub struct StaffSettings {
     pub customers: u32,
     /// Worker threads, 0 = one per core.
     pub threads: usize,
+    /// Stops the search at the next replication's poll when set (the binary's
+    /// SIGINT/SIGTERM flag; [`pipeline::NEVER_CANCELLED`] by default).
+    pub cancel: &'static AtomicBool,
 }
 
 impl Default for StaffSettings {
@@ -505,6 +492,7 @@ impl Default for StaffSettings {
             max_replications: DEFAULT_MAX_REPLICATIONS,
             customers: DEFAULT_CUSTOMERS,
             threads: 0,
+            cancel: &pipeline::NEVER_CANCELLED,
         }
     }
 }
@@ -820,27 +808,22 @@ fn looks(first: u32, max: u32) -> u32 {
 fn run_replications(
     sc: &Scenario,
     reps: std::ops::Range<u32>,
+    cancel: &AtomicBool,
 ) -> Result<Vec<(RepMetrics, Vec<f64>)>, SimError> {
-    reps.into_par_iter()
-        .map(|rep| {
-            let t = Instant::now();
-            let observer = Tracked {
-                collector: Collector::new(sc),
-                controls: ControlTrack::new(sc),
-            };
-            let (observer, _) = Replication::new(sc, sc.run.seed, rep, observer)
-                .with_cancel(&INTERRUPTED)
-                .run()?;
-            let controls = observer.controls.values();
-            let mut m = observer.collector.finish();
-            m.set_wall_secs(t.elapsed().as_secs_f64());
-            // Staff judges run-level figures only: the pooled percentiles' histograms
-            // (tens of kB each) are dropped, so that 128 replications in flight stay small.
-            m.wait_histogram = small_histogram();
-            m.reply_latency_histogram = small_histogram();
-            Ok((m, controls))
-        })
-        .collect()
+    let track = |_| Tracked {
+        collector: Collector::new(sc),
+        controls: ControlTrack::new(sc),
+    };
+    pipeline::replicate_with(sc, reps, cancel, track, |observer, wall_secs| {
+        let controls = observer.controls.values();
+        let mut m = observer.collector.finish();
+        m.set_wall_secs(wall_secs);
+        // Staff judges run-level figures only: the pooled percentiles' histograms
+        // (tens of kB each) are dropped, so that 256 replications in flight stay small.
+        m.wait_histogram = small_histogram();
+        m.reply_latency_histogram = small_histogram();
+        (m, controls)
+    })
 }
 
 /// Controls enter a candidate's estimate once it has this many replications (its second
@@ -898,7 +881,7 @@ struct ControlTrack {
 
 impl ControlTrack {
     fn new(sc: &Scenario) -> Self {
-        let start = sc.run.warmup.0;
+        let start = sc.run.warmup.as_millis();
         let arrival_rate_ms = match sc.arrivals {
             Arrivals::Poisson { rate_per_hour } => Some(rate_per_hour / 3_600_000.0),
             _ => None,
@@ -911,7 +894,7 @@ impl ControlTrack {
         };
         ControlTrack {
             start,
-            end: start + sc.run.horizon.0,
+            end: start + sc.run.horizon.as_millis(),
             capacity: sc.agents.iter().map(|a| a.max_sessions as u64).sum(),
             arrival_rate_ms,
             departure_rate_ms,
@@ -930,11 +913,11 @@ impl ControlTrack {
     /// millisecond's events over the window's milliseconds: the state held over
     /// [start − 1, end − 1) ms.
     fn tick(&mut self, now: SimTime) {
-        if now.0 <= self.now {
+        if now.as_millis() <= self.now {
             return;
         }
         let from = self.now.max(self.start.saturating_sub(1));
-        let to = now.0.min(self.end.saturating_sub(1));
+        let to = now.as_millis().min(self.end.saturating_sub(1));
         if to > from {
             let dt = (to - from) as f64;
             let h = control_basis(self.sessions, self.capacity);
@@ -949,11 +932,11 @@ impl ControlTrack {
             }
         }
         self.before = self.sessions;
-        self.now = now.0;
+        self.now = now.as_millis();
     }
 
     fn in_window(&self, now: SimTime) -> bool {
-        (self.start..self.end).contains(&now.0)
+        (self.start..self.end).contains(&now.as_millis())
     }
 
     /// The controls: arrivals' (3) then departures' (3, with exponential holding times).
@@ -1392,7 +1375,7 @@ impl Plan<'_> {
             }
         }
         let (summary, judged) = loop {
-            match run_replications(&sub, reps.len() as u32..want) {
+            match run_replications(&sub, reps.len() as u32..want, self.settings.cancel) {
                 Ok(more) => {
                     for (m, c) in more {
                         reps.push(m);
@@ -1631,25 +1614,27 @@ pub fn staff(
 
 /// Runs `chatsim staff`: exit 0 when every interval is staffed, 1 when one cannot be
 /// (after printing and writing the result), 2 (an error) on bad input.
-pub fn run(args: &StaffArgs) -> anyhow::Result<ExitCode> {
-    let sc = load_scenario(&args.scenario, args.seed, None, vec![])?;
+pub fn run(args: &StaffArgs, cancel: &'static AtomicBool) -> anyhow::Result<ExitCode> {
+    let (input, output) = (&args.input, &args.output);
+    let sc = pipeline::load(&input.scenario, input.seed, None, vec![])?;
     let targets = parse_staff_targets(&args.targets, &metric_names(&sc))?;
-    if let Some(out) = &args.out {
-        check_target(out, args.force)?;
+    if let Some(out) = &output.out {
+        check_target(out, output.force)?;
     }
     let settings = StaffSettings {
         confidence: args.confidence,
         replications: args.replications,
         max_replications: args.max_replications.max(args.replications),
         customers: args.customers_per_replication,
-        threads: args.threads,
+        threads: input.threads,
+        cancel,
     };
     let intervals = staff(&sc, &targets, &settings)?;
     let result = StaffingResult {
         intervals,
         targets,
         confidence: args.confidence,
-        clock_origin_s: clock_origin_s(&args.scenario).unwrap_or(0.0),
+        clock_origin_s: clock_origin_s(&input.scenario).unwrap_or(0.0),
         seed: sc.run.seed,
         replications: settings.replications,
         max_replications: settings.max_replications,
@@ -1659,7 +1644,7 @@ pub fn run(args: &StaffArgs) -> anyhow::Result<ExitCode> {
     };
     // The files first, then the table: a reader that closes stdout early (`| head`)
     // cannot lose the results.
-    let written = match &args.out {
+    let written = match &output.out {
         Some(out) => {
             let files = vec![
                 ("staffing.csv".to_string(), staffing_csv(&result)?),
@@ -1668,14 +1653,14 @@ pub fn run(args: &StaffArgs) -> anyhow::Result<ExitCode> {
                     staffing_svg(&result).into_bytes(),
                 ),
             ];
-            write_outputs(out, args.force, &files)
+            write_outputs(out, output.force, &files, cancel)
                 .with_context(|| format!("writing the staffing to {}", out.display()))?;
             format!("staffing written to {}\n", out.display())
         }
         None => "(add --out DIR to write staffing.csv and staffing.svg)\n".to_string(),
     };
-    crate::cli::print_out(&staffing_table(&result))?;
-    crate::cli::print_out(&written)?;
+    print_out(&staffing_table(&result), cancel)?;
+    print_out(&written, cancel)?;
     Ok(if result.all_staffed() {
         ExitCode::SUCCESS
     } else {
@@ -2278,9 +2263,9 @@ mod tests {
     fn replications_added_in_batches_summarize_like_one_run() {
         let mut sc = holding_mmc(4, 180.0, 60.0, Some(90.0), 1800, 300);
         sc.run.seed = 9;
-        let one = run_replications(&sc, 0..6).unwrap();
-        let mut batched = run_replications(&sc, 0..2).unwrap();
-        batched.extend(run_replications(&sc, 2..6).unwrap());
+        let one = run_replications(&sc, 0..6, &pipeline::NEVER_CANCELLED).unwrap();
+        let mut batched = run_replications(&sc, 0..2, &pipeline::NEVER_CANCELLED).unwrap();
+        batched.extend(run_replications(&sc, 2..6, &pipeline::NEVER_CANCELLED).unwrap());
         let controls = |reps: &[(RepMetrics, Vec<f64>)]| -> Vec<Vec<f64>> {
             reps.iter().map(|(_, c)| c.clone()).collect()
         };
@@ -2377,7 +2362,7 @@ mod tests {
         // of 0 (a biased control would shift every estimate).
         let mut sc = holding_mmc(5, 270.0, 60.0, None, 7200, 1800);
         sc.run.seed = 5;
-        let reps = run_replications(&sc, 0..64).unwrap();
+        let reps = run_replications(&sc, 0..64, &pipeline::NEVER_CANCELLED).unwrap();
         let n = reps.len() as f64;
         assert_eq!(reps[0].1.len(), 6);
         for j in 0..6 {
@@ -2397,11 +2382,20 @@ mod tests {
         // Without exponential holding, arrival controls only; a trace has none.
         let mut turns = crate::sim::presets::turns_desk(2, 1, 600);
         turns.run.warmup = Millis::from_secs(60);
-        assert_eq!(run_replications(&turns, 0..1).unwrap()[0].1.len(), 3);
+        assert_eq!(
+            run_replications(&turns, 0..1, &pipeline::NEVER_CANCELLED).unwrap()[0]
+                .1
+                .len(),
+            3
+        );
         turns.arrivals = Arrivals::Trace {
             times: vec![SimTime::from_secs(100)],
         };
-        assert!(run_replications(&turns, 0..1).unwrap()[0].1.is_empty());
+        assert!(
+            run_replications(&turns, 0..1, &pipeline::NEVER_CANCELLED).unwrap()[0]
+                .1
+                .is_empty()
+        );
     }
 
     #[test]

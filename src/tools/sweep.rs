@@ -6,13 +6,11 @@
 //! [`Override`]) and a list `a,b,c` whose items are literals or inclusive ranges
 //! `start:end:step`. The grid is the product of the axes, the first axis varying slowest.
 
-use super::check::{
-    check_metric_name, fmt_num, metric_names, more_is_better, simulate_here, WALL_CLOCK_METRICS,
-};
-use crate::cli::load_scenario;
-use crate::cli::print_out;
+use super::check::{check_metric_name, fmt_num, metric_names, more_is_better, WALL_CLOCK_METRICS};
+use super::flags::{OutputFlags, ScenarioFlags};
 use crate::metrics::RunSummary;
-use crate::report::output::{check_target, write_outputs, OutputError};
+use crate::pipeline;
+use crate::report::output::{check_target, print_out, write_outputs, OutputError};
 use crate::report::text::display;
 use crate::scenario::{parse_override_value, Override, Scenario};
 use anyhow::Context;
@@ -20,9 +18,8 @@ use clap::Args;
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use rayon::prelude::*;
-use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Most grid points a sweep may ask for.
 pub const MAX_POINTS: usize = 10_000;
@@ -53,8 +50,8 @@ pub const DEFAULT_METRICS: &[&str] = &[
     metric; prints the Pareto-best points (each metric minimized, \"more is better\" ones \
     such as service_level maximized). See docs/tools.md.")]
 pub struct SweepArgs {
-    /// The scenario TOML file.
-    pub scenario: PathBuf,
+    #[command(flatten)]
+    pub input: ScenarioFlags,
     /// An axis PATH=VALUES: a dotted scenario field and values `a,b,c` or ranges
     /// `start:end:step` (inclusive); repeat for more axes.
     #[arg(long = "set", required = true, value_name = "PATH=VALUES")]
@@ -64,29 +61,12 @@ pub struct SweepArgs {
     /// reminders_per_agent_hour and silent_capacity_s (what the thresholds buy and cost).
     #[arg(long = "metric", value_name = "NAME")]
     pub metrics: Vec<String>,
-    /// Write sweep.csv and the heat maps into this directory.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Replace an existing output directory.
-    #[arg(long)]
-    pub force: bool,
-    /// Base seed (overrides `run.seed`), shared by every point.
-    // Negative numbers are read as values (as `run` does), so `--seed -1` says what is
-    // wrong with -1 instead of suggesting `-- -1`.
-    #[arg(long, allow_negative_numbers = true, value_parser = crate::cli::seed_arg)]
-    pub seed: Option<u64>,
     /// Replications per point (overrides `run.replications`).
     #[arg(long, allow_negative_numbers = true)]
     pub replications: Option<u32>,
-    /// Worker threads (0 = one per core, at most 1024); grid points run in parallel. The
-    /// output does not depend on it.
-    #[arg(
-        long,
-        default_value_t = 0,
-        allow_negative_numbers = true,
-        value_parser = crate::cli::threads_arg
-    )]
-    pub threads: usize,
+    /// Where sweep.csv and the heat maps go.
+    #[command(flatten)]
+    pub output: OutputFlags,
 }
 
 /// One axis of the grid.
@@ -283,7 +263,9 @@ pub fn sweep(
     args: &SweepArgs,
     axes: Vec<Axis>,
     metrics: Vec<String>,
+    cancel: &AtomicBool,
 ) -> anyhow::Result<SweepResult> {
+    let input = &args.input;
     // The size is checked before the grid is built: three axes of 10 000 values would
     // otherwise be a trillion points in memory.
     let size = axes
@@ -313,23 +295,21 @@ pub fn sweep(
                     value: v.clone(),
                 })
                 .collect();
-            load_scenario(&args.scenario, args.seed, args.replications, overrides)
+            pipeline::load(&input.scenario, input.seed, args.replications, overrides)
                 .with_context(|| format!("at grid point {}", point_label(&axes, p)))
         })
         .collect::<anyhow::Result<_>>()?;
     // Each point's replications run in order on its worker: byte-identical output. A
-    // point started after SIGINT/SIGTERM stops at its first event (`simulate_here`
+    // point started after SIGINT/SIGTERM stops at its first event (`simulate_serial`
     // polls the flag), and the flag is looked at once more after the last.
     // Every point's result is kept, then the first error in grid order is reported: a
     // parallel collect into `Result` would report whichever failing point finished first,
     // so the message would depend on the thread count and timing.
-    let results: Vec<Result<RunSummary, _>> =
-        match crate::sim::worker_pool(args.threads, scenarios.len()) {
-            Some(pool) => pool.install(|| scenarios.par_iter().map(simulate_here).collect()),
-            None => scenarios.iter().map(simulate_here).collect(),
-        };
+    let results: Vec<Result<RunSummary, _>> = pipeline::in_order(input.threads, &scenarios, |sc| {
+        pipeline::simulate_serial(sc, cancel)
+    });
     let summaries = results.into_iter().collect::<Result<Vec<_>, _>>()?;
-    if crate::sim::INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
+    if cancel.load(Ordering::SeqCst) {
         return Err(crate::sim::SimError::Interrupted.into());
     }
     Ok(SweepResult {
@@ -349,7 +329,8 @@ fn point_label(axes: &[Axis], p: &[toml::Value]) -> String {
 }
 
 /// Runs `chatsim sweep`.
-pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: &SweepArgs, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
+    let (input, output) = (&args.input, &args.output);
     let axes: Vec<Axis> = args
         .set
         .iter()
@@ -360,7 +341,7 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
             anyhow::bail!("--set {} is given twice; give each field one axis", a.path);
         }
     }
-    let base = load_scenario(&args.scenario, args.seed, args.replications, vec![])?;
+    let base = pipeline::load(&input.scenario, input.seed, args.replications, vec![])?;
     let valid: Vec<String> = metric_names(&base)
         .into_iter()
         .filter(|m| !WALL_CLOCK_METRICS.contains(&m.as_str()))
@@ -373,18 +354,18 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
     for m in &metrics {
         check_metric_name(m, &valid, "--metric")?;
     }
-    if let Some(out) = &args.out {
-        check_target(out, args.force)?;
+    if let Some(out) = &output.out {
+        check_target(out, output.force)?;
     }
-    let result = sweep(args, axes, metrics).map_err(|e| {
+    let result = sweep(args, axes, metrics, cancel).map_err(|e| {
         // A limit reached mid-run is about this scenario: name it, as `run` does.
         match e.downcast_ref::<crate::sim::SimError>() {
             Some(crate::sim::SimError::Interrupted) | None => e,
-            Some(_) => e.context(args.scenario.display().to_string()),
+            Some(_) => e.context(input.scenario.display().to_string()),
         }
     })?;
     let table = sweep_table(&result);
-    match &args.out {
+    match &output.out {
         Some(out) => {
             let mut files = vec![
                 ("sweep.csv".to_string(), sweep_csv(&result)?),
@@ -403,16 +384,17 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
             }
             // Written before the table is printed (a reader that stops early cannot cost
             // the results); the table is shown even when writing failed.
-            let written = write_outputs(out, args.force, &files);
+            let written = write_outputs(out, output.force, &files, cancel);
             if !matches!(written, Err(OutputError::Interrupted)) {
-                print_out(&table)?;
+                print_out(&table, cancel)?;
             }
             written.with_context(|| format!("writing the sweep to {}", out.display()))?;
-            print_out(&format!("sweep written to {}\n", out.display()))?;
+            print_out(&format!("sweep written to {}\n", out.display()), cancel)?;
         }
-        None => print_out(&format!(
-            "{table}(add --out DIR to write sweep.csv and, for two axes, heat maps)\n"
-        ))?,
+        None => print_out(
+            &format!("{table}(add --out DIR to write sweep.csv and, for two axes, heat maps)\n"),
+            cancel,
+        )?,
     }
     Ok(ExitCode::SUCCESS)
 }

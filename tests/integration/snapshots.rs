@@ -11,7 +11,7 @@ fn small_run() -> chatsim::metrics::RunSummary {
     let mut sc = holding_mmc(5, 240.0, 60.0, Some(90.0), 3_600, 600);
     sc.run.replications = 3;
     sc.run.seed = 11;
-    chatsim::cli::simulate(&sc, 1, false).expect("run")
+    chatsim::pipeline::simulate(&sc, 1, &chatsim::pipeline::NEVER_CANCELLED, &|| {}).expect("run")
 }
 
 fn blank_wall_clock(v: &mut serde_json::Value) {

@@ -72,7 +72,8 @@ fn simulate(name: &str, toml: &str) -> RunSummary {
         .unwrap_or_else(|e| panic!("{name}: the scenario does not load: {e}"));
     assert_eq!(sc.run.replications, 1, "{name}: one replication");
     assert_eq!(sc.run.warmup.as_millis(), 0, "{name}: no warm-up");
-    chatsim::cli::simulate(&sc, 1, false).unwrap_or_else(|e| panic!("{name}: {e}"))
+    chatsim::pipeline::simulate(&sc, 1, &chatsim::pipeline::NEVER_CANCELLED, &|| {})
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 fn close_to(expected: f64, got: f64) -> bool {

@@ -8,8 +8,8 @@
 //! unlucky draw out of ~20 checks does not fail the suite by chance). The widening is
 //! derived from the t distribution, never a hand-picked literal.
 
+use chatsim::math::student_t_quantile;
 use chatsim::metrics::erlang::{erlang_c, mmc_mean_wait, mmc_service_level, ErlangA};
-use chatsim::metrics::stats::student_t_quantile;
 use chatsim::sim::presets::holding_mmc;
 
 /// Figures checked per regime, and regimes: the Bonferroni family.
@@ -35,7 +35,8 @@ fn check(
     let mut sc = holding_mmc(c, rate_per_hour, mean_s, patience_s, horizon_s, 2_000);
     sc.run.replications = REPLICATIONS;
     sc.run.seed = 20_261_202;
-    let summary = chatsim::cli::simulate(&sc, 0, false).expect("run");
+    let summary = chatsim::pipeline::simulate(&sc, 0, &chatsim::pipeline::NEVER_CANCELLED, &|| {})
+        .expect("run");
     let n = REPLICATIONS as f64;
     // Half-width at the family-wise 99 % level, from the reported 95 % one.
     let widen = student_t_quantile(1.0 - 0.01 / (2.0 * FAMILY), n - 1.0)

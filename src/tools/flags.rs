@@ -1,0 +1,72 @@
+//! The flags the commands share: which scenario, under which seed, on how many threads
+//! ([`ScenarioFlags`]: `run`, `check`, `staff`, `sweep`), and where the results go
+//! ([`OutputFlags`]: `run`, `staff`, `sweep`). One definition, so the four commands spell,
+//! check and explain them the same way.
+
+use crate::pipeline::MAX_THREADS;
+use clap::Args;
+use std::path::PathBuf;
+
+/// The scenario a command runs, its seed and its worker threads.
+#[derive(Args, Debug, Clone)]
+pub struct ScenarioFlags {
+    /// The scenario TOML file.
+    pub scenario: PathBuf,
+    /// Base seed (overrides `run.seed`); replication i is seeded from (seed, i), the same
+    /// for every candidate and grid point (common random numbers).
+    // Negative numbers are read as values, so `--seed -1` says what is wrong with -1
+    // instead of taking it for an unknown flag.
+    #[arg(long, allow_negative_numbers = true, value_parser = seed_arg)]
+    pub seed: Option<u64>,
+    /// Worker threads (0 = one per core; at most one per unit of work, and at most 1024,
+    /// are started). The output does not depend on it.
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = threads_arg)]
+    pub threads: usize,
+}
+
+/// Where a command writes its files.
+#[derive(Args, Debug, Clone)]
+pub struct OutputFlags {
+    /// Write the results (files listed in docs/outputs.md) into this directory.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Replace an existing output directory (only one chatsim wrote).
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Parses `--seed`: any integer from 0 to 2⁶⁴ − 1, with a message that gives the range.
+pub fn seed_arg(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let range = format!("give an integer from 0 to {}", u64::MAX);
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    match t.parse::<u64>() {
+        Ok(n) => Ok(n),
+        Err(_) if t.strip_prefix('-').is_some_and(digits) => {
+            Err(format!("a seed is never negative; {range}"))
+        }
+        Err(_) if digits(t) => Err(format!("too large for a seed; {range}")),
+        Err(_) => Err(format!("not an integer; {range}")),
+    }
+}
+
+/// Parses `--threads`: 0 (one per core) or a count, cut to [`MAX_THREADS`] with a note
+/// on stderr (the output does not depend on the thread count, so a larger value is not an
+/// error, but it is not silently taken either).
+pub fn threads_arg(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        let n = t.parse::<usize>().unwrap_or(usize::MAX);
+        if n > MAX_THREADS {
+            eprintln!(
+                "note: --threads {t} is more than the maximum of {MAX_THREADS}; using at most \
+                 {MAX_THREADS} worker threads (the results do not depend on it)"
+            );
+            return Ok(MAX_THREADS);
+        }
+        return Ok(n);
+    }
+    Err(format!(
+        "not a thread count; give 0 (one per core) or a number from 1 to {MAX_THREADS}"
+    ))
+}
