@@ -80,6 +80,10 @@ pub enum Command {
     ///
     /// Example: chatsim replay scenarios/example-log.csv --reply-interval-s 60 --message-interval-s 300
     Replay(crate::tools::replay::ReplayArgs),
+    /// Run the engine live: JSON-line commands on stdin, its events as JSON lines on stdout.
+    ///
+    /// Example: chatsim live --agents ana:3,ben:2 --virtual-time < commands.jsonl
+    Live(crate::tools::live::LiveArgs),
 }
 
 /// Options of `chatsim run`.
@@ -191,6 +195,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Live(args) => crate::tools::live::run(&args),
         Command::Validate { scenario } => {
             let sc = scenario::load(&scenario)?;
             print_out(&format!(
@@ -218,7 +223,7 @@ fn protect_inputs(command: &Command) {
             protect_scenario_files(scenario)
         }
         Command::Replay(args) => protect_input(&args.log),
-        Command::Bench(_) => {}
+        Command::Bench(_) | Command::Live(_) => {}
     }
 }
 

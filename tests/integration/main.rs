@@ -9,6 +9,7 @@ mod determinism;
 mod fuzz;
 mod hardening;
 mod interrupt;
+mod live;
 mod mutate_cli;
 mod snapshots;
 mod soak;
