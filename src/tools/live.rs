@@ -879,3 +879,160 @@ pub fn run(args: &LiveArgs) -> anyhow::Result<ExitCode> {
     live.finish(end + drain)?;
     Ok(ExitCode::SUCCESS)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use proptest::prelude::*;
+
+    fn args(extra: &[&str]) -> LiveArgs {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            args: LiveArgs,
+        }
+        let mut argv = vec!["live", "--agents", "a:2,b", "--virtual-time"];
+        argv.extend_from_slice(extra);
+        Cli::try_parse_from(argv).unwrap().args
+    }
+
+    /// Feeds `lines` on virtual time; the output and the first error.
+    fn feed(lines: &[&str]) -> (String, Option<String>) {
+        let mut out = Vec::new();
+        let mut live = Live::new(&args(&[]), &mut out).unwrap();
+        let mut error = None;
+        for (i, l) in lines.iter().enumerate() {
+            let now = live.now();
+            if let Err(e) = live.line(i as u64 + 1, l, now) {
+                error = Some(e.to_string());
+                break;
+            }
+        }
+        if error.is_none() {
+            let end = live.now();
+            live.finish(end).unwrap();
+        }
+        (String::from_utf8(out).unwrap(), error)
+    }
+
+    #[test]
+    fn a_line_without_t_happens_at_the_last_stamp() {
+        let (out, err) = feed(&[
+            r#"{"t":5,"cmd":"log_in","agent":"a"}"#,
+            r#"{"cmd":"request","session":"c"}"#,
+        ]);
+        assert_eq!(err, None);
+        assert!(
+            out.contains(r#"{"t":5.0,"event":"connected","session":"c""#),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn hand_back_queues_the_chat_again_and_the_other_agent_takes_it() {
+        let (out, err) = feed(&[
+            r#"{"t":0,"cmd":"log_in","agent":"a"}"#,
+            r#"{"t":1,"cmd":"request","session":"c"}"#,
+            r#"{"t":2,"cmd":"log_in","agent":"b"}"#,
+            r#"{"t":3,"cmd":"log_out","agent":"a","mode":"hand_back"}"#,
+        ]);
+        assert_eq!(err, None);
+        let events: Vec<&str> = out
+            .lines()
+            .map(|l| {
+                l.split("\"event\":\"")
+                    .nth(1)
+                    .unwrap()
+                    .split('"')
+                    .next()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(
+            events,
+            [
+                "logged_in",
+                "connected",
+                "logged_in",
+                "logged_out",
+                "handed_back",
+                "connected",
+                "summary"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_reused_session_id_is_a_new_chat_once_the_old_one_ended() {
+        let (_, err) = feed(&[
+            r#"{"t":0,"cmd":"log_in","agent":"a"}"#,
+            r#"{"t":1,"cmd":"request","session":"c"}"#,
+            r#"{"t":2,"cmd":"close","session":"c"}"#,
+            r#"{"t":3,"cmd":"request","session":"c"}"#,
+        ]);
+        assert_eq!(err, None);
+        let (_, err) = feed(&[
+            r#"{"t":0,"cmd":"log_in","agent":"a"}"#,
+            r#"{"t":1,"cmd":"request","session":"c"}"#,
+            r#"{"t":3,"cmd":"request","session":"c"}"#,
+        ]);
+        let err = err.unwrap();
+        assert!(
+            err.starts_with("line 3:") && err.contains("still open"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn settings_are_checked_like_replays() {
+        let e = Live::new(&args(&["--message-interval-s", "0"]), Vec::new())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.starts_with("--message-interval-s 0:"), "{e}");
+        for bad in ["a:0", "a:65", ":3", "a,a"] {
+            let mut a = args(&[]);
+            a.agents = bad.split(',').map(str::to_string).collect();
+            let e = Live::new(&a, Vec::new()).err().unwrap().to_string();
+            assert!(e.starts_with("--agents"), "{bad}: {e}");
+        }
+    }
+
+    fn fragment() -> impl Strategy<Value = String> {
+        let cmd = prop::sample::select(vec![
+            "log_in", "log_out", "busy", "unbusy", "request", "message", "reply", "close",
+            "abandon", "tick", "dance",
+        ]);
+        let t = prop::sample::select(vec!["", "\"t\":0,", "\"t\":5,", "\"t\":61,", "\"t\":-1,"]);
+        let who = prop::sample::select(vec![
+            "",
+            ",\"agent\":\"a\"",
+            ",\"agent\":\"b\"",
+            ",\"agent\":\"z\"",
+            ",\"session\":\"c1\"",
+            ",\"session\":\"c2\"",
+            ",\"mode\":\"hand_back\",\"agent\":\"a\"",
+        ]);
+        prop_oneof![
+            (t, cmd, who).prop_map(|(t, c, w)| format!("{{{t}\"cmd\":\"{c}\"{w}}}")),
+            "\\PC{0,20}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Any input ends in events and a summary, or in one line-numbered error: never a
+        /// panic.
+        #[test]
+        fn arbitrary_lines_never_panic(lines in prop::collection::vec(fragment(), 0..30)) {
+            let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+            let (out, err) = feed(&refs);
+            match err {
+                Some(e) => prop_assert!(e.starts_with("line "), "{}", e),
+                None => prop_assert!(out.lines().last().unwrap_or("").contains("\"summary\"")),
+            }
+        }
+    }
+}
