@@ -79,6 +79,10 @@ pub enum Command {
     ///
     /// Example: chatsim replay scenarios/example-log.csv --reply-interval-s 60 --message-interval-s 300
     Replay(tools::replay::ReplayArgs),
+    /// Run the engine live: JSON-line commands on stdin, its events as JSON lines on stdout.
+    ///
+    /// Example: chatsim live --agents ana:3,ben:2 --virtual-time < commands.jsonl
+    Live(tools::live::LiveArgs),
 }
 
 /// The whole process: SIGPIPE's default action back (Unix), a panic hook, the interrupt
@@ -121,7 +125,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check(args) => tools::check::run(&args, cancel),
         Command::Bench(args) => crate::bench::run_cmd(&args, cancel),
         Command::Replay(args) => {
-            let report = tools::replay::replay(&args)?;
+            let report = tools::replay::replay(&args, cancel)?;
             if args.json {
                 print_out(&format!("{}\n", report.to_json()), cancel)?;
             } else {
@@ -129,6 +133,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Live(args) => tools::live::run(&args, cancel),
     }
 }
 
@@ -144,7 +149,7 @@ fn protect_inputs(command: &Command) {
         }
         Command::Validate { scenario } => protect_scenario_files(scenario),
         Command::Replay(args) => protect_input(&args.log),
-        Command::Bench(_) => {}
+        Command::Bench(_) | Command::Live(_) => {}
     }
 }
 

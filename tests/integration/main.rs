@@ -2,6 +2,7 @@
 //! what it proves.
 
 mod allocation;
+mod architecture;
 mod bad_inputs;
 mod bench_cmd;
 mod cli;
@@ -9,6 +10,7 @@ mod determinism;
 mod fuzz;
 mod hardening;
 mod interrupt;
+mod live;
 mod mutate_cli;
 mod snapshots;
 mod soak;

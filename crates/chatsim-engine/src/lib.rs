@@ -14,6 +14,51 @@
 //! if a driver sends a command first), so a reply at exactly last message + reply interval
 //! is in time and one 1 ms later comes after its reminder.
 //!
+//! # Embedding it
+//!
+//! A chat product keeps its own names for agents and chats and maps them to [`AgentId`]s
+//! (dense, `0..roster`) and the [`SessionId`]s the engine hands out; it feeds each command
+//! with the instant it happened, sleeps until the next input or `poll_timeout()`, and acts
+//! on the events (send the reminder, close the silent chat). `chatsim live` is such a
+//! driver over JSON lines. One agent, a reply interval of 60 s:
+//!
+//! ```
+//! use chatsim_engine::time::{Millis, SimTime};
+//! use chatsim_engine::{AgentId, EndReason, Engine, EngineConfig, Event};
+//!
+//! let config = EngineConfig {
+//!     reply_interval: Some(Millis::from_secs(60)),
+//!     message_interval: Some(Millis::from_secs(300)),
+//!     ..EngineConfig::default()
+//! };
+//! let mut engine = Engine::new(config, &[2]); // agent 0 takes two chats at a time
+//! let t0 = SimTime::from_millis(0);
+//! engine.handle_log_in(t0, AgentId(0))?;
+//! let chat = engine.handle_session_request(t0, 0)?; // the draw only matters to `random`
+//! let events: Vec<Event> = std::iter::from_fn(|| engine.poll_event()).collect();
+//! assert!(matches!(events[1], Event::Connected { agent: AgentId(0), .. }));
+//!
+//! // Nobody answers: wake the engine when it asks to, the first millisecond past 60 s.
+//! let wake = engine.poll_timeout().expect("a reminder is armed");
+//! assert_eq!(wake, t0 + Millis::from_millis(60_001));
+//! engine.handle_timeout(wake)?;
+//! assert!(matches!(engine.poll_event(), Some(Event::ReminderDue { nth: 1, .. })));
+//!
+//! // The reply comes at 65 s: the engine's verdict says it was late.
+//! let reply = engine.handle_agent_reply(SimTime::from_millis(65_000), chat)?;
+//! assert!(reply.answered && reply.late && reply.reminders == 1);
+//!
+//! // The customer stays silent: disconnected at 65 s + 300 s + 1 ms.
+//! let wake = engine.poll_timeout().expect("a disconnect is armed");
+//! assert_eq!(wake.as_millis(), 365_001);
+//! engine.handle_timeout(wake)?;
+//! assert!(matches!(
+//!     engine.poll_event(),
+//!     Some(Event::Ended { reason: EndReason::Silence, .. })
+//! ));
+//! # Ok::<(), chatsim_engine::EngineError>(())
+//! ```
+//!
 //! Inside, three structures carry the method: the [`ServiceQueue`](service_queue) of
 //! eligible agents ordered by the distribution rule (S3, S8, claim 5), the FIFO
 //! [`WaitQueue`](wait_queue) of customers no agent could take yet, and two deadline queues
@@ -38,6 +83,11 @@ mod wait_queue;
 
 #[cfg(test)]
 mod tests;
+
+/// The README's example, compiled and run as a doc-test.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
 
 pub use service_queue::MAX_AGENTS;
 pub use types::*;

@@ -1,0 +1,653 @@
+//! The chat-log format of `chatsim replay` (docs/replay.md, a public contract): reading
+//! the file, checking every row, and the errors, each naming the file, the line, the
+//! field, the bad value and the fix.
+
+use super::driver::SessionOutcome;
+use super::report::clip;
+use super::{interrupt_point, Limits, MAX_LOG_BYTES, MAX_TIMESTAMP_S, UNKNOWN_AGENT};
+use crate::time::{Millis, SimTime};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Longest value quoted back in an error message.
+const SHOWN_VALUE_CHARS: usize = 60;
+
+/// Why a replay could not run. Row errors name the file, the line, the bad value and
+/// the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// The OS error is in the message itself, not a `source`, so that an error chain
+    /// (`{err:#}`) does not print it twice.
+    #[error("cannot read the chat log {}: {error}; check the path", path.display())]
+    Read {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("the chat log {path} is {bytes} bytes, over the {limit}-byte limit; split it by day")]
+    FileTooLarge {
+        path: PathBuf,
+        bytes: u64,
+        limit: u64,
+    },
+    #[error("{flag} {value}: must be a finite number of seconds from 0.001 to 1e9, e.g. {flag} {example}")]
+    Setting {
+        flag: &'static str,
+        value: String,
+        example: f64,
+    },
+    #[error("{file}:{line}: {message}; quote a field as \"a,b\" (write \"\" for a quote inside), on one line")]
+    Csv {
+        file: String,
+        line: u64,
+        message: String,
+    },
+    #[error("{file}: {what}; a replay needs the header `timestamp,session,agent,kind` and at least one row")]
+    Empty { file: String, what: &'static str },
+    #[error("{file}:{line}: header `{found}`: {problem}; the first line must be `timestamp,session,agent,kind` (any order)")]
+    Header {
+        file: String,
+        line: u64,
+        found: String,
+        problem: String,
+    },
+    #[error("{file}:{line}: expected 4 columns (timestamp,session,agent,kind), found {found} in `{value}`; leave an unknown agent empty (`3600,c1,,request`), never drop the column")]
+    ColumnCount {
+        file: String,
+        line: u64,
+        found: usize,
+        value: String,
+    },
+    #[error("{file}:{line}: bad timestamp `{value}`: {problem}; write seconds since an epoch (`3600.5`) or a clock time (`09:00:00`)")]
+    Timestamp {
+        file: String,
+        line: u64,
+        value: String,
+        problem: &'static str,
+    },
+    #[error("{file}:{line}: timestamp `{value}` is earlier than `{previous}` on line {previous_line}; sort the rows by timestamp (rows with equal timestamps keep their order)")]
+    Unsorted {
+        file: String,
+        line: u64,
+        value: String,
+        previous: String,
+        previous_line: u64,
+    },
+    #[error("{file}:{line}: unknown kind `{value}`; use request, customer_message, agent_reply or close")]
+    Kind {
+        file: String,
+        line: u64,
+        value: String,
+    },
+    #[error("{file}:{line}: empty session id; give every row the session (or customer) id it belongs to")]
+    EmptySession { file: String, line: u64 },
+    #[error("{file}:{line}: `{kind}` for session `{session}`, which has no `request` row before it; add the session's request row first (the log must start each session with one)")]
+    NotRequested {
+        file: String,
+        line: u64,
+        session: String,
+        kind: &'static str,
+    },
+    #[error("{file}:{line}: second `request` for session `{session}` (first on line {first_line}); give each chat its own session id, e.g. append a counter to a customer id")]
+    DuplicateRequest {
+        file: String,
+        line: u64,
+        session: String,
+        first_line: u64,
+    },
+    #[error("{file}:{line}: `{kind}` for session `{session}` after its `close` on line {close_line}; remove the row, or give the new chat its own session id")]
+    AfterClose {
+        file: String,
+        line: u64,
+        session: String,
+        kind: &'static str,
+        close_line: u64,
+    },
+    #[error("{file}: more than {limit} rows; split the log by day")]
+    TooManyRows { file: String, limit: usize },
+    #[error("{file}: the replay needed more than {limit} timer wake-ups; raise --reply-interval-s or set --reminder-cap")]
+    TooManyTimers { file: String, limit: u64 },
+    /// the cancel flag was set (polled every 4 096 rows and timer
+    /// wake-ups): the binary exits 130.
+    #[error("the replay was interrupted")]
+    Interrupted,
+    #[error("{file}: internal error while replaying line {line}: {detail}; please report this with the log")]
+    Internal {
+        file: String,
+        line: u64,
+        detail: String,
+    },
+}
+pub(crate) fn read_log(path: &Path) -> Result<String, ReplayError> {
+    let read_error = |error| ReplayError::Read {
+        path: path.to_path_buf(),
+        error,
+    };
+    // A regular file only (a FIFO would block, `/dev/zero` would fill memory), read no
+    // further than the limit.
+    let too_large = |_| ReplayError::FileTooLarge {
+        path: path.to_path_buf(),
+        bytes: std::fs::metadata(path)
+            .map_or(0, |m| m.len())
+            .max(MAX_LOG_BYTES + 1),
+        limit: MAX_LOG_BYTES,
+    };
+    let bytes = match crate::scenario::read_regular_file(path, MAX_LOG_BYTES) {
+        Err(e) if e.kind() == std::io::ErrorKind::FileTooLarge => Err(too_large(e)),
+        other => other.map_err(read_error),
+    }?;
+    String::from_utf8(bytes).map_err(|_| {
+        read_error(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        ))
+    })
+}
+// ----- reading and checking the log -----------------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Request,
+    CustomerMessage,
+    AgentReply,
+    Close,
+}
+
+impl Kind {
+    const ALL: [Kind; 4] = [
+        Kind::Request,
+        Kind::CustomerMessage,
+        Kind::AgentReply,
+        Kind::Close,
+    ];
+
+    /// The kind named `s`, in any letter case.
+    fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.name().eq_ignore_ascii_case(s))
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Kind::Request => "request",
+            Kind::CustomerMessage => "customer_message",
+            Kind::AgentReply => "agent_reply",
+            Kind::Close => "close",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Row {
+    pub(crate) line: u64,
+    pub(crate) time: SimTime,
+    pub(crate) session: u32,
+    pub(crate) kind: Kind,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct SessionInfo {
+    pub(crate) name: String,
+    pub(crate) request_line: u64,
+    /// The request row's agent, else the first of its rows naming one; filled with the
+    /// pseudo agent at the end of parsing.
+    pub(crate) agent: Option<u32>,
+    pub(crate) close_line: Option<u64>,
+    /// Its last row: the close, or where the log loses sight of it.
+    pub(crate) last_time: SimTime,
+}
+
+/// A checked log: rows in time order, every session requested once and pinned to an agent.
+#[derive(Debug)]
+pub(crate) struct Log {
+    pub(crate) file: String,
+    pub(crate) rows: Vec<Row>,
+    pub(crate) sessions: Vec<SessionInfo>,
+    pub(crate) agents: Vec<String>,
+}
+
+impl Log {
+    pub(crate) fn agent_of(&self, session: u32) -> u32 {
+        self.sessions[session as usize].agent.unwrap_or(0)
+    }
+}
+
+/// Column positions of timestamp, session, agent, kind.
+type Columns = [usize; 4];
+const COLUMN_NAMES: [&str; 4] = ["timestamp", "session", "agent", "kind"];
+
+pub(crate) fn parse_log(text: &str, file: &str, limits: Limits) -> Result<Log, ReplayError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut columns: Option<Columns> = None;
+    let mut log = Log {
+        file: file.to_string(),
+        rows: Vec::new(),
+        sessions: Vec::new(),
+        agents: Vec::new(),
+    };
+    let mut session_ids: HashMap<String, u32> = HashMap::new();
+    let mut agent_ids: HashMap<String, u32> = HashMap::new();
+    // The previous row's timestamp: seconds, as written, and its line.
+    let mut previous: Option<(f64, String, u64)> = None;
+    // Lines are split here, not by a CSV reader, so that every line number is exact.
+    for (index, raw_line) in text.split('\n').enumerate() {
+        interrupt_point(index as u64, limits.cancel)?;
+        let line = index as u64 + 1;
+        let trimmed = raw_line.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let fields = crate::csv_line::split(trimmed).map_err(|problem| ReplayError::Csv {
+            file: file.to_string(),
+            line,
+            message: format!("{problem} in `{}`", shown(trimmed)),
+        })?;
+        let Some(cols) = columns else {
+            columns = Some(parse_header(file, line, trimmed, &fields)?);
+            continue;
+        };
+        if fields.len() != 4 {
+            return Err(ReplayError::ColumnCount {
+                file: file.to_string(),
+                line,
+                found: fields.len(),
+                value: shown(trimmed),
+            });
+        }
+        if log.rows.len() >= limits.rows {
+            return Err(ReplayError::TooManyRows {
+                file: file.to_string(),
+                limit: limits.rows,
+            });
+        }
+        let (raw_time, name, agent, raw_kind) = (
+            &*fields[cols[0]],
+            &*fields[cols[1]],
+            &*fields[cols[2]],
+            &*fields[cols[3]],
+        );
+        let seconds = parse_timestamp(raw_time).map_err(|problem| ReplayError::Timestamp {
+            file: file.to_string(),
+            line,
+            value: shown(raw_time),
+            problem,
+        })?;
+        if let Some((prev_s, prev_raw, prev_line)) = &previous {
+            if seconds < *prev_s {
+                return Err(ReplayError::Unsorted {
+                    file: file.to_string(),
+                    line,
+                    value: shown(raw_time),
+                    previous: prev_raw.clone(),
+                    previous_line: *prev_line,
+                });
+            }
+        }
+        previous = Some((seconds, shown(raw_time), line));
+        let kind = Kind::parse(raw_kind).ok_or_else(|| ReplayError::Kind {
+            file: file.to_string(),
+            line,
+            value: shown(raw_kind),
+        })?;
+        if name.is_empty() {
+            return Err(ReplayError::EmptySession {
+                file: file.to_string(),
+                line,
+            });
+        }
+        let time = SimTime::ZERO + Millis::from_secs_f64_rounded(seconds);
+        let session = match (kind, session_ids.get(name)) {
+            (Kind::Request, Some(&s)) => {
+                return Err(ReplayError::DuplicateRequest {
+                    file: file.to_string(),
+                    line,
+                    session: shown(name),
+                    first_line: log.sessions[s as usize].request_line,
+                })
+            }
+            (Kind::Request, None) => {
+                let s = log.sessions.len() as u32;
+                session_ids.insert(name.to_string(), s);
+                log.sessions.push(SessionInfo {
+                    name: name.to_string(),
+                    request_line: line,
+                    agent: None,
+                    close_line: None,
+                    last_time: time,
+                });
+                s
+            }
+            (_, None) => {
+                return Err(ReplayError::NotRequested {
+                    file: file.to_string(),
+                    line,
+                    session: shown(name),
+                    kind: kind.name(),
+                })
+            }
+            (_, Some(&s)) => s,
+        };
+        let info = &mut log.sessions[session as usize];
+        if let Some(close_line) = info.close_line {
+            return Err(ReplayError::AfterClose {
+                file: file.to_string(),
+                line,
+                session: shown(name),
+                kind: kind.name(),
+                close_line,
+            });
+        }
+        if kind == Kind::Close {
+            info.close_line = Some(line);
+        }
+        info.last_time = time;
+        if info.agent.is_none() && !agent.is_empty() {
+            info.agent = Some(intern(&mut agent_ids, &mut log.agents, agent));
+        }
+        log.rows.push(Row {
+            line,
+            time,
+            session,
+            kind,
+        });
+    }
+    if columns.is_none() {
+        return Err(ReplayError::Empty {
+            file: file.to_string(),
+            what: "no header line",
+        });
+    }
+    if log.rows.is_empty() {
+        return Err(ReplayError::Empty {
+            file: file.to_string(),
+            what: "a header but no rows",
+        });
+    }
+    for s in 0..log.sessions.len() {
+        if log.sessions[s].agent.is_none() {
+            let unknown = intern(&mut agent_ids, &mut log.agents, UNKNOWN_AGENT);
+            log.sessions[s].agent = Some(unknown);
+        }
+    }
+    Ok(log)
+}
+
+fn parse_header(
+    file: &str,
+    line: u64,
+    text: &str,
+    fields: &[Cow<'_, str>],
+) -> Result<Columns, ReplayError> {
+    let header_error = |problem: String| ReplayError::Header {
+        file: file.to_string(),
+        line,
+        found: shown(text),
+        problem,
+    };
+    let mut columns: [Option<usize>; 4] = [None; 4];
+    for (i, field) in fields.iter().enumerate() {
+        let name = field.to_ascii_lowercase();
+        let Some(c) = COLUMN_NAMES.iter().position(|&n| n == name) else {
+            return Err(header_error(format!("unknown column `{}`", shown(field))));
+        };
+        if columns[c].replace(i).is_some() {
+            return Err(header_error(format!("column `{name}` twice")));
+        }
+    }
+    let mut out = [0; 4];
+    for (c, slot) in columns.iter().enumerate() {
+        out[c] = slot.ok_or_else(|| header_error(format!("no `{}` column", COLUMN_NAMES[c])))?;
+    }
+    Ok(out)
+}
+
+fn intern(ids: &mut HashMap<String, u32>, names: &mut Vec<String>, name: &str) -> u32 {
+    if let Some(&id) = ids.get(name) {
+        return id;
+    }
+    let id = names.len() as u32;
+    ids.insert(name.to_string(), id);
+    names.push(name.to_string());
+    id
+}
+
+/// Seconds from `3600`, `3600.5`, `09:00:00` or `09:00:00.250`.
+pub(crate) fn parse_timestamp(raw: &str) -> Result<f64, &'static str> {
+    if raw.is_empty() {
+        return Err("it is empty");
+    }
+    let seconds = if raw.contains(':') {
+        let parts: Vec<&str> = raw.split(':').collect();
+        let [h, m, s] = parts[..] else {
+            return Err("a clock time needs hours, minutes and seconds");
+        };
+        let all_digits = |p: &str, max_len: usize| {
+            !p.is_empty() && p.len() <= max_len && p.bytes().all(|b| b.is_ascii_digit())
+        };
+        if !all_digits(h, 9) || !all_digits(m, 2) {
+            return Err("hours and minutes must be whole numbers");
+        }
+        let (h, m) = (
+            h.parse::<f64>().unwrap_or(0.0),
+            m.parse::<f64>().unwrap_or(0.0),
+        );
+        let s = plain_seconds(s).ok_or("seconds must be a number like 05 or 05.250")?;
+        if m >= 60.0 || s >= 60.0 {
+            return Err("minutes and seconds must be below 60");
+        }
+        h * 3600.0 + m * 60.0 + s
+    } else {
+        plain_seconds(raw).ok_or("not a number of seconds")?
+    };
+    if seconds > MAX_TIMESTAMP_S {
+        return Err("too large (milliseconds? divide by 1000)");
+    }
+    Ok(seconds)
+}
+
+/// A non-negative decimal number, optionally with an exponent; no sign, inf or NaN.
+fn plain_seconds(s: &str) -> Option<f64> {
+    let starts_well = s
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_digit() || b == b'.');
+    let v: f64 = if starts_well { s.parse().ok()? } else { None? };
+    (v.is_finite() && v >= 0.0).then_some(v)
+}
+
+/// A user's value, cut short for a message.
+fn shown(value: &str) -> String {
+    clip(value, SHOWN_VALUE_CHARS)
+}
+
+// ----- missed responses, from the log alone ----------------------------------------------
+
+/// A customer message at t (the opening request included) is missed when the session's
+/// next agent reply comes after t + reply interval, or when no reply comes and the session
+/// is still open in the log at t + reply interval (open until its close, or until the
+/// log's last row if it has none). This is the definition of SPEC B.3, applied to rows.
+pub(crate) fn count_missed_responses(
+    log: &Log,
+    reply_interval: Millis,
+    outcomes: &mut [SessionOutcome],
+) {
+    let mut pending: Vec<Vec<SimTime>> = vec![Vec::new(); log.sessions.len()];
+    for row in &log.rows {
+        let s = row.session as usize;
+        match row.kind {
+            Kind::Request | Kind::CustomerMessage => pending[s].push(row.time),
+            Kind::AgentReply => {
+                let late = pending[s]
+                    .iter()
+                    .filter(|&&t| row.time > t + reply_interval)
+                    .count();
+                outcomes[s].missed_responses += late as u32;
+                pending[s].clear();
+            }
+            Kind::Close => {}
+        }
+    }
+    let log_end = log.rows.last().map_or(SimTime::ZERO, |r| r.time);
+    for (s, info) in log.sessions.iter().enumerate() {
+        let open_until = if info.close_line.is_some() {
+            info.last_time
+        } else {
+            log_end
+        };
+        let late = pending[s]
+            .iter()
+            .filter(|&&t| open_until > t + reply_interval)
+            .count();
+        outcomes[s].missed_responses += late as u32;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::*;
+    use super::super::*;
+    use super::*;
+
+    // ----- reading the log ---------------------------------------------------------------
+
+    #[test]
+    fn accepts_comments_blank_lines_crlf_bom_quotes_and_any_column_order() {
+        let text = "\u{feff}# exported 2024-05-01\r\n\r\nkind, agent ,session,timestamp\r\n\
+                    request,ana,\"c,1\",09:00:00.250\r\n   \r\n  # a note\r\n\
+                    agent_reply,ana,\"c,1\",32400.5\r\nCLOSE,\"a\"\"na\",\"c,1\",32410\r\n";
+        let r = replay_str(text, "t", &ReplaySettings::default()).unwrap();
+        assert_eq!((r.rows, r.sessions, r.closes), (3, 1, 1));
+        assert_eq!(r.first_timestamp_s, 32400.25);
+        assert_eq!(r.per_agent[0].agent, "ana");
+    }
+
+    #[test]
+    fn timestamps_in_both_forms() {
+        assert_eq!(parse_timestamp("3600.5"), Ok(3600.5));
+        assert_eq!(parse_timestamp("01:00:00.5"), Ok(3600.5));
+        assert_eq!(parse_timestamp("25:00:00"), Ok(90000.0));
+        assert_eq!(parse_timestamp("1700000000"), Ok(1.7e9));
+        for bad in [
+            "", "-1", "+1", "inf", "NaN", "9:61:00", "9:00:60", "9:00", "a:00:00",
+        ] {
+            assert!(parse_timestamp(bad).is_err(), "{bad:?}");
+        }
+        assert!(parse_timestamp("1700000000000")
+            .unwrap_err()
+            .contains("milliseconds"));
+    }
+
+    #[test]
+    fn fails_with_wrong_column_count() {
+        let e = error(&format!("{HEADER}0,c1,request\n"));
+        assert!(
+            e.contains("bad.csv:2:") && e.contains("found 3") && e.contains("`0,c1,request`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn fails_with_bad_timestamp() {
+        let e = error(&format!(
+            "# c\n{HEADER}\n0,c1,a,request\n9:6x:00,c1,a,close\n"
+        ));
+        assert!(
+            e.contains("bad.csv:5:") && e.contains("`9:6x:00`") && e.contains("`09:00:00`"),
+            "{e}"
+        );
+        let e = error(&format!("{HEADER}-5,c1,a,request\n"));
+        assert!(e.contains("bad.csv:2:") && e.contains("`-5`"), "{e}");
+    }
+
+    #[test]
+    fn fails_with_unknown_kind() {
+        let e = error(&format!("{HEADER}0,c1,a,request\n1,c1,a,reply\n"));
+        assert!(
+            e.contains("bad.csv:3:") && e.contains("`reply`") && e.contains("agent_reply"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn fails_with_unsorted_timestamp() {
+        let e = error(&format!("{HEADER}100,c1,a,request\n50,c1,a,agent_reply\n"));
+        assert!(
+            e.contains("bad.csv:3:")
+                && e.contains("`50`")
+                && e.contains("`100` on line 2")
+                && e.contains("sort"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn fails_with_message_for_a_session_never_requested() {
+        let e = error(&format!(
+            "{HEADER}0,c1,a,request\n5,c2,a,customer_message\n"
+        ));
+        assert!(
+            e.contains("bad.csv:3:") && e.contains("`c2`") && e.contains("no `request` row"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn fails_with_second_request() {
+        let e = error(&format!("{HEADER}0,c1,a,request\n5,c1,a,request\n"));
+        assert!(
+            e.contains("bad.csv:3:") && e.contains("`c1`") && e.contains("first on line 2"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn fails_with_row_after_close() {
+        let e = error(&format!(
+            "{HEADER}0,c1,a,request\n5,c1,a,close\n6,c1,a,agent_reply\n"
+        ));
+        assert!(
+            e.contains("bad.csv:4:") && e.contains("`c1`") && e.contains("close` on line 3"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn fails_with_empty_session() {
+        let e = error(&format!("{HEADER}0,,a,request\n"));
+        assert!(
+            e.contains("bad.csv:2:") && e.contains("empty session"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn fails_with_unterminated_quote() {
+        let e = error(&format!("{HEADER}0,\"c1,a,request\n"));
+        assert!(
+            e.contains("bad.csv:2:") && e.contains("never closed"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn fails_with_bad_or_missing_header() {
+        let e = error("0,c1,a,request\n");
+        assert!(
+            e.contains("bad.csv:1:")
+                && e.contains("unknown column `0`")
+                && e.contains("timestamp,session,agent,kind"),
+            "{e}"
+        );
+        let e = error("timestamp,session,kind\n");
+        assert!(e.contains("no `agent` column"), "{e}");
+        let e = error("timestamp,session,agent,kind,kind\n");
+        assert!(e.contains("`kind` twice"), "{e}");
+    }
+
+    #[test]
+    fn fails_with_empty_log() {
+        assert!(error("# nothing\n\n").contains("no header line"));
+        assert!(error(HEADER).contains("header but no rows"));
+    }
+}
