@@ -32,6 +32,7 @@ pub mod cli;
 pub mod csv_line;
 pub mod dist;
 pub mod metrics;
+pub mod plan;
 pub mod report;
 pub mod scenario;
 pub mod sim;

@@ -2,12 +2,15 @@
 
 pub mod observer;
 
+pub mod catalogue;
 pub mod collector;
 pub mod erlang;
 pub mod laws;
 pub mod stats;
 pub mod summary;
+pub mod target;
 
+pub use catalogue::{Level, Metric};
 pub use observer::{DisconnectKind, NullObserver, Observer};
 
 pub use collector::{
