@@ -27,7 +27,7 @@
 //! ```
 //!
 //! Each layer reaches only down: `time`/`engine` < `math` < `dist` < `scenario` < `sim` <
-//! `metrics` < `report`, `pipeline` < `tools` < `cli` (docs/architecture.md draws it and
+//! `metrics` < `plan` < `report`, `pipeline` < `tools` < `cli` (docs/architecture.md draws it and
 //! says what each may not reach). The [`engine`] is the claimed method as a state machine
 //! any driver can run; the [`sim`]ulator, `replay` and `live` are drivers. [`cli`] only
 //! parses arguments and maps errors to exit codes; [`bench`] measures the engine alone.
@@ -39,6 +39,7 @@ pub mod dist;
 pub mod math;
 pub mod metrics;
 pub mod pipeline;
+pub mod plan;
 pub mod report;
 pub mod scenario;
 pub mod sim;

@@ -13,6 +13,7 @@
 //!   logged-in, busy and session time) are integrals over the window only.
 
 use crate::engine::AgentId;
+use crate::metrics::catalogue::{self, Metric};
 use crate::scenario::Scenario;
 use crate::sim::{DisconnectKind, Observer};
 use crate::time::{Millis, SimTime};
@@ -50,6 +51,21 @@ pub(crate) fn ratio(a: f64, b: f64) -> f64 {
     } else {
         a / b
     }
+}
+
+/// The figures of `level`, in its report order ([`catalogue::Level::metrics`]), each from `value`.
+fn level_values(
+    level: catalogue::Level,
+    value: impl Fn(Metric) -> Option<f64>,
+) -> Vec<(Metric, f64)> {
+    level
+        .metrics()
+        .iter()
+        .map(|&m| {
+            let v = value(m).unwrap_or_else(|| panic!("{m} is listed at {level:?} level"));
+            (m, v)
+        })
+        .collect()
 }
 
 /// The measured window and its intervals.
@@ -229,71 +245,60 @@ impl IntervalMetrics {
         self.end.as_millis() - self.start.as_millis()
     }
 
-    /// The interval's figures, in report order; NaN where undefined.
-    pub fn scalars(&self) -> Vec<(&'static str, f64)> {
+    /// The interval's figures, in report order ([`catalogue::Level::Interval`]); NaN where undefined.
+    pub fn scalars(&self) -> Vec<(Metric, f64)> {
+        level_values(catalogue::Level::Interval, |m| self.value(m))
+    }
+
+    /// One interval figure (NaN where undefined); `None` for a metric not reported per
+    /// interval.
+    pub fn value(&self, m: Metric) -> Option<f64> {
         let c = &self.counts;
         let len = self.len_ms() as f64;
-        vec![
-            ("offered", c.offered as f64),
-            ("connected", c.connected as f64),
-            ("abandoned", c.abandoned as f64),
-            ("abandon_ratio", ratio(c.abandoned as f64, c.offered as f64)),
-            ("p_wait", ratio(c.waited as f64, c.offered as f64)),
-            (
-                "service_level",
-                ratio(c.within_threshold as f64, c.offered as f64),
-            ),
-            (
-                "asa_s",
-                ratio(c.wait_ms_sum_connected as f64, c.connected as f64) / 1000.0,
-            ),
-            (
-                "wait_s_mean",
-                ratio(c.wait_ms_sum as f64, c.resolved() as f64) / 1000.0,
-            ),
-            (
-                "wait_s_p90",
+        Some(match m {
+            Metric::Offered => c.offered as f64,
+            Metric::Connected => c.connected as f64,
+            Metric::Abandoned => c.abandoned as f64,
+            Metric::AbandonRatio => ratio(c.abandoned as f64, c.offered as f64),
+            Metric::PWait => ratio(c.waited as f64, c.offered as f64),
+            Metric::ServiceLevel => ratio(c.within_threshold as f64, c.offered as f64),
+            Metric::AsaS => ratio(c.wait_ms_sum_connected as f64, c.connected as f64) / 1000.0,
+            Metric::WaitSMean => ratio(c.wait_ms_sum as f64, c.resolved() as f64) / 1000.0,
+            Metric::WaitSP90 => {
                 if c.resolved() == 0 {
                     f64::NAN
                 } else {
                     self.wait_ms_p90 as f64 / 1000.0
-                },
-            ),
-            (
-                "wait_s_max",
+                }
+            }
+            Metric::WaitSMax => {
                 if c.resolved() == 0 {
                     f64::NAN
                 } else {
                     c.wait_ms_max as f64 / 1000.0
-                },
-            ),
-            ("mean_queue_len", ratio(c.queue_ms as f64, len)),
-            ("max_queue_len", c.queue_max as f64),
-            ("missed_responses", c.missed_responses as f64),
-            ("reminders", c.reminders as f64),
-            ("disconnects", c.disconnects as f64),
-            ("premature_disconnects", c.premature_disconnects as f64),
-            ("ghost_disconnects", c.ghost_disconnects as f64),
-            ("normal_closes", c.normal_closes as f64),
-            ("busy_capacity", ratio(c.session_ms as f64, len)),
-            ("logged_in_capacity", ratio(c.capacity_ms as f64, len)),
-            (
-                "capacity_utilisation",
-                ratio(c.session_ms as f64, c.capacity_ms as f64),
-            ),
-            ("unresolved", (c.offered - c.resolved()) as f64),
-            ("replies", c.replies as f64),
-            ("late_replies", c.late_replies as f64),
-            (
-                "late_reply_ratio",
-                ratio(c.late_replies as f64, c.replies as f64),
-            ),
-            (
-                "reply_latency_s_mean",
-                ratio(c.reply_latency_ms_sum as f64, c.replies as f64) / 1000.0,
-            ),
-            ("reconnected", c.reconnected as f64),
-        ]
+                }
+            }
+            Metric::MeanQueueLen => ratio(c.queue_ms as f64, len),
+            Metric::MaxQueueLen => c.queue_max as f64,
+            Metric::MissedResponses => c.missed_responses as f64,
+            Metric::Reminders => c.reminders as f64,
+            Metric::Disconnects => c.disconnects as f64,
+            Metric::PrematureDisconnects => c.premature_disconnects as f64,
+            Metric::GhostDisconnects => c.ghost_disconnects as f64,
+            Metric::NormalCloses => c.normal_closes as f64,
+            Metric::BusyCapacity => ratio(c.session_ms as f64, len),
+            Metric::LoggedInCapacity => ratio(c.capacity_ms as f64, len),
+            Metric::CapacityUtilisation => ratio(c.session_ms as f64, c.capacity_ms as f64),
+            Metric::Unresolved => (c.offered - c.resolved()) as f64,
+            Metric::Replies => c.replies as f64,
+            Metric::LateReplies => c.late_replies as f64,
+            Metric::LateReplyRatio => ratio(c.late_replies as f64, c.replies as f64),
+            Metric::ReplyLatencySMean => {
+                ratio(c.reply_latency_ms_sum as f64, c.replies as f64) / 1000.0
+            }
+            Metric::Reconnected => c.reconnected as f64,
+            _ => return None,
+        })
     }
 }
 
@@ -353,49 +358,45 @@ impl AgentMetrics {
         self.max_sessions as u64 * self.logged_in_ms
     }
 
-    /// The agent's figures, in report order; NaN where undefined.
-    pub fn scalars(&self) -> Vec<(&'static str, f64)> {
-        agent_scalars(self, self.capacity_ms())
+    /// The agent's figures, in report order ([`catalogue::Level::Agent`]); NaN where undefined.
+    pub fn scalars(&self) -> Vec<(Metric, f64)> {
+        level_values(catalogue::Level::Agent, |m| {
+            agent_value(self, self.capacity_ms(), m)
+        })
     }
 }
 
-fn agent_scalars(a: &AgentMetrics, capacity_ms: u64) -> Vec<(&'static str, f64)> {
-    vec![
-        ("sessions", a.sessions as f64),
-        (
-            "occupancy",
-            ratio(a.session_ms_logged_in as f64, capacity_ms as f64),
-        ),
-        (
-            "mean_concurrent_sessions",
-            ratio(a.session_ms_logged_in as f64, a.logged_in_ms as f64),
-        ),
-        ("logged_in_s", a.logged_in_ms as f64 / 1000.0),
-        ("busy_time_s", a.busy_ms as f64 / 1000.0),
-        ("session_s", a.session_ms as f64 / 1000.0),
-        ("replies", a.replies as f64),
-        ("missed_responses", a.missed_responses as f64),
-        ("reminders", a.reminders as f64),
-        (
-            "reminders_per_agent_hour",
-            ratio(a.reminders as f64, a.logged_in_ms as f64 / 3_600_000.0),
-        ),
-        ("disconnects", a.disconnects as f64),
-        ("premature_disconnects", a.premature_disconnects as f64),
-        ("ghost_disconnects", a.ghost_disconnects as f64),
-        ("normal_closes", a.normal_closes as f64),
-        ("handed_back", a.handed_back as f64),
-        ("reconnected", a.reconnected as f64),
-        ("late_replies", a.late_replies as f64),
-        (
-            "late_reply_ratio",
-            ratio(a.late_replies as f64, a.replies as f64),
-        ),
-        (
-            "reply_latency_s_mean",
-            ratio(a.reply_latency_ms_sum as f64, a.replies as f64) / 1000.0,
-        ),
-    ]
+/// One agent figure of `a` (an agent, or a group's agents summed, with their capacity-time
+/// `capacity_ms`); NaN where undefined, `None` for a metric not reported per agent.
+fn agent_value(a: &AgentMetrics, capacity_ms: u64, m: Metric) -> Option<f64> {
+    Some(match m {
+        Metric::Sessions => a.sessions as f64,
+        Metric::Occupancy => ratio(a.session_ms_logged_in as f64, capacity_ms as f64),
+        Metric::MeanConcurrentSessions => {
+            ratio(a.session_ms_logged_in as f64, a.logged_in_ms as f64)
+        }
+        Metric::LoggedInS => a.logged_in_ms as f64 / 1000.0,
+        Metric::BusyTimeS => a.busy_ms as f64 / 1000.0,
+        Metric::SessionS => a.session_ms as f64 / 1000.0,
+        Metric::Replies => a.replies as f64,
+        Metric::MissedResponses => a.missed_responses as f64,
+        Metric::Reminders => a.reminders as f64,
+        Metric::RemindersPerAgentHour => {
+            ratio(a.reminders as f64, a.logged_in_ms as f64 / 3_600_000.0)
+        }
+        Metric::Disconnects => a.disconnects as f64,
+        Metric::PrematureDisconnects => a.premature_disconnects as f64,
+        Metric::GhostDisconnects => a.ghost_disconnects as f64,
+        Metric::NormalCloses => a.normal_closes as f64,
+        Metric::HandedBack => a.handed_back as f64,
+        Metric::Reconnected => a.reconnected as f64,
+        Metric::LateReplies => a.late_replies as f64,
+        Metric::LateReplyRatio => ratio(a.late_replies as f64, a.replies as f64),
+        Metric::ReplyLatencySMean => {
+            ratio(a.reply_latency_ms_sum as f64, a.replies as f64) / 1000.0
+        }
+        _ => return None,
+    })
 }
 
 /// One agent group's figures in one replication: its agents' figures summed, plus the
@@ -420,17 +421,20 @@ impl GroupMetrics {
     /// The group's figures, in report order; NaN where undefined. `occupancy` and
     /// `mean_concurrent_sessions` are ratios of the group's sums (time-weighted over its
     /// agents), not means of agents' ratios.
-    pub fn scalars(&self) -> Vec<(&'static str, f64)> {
-        let mut v = vec![
-            ("connected", self.connected as f64),
-            (
-                "asa_s",
-                ratio(self.wait_ms_sum_connected as f64, self.connected as f64) / 1000.0,
-            ),
-            ("connected_within_threshold", self.within_threshold as f64),
-        ];
-        v.extend(agent_scalars(&self.totals, self.capacity_ms));
-        v
+    pub fn scalars(&self) -> Vec<(Metric, f64)> {
+        level_values(catalogue::Level::Group, |m| self.value(m))
+    }
+
+    /// One group figure (NaN where undefined); `None` for a metric not reported per group.
+    pub fn value(&self, m: Metric) -> Option<f64> {
+        Some(match m {
+            Metric::Connected => self.connected as f64,
+            Metric::AsaS => {
+                ratio(self.wait_ms_sum_connected as f64, self.connected as f64) / 1000.0
+            }
+            Metric::ConnectedWithinThreshold => self.within_threshold as f64,
+            _ => return agent_value(&self.totals, self.capacity_ms, m),
+        })
     }
 }
 
@@ -500,146 +504,124 @@ impl RepMetrics {
         self.window_end.as_millis() - self.window_start.as_millis()
     }
 
-    /// The run-level figures, in report order. These names are `summary.json`'s metric
-    /// keys. Undefined ratios (zero denominators) are 0 here, so every value is a number.
-    pub fn scalars(&self) -> Vec<(&'static str, f64)> {
+    /// The run-level figures, in report order ([`catalogue::Level::Run`]: `summary.json`'s metric
+    /// keys). Undefined ratios (zero denominators) are 0 here, so every value is a number.
+    pub fn scalars(&self) -> Vec<(Metric, f64)> {
+        level_values(catalogue::Level::Run, |m| {
+            self.value(m).map(|x| if x.is_finite() { x } else { 0.0 })
+        })
+    }
+
+    /// One run-level figure (NaN where undefined: [`RepMetrics::scalars`] writes 0);
+    /// `None` for a metric not reported at run level.
+    pub fn value(&self, m: Metric) -> Option<f64> {
         let t = &self.totals;
         let c = &t.counts;
         let horizon = self.horizon_ms() as f64;
         let agent_hours = t.logged_in_ms as f64 / 3_600_000.0;
         let s = |ms: u64| ms as f64 / 1000.0;
         let resolved = c.resolved() > 0;
-        let v = vec![
-            ("offered", c.offered as f64),
-            ("connected", c.connected as f64),
-            ("abandoned", c.abandoned as f64),
-            ("unresolved", t.unresolved as f64),
-            ("p_wait", ratio(c.waited as f64, c.offered as f64)),
-            ("abandon_ratio", ratio(c.abandoned as f64, c.offered as f64)),
-            (
-                "service_level",
-                ratio(c.within_threshold as f64, c.offered as f64),
-            ),
-            (
-                "asa_s",
-                ratio(c.wait_ms_sum_connected as f64, c.connected as f64) / 1000.0,
-            ),
-            (
-                "wait_s_mean",
-                ratio(c.wait_ms_sum as f64, c.resolved() as f64) / 1000.0,
-            ),
-            (
-                "wait_s_p50",
-                if resolved { s(t.wait_ms_p50) } else { f64::NAN },
-            ),
-            (
-                "wait_s_p90",
-                if resolved { s(t.wait_ms_p90) } else { f64::NAN },
-            ),
-            (
-                "wait_s_p99",
-                if resolved { s(t.wait_ms_p99) } else { f64::NAN },
-            ),
-            (
-                "wait_s_max",
-                if resolved { s(c.wait_ms_max) } else { f64::NAN },
-            ),
-            ("mean_queue_len", ratio(c.queue_ms as f64, horizon)),
-            ("max_queue_len", c.queue_max as f64),
-            ("sessions", c.sessions_started as f64),
-            ("replies", c.replies as f64),
-            ("missed_responses", c.missed_responses as f64),
-            (
-                "missed_response_ratio",
-                ratio(c.missed_responses as f64, c.replies as f64),
-            ),
-            ("reminders", c.reminders as f64),
-            (
-                "reminders_per_agent_hour",
-                ratio(c.reminders as f64, agent_hours),
-            ),
-            (
-                "reminders_per_session",
-                ratio(c.reminders as f64, c.sessions_started as f64),
-            ),
-            ("sessions_with_reminder", c.sessions_with_reminder as f64),
-            (
-                "sessions_with_reminder_ratio",
-                ratio(c.sessions_with_reminder as f64, c.sessions_started as f64),
-            ),
-            (
-                "reply_latency_s_p50",
+        Some(match m {
+            Metric::Offered => c.offered as f64,
+            Metric::Connected => c.connected as f64,
+            Metric::Abandoned => c.abandoned as f64,
+            Metric::Unresolved => t.unresolved as f64,
+            Metric::PWait => ratio(c.waited as f64, c.offered as f64),
+            Metric::AbandonRatio => ratio(c.abandoned as f64, c.offered as f64),
+            Metric::ServiceLevel => ratio(c.within_threshold as f64, c.offered as f64),
+            Metric::AsaS => ratio(c.wait_ms_sum_connected as f64, c.connected as f64) / 1000.0,
+            Metric::WaitSMean => ratio(c.wait_ms_sum as f64, c.resolved() as f64) / 1000.0,
+            Metric::WaitSP50 => {
+                if resolved {
+                    s(t.wait_ms_p50)
+                } else {
+                    f64::NAN
+                }
+            }
+            Metric::WaitSP90 => {
+                if resolved {
+                    s(t.wait_ms_p90)
+                } else {
+                    f64::NAN
+                }
+            }
+            Metric::WaitSP99 => {
+                if resolved {
+                    s(t.wait_ms_p99)
+                } else {
+                    f64::NAN
+                }
+            }
+            Metric::WaitSMax => {
+                if resolved {
+                    s(c.wait_ms_max)
+                } else {
+                    f64::NAN
+                }
+            }
+            Metric::MeanQueueLen => ratio(c.queue_ms as f64, horizon),
+            Metric::MaxQueueLen => c.queue_max as f64,
+            Metric::Sessions => c.sessions_started as f64,
+            Metric::Replies => c.replies as f64,
+            Metric::MissedResponses => c.missed_responses as f64,
+            Metric::MissedResponseRatio => ratio(c.missed_responses as f64, c.replies as f64),
+            Metric::Reminders => c.reminders as f64,
+            Metric::RemindersPerAgentHour => ratio(c.reminders as f64, agent_hours),
+            Metric::RemindersPerSession => ratio(c.reminders as f64, c.sessions_started as f64),
+            Metric::SessionsWithReminder => c.sessions_with_reminder as f64,
+            Metric::SessionsWithReminderRatio => {
+                ratio(c.sessions_with_reminder as f64, c.sessions_started as f64)
+            }
+            Metric::ReplyLatencySP50 => {
                 if c.replies > 0 {
                     s(t.reply_latency_ms_p50)
                 } else {
                     f64::NAN
-                },
-            ),
-            (
-                "reply_latency_s_p90",
+                }
+            }
+            Metric::ReplyLatencySP90 => {
                 if c.replies > 0 {
                     s(t.reply_latency_ms_p90)
                 } else {
                     f64::NAN
-                },
-            ),
-            (
-                "reply_latency_s_p99",
+                }
+            }
+            Metric::ReplyLatencySP99 => {
                 if c.replies > 0 {
                     s(t.reply_latency_ms_p99)
                 } else {
                     f64::NAN
-                },
-            ),
-            ("disconnects", c.disconnects as f64),
-            ("premature_disconnects", c.premature_disconnects as f64),
-            ("ghost_disconnects", c.ghost_disconnects as f64),
-            (
-                "premature_disconnect_ratio",
-                ratio(c.premature_disconnects as f64, c.disconnects as f64),
-            ),
-            ("silent_capacity_s", s(c.silent_ms)),
-            ("normal_closes", c.normal_closes as f64),
-            ("handed_back", c.handed_back as f64),
-            (
-                "occupancy",
-                ratio(t.session_ms_logged_in as f64, c.capacity_ms as f64),
-            ),
-            (
-                "mean_concurrent_sessions",
-                ratio(c.session_ms as f64, horizon),
-            ),
-            (
-                "mean_sessions_per_agent",
-                ratio(t.session_ms_logged_in as f64, t.logged_in_ms as f64),
-            ),
-            (
-                "mean_logged_in_capacity",
-                ratio(c.capacity_ms as f64, horizon),
-            ),
-            ("logged_in_agent_hours", agent_hours),
-            ("busy_time_s", s(t.busy_ms)),
-            ("events", self.events as f64),
-            ("events_per_s", ratio(self.events as f64, self.wall_secs)),
-            ("routing_decisions", self.routing_decisions as f64),
-            (
-                "routing_decisions_per_s",
-                ratio(self.routing_decisions as f64, self.wall_secs),
-            ),
-            ("late_replies", c.late_replies as f64),
-            (
-                "late_reply_ratio",
-                ratio(c.late_replies as f64, c.replies as f64),
-            ),
-            (
-                "reply_latency_s_mean",
-                ratio(c.reply_latency_ms_sum as f64, c.replies as f64) / 1000.0,
-            ),
-            ("reconnected", c.reconnected as f64),
-        ];
-        v.into_iter()
-            .map(|(k, x)| (k, if x.is_finite() { x } else { 0.0 }))
-            .collect()
+                }
+            }
+            Metric::Disconnects => c.disconnects as f64,
+            Metric::PrematureDisconnects => c.premature_disconnects as f64,
+            Metric::GhostDisconnects => c.ghost_disconnects as f64,
+            Metric::PrematureDisconnectRatio => {
+                ratio(c.premature_disconnects as f64, c.disconnects as f64)
+            }
+            Metric::SilentCapacityS => s(c.silent_ms),
+            Metric::NormalCloses => c.normal_closes as f64,
+            Metric::HandedBack => c.handed_back as f64,
+            Metric::Occupancy => ratio(t.session_ms_logged_in as f64, c.capacity_ms as f64),
+            Metric::MeanConcurrentSessions => ratio(c.session_ms as f64, horizon),
+            Metric::MeanSessionsPerAgent => {
+                ratio(t.session_ms_logged_in as f64, t.logged_in_ms as f64)
+            }
+            Metric::MeanLoggedInCapacity => ratio(c.capacity_ms as f64, horizon),
+            Metric::LoggedInAgentHours => agent_hours,
+            Metric::BusyTimeS => s(t.busy_ms),
+            Metric::Events => self.events as f64,
+            Metric::EventsPerS => ratio(self.events as f64, self.wall_secs),
+            Metric::RoutingDecisions => self.routing_decisions as f64,
+            Metric::RoutingDecisionsPerS => ratio(self.routing_decisions as f64, self.wall_secs),
+            Metric::LateReplies => c.late_replies as f64,
+            Metric::LateReplyRatio => ratio(c.late_replies as f64, c.replies as f64),
+            Metric::ReplyLatencySMean => {
+                ratio(c.reply_latency_ms_sum as f64, c.replies as f64) / 1000.0
+            }
+            Metric::Reconnected => c.reconnected as f64,
+            _ => return None,
+        })
     }
 }
 
@@ -1180,7 +1162,7 @@ pub(crate) mod tests {
         SimTime::from_secs(secs)
     }
 
-    fn scalar(list: &[(&'static str, f64)], name: &str) -> f64 {
+    fn scalar(list: &[(Metric, f64)], name: Metric) -> f64 {
         list.iter()
             .find(|(k, _)| *k == name)
             .unwrap_or_else(|| panic!("no metric {name}"))
@@ -1223,19 +1205,19 @@ pub(crate) mod tests {
             vec![1, 2, 0]
         );
         let m = r.scalars();
-        assert_eq!(scalar(&m, "offered"), 3.0);
-        assert_eq!(scalar(&m, "connected"), 2.0);
-        assert_eq!(scalar(&m, "abandoned"), 1.0);
+        assert_eq!(scalar(&m, Metric::Offered), 3.0);
+        assert_eq!(scalar(&m, Metric::Connected), 2.0);
+        assert_eq!(scalar(&m, Metric::Abandoned), 1.0);
         // One of three connected within 5 s: the abandoner is a miss.
-        assert!((scalar(&m, "service_level") - 1.0 / 3.0).abs() < 1e-12);
-        assert!((scalar(&m, "p_wait") - 2.0 / 3.0).abs() < 1e-12);
-        assert_eq!(scalar(&m, "asa_s"), 7.5);
-        assert_eq!(scalar(&m, "wait_s_mean"), 6.0);
-        assert_eq!(scalar(&m, "wait_s_max"), 15.0);
-        assert_eq!(scalar(&m, "events"), 100.0);
+        assert!((scalar(&m, Metric::ServiceLevel) - 1.0 / 3.0).abs() < 1e-12);
+        assert!((scalar(&m, Metric::PWait) - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(scalar(&m, Metric::AsaS), 7.5);
+        assert_eq!(scalar(&m, Metric::WaitSMean), 6.0);
+        assert_eq!(scalar(&m, Metric::WaitSMax), 15.0);
+        assert_eq!(scalar(&m, Metric::Events), 100.0);
         assert_eq!(r.groups[0].connected, 2);
         assert_eq!(r.agents[0].sessions, 3);
-        let sl1 = scalar(&r.intervals[1].scalars(), "service_level");
+        let sl1 = scalar(&r.intervals[1].scalars(), Metric::ServiceLevel);
         assert_eq!(sl1, 1.0);
     }
 
@@ -1262,26 +1244,26 @@ pub(crate) mod tests {
         assert_eq!(a0.logged_in_ms, 50_000);
         assert_eq!(a0.busy_ms, 20_000);
         assert_eq!(a0.session_ms_logged_in, 2 * 10_000 + 20_000);
-        let occ0 = scalar(&a0.scalars(), "occupancy");
+        let occ0 = scalar(&a0.scalars(), Metric::Occupancy);
         assert!((occ0 - 40_000.0 / (2.0 * 50_000.0)).abs() < 1e-12);
-        assert_eq!(scalar(&a0.scalars(), "mean_concurrent_sessions"), 0.8);
+        assert_eq!(scalar(&a0.scalars(), Metric::MeanConcurrentSessions), 0.8);
         let a1 = &r.agents[1];
         assert_eq!((a1.logged_in_ms, a1.session_ms_logged_in), (60_000, 20_000));
         // Run occupancy: (40 + 20) s / (2·50 + 1·60) s.
         let m = r.scalars();
-        assert!((scalar(&m, "occupancy") - 60.0 / 160.0).abs() < 1e-12);
-        assert_eq!(scalar(&m, "busy_time_s"), 20.0);
+        assert!((scalar(&m, Metric::Occupancy) - 60.0 / 160.0).abs() < 1e-12);
+        assert_eq!(scalar(&m, Metric::BusyTimeS), 20.0);
         // Interval 0 (10..30 s): sessions 2 for 10 s, 1 for 10 s → 1.5 mean; capacity 3.
         let i0 = r.intervals[0].scalars();
-        assert_eq!(scalar(&i0, "busy_capacity"), 1.5);
-        assert_eq!(scalar(&i0, "logged_in_capacity"), 3.0);
+        assert_eq!(scalar(&i0, Metric::BusyCapacity), 1.5);
+        assert_eq!(scalar(&i0, Metric::LoggedInCapacity), 3.0);
         // Interval 2 (50..70 s): agent 0 out at 60 s → capacity (3·10 + 1·10)/20 = 2.
         let i2 = r.intervals[2].scalars();
-        assert_eq!(scalar(&i2, "logged_in_capacity"), 2.0);
-        assert_eq!(scalar(&i2, "busy_capacity"), 1.0);
+        assert_eq!(scalar(&i2, Metric::LoggedInCapacity), 2.0);
+        assert_eq!(scalar(&i2, Metric::BusyCapacity), 1.0);
         assert_eq!(r.groups[1].capacity_ms, 60_000);
         let g0 = r.groups[0].scalars();
-        assert!((scalar(&g0, "occupancy") - 0.4).abs() < 1e-12);
+        assert!((scalar(&g0, Metric::Occupancy) - 0.4).abs() < 1e-12);
     }
 
     #[test]
@@ -1298,12 +1280,12 @@ pub(crate) mod tests {
         let means: Vec<f64> = r
             .intervals
             .iter()
-            .map(|i| scalar(&i.scalars(), "mean_queue_len"))
+            .map(|i| scalar(&i.scalars(), Metric::MeanQueueLen))
             .collect();
         assert_eq!(means, vec![(5.0 * 10.0 + 2.0 * 10.0) / 20.0, 1.0, 0.0]);
         let maxes: Vec<u64> = r.intervals.iter().map(|i| i.counts.queue_max).collect();
         assert_eq!(maxes, vec![5, 2, 7]);
-        assert!((scalar(&r.scalars(), "mean_queue_len") - 90.0 / 60.0).abs() < 1e-12);
+        assert!((scalar(&r.scalars(), Metric::MeanQueueLen) - 90.0 / 60.0).abs() < 1e-12);
     }
 
     #[test]
@@ -1343,21 +1325,21 @@ pub(crate) mod tests {
         let reminders: Vec<u64> = r.intervals.iter().map(|i| i.counts.reminders).collect();
         assert_eq!(reminders, vec![1, 1, 0]);
         let m = r.scalars();
-        assert_eq!(scalar(&m, "reminders"), 2.0);
-        assert_eq!(scalar(&m, "sessions_with_reminder"), 1.0);
-        assert_eq!(scalar(&m, "missed_responses"), 1.0);
-        assert_eq!(scalar(&m, "replies"), 2.0);
-        assert_eq!(scalar(&m, "disconnects"), 2.0);
-        assert_eq!(scalar(&m, "premature_disconnects"), 1.0);
-        assert_eq!(scalar(&m, "ghost_disconnects"), 1.0);
-        assert_eq!(scalar(&m, "silent_capacity_s"), 240.0);
-        assert_eq!(scalar(&m, "normal_closes"), 1.0);
-        assert_eq!(scalar(&m, "handed_back"), 1.0);
+        assert_eq!(scalar(&m, Metric::Reminders), 2.0);
+        assert_eq!(scalar(&m, Metric::SessionsWithReminder), 1.0);
+        assert_eq!(scalar(&m, Metric::MissedResponses), 1.0);
+        assert_eq!(scalar(&m, Metric::Replies), 2.0);
+        assert_eq!(scalar(&m, Metric::Disconnects), 2.0);
+        assert_eq!(scalar(&m, Metric::PrematureDisconnects), 1.0);
+        assert_eq!(scalar(&m, Metric::GhostDisconnects), 1.0);
+        assert_eq!(scalar(&m, Metric::SilentCapacityS), 240.0);
+        assert_eq!(scalar(&m, Metric::NormalCloses), 1.0);
+        assert_eq!(scalar(&m, Metric::HandedBack), 1.0);
         // 2 reminders over 2 agents × 60 s logged in.
-        assert!((scalar(&m, "reminders_per_agent_hour") - 2.0 / (120.0 / 3600.0)).abs() < 1e-9);
-        assert_eq!(scalar(&m, "reply_latency_s_p50"), 2.0);
+        assert!((scalar(&m, Metric::RemindersPerAgentHour) - 2.0 / (120.0 / 3600.0)).abs() < 1e-9);
+        assert_eq!(scalar(&m, Metric::ReplyLatencySP50), 2.0);
         // 31 000 ms lies in a 16 ms bucket: reported as its lower edge, within 0.1 %.
-        let p99 = scalar(&m, "reply_latency_s_p99");
+        let p99 = scalar(&m, Metric::ReplyLatencySP99);
         assert!((31.0 * 0.999..=31.0).contains(&p99), "{p99}");
         assert_eq!(r.agents[0].reminders, 2);
         assert_eq!(r.agents[1].missed_responses, 1);
@@ -1369,7 +1351,7 @@ pub(crate) mod tests {
         let sc = test_scenario(&[(0, 1)], &["g"]);
         let r = Collector::new(&sc).finish();
         assert!(r.scalars().iter().all(|(_, v)| *v == 0.0));
-        assert!(scalar(&r.intervals[0].scalars(), "service_level").is_nan());
+        assert!(scalar(&r.intervals[0].scalars(), Metric::ServiceLevel).is_nan());
         assert_eq!(r.intervals.len(), 3);
         assert_eq!((r.intervals[2].start, r.intervals[2].end), (s(50), s(70)));
     }
@@ -1383,7 +1365,7 @@ pub(crate) mod tests {
         let r = c.finish();
         assert_eq!(r.intervals.len(), 3);
         assert_eq!(r.intervals[2].len_ms(), 10_000);
-        assert_eq!(scalar(&r.intervals[2].scalars(), "mean_queue_len"), 4.0);
+        assert_eq!(scalar(&r.intervals[2].scalars(), Metric::MeanQueueLen), 4.0);
     }
 
     proptest::proptest! {
@@ -1414,7 +1396,7 @@ pub(crate) mod tests {
         let mut r = c.finish();
         r.set_wall_secs(0.5);
         let m = r.scalars();
-        assert_eq!(scalar(&m, "events_per_s"), 10_000.0);
-        assert_eq!(scalar(&m, "routing_decisions_per_s"), 500.0);
+        assert_eq!(scalar(&m, Metric::EventsPerS), 10_000.0);
+        assert_eq!(scalar(&m, Metric::RoutingDecisionsPerS), 500.0);
     }
 }

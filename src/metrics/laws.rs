@@ -10,6 +10,7 @@
 //! every occupancy is a share in [0, 1].
 
 use super::collector::{AgentMetrics, RepMetrics};
+use crate::metrics::catalogue::Metric;
 
 /// Whether [`check`] runs when a collector finishes.
 pub const ON: bool = cfg!(any(debug_assertions, test, feature = "checks"));
@@ -44,25 +45,33 @@ pub fn check(m: &RepMetrics) -> Result<(), String> {
         occupancy_is_a_share("an agent", a)?;
     }
     let pairs = [
-        ("sessions", sum.sessions, c.sessions_started + c.reconnected),
-        ("replies", sum.replies, c.replies),
-        ("missed_responses", sum.missed_responses, c.missed_responses),
-        ("late_replies", sum.late_replies, c.late_replies),
-        ("reminders", sum.reminders, c.reminders),
-        ("disconnects", sum.disconnects, c.disconnects),
         (
-            "premature_disconnects",
+            Metric::Sessions,
+            sum.sessions,
+            c.sessions_started + c.reconnected,
+        ),
+        (Metric::Replies, sum.replies, c.replies),
+        (
+            Metric::MissedResponses,
+            sum.missed_responses,
+            c.missed_responses,
+        ),
+        (Metric::LateReplies, sum.late_replies, c.late_replies),
+        (Metric::Reminders, sum.reminders, c.reminders),
+        (Metric::Disconnects, sum.disconnects, c.disconnects),
+        (
+            Metric::PrematureDisconnects,
             sum.premature_disconnects,
             c.premature_disconnects,
         ),
         (
-            "ghost_disconnects",
+            Metric::GhostDisconnects,
             sum.ghost_disconnects,
             c.ghost_disconnects,
         ),
-        ("normal_closes", sum.normal_closes, c.normal_closes),
-        ("handed_back", sum.handed_back, c.handed_back),
-        ("reconnected", sum.reconnected, c.reconnected),
+        (Metric::NormalCloses, sum.normal_closes, c.normal_closes),
+        (Metric::HandedBack, sum.handed_back, c.handed_back),
+        (Metric::Reconnected, sum.reconnected, c.reconnected),
     ];
     for (name, agents, run) in pairs {
         if agents != run {

@@ -3,6 +3,7 @@
 //! struct serialized (agents excepted: they go to `agents.csv`).
 
 use crate::math::student_t_quantile;
+use crate::metrics::catalogue::{Level, Metric};
 use crate::metrics::collector::{quantile_ms, Collector, HISTOGRAM_SIGFIG};
 use crate::metrics::stats::Stat;
 use crate::metrics::RepMetrics;
@@ -10,26 +11,51 @@ use crate::scenario::Scenario;
 use hdrhistogram::Histogram;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-/// Named values in a fixed order, serialized as a JSON object in that order (never a
-/// hash map: output bytes must not depend on iteration order). Names are the collector's
-/// static metric names, so a long run's thousands of intervals do not each own a copy.
+/// Metrics' values in a fixed order (the catalogue's order for their level), serialized
+/// as a JSON object in that order, keyed by the metrics' published names (never a hash
+/// map: output bytes must not depend on iteration order).
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Ordered<V>(pub Vec<(&'static str, V)>);
+pub struct Ordered<V>(pub Vec<(Metric, V)>);
+
+/// What [`Ordered::get`] looks a value up by: a [`Metric`], or a published name (`&str`,
+/// `String`: what a user typed).
+pub trait MetricKey {
+    /// Whether the key names `m`.
+    fn is(&self, m: Metric) -> bool;
+}
+
+impl MetricKey for Metric {
+    fn is(&self, m: Metric) -> bool {
+        *self == m
+    }
+}
+
+impl MetricKey for &Metric {
+    fn is(&self, m: Metric) -> bool {
+        **self == m
+    }
+}
+
+impl<T: AsRef<str> + ?Sized> MetricKey for T {
+    fn is(&self, m: Metric) -> bool {
+        self.as_ref() == m.name()
+    }
+}
 
 impl<V> Ordered<V> {
-    /// The value named `name`.
-    pub fn get(&self, name: &str) -> Option<&V> {
-        self.0.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
+    /// The value of the metric `key` names.
+    pub fn get(&self, key: impl MetricKey) -> Option<&V> {
+        self.0.iter().find(|(k, _)| key.is(*k)).map(|(_, v)| v)
     }
 
-    /// Names and values in order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &V)> {
+    /// Metrics and values in order.
+    pub fn iter(&self) -> impl Iterator<Item = (Metric, &V)> {
         self.0.iter().map(|(k, v)| (*k, v))
     }
 
-    /// Names in order.
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.0.iter().map(|(k, _)| *k)
+    /// Published names in order.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.0.iter().map(|(k, _)| k.name())
     }
 }
 
@@ -37,7 +63,7 @@ impl<V: Serialize> Serialize for Ordered<V> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.0.len()))?;
         for (k, v) in &self.0 {
-            map.serialize_entry(k, v)?;
+            map.serialize_entry(k.name(), v)?;
         }
         map.end()
     }
@@ -99,14 +125,14 @@ pub struct RunSummary {
     pub agents: Vec<AgentSummary>,
 }
 
-/// The value named `name` in one replication's `(name, value)` list, looked up at
-/// position `i` first (the lists share the collector's order); NaN when absent.
-fn value_at(list: &[(&'static str, f64)], i: usize, name: &str) -> f64 {
+/// The value of `m` in one replication's `(metric, value)` list, looked up at position
+/// `i` first (the lists share the catalogue's order); NaN when absent.
+fn value_at(list: &[(Metric, f64)], i: usize, m: Metric) -> f64 {
     match list.get(i) {
-        Some((n, v)) if *n == name => *v,
+        Some((n, v)) if *n == m => *v,
         _ => list
             .iter()
-            .find(|(n, _)| *n == name)
+            .find(|(n, _)| *n == m)
             .map_or(f64::NAN, |(_, v)| *v),
     }
 }
@@ -162,21 +188,21 @@ impl Moments {
 /// The figures of one level (an interval, a group, an agent) streamed over replications.
 #[derive(Clone, Debug)]
 struct LevelAcc {
-    names: Vec<&'static str>,
+    names: Vec<Metric>,
     moments: Vec<Moments>,
 }
 
 impl LevelAcc {
-    fn new(template: &[(&'static str, f64)]) -> LevelAcc {
+    fn new(template: &[(Metric, f64)]) -> LevelAcc {
         LevelAcc {
             names: template.iter().map(|(n, _)| *n).collect(),
             moments: vec![Moments::default(); template.len()],
         }
     }
 
-    fn push(&mut self, list: &[(&'static str, f64)]) {
+    fn push(&mut self, list: &[(Metric, f64)]) {
         for (i, (name, m)) in self.names.iter().zip(&mut self.moments).enumerate() {
-            m.push(value_at(list, i, name));
+            m.push(value_at(list, i, *name));
         }
     }
 
@@ -201,7 +227,7 @@ impl LevelAcc {
 pub struct Summarizer<'a> {
     scenario: &'a Scenario,
     template: RepMetrics,
-    run_names: Vec<&'static str>,
+    run_names: Vec<Metric>,
     run_values: Vec<Vec<f64>>,
     intervals: Vec<LevelAcc>,
     groups: Vec<LevelAcc>,
@@ -250,7 +276,7 @@ impl<'a> Summarizer<'a> {
     pub fn push(&mut self, r: &RepMetrics) {
         let run = r.scalars();
         for (i, (name, values)) in self.run_names.iter().zip(&mut self.run_values).enumerate() {
-            values.push(value_at(&run, i, name));
+            values.push(value_at(&run, i, *name));
         }
         for (acc, i) in self.intervals.iter_mut().zip(&r.intervals) {
             acc.push(&i.scalars());
@@ -354,18 +380,25 @@ pub fn summarize(
 /// Percentiles over every replication's waits and reply latencies together.
 fn pooled(waits: &Histogram<u64>, replies: &Histogram<u64>, wait_max: u64) -> Ordered<f64> {
     let q = |h: &Histogram<u64>, q: f64| quantile_ms(h, q) as f64 / 1000.0;
-    let names_values = vec![
-        ("wait_s_p50", q(waits, 0.5)),
-        ("wait_s_p90", q(waits, 0.9)),
-        ("wait_s_p99", q(waits, 0.99)),
-        ("wait_s_max", wait_max as f64 / 1000.0),
-        ("waits_recorded", waits.len() as f64),
-        ("reply_latency_s_p50", q(replies, 0.5)),
-        ("reply_latency_s_p90", q(replies, 0.9)),
-        ("reply_latency_s_p99", q(replies, 0.99)),
-        ("replies_recorded", replies.len() as f64),
-    ];
-    Ordered(names_values)
+    let value = |m: Metric| match m {
+        Metric::WaitSP50 => q(waits, 0.5),
+        Metric::WaitSP90 => q(waits, 0.9),
+        Metric::WaitSP99 => q(waits, 0.99),
+        Metric::WaitSMax => wait_max as f64 / 1000.0,
+        Metric::WaitsRecorded => waits.len() as f64,
+        Metric::ReplyLatencySP50 => q(replies, 0.5),
+        Metric::ReplyLatencySP90 => q(replies, 0.9),
+        Metric::ReplyLatencySP99 => q(replies, 0.99),
+        Metric::RepliesRecorded => replies.len() as f64,
+        _ => panic!("{m} is listed at pooled level"),
+    };
+    Ordered(
+        Level::Pooled
+            .metrics()
+            .iter()
+            .map(|&m| (m, value(m)))
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -428,25 +461,25 @@ pub(crate) mod tests {
         assert_eq!(json["seed"], 42);
         assert_eq!(json["replications"], 3);
         let fixed = [
-            "offered",
-            "connected",
-            "abandoned",
-            "p_wait",
-            "abandon_ratio",
-            "wait_s_mean",
-            "asa_s",
-            "service_level",
-            "missed_responses",
-            "reminders",
-            "disconnects",
-            "premature_disconnects",
-            "ghost_disconnects",
-            "normal_closes",
-            "occupancy",
-            "events",
-            "events_per_s",
+            Metric::Offered,
+            Metric::Connected,
+            Metric::Abandoned,
+            Metric::PWait,
+            Metric::AbandonRatio,
+            Metric::WaitSMean,
+            Metric::AsaS,
+            Metric::ServiceLevel,
+            Metric::MissedResponses,
+            Metric::Reminders,
+            Metric::Disconnects,
+            Metric::PrematureDisconnects,
+            Metric::GhostDisconnects,
+            Metric::NormalCloses,
+            Metric::Occupancy,
+            Metric::Events,
+            Metric::EventsPerS,
         ];
-        for name in fixed {
+        for name in fixed.map(Metric::name) {
             let m = &json["metrics"][name];
             assert!(m["mean"].is_number(), "{name}: {m}");
             assert!(m["ci95_half_width"].is_number(), "{name}");
@@ -455,17 +488,17 @@ pub(crate) mod tests {
             assert!(per.iter().all(|v| v.is_number()), "{name}");
         }
         // Offered 2, 3, 4: mean 3, sd 1, half width t(0.975, 2)/√3.
-        let offered = sum.metrics.get("offered").unwrap();
+        let offered = sum.metrics.get(Metric::Offered).unwrap();
         assert_eq!(offered.per_replication, vec![2.0, 3.0, 4.0]);
         assert_eq!(offered.mean, 3.0);
         assert!((offered.ci95_half_width - 4.302_652_730 / 3f64.sqrt()).abs() < 1e-8);
         assert_eq!(
-            sum.metrics.get("events_per_s").unwrap().per_replication,
+            sum.metrics.get(Metric::EventsPerS).unwrap().per_replication,
             vec![4000.0, 8000.0, 12000.0]
         );
         // Pooled waits: 2 s ×1 + 4 s ×2 + 6 s ×3 connected and 1, 2, 3 s abandoned.
-        assert_eq!(sum.pooled.get("waits_recorded"), Some(&9.0));
-        assert_eq!(sum.pooled.get("wait_s_max"), Some(&6.0));
+        assert_eq!(sum.pooled.get(Metric::WaitsRecorded), Some(&9.0));
+        assert_eq!(sum.pooled.get(Metric::WaitSMax), Some(&6.0));
         assert_eq!(sum.intervals.len(), 3);
         assert_eq!(sum.groups.len(), 2);
         assert_eq!(sum.agents.len(), 2);
@@ -479,8 +512,8 @@ pub(crate) mod tests {
         let a = serde_json::to_string(&summarize(&sc, 1, &reps, 1.0)).unwrap();
         let b = serde_json::to_string(&summarize(&sc, 1, &reps, 1.0)).unwrap();
         assert_eq!(a, b);
-        let offered = a.find("\"offered\"").unwrap();
-        let connected = a.find("\"connected\"").unwrap();
+        let offered = a.find(&format!("\"{}\"", Metric::Offered)).unwrap();
+        let connected = a.find(&format!("\"{}\"", Metric::Connected)).unwrap();
         assert!(
             offered < connected,
             "metrics keep report order, not alphabetical"

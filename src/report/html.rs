@@ -1,7 +1,7 @@
 //! `report.html`: one self-contained page (inline CSS and SVG, no external asset) with the
 //! run's figures, its plots and its per-group and per-interval tables.
 
-use crate::metrics::{MetricSet, RunSummary, Stat};
+use crate::metrics::{Metric, MetricSet, RunSummary, Stat};
 use crate::report::{decimals_for, plots};
 use std::fmt::Write;
 
@@ -36,16 +36,16 @@ fn mean_ci(s: &Stat) -> String {
 }
 
 /// A table with one row per entry and the named metrics as columns (mean ± CI).
-fn wide_table(out: &mut String, first: &str, rows: &[(String, &MetricSet)], columns: &[&str]) {
+fn wide_table(out: &mut String, first: &str, rows: &[(String, &MetricSet)], columns: &[Metric]) {
     let _ = write!(out, "<table><tr><th>{}</th>", escape(first));
     for c in columns {
-        let _ = write!(out, "<th>{}</th>", escape(c));
+        let _ = write!(out, "<th>{}</th>", escape(c.name()));
     }
     out.push_str("</tr>\n");
     for (label, m) in rows {
         let _ = write!(out, "<tr><td>{}</td>", escape(label));
         for c in columns {
-            let cell = m.get(c).map_or("–".to_string(), mean_ci);
+            let cell = m.get(*c).map_or("–".to_string(), mean_ci);
             let _ = write!(out, "<td class=\"n\">{cell}</td>");
         }
         out.push_str("</tr>\n");
@@ -94,7 +94,7 @@ pub fn report_html(summary: &RunSummary) -> Vec<u8> {
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-            escape(name),
+            escape(name.name()),
             number(s.mean),
             number(s.ci95_half_width)
         );
@@ -108,7 +108,7 @@ pub fn report_html(summary: &RunSummary) -> Vec<u8> {
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td class=\"n\">{}</td></tr>",
-            escape(name),
+            escape(name.name()),
             number(*v)
         );
     }
@@ -135,14 +135,14 @@ pub fn report_html(summary: &RunSummary) -> Vec<u8> {
         "group",
         &groups,
         &[
-            "connected",
-            "asa_s",
-            "occupancy",
-            "mean_concurrent_sessions",
-            "busy_time_s",
-            "reminders",
-            "missed_responses",
-            "disconnects",
+            Metric::Connected,
+            Metric::AsaS,
+            Metric::Occupancy,
+            Metric::MeanConcurrentSessions,
+            Metric::BusyTimeS,
+            Metric::Reminders,
+            Metric::MissedResponses,
+            Metric::Disconnects,
         ],
     );
 
@@ -162,14 +162,14 @@ pub fn report_html(summary: &RunSummary) -> Vec<u8> {
         "interval",
         &intervals,
         &[
-            "offered",
-            "service_level",
-            "asa_s",
-            "abandon_ratio",
-            "mean_queue_len",
-            "busy_capacity",
-            "reminders",
-            "disconnects",
+            Metric::Offered,
+            Metric::ServiceLevel,
+            Metric::AsaS,
+            Metric::AbandonRatio,
+            Metric::MeanQueueLen,
+            Metric::BusyCapacity,
+            Metric::Reminders,
+            Metric::Disconnects,
         ],
     );
     out.push_str("</body>\n</html>\n");
@@ -189,7 +189,7 @@ mod tests {
         for external in ["src=", "href=", "@import", "url("] {
             assert!(!html.contains(external), "external reference {external}");
         }
-        assert!(html.contains("service_level"));
+        assert!(html.contains(Metric::ServiceLevel.name()));
         assert!(html.contains("north (1 agents)"));
         assert!(html.trim_end().ends_with("</html>"));
     }

@@ -39,7 +39,8 @@ mod tests {
         for (name, m) in v["metrics"].as_object().unwrap() {
             assert!(m["mean"].is_number(), "{name}");
         }
-        assert!(v["intervals"][0]["metrics"]["service_level"]["mean"].is_number());
+        let sl = crate::metrics::Metric::ServiceLevel.name();
+        assert!(v["intervals"][0]["metrics"][sl]["mean"].is_number());
         assert!(bytes.ends_with(b"}\n"));
     }
 

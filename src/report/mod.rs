@@ -4,10 +4,13 @@
 //! returns bytes and never opens a file. [`run_files`] assembles a run's output directory
 //! and [`output::write_outputs`] puts it on disk atomically.
 
+pub mod chart;
 pub mod html;
 pub mod json;
 pub mod output;
 pub mod plots;
+pub mod staffing;
+pub mod sweep;
 pub mod tabular;
 pub mod terminal;
 pub mod text;
@@ -52,6 +55,24 @@ pub(crate) fn csv_number(x: f64) -> String {
     } else {
         String::new()
     }
+}
+
+/// A figure with about five significant digits.
+pub fn fmt_num(x: f64) -> String {
+    if !x.is_finite() {
+        return "n/a".to_string();
+    }
+    let a = x.abs();
+    let decimals = if a == 0.0 || a >= 10_000.0 {
+        0
+    } else if a >= 100.0 {
+        2
+    } else if a >= 1.0 {
+        3
+    } else {
+        4
+    };
+    format!("{x:.decimals$}")
 }
 
 /// How many decimals to show a figure of this size with (about four significant digits).

@@ -1,18 +1,15 @@
-//! SVG plots of a run, drawn by plotters into strings (no file, no font files: the SVG
-//! backend writes `<text>` elements and the viewer renders them).
+//! SVG plots of a run, drawn in the shared chart frame ([`crate::report::chart`]).
 //!
 //! Per-interval figures are drawn as steps: each interval's mean holds from its start
 //! to its end, so the curve shows what the interval averaged, not a made-up trend.
 
-use crate::metrics::{MetricSet, RunSummary};
+use crate::metrics::{Metric, MetricSet, RunSummary};
+use crate::report::chart::{
+    self, draw_runs, frame, label_font, legend, render, AXES, BAND_BLUE, CAPACITY_GREEN, GREY,
+    ORANGE, SIZE,
+};
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
-use std::error::Error;
-
-const SIZE: (u32, u32) = (900, 420);
-const FONT: &str = "sans-serif";
-
-type DrawResult = Result<(), Box<dyn Error>>;
 
 /// Every plot with its file name, in report order.
 pub fn all_plots(summary: &RunSummary) -> Vec<(&'static str, String)> {
@@ -27,38 +24,6 @@ pub fn all_plots(summary: &RunSummary) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// Runs a drawing closure on an SVG string; a drawing error becomes a small SVG that
-/// says what failed, so a report is never left without its figure silently.
-fn render(
-    title: &str,
-    draw: impl FnOnce(&DrawingArea<SVGBackend, plotters::coord::Shift>) -> DrawResult,
-) -> String {
-    let mut svg = String::new();
-    let result = {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        let r = root
-            .fill(&WHITE)
-            .map_err(|e| Box::new(e) as Box<dyn Error>)
-            .and_then(|_| draw(&root));
-        r.and_then(|_| root.present().map_err(|e| Box::new(e) as Box<dyn Error>))
-    };
-    match result {
-        Ok(()) => svg,
-        Err(e) => format!(
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\"><text x=\"10\" y=\"20\">{}: {}</text></svg>",
-            SIZE.0,
-            SIZE.1,
-            escape(title),
-            escape(&e.to_string())
-        ),
-    }
-}
-
-/// Text put into SVG markup by hand (the fallback above); plotters escapes its own.
-fn escape(s: &str) -> String {
-    crate::report::text::markup(s)
-}
-
 /// The x range in hours covering every interval (never empty).
 fn hours_range(summary: &RunSummary) -> (f64, f64) {
     let start = summary.intervals.first().map_or(0.0, |i| i.start_s) / 3600.0;
@@ -70,91 +35,47 @@ fn hours_range(summary: &RunSummary) -> (f64, f64) {
     }
 }
 
-fn mean_of(metrics: &MetricSet, name: &str) -> f64 {
-    metrics.get(name).map_or(f64::NAN, |s| s.mean)
+fn mean_of(metrics: &MetricSet, m: Metric) -> f64 {
+    metrics.get(m).map_or(f64::NAN, |s| s.mean)
 }
 
 /// The step curve of one interval figure: (start, v), (end, v) per interval; undefined
 /// intervals break the curve into runs.
-fn steps(summary: &RunSummary, name: &str) -> Vec<Vec<(f64, f64)>> {
-    let mut runs = vec![];
-    let mut run = vec![];
-    for i in &summary.intervals {
-        let v = mean_of(&i.metrics, name);
-        if v.is_finite() {
-            run.push((i.start_s / 3600.0, v));
-            run.push((i.end_s / 3600.0, v));
-        } else if !run.is_empty() {
-            runs.push(std::mem::take(&mut run));
-        }
-    }
-    if !run.is_empty() {
-        runs.push(run);
-    }
-    runs
+fn steps(summary: &RunSummary, m: Metric) -> Vec<Vec<(f64, f64)>> {
+    chart::steps(summary.intervals.iter().map(|i| {
+        let v = mean_of(&i.metrics, m);
+        (
+            i.start_s / 3600.0,
+            i.end_s / 3600.0,
+            v.is_finite().then_some(v),
+        )
+    }))
 }
 
-/// The y range from 0 to a third above the highest point, leaving the legend room (never
-/// empty).
-fn y_max(curves: &[&Vec<Vec<(f64, f64)>>]) -> f64 {
-    let top = curves
-        .iter()
-        .flat_map(|c| c.iter().flatten())
-        .map(|p| p.1)
-        .fold(0.0f64, f64::max);
-    if top > 0.0 {
-        top * 1.35
-    } else {
-        1.0
-    }
-}
-
-/// Draws labelled step curves of interval figures on one chart.
+/// Draws labelled step curves of interval figures on one chart; a series' legend is its
+/// metric's label unless given.
 fn step_chart(
     summary: &RunSummary,
     title: &str,
     y_desc: &str,
-    series: &[(&str, &str, RGBColor)],
+    series: &[(Metric, Option<&str>, RGBColor)],
 ) -> String {
-    render(title, |root| {
-        let curves: Vec<Vec<Vec<(f64, f64)>>> = series
-            .iter()
-            .map(|(name, _, _)| steps(summary, name))
-            .collect();
+    render(title, SIZE, |root| {
+        let curves: Vec<Vec<Vec<(f64, f64)>>> =
+            series.iter().map(|(m, _, _)| steps(summary, *m)).collect();
         let (x0, x1) = hours_range(summary);
-        let top = y_max(&curves.iter().collect::<Vec<_>>());
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, (FONT, 20))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(x0..x1, 0.0..top)?;
+        let top = chart::y_top(&curves.iter().collect::<Vec<_>>(), 1.35);
+        let mut chart = frame(root, title, AXES).build_cartesian_2d(x0..x1, 0.0..top)?;
         chart
             .configure_mesh()
             .x_desc("hours from start of warm-up")
             .y_desc(y_desc)
-            .label_style((FONT, 13))
+            .label_style(label_font())
             .draw()?;
-        for ((_, label, color), runs) in series.iter().zip(&curves) {
-            let color = *color;
-            for (k, run) in runs.iter().enumerate() {
-                let drawn = chart
-                    .draw_series(LineSeries::new(run.iter().copied(), color.stroke_width(2)))?;
-                if k == 0 {
-                    drawn.label(*label).legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-                    });
-                }
-            }
+        for ((m, label, color), runs) in series.iter().zip(&curves) {
+            draw_runs(&mut chart, runs, label.unwrap_or(m.label()), *color)?;
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font((FONT, 13))
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()?;
-        Ok(())
+        legend(&mut chart, SeriesLabelPosition::UpperRight)
     })
 }
 
@@ -166,13 +87,9 @@ pub fn queue_and_capacity_svg(summary: &RunSummary) -> String {
         "Waiting customers and capacity per interval",
         "customers / sessions",
         &[
-            ("mean_queue_len", "waiting customers (mean)", RED),
-            ("busy_capacity", "open sessions (mean)", BLUE),
-            (
-                "logged_in_capacity",
-                "logged-in capacity (sessions)",
-                RGBColor(0, 140, 0),
-            ),
+            (Metric::MeanQueueLen, None, RED),
+            (Metric::BusyCapacity, None, BLUE),
+            (Metric::LoggedInCapacity, None, CAPACITY_GREEN),
         ],
     )
 }
@@ -184,14 +101,11 @@ pub fn reminders_disconnects_svg(summary: &RunSummary) -> String {
         "Reminders and disconnects per interval",
         "count per interval",
         &[
-            ("reminders", "idle reminders", RGBColor(230, 120, 0)),
-            ("missed_responses", "missed responses", RED),
-            ("premature_disconnects", "premature disconnects", BLUE),
-            (
-                "ghost_disconnects",
-                "ghost disconnects",
-                RGBColor(120, 120, 120),
-            ),
+            // Said in full on the chart: the reminders are the method's idle reminders.
+            (Metric::Reminders, Some("idle reminders"), ORANGE),
+            (Metric::MissedResponses, None, RED),
+            (Metric::PrematureDisconnects, None, BLUE),
+            (Metric::GhostDisconnects, None, GREY),
         ],
     )
 }
@@ -203,24 +117,18 @@ pub fn service_level_svg(summary: &RunSummary) -> String {
         "Service level per interval (connected within {} s), 95 % CI band",
         summary.service_level_threshold_s
     );
-    render(&title, |root| {
+    render(&title, SIZE, |root| {
         let (x0, x1) = hours_range(summary);
-        let mut chart = ChartBuilder::on(root)
-            .caption(&title, (FONT, 20))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(x0..x1, 0.0..100.0)?;
+        let mut chart = frame(root, &title, AXES).build_cartesian_2d(x0..x1, 0.0..100.0)?;
         chart
             .configure_mesh()
             .x_desc("hours from start of warm-up")
             .y_desc("% of offered")
             .y_label_formatter(&|v| format!("{v:.0}"))
-            .label_style((FONT, 13))
+            .label_style(label_font())
             .draw()?;
-        let band_color = RGBColor(120, 150, 230);
         for i in &summary.intervals {
-            let Some(s) = i.metrics.get("service_level") else {
+            let Some(s) = i.metrics.get(Metric::ServiceLevel) else {
                 continue;
             };
             if !(s.mean.is_finite() && s.ci95_half_width.is_finite()) || s.ci95_half_width == 0.0 {
@@ -231,27 +139,16 @@ pub fn service_level_svg(summary: &RunSummary) -> String {
             let (a, b) = (i.start_s / 3600.0, i.end_s / 3600.0);
             chart.draw_series(std::iter::once(Rectangle::new(
                 [(a, lo), (b, hi)],
-                band_color.mix(0.35).filled(),
+                BAND_BLUE.mix(0.35).filled(),
             )))?;
         }
-        let runs = steps(summary, "service_level");
-        for (k, run) in runs.iter().enumerate() {
-            let pts = run.iter().map(|&(x, y)| (x, y * 100.0));
-            let drawn = chart.draw_series(LineSeries::new(pts, BLUE.stroke_width(2)))?;
-            if k == 0 {
-                drawn.label("service level (mean)").legend(|(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2))
-                });
-            }
-        }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font((FONT, 13))
-            .position(SeriesLabelPosition::LowerRight)
-            .draw()?;
-        Ok(())
+        let percent: Vec<Vec<(f64, f64)>> = steps(summary, Metric::ServiceLevel)
+            .into_iter()
+            .map(|run| run.into_iter().map(|(x, y)| (x, y * 100.0)).collect())
+            .collect();
+        let label = format!("{} (mean)", Metric::ServiceLevel.label());
+        draw_runs(&mut chart, &percent, &label, BLUE)?;
+        legend(&mut chart, SeriesLabelPosition::LowerRight)
     })
 }
 
@@ -259,7 +156,7 @@ pub fn service_level_svg(summary: &RunSummary) -> String {
 /// as bars with 95 % CI whiskers.
 pub fn occupancy_by_group_svg(summary: &RunSummary) -> String {
     let title = "Occupancy per agent group (95 % CI)";
-    render(title, |root| {
+    render(title, SIZE, |root| {
         let n = summary.groups.len().max(1) as u32;
         // Shown, not raw: a control character is invalid XML and plotters escapes markup
         // only.
@@ -268,11 +165,7 @@ pub fn occupancy_by_group_svg(summary: &RunSummary) -> String {
             .iter()
             .map(|g| crate::report::text::display(&g.name).into_owned())
             .collect();
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, (FONT, 20))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
+        let mut chart = frame(root, title, AXES)
             .build_cartesian_2d((0u32..n - 1).into_segmented(), 0.0..100.0)?;
         let label = |v: &SegmentValue<u32>| match v {
             SegmentValue::CenterOf(i) => names.get(*i as usize).cloned().unwrap_or_default(),
@@ -285,10 +178,10 @@ pub fn occupancy_by_group_svg(summary: &RunSummary) -> String {
             .x_label_formatter(&label)
             .y_desc("% of logged-in capacity")
             .y_label_formatter(&|v| format!("{v:.0}"))
-            .label_style((FONT, 13))
+            .label_style(label_font())
             .draw()?;
         for (i, g) in summary.groups.iter().enumerate() {
-            let Some(s) = g.metrics.get("occupancy") else {
+            let Some(s) = g.metrics.get(Metric::Occupancy) else {
                 continue;
             };
             if !s.mean.is_finite() {

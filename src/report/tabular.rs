@@ -96,6 +96,7 @@ pub fn agents_csv(summary: &RunSummary) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::Metric;
     use crate::report::tests::sample_summary;
 
     fn read(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
@@ -120,16 +121,19 @@ mod tests {
                 "end",
                 "start_s",
                 "end_s",
-                "offered",
-                "offered_ci95"
+                Metric::Offered.name(),
+                &format!("{}_ci95", Metric::Offered)
             ]
         );
-        assert!(header.contains(&"service_level_ci95".to_string()));
+        assert!(header.contains(&format!("{}_ci95", Metric::ServiceLevel)));
         assert_eq!(rows.len(), 3);
         assert!(rows.iter().all(|r| r.len() == header.len()));
         assert_eq!(&rows[0][..5], ["0", "00:00:10", "00:00:30", "10", "30"]);
         // Offered in interval 0: 1, 2, 2 over the three replications.
-        let col = header.iter().position(|h| h == "offered").unwrap();
+        let col = header
+            .iter()
+            .position(|h| h == Metric::Offered.name())
+            .unwrap();
         assert_eq!(rows[0][col].parse::<f64>().unwrap(), 5.0 / 3.0);
     }
 
@@ -139,9 +143,14 @@ mod tests {
         let (header, rows) = read(&groups_csv(&s));
         assert_eq!(
             &header[..4],
-            ["group", "agents", "connected", "connected_ci95"]
+            [
+                "group",
+                "agents",
+                Metric::Connected.name(),
+                &format!("{}_ci95", Metric::Connected)
+            ]
         );
-        assert!(header.contains(&"occupancy".to_string()));
+        assert!(header.contains(&Metric::Occupancy.to_string()));
         assert_eq!(
             rows.iter().map(|r| r[0].as_str()).collect::<Vec<_>>(),
             ["north", "south"]
@@ -153,8 +162,8 @@ mod tests {
                 "agent",
                 "group",
                 "max_sessions",
-                "sessions",
-                "sessions_ci95"
+                Metric::Sessions.name(),
+                &format!("{}_ci95", Metric::Sessions)
             ]
         );
         assert_eq!(rows[1][..3], ["A001", "south", "1"]);
@@ -167,7 +176,10 @@ mod tests {
         let (header, rows) = read(&intervals_csv(&s));
         // Interval 2 of the sample has no connected customer in the first replication only;
         // ASA is defined in the others, so its mean is a number.
-        let col = header.iter().position(|h| h == "asa_s").unwrap();
+        let col = header
+            .iter()
+            .position(|h| h == Metric::AsaS.name())
+            .unwrap();
         assert!(rows
             .iter()
             .all(|r| r[col].is_empty() || r[col].parse::<f64>().is_ok()));

@@ -1,6 +1,7 @@
 //! The short table printed at the end of a run: key figures as mean ± 95 % CI, at most
 //! 80 columns wide.
 
+use crate::metrics::catalogue::{Metric, Unit};
 use crate::metrics::RunSummary;
 use crate::report::decimals_for;
 use std::fmt::Write;
@@ -8,49 +9,44 @@ use std::fmt::Write;
 /// How a figure is shown: shares as percentages, counts with one decimal (a mean over
 /// replications) or none from 100 on, the rest with about four significant digits.
 #[derive(Clone, Copy)]
-enum Unit {
+enum Shown {
     Count,
     Share,
     Seconds,
     Plain,
 }
 
-/// The rows: metric key, label (with its unit), how to show it.
-const ROWS: &[(&str, &str, Unit)] = &[
-    ("offered", "offered", Unit::Count),
-    ("connected", "connected", Unit::Count),
-    ("abandoned", "abandoned", Unit::Count),
-    ("abandon_ratio", "abandon ratio (%)", Unit::Share),
-    ("p_wait", "P(wait) (%)", Unit::Share),
-    ("service_level", "service level (%)", Unit::Share),
-    ("asa_s", "ASA (s)", Unit::Seconds),
-    ("wait_s_p90", "wait p90 (s)", Unit::Seconds),
-    ("occupancy", "occupancy (%)", Unit::Share),
-    (
-        "mean_concurrent_sessions",
-        "open sessions (mean)",
-        Unit::Plain,
-    ),
-    ("missed_responses", "missed responses", Unit::Count),
-    ("reminders", "reminders", Unit::Count),
-    (
-        "reminders_per_agent_hour",
-        "reminders per agent-hour",
-        Unit::Plain,
-    ),
-    (
-        "reply_latency_s_p90",
-        "reply latency p90 (s)",
-        Unit::Seconds,
-    ),
-    (
-        "premature_disconnects",
-        "premature disconnects",
-        Unit::Count,
-    ),
-    ("ghost_disconnects", "ghost disconnects", Unit::Count),
-    ("normal_closes", "normal closes", Unit::Count),
-    ("events_per_s", "events per second (wall)", Unit::Plain),
+impl Shown {
+    fn of(m: Metric) -> Shown {
+        match m.unit() {
+            Unit::Count(_) => Shown::Count,
+            Unit::Share => Shown::Share,
+            Unit::Seconds => Shown::Seconds,
+            Unit::Other(_) => Shown::Plain,
+        }
+    }
+}
+
+/// The rows, in order; each is labelled with its catalogue label and unit.
+const ROWS: &[Metric] = &[
+    Metric::Offered,
+    Metric::Connected,
+    Metric::Abandoned,
+    Metric::AbandonRatio,
+    Metric::PWait,
+    Metric::ServiceLevel,
+    Metric::AsaS,
+    Metric::WaitSP90,
+    Metric::Occupancy,
+    Metric::MeanConcurrentSessions,
+    Metric::MissedResponses,
+    Metric::Reminders,
+    Metric::RemindersPerAgentHour,
+    Metric::ReplyLatencySP90,
+    Metric::PrematureDisconnects,
+    Metric::GhostDisconnects,
+    Metric::NormalCloses,
+    Metric::EventsPerS,
 ];
 
 fn duration(s: f64) -> String {
@@ -79,29 +75,32 @@ pub fn terminal_table(summary: &RunSummary) -> String {
     );
     let _ = writeln!(out, "{:<32}{:>14} ± 95% CI", "figure", "mean");
     let _ = writeln!(out, "{}", "─".repeat(60));
-    for &(key, label, unit) in ROWS {
+    for &key in ROWS {
         let Some(stat) = summary.metrics.get(key) else {
             continue;
         };
-        let scale = if matches!(unit, Unit::Share) {
+        let unit = Shown::of(key);
+        let scale = if matches!(unit, Shown::Share) {
             100.0
         } else {
             1.0
         };
         let (mean, ci) = (stat.mean * scale, stat.ci95_half_width * scale);
         let d = match unit {
-            Unit::Share => 1,
-            Unit::Count if mean.abs() >= 100.0 => 0,
-            Unit::Count => 1,
-            Unit::Seconds | Unit::Plain => decimals_for(mean),
+            Shown::Share => 1,
+            Shown::Count if mean.abs() >= 100.0 => 0,
+            Shown::Count => 1,
+            Shown::Seconds | Shown::Plain => decimals_for(mean),
         };
-        let label = if key == "service_level" {
-            format!(
-                "service level ≤ {} s (%)",
+        let label = match (key, unit) {
+            (Metric::ServiceLevel, _) => format!(
+                "{} ≤ {} s (%)",
+                key.label(),
                 summary.service_level_threshold_s
-            )
-        } else {
-            label.to_string()
+            ),
+            (_, Shown::Share) => format!("{} (%)", key.label()),
+            (_, Shown::Seconds) => format!("{} (s)", key.label()),
+            _ => key.label().to_string(),
         };
         let _ = writeln!(out, "{label:<32}{mean:>14.d$} ± {ci:.d$}");
     }

@@ -1,8 +1,10 @@
 //! `chatsim check`: a scenario's run held against expectations, for CI pipelines.
 //!
-//! Also home of what `staff` and `sweep` share about metrics: the expectation syntax
-//! ([`Target`]), which metrics are "more is better" ([`MORE_IS_BETTER`]), and the list of
-//! valid metric names ([`metric_names`]).
+//! Also home of what `staff` and `sweep` share about metric names on the command line:
+//! the list of valid names ([`metric_names`]) and the error for an unknown one
+//! ([`check_metric_name`]). The expectation syntax ([`Target`]) lives in
+//! [`crate::metrics::target`], each metric's better direction in the catalogue
+//! ([`Metric::more_is_better`]).
 //!
 //! An expectation holds when it holds at the conservative end of the metric's 95 %
 //! confidence interval over replications: `mean − half-width ≥ value` for `>=`,
@@ -10,46 +12,28 @@
 //! fails, 2 bad input (the binary maps every error to 2).
 
 use super::flags::ScenarioFlags;
-use crate::metrics::{Collector, Stat};
+use crate::metrics::catalogue::Metric;
+pub use crate::metrics::target::{Confidence, Direction, Target};
+use crate::metrics::Stat;
 use crate::pipeline;
+pub(crate) use crate::report::fmt_num;
 use crate::report::output::print_out;
 use crate::scenario::Scenario;
 use anyhow::Context;
 use clap::Args;
-use std::fmt;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 
-/// Run-level metrics where a larger value is better (maximized by `sweep`'s Pareto
-/// front, `>=` by default in a `name=value` target). Every other metric is taken as
-/// "less is better".
-pub const MORE_IS_BETTER: &[&str] = &[
-    "service_level",
-    "connected",
-    "sessions",
-    "replies",
-    "normal_closes",
-    "occupancy",
-    "mean_sessions_per_agent",
-];
-
-/// Metrics measured on the wall clock, not in simulated time: they differ from run to
-/// run, so byte-identical outputs leave them out.
-pub const WALL_CLOCK_METRICS: &[&str] = &["events_per_s", "routing_decisions_per_s"];
-
-/// Whether a larger value of `metric` is better.
+/// Whether a larger value of `metric` is better ([`Metric::more_is_better`]; an unknown
+/// name is not).
 pub fn more_is_better(metric: &str) -> bool {
-    MORE_IS_BETTER.contains(&metric)
+    Metric::parse(metric).is_some_and(Metric::more_is_better)
 }
 
-/// The run-level metric names of `sc`'s summary, in report order (no simulation needed).
-pub fn metric_names(sc: &Scenario) -> Vec<String> {
-    Collector::new(sc)
-        .finish()
-        .scalars()
-        .into_iter()
-        .map(|(name, _)| name.to_string())
-        .collect()
+/// The run-level metric names of `sc`'s summary, in report order (the catalogue's
+/// [`Level::Run`](crate::metrics::Level::Run) list: the same for every scenario).
+pub fn metric_names(_sc: &Scenario) -> Vec<String> {
+    crate::metrics::catalogue::run_level_names()
 }
 
 /// An error naming an unknown metric and listing the valid ones, or `Ok` when `name` is
@@ -62,141 +46,6 @@ pub fn check_metric_name(name: &str, valid: &[String], what: &str) -> anyhow::Re
         "unknown metric \"{name}\" in {what}; valid metric names: {}",
         valid.join(", ")
     )
-}
-
-/// Which side of the value a metric must be on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Direction {
-    /// `>=` (or `>`): the metric must be at least the value.
-    AtLeast,
-    /// `<=` (or `<`): the metric must be at most the value.
-    AtMost,
-}
-
-/// One expectation or staffing target: `metric op value`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Target {
-    pub metric: String,
-    pub direction: Direction,
-    /// `>` / `<` rather than `>=` / `<=`.
-    pub strict: bool,
-    pub value: f64,
-}
-
-/// How a target is judged from a metric's mean and 95 % CI.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Confidence {
-    /// At the CI's conservative end: mean − half-width for `>=`, mean + half-width for `<=`.
-    Conservative,
-    /// At the mean alone.
-    Mean,
-}
-
-impl Target {
-    /// Parses `name>=v`, `name<=v`, `name>v`, `name<v` (also `≥`, `≤`), or `name=v`,
-    /// which takes the metric's better direction (`>=` for [`MORE_IS_BETTER`] metrics,
-    /// `<=` otherwise). The metric name is not checked here (see [`check_metric_name`]).
-    pub fn parse(text: &str) -> anyhow::Result<Target> {
-        Target::parse_with(text, |name| {
-            if more_is_better(name) {
-                Direction::AtLeast
-            } else {
-                Direction::AtMost
-            }
-        })
-    }
-
-    /// [`Target::parse`] with the direction of a bare `name=v` chosen by `default`
-    /// (`staff` takes the direction in which the metric improves with more agents).
-    pub fn parse_with(text: &str, default: impl Fn(&str) -> Direction) -> anyhow::Result<Target> {
-        let bad = |why: &str| {
-            anyhow::anyhow!(
-                "bad expectation \"{text}\": {why}; write NAME>=VALUE, NAME<=VALUE or \
-                 NAME=VALUE (e.g. service_level>=0.8, abandon_ratio<=0.05)"
-            )
-        };
-        let ops: [(&str, Option<Direction>, bool); 7] = [
-            (">=", Some(Direction::AtLeast), false),
-            ("<=", Some(Direction::AtMost), false),
-            ("≥", Some(Direction::AtLeast), false),
-            ("≤", Some(Direction::AtMost), false),
-            (">", Some(Direction::AtLeast), true),
-            ("<", Some(Direction::AtMost), true),
-            ("=", None, false),
-        ];
-        let Some(at) = text.find(['<', '>', '=', '≥', '≤']) else {
-            return Err(bad("no comparison operator"));
-        };
-        let (name, rest) = text.split_at(at);
-        let Some((op, dir, strict)) = ops.iter().find(|(op, _, _)| rest.starts_with(op)) else {
-            return Err(bad("no comparison operator"));
-        };
-        let name = name.trim();
-        let value_text = rest[op.len()..].trim();
-        if name.is_empty() {
-            return Err(bad("no metric name before the operator"));
-        }
-        if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-            return Err(bad("the metric name may hold only letters, digits and _"));
-        }
-        let value: f64 = value_text
-            .parse()
-            .ok()
-            .filter(|v: &f64| v.is_finite())
-            .ok_or_else(|| bad(&format!("\"{value_text}\" is not a finite number")))?;
-        let direction = dir.unwrap_or_else(|| default(name));
-        Ok(Target {
-            metric: name.to_string(),
-            direction,
-            strict: *strict,
-            value,
-        })
-    }
-
-    /// The figure the target is judged on: the CI's conservative end (or the mean).
-    pub fn judged_value(&self, stat: &Stat, confidence: Confidence) -> f64 {
-        let hw = if stat.ci95_half_width.is_finite() {
-            stat.ci95_half_width
-        } else {
-            0.0
-        };
-        match (confidence, self.direction) {
-            (Confidence::Mean, _) => stat.mean,
-            (Confidence::Conservative, Direction::AtLeast) => stat.mean - hw,
-            (Confidence::Conservative, Direction::AtMost) => stat.mean + hw,
-        }
-    }
-
-    /// Whether `stat` meets the target under `confidence` (a NaN mean never does).
-    pub fn holds(&self, stat: &Stat, confidence: Confidence) -> bool {
-        self.holds_for(self.judged_value(stat, confidence))
-    }
-
-    /// Whether the figure `v` meets the target (a NaN never does).
-    pub fn holds_for(&self, v: f64) -> bool {
-        match (self.direction, self.strict) {
-            (Direction::AtLeast, false) => v >= self.value,
-            (Direction::AtLeast, true) => v > self.value,
-            (Direction::AtMost, false) => v <= self.value,
-            (Direction::AtMost, true) => v < self.value,
-        }
-    }
-
-    /// The operator as written back: `>=`, `<=`, `>`, `<`.
-    pub fn op(&self) -> &'static str {
-        match (self.direction, self.strict) {
-            (Direction::AtLeast, false) => ">=",
-            (Direction::AtLeast, true) => ">",
-            (Direction::AtMost, false) => "<=",
-            (Direction::AtMost, true) => "<",
-        }
-    }
-}
-
-impl fmt::Display for Target {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}{}", self.metric, self.op(), self.value)
-    }
 }
 
 /// Parses every target and checks its metric name against `valid`.
@@ -292,24 +141,6 @@ fn judge<'a>(targets: &[Target], get: impl Fn(&str) -> Option<&'a Stat>) -> (Vec
     (lines, all)
 }
 
-/// A figure with about five significant digits.
-pub(crate) fn fmt_num(x: f64) -> String {
-    if !x.is_finite() {
-        return "n/a".to_string();
-    }
-    let a = x.abs();
-    let decimals = if a == 0.0 || a >= 10_000.0 {
-        0
-    } else if a >= 100.0 {
-        2
-    } else if a >= 1.0 {
-        3
-    } else {
-        4
-    };
-    format!("{x:.decimals$}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -327,7 +158,7 @@ mod tests {
         let t = Target::parse("service_level>=0.8").unwrap();
         assert_eq!(
             (t.metric.as_str(), t.direction, t.strict, t.value),
-            ("service_level", Direction::AtLeast, false, 0.8)
+            (Metric::ServiceLevel.name(), Direction::AtLeast, false, 0.8)
         );
         assert_eq!(
             Target::parse(" abandon_ratio <= 0.05 ").unwrap().direction,
@@ -354,7 +185,7 @@ mod tests {
     #[test]
     fn malformed_expectations_say_how_to_write_one() {
         for bad in [
-            "service_level",
+            Metric::ServiceLevel.name(),
             "service_level>>0.8",
             ">=0.8",
             "service level>=0.8",
@@ -383,7 +214,10 @@ mod tests {
 
     #[test]
     fn unknown_metric_lists_the_valid_names() {
-        let valid = vec!["offered".to_string(), "service_level".to_string()];
+        let valid = vec![
+            Metric::Offered.to_string(),
+            Metric::ServiceLevel.to_string(),
+        ];
         let e = parse_targets(&["servic_level>=0.8".into()], &valid, "--expect")
             .unwrap_err()
             .to_string();

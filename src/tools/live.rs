@@ -552,7 +552,7 @@ impl<W: Write> Live<W> {
                     let s = name(&self.names, &session)?;
                     json(&Wire {
                         t,
-                        event: "connected",
+                        event: "connected", // not a metric: a live event's name
                         session: Some(&s),
                         agent: Some(agent(a)),
                         waited_s: Some(secs(waited.as_millis())),
@@ -622,7 +622,7 @@ impl<W: Write> Live<W> {
                     self.chats.remove(&s);
                     json(&Wire {
                         t,
-                        event: "abandoned",
+                        event: "abandoned", // not a metric: a live event's name
                         session: Some(&s),
                         waited_s: Some(secs(waited.as_millis())),
                         ..Wire::default()
@@ -633,7 +633,7 @@ impl<W: Write> Live<W> {
                     let s = name(&self.names, &session)?;
                     json(&Wire {
                         t,
-                        event: "handed_back",
+                        event: "handed_back", // not a metric: a live event's name
                         session: Some(&s),
                         agent: Some(agent(a)),
                         ..Wire::default()
@@ -924,7 +924,7 @@ mod tests {
         ]);
         assert_eq!(err, None);
         assert!(
-            out.contains(r#"{"t":5.0,"event":"connected","session":"c""#),
+            out.contains(r#"{"t":5.0,"event":"connected","session":"c""#), // not a metric: a live event's name
             "{out}"
         );
     }
@@ -953,11 +953,11 @@ mod tests {
             events,
             [
                 "logged_in",
-                "connected",
+                "connected", // not a metric: a live event's name
                 "logged_in",
                 "logged_out",
-                "handed_back",
-                "connected",
+                "handed_back", // not a metric: a live event's name
+                "connected",   // not a metric: a live event's name
                 "summary"
             ]
         );

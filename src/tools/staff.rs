@@ -43,14 +43,20 @@
 //!   simulation at the required staffing by Little's law (turn model; the search starts
 //!   from an analytic estimate instead, see [`analytic_session_s`]).
 
-use super::check::{check_metric_name, fmt_num, metric_names, Confidence, Direction, Target};
+use super::check::{check_metric_name, metric_names, Confidence, Direction, Target};
 use super::flags::{OutputFlags, ScenarioFlags};
 use crate::engine::AgentId;
 use crate::math::student_t_quantile;
+use crate::metrics::catalogue::Metric;
 use crate::metrics::erlang::{smallest_c_for_erlang_a, smallest_c_for_service_level, ErlangA};
 use crate::metrics::{summarize, Collector, RepMetrics, RunSummary, Stat};
 use crate::pipeline;
+use crate::plan::staffing::{erlang_a_targets, erlang_service_level};
+pub use crate::plan::staffing::{
+    RatePlan, StaffInterval, StaffingResult, Window, DEFAULT_ERLANG_SERVICE_LEVEL,
+};
 use crate::report::output::{check_target, print_out, write_outputs};
+use crate::report::staffing::{staffing_csv, staffing_svg, staffing_table};
 use crate::scenario::raw::TimeValue;
 use crate::scenario::{self, AgentSpec, Arrivals, Scenario, SessionModel};
 use crate::sim::SimError;
@@ -58,7 +64,6 @@ use crate::sim::{DisconnectKind, Observer};
 use crate::time::{Millis, SimTime};
 use anyhow::Context;
 use clap::Args;
-use plotters::prelude::*;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -111,8 +116,6 @@ pub const DEFAULT_REPLICATIONS: u32 = 8;
 pub const DEFAULT_MAX_REPLICATIONS: u32 = 256;
 /// Default expected arrivals per replication of a candidate.
 pub const DEFAULT_CUSTOMERS: u32 = 1500;
-/// The service-level target the Erlang columns use when no `service_level` target is given.
-pub const DEFAULT_ERLANG_SERVICE_LEVEL: f64 = 0.8;
 /// Warm-up, in relaxation times: after 5τ an empty start's bias is below e⁻⁵ ≈ 0.7 % of
 /// its initial size.
 pub const WARMUP_RELAXATIONS: f64 = 5.0;
@@ -126,188 +129,16 @@ pub const HORIZON_RELAXATIONS: f64 = 10.0;
 /// judged with an optimistic bias instead (such desks miss any usual target by far).
 pub const MAX_RELAXATION_OCCUPANCY: f64 = 0.99;
 
-/// How a run-level metric moves as agents are added to a stationary interval (fixed
-/// arrivals): what makes it a staffing target or not.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Response {
-    /// Rises with agents: a `>=` target.
-    Rises,
-    /// Falls with agents: a `<=` target.
-    Falls,
-    /// A total (or extreme) over the measured window, whose length staff chooses per
-    /// interval: not comparable with a fixed value. `instead` names a ratio that is.
-    Total { instead: &'static str },
-    /// Does not depend on staffing, or not in one direction.
-    Unrelated { why: &'static str },
-}
+pub use crate::metrics::catalogue::Response;
 
-const SIMULATOR: &str = "measures the simulator's own work, not the desk";
-const SILENCE: &str = "is set by the message interval and by how customers go silent, \
-    not by staffing (tune it with `chatsim sweep`)";
-
-/// Every run-level metric and how it moves with staffing: the one table `staff` checks
-/// targets against (a metric missing here is refused, so a new metric must be added).
-pub const STAFFING_RESPONSE: &[(&str, Response)] = &[
-    (
-        "offered",
-        Response::Unrelated {
-            why: "is set by the arrivals",
-        },
-    ),
-    (
-        "connected",
-        Response::Total {
-            instead: "abandon_ratio",
-        },
-    ),
-    (
-        "abandoned",
-        Response::Total {
-            instead: "abandon_ratio",
-        },
-    ),
-    (
-        "unresolved",
-        Response::Total {
-            instead: "wait_s_p99",
-        },
-    ),
-    ("p_wait", Response::Falls),
-    ("abandon_ratio", Response::Falls),
-    ("service_level", Response::Rises),
-    ("asa_s", Response::Falls),
-    ("wait_s_mean", Response::Falls),
-    ("wait_s_p50", Response::Falls),
-    ("wait_s_p90", Response::Falls),
-    ("wait_s_p99", Response::Falls),
-    (
-        "wait_s_max",
-        Response::Total {
-            instead: "wait_s_p99",
-        },
-    ),
-    ("mean_queue_len", Response::Falls),
-    (
-        "max_queue_len",
-        Response::Total {
-            instead: "mean_queue_len",
-        },
-    ),
-    (
-        "sessions",
-        Response::Total {
-            instead: "abandon_ratio",
-        },
-    ),
-    (
-        "replies",
-        Response::Total {
-            instead: "missed_response_ratio",
-        },
-    ),
-    (
-        "missed_responses",
-        Response::Total {
-            instead: "missed_response_ratio",
-        },
-    ),
-    ("missed_response_ratio", Response::Falls),
-    (
-        "reminders",
-        Response::Total {
-            instead: "reminders_per_session",
-        },
-    ),
-    ("reminders_per_agent_hour", Response::Falls),
-    ("reminders_per_session", Response::Falls),
-    (
-        "sessions_with_reminder",
-        Response::Total {
-            instead: "sessions_with_reminder_ratio",
-        },
-    ),
-    ("sessions_with_reminder_ratio", Response::Falls),
-    ("reply_latency_s_p50", Response::Falls),
-    ("reply_latency_s_p90", Response::Falls),
-    ("reply_latency_s_p99", Response::Falls),
-    ("disconnects", Response::Unrelated { why: SILENCE }),
-    (
-        "premature_disconnects",
-        Response::Unrelated { why: SILENCE },
-    ),
-    ("ghost_disconnects", Response::Unrelated { why: SILENCE }),
-    (
-        "premature_disconnect_ratio",
-        Response::Unrelated { why: SILENCE },
-    ),
-    ("silent_capacity_s", Response::Unrelated { why: SILENCE }),
-    (
-        "normal_closes",
-        Response::Total {
-            instead: "abandon_ratio",
-        },
-    ),
-    (
-        "handed_back",
-        Response::Unrelated {
-            why: "happens at log-off, and staff's agents never log off",
-        },
-    ),
-    ("occupancy", Response::Falls),
-    (
-        "mean_concurrent_sessions",
-        Response::Unrelated {
-            why: "is the offered work in progress, which staffing hardly moves",
-        },
-    ),
-    ("mean_sessions_per_agent", Response::Falls),
-    ("mean_logged_in_capacity", Response::Rises),
-    (
-        "logged_in_agent_hours",
-        Response::Total {
-            instead: "mean_logged_in_capacity",
-        },
-    ),
-    (
-        "busy_time_s",
-        Response::Total {
-            instead: "occupancy",
-        },
-    ),
-    (
-        "late_replies",
-        Response::Total {
-            instead: "late_reply_ratio",
-        },
-    ),
-    ("late_reply_ratio", Response::Falls),
-    ("reply_latency_s_mean", Response::Falls),
-    (
-        "reconnected",
-        Response::Unrelated {
-            why: "happens after log-off, and staff's agents never log off",
-        },
-    ),
-    ("events", Response::Unrelated { why: SIMULATOR }),
-    ("events_per_s", Response::Unrelated { why: SIMULATOR }),
-    ("routing_decisions", Response::Unrelated { why: SIMULATOR }),
-    (
-        "routing_decisions_per_s",
-        Response::Unrelated { why: SIMULATOR },
-    ),
-];
-
-/// How `metric` moves with staffing ([`STAFFING_RESPONSE`]).
+/// How `metric` moves with staffing: the catalogue's table ([`Metric::staffing`]), the
+/// one place that says it for every run-level metric (a metric without one is refused).
 pub fn staffing_response(metric: &str) -> Response {
-    STAFFING_RESPONSE
-        .iter()
-        .find(|(name, _)| *name == metric)
-        .map_or(
-            Response::Unrelated {
-                why: "is not one chatsim knows how staffing moves",
-            },
-            |(_, r)| *r,
-        )
+    Metric::parse(metric)
+        .and_then(Metric::staffing)
+        .unwrap_or(Response::Unrelated {
+            why: "is not one chatsim knows how staffing moves",
+        })
 }
 
 /// `Ok` when `t` gets easier to meet with every agent added; otherwise an error naming
@@ -360,58 +191,18 @@ pub fn parse_staff_targets(texts: &[String], valid: &[String]) -> anyhow::Result
         .collect()
 }
 
-/// The service level the Erlang C column staffs to: the highest `service_level` target,
-/// else [`DEFAULT_ERLANG_SERVICE_LEVEL`].
-fn erlang_service_level(targets: &[Target]) -> f64 {
-    targets
-        .iter()
-        .filter(|t| t.metric == "service_level")
-        .map(|t| t.value)
-        .reduce(f64::max)
-        .unwrap_or(DEFAULT_ERLANG_SERVICE_LEVEL)
-}
-
-/// The metrics Erlang A can judge ([`erlang_a_value`]).
-const ERLANG_A_METRICS: &[&str] = &[
-    "service_level",
-    "abandon_ratio",
-    "p_wait",
-    "wait_s_mean",
-    "mean_queue_len",
-    "occupancy",
-];
-
 /// A metric of the M/M/c+M model, for the metrics Erlang A can judge (the simulator's
 /// definitions: abandoners count as misses and as waiting until they leave).
 fn erlang_a_value(m: &ErlangA, metric: &str, threshold_s: f64) -> Option<f64> {
-    match metric {
-        "service_level" => Some(m.service_level(threshold_s)),
-        "abandon_ratio" => Some(m.abandon_ratio()),
-        "p_wait" => Some(m.p_wait()),
-        "wait_s_mean" => Some(m.wait_mean()),
-        "mean_queue_len" => Some(m.mean_queue_len()),
-        "occupancy" => Some(m.occupancy()),
+    match Metric::parse(metric)? {
+        Metric::ServiceLevel => Some(m.service_level(threshold_s)),
+        Metric::AbandonRatio => Some(m.abandon_ratio()),
+        Metric::PWait => Some(m.p_wait()),
+        Metric::WaitSMean => Some(m.wait_mean()),
+        Metric::MeanQueueLen => Some(m.mean_queue_len()),
+        Metric::Occupancy => Some(m.occupancy()),
         _ => None,
     }
-}
-
-/// The targets the Erlang A column staffs to: every target Erlang A can judge, else
-/// the Erlang C column's service level.
-fn erlang_a_targets(targets: &[Target]) -> Vec<Target> {
-    let judged: Vec<Target> = targets
-        .iter()
-        .filter(|t| ERLANG_A_METRICS.contains(&t.metric.as_str()))
-        .cloned()
-        .collect();
-    if !judged.is_empty() {
-        return judged;
-    }
-    vec![Target {
-        metric: "service_level".into(),
-        direction: Direction::AtLeast,
-        strict: false,
-        value: erlang_service_level(targets),
-    }]
 }
 
 /// The patience Erlang A uses, seconds, when every segment has one: 1/θ with θ the
@@ -459,13 +250,6 @@ pub fn relaxation_s(rate_per_s: f64, session_s: f64, servers: u32, patience_s: O
     }
 }
 
-/// A candidate's simulated run lengths.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Window {
-    pub warmup: Millis,
-    pub horizon: Millis,
-}
-
 /// How `staff` runs: the command's options, as a library call takes them.
 #[derive(Clone, Debug)]
 pub struct StaffSettings {
@@ -495,14 +279,6 @@ impl Default for StaffSettings {
             cancel: &pipeline::NEVER_CANCELLED,
         }
     }
-}
-
-/// One interval to staff: [start, end) from the epoch at a constant rate.
-#[derive(Clone, Debug, PartialEq)]
-pub struct StaffInterval {
-    pub start: SimTime,
-    pub end: SimTime,
-    pub rate_per_hour: f64,
 }
 
 /// The intervals of `sc`'s arrivals: a profile's own; the measured window for Poisson;
@@ -1225,36 +1001,6 @@ impl Eval {
     }
 }
 
-/// The staffing of one arrival rate (shared by every interval with that rate).
-#[derive(Clone, Debug)]
-pub struct RatePlan {
-    pub rate_per_hour: f64,
-    /// `None` when no candidate up to the cap met every target.
-    pub required_agents: Option<u32>,
-    /// Σ max sessions of the required agents.
-    pub required_sessions: Option<u32>,
-    pub erlang_c_agents: u32,
-    pub erlang_c_servers: u32,
-    /// The Erlang A answer (agents, servers) when every segment has a patience.
-    pub erlang_a: Option<(u32, u32)>,
-    /// The mean session length the Erlang columns used, seconds.
-    pub erlang_session_s: f64,
-    pub search_start: u32,
-    /// Candidates simulated, in the order the search asked for them.
-    pub simulated: Vec<u32>,
-    /// Replications at the required staffing (or the largest candidate).
-    pub replications: u32,
-    /// Replications over every candidate.
-    pub replications_total: u32,
-    /// Warm-up and horizon at the required staffing (or the largest candidate).
-    pub window: Option<Window>,
-    /// At the required staffing (or the largest candidate when none met the targets):
-    /// each target metric, then occupancy.
-    pub achieved: Vec<(String, Stat)>,
-    /// The targets the largest candidate still missed (empty when staffed).
-    pub unmet: Vec<String>,
-}
-
 /// The settings every candidate of a search shares.
 struct Plan<'a> {
     sc: &'a Scenario,
@@ -1368,7 +1114,7 @@ impl Plan<'_> {
             .targets
             .iter()
             .map(|t| t.metric.as_str())
-            .chain(["occupancy"])
+            .chain([Metric::Occupancy.name()])
         {
             if !names.contains(&name) {
                 names.push(name);
@@ -1417,9 +1163,9 @@ impl Plan<'_> {
             .collect();
         let metrics: Vec<(String, Stat)> = judged.into_iter().map(|j| (j.metric, j.stat)).collect();
         let mean = |n: &str| get(n).map_or(f64::NAN, |s| s.mean);
-        let connected = mean("connected");
+        let connected = mean(Metric::Connected.name());
         let session_s = if connected > 0.0 {
-            mean("mean_concurrent_sessions") * summary.horizon_s / connected
+            mean(Metric::MeanConcurrentSessions.name()) * summary.horizon_s / connected
         } else {
             f64::NAN
         };
@@ -1534,33 +1280,6 @@ impl Plan<'_> {
                 None => at.map(|e| e.unmet.clone()).unwrap_or_default(),
             },
         })
-    }
-}
-
-/// The staffing of every interval.
-#[derive(Clone, Debug)]
-pub struct StaffingResult {
-    pub intervals: Vec<(StaffInterval, RatePlan)>,
-    pub targets: Vec<Target>,
-    pub confidence: Confidence,
-    /// Clock reading at the epoch, seconds (0 without `run.clock_origin`).
-    pub clock_origin_s: f64,
-    pub seed: u64,
-    /// Replications a candidate starts with, and at most.
-    pub replications: u32,
-    pub max_replications: u32,
-    pub service_level_threshold_s: f64,
-    pub holding_model: bool,
-    /// Erlang A's patience, seconds (`None`: infinite patience somewhere, no Erlang A).
-    pub patience_s: Option<f64>,
-}
-
-impl StaffingResult {
-    /// Whether every interval could be staffed.
-    pub fn all_staffed(&self) -> bool {
-        self.intervals
-            .iter()
-            .all(|(_, p)| p.required_agents.is_some())
     }
 }
 
@@ -1683,354 +1402,6 @@ fn clock_origin_s(path: &Path) -> Option<f64> {
             let s = parts.iter().fold(0.0, |acc, p| acc * 60.0 + p);
             Some(if parts.len() == 2 { s * 60.0 } else { s })
         }
-    }
-}
-
-/// A clock reading HH:MM (HH:MM:SS when not on a whole minute).
-fn clock(origin_s: f64, t: SimTime) -> String {
-    let total = (origin_s * 1000.0).round() as u64 + t.as_millis();
-    let secs = total / 1000;
-    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
-    if s == 0 && total % 1000 == 0 {
-        format!("{h:02}:{m:02}")
-    } else {
-        format!("{h:02}:{m:02}:{s:02}")
-    }
-}
-
-/// A share as a percentage without float noise: 0.55 → "55", 0.8125 → "81.25".
-fn percent(share: f64) -> String {
-    let text = format!("{:.6}", 100.0 * share);
-    text.trim_end_matches('0').trim_end_matches('.').to_string()
-}
-
-/// The terminal table: one row per interval.
-pub fn staffing_table(r: &StaffingResult) -> String {
-    let mut out = String::new();
-    let targets: Vec<String> = r.targets.iter().map(|t| t.to_string()).collect();
-    out.push_str(&format!(
-        "staffing for {} · judged at {} · seed {}, {}–{} replications per candidate \
-         (doubled while undecided)\n",
-        targets.join(", "),
-        match r.confidence {
-            Confidence::Conservative => "the conservative end of the 95% CI",
-            Confidence::Mean => "the mean",
-        },
-        r.seed,
-        r.replications,
-        r.max_replications
-    ));
-    out.push_str(&format!(
-        "Erlang C: each agent = max_sessions servers, {}% within {} s, mean session = {}\n",
-        percent(erlang_service_level(&r.targets)),
-        r.service_level_threshold_s,
-        if r.holding_model {
-            "the holding-time mean"
-        } else {
-            "measured at the required staffing (Little's law)"
-        }
-    ));
-    if let Some(p) = r.patience_s {
-        let judged: Vec<String> = erlang_a_targets(&r.targets)
-            .iter()
-            .map(|t| t.to_string())
-            .collect();
-        out.push_str(&format!(
-            "Erlang A: the same servers and session, {} within {} s, patience exponential \
-             with mean {} s (segments' rates 1/mean averaged by share; a non-exponential \
-             patience is taken by its mean)\n",
-            judged.join(", "),
-            r.service_level_threshold_s,
-            fmt_num(p)
-        ));
-    }
-    let metric_names: Vec<String> = r
-        .intervals
-        .iter()
-        .find(|(_, p)| !p.achieved.is_empty())
-        .map(|(_, p)| p.achieved.iter().map(|(n, _)| n.clone()).collect())
-        .unwrap_or_default();
-    let with_a = r.patience_s.is_some();
-    let mut header = format!(
-        "{:<13} {:>7} {:>7} {:>8} {:>8}",
-        "interval", "rate/h", "agents", "sessions", "Erlang C"
-    );
-    if with_a {
-        header.push_str(&format!(" {:>8}", "Erlang A"));
-    }
-    for n in &metric_names {
-        header.push_str(&format!("  {n:>22}"));
-    }
-    header.push_str(&format!("  {:>5} {:>5}\n", "reps", "sims"));
-    out.push_str(&header);
-    out.push_str(&format!(
-        "{}\n",
-        "─".repeat(header.trim_end().chars().count())
-    ));
-    let mut unmet = 0;
-    for (i, p) in &r.intervals {
-        let required = match p.required_agents {
-            Some(k) => k.to_string(),
-            None => {
-                unmet += 1;
-                format!(">{}", p.simulated.iter().max().copied().unwrap_or(0))
-            }
-        };
-        let mut row = format!(
-            "{:<13} {:>7.1} {:>7} {:>8} {:>8}",
-            format!(
-                "{}–{}",
-                clock(r.clock_origin_s, i.start),
-                clock(r.clock_origin_s, i.end)
-            ),
-            i.rate_per_hour,
-            required,
-            p.required_sessions.map_or("-".into(), |s| s.to_string()),
-            p.erlang_c_agents
-        );
-        if with_a {
-            let a = p
-                .erlang_a
-                .map_or("-".into(), |(agents, _)| agents.to_string());
-            row.push_str(&format!(" {a:>8}"));
-        }
-        for n in &metric_names {
-            let cell = p
-                .achieved
-                .iter()
-                .find(|(m, _)| m == n)
-                .map_or("-".into(), |(_, s)| {
-                    format!("{} ± {}", fmt_num(s.mean), fmt_num(s.ci95_half_width))
-                });
-            row.push_str(&format!("  {cell:>22}"));
-        }
-        row.push_str(&format!(
-            "  {:>5} {:>5}\n",
-            p.replications,
-            p.simulated.len()
-        ));
-        out.push_str(&row);
-    }
-    let staffed = r
-        .intervals
-        .iter()
-        .filter(|(_, p)| p.required_agents.is_some());
-    let (total_required, total_c, total_a) =
-        staffed.fold((0u64, 0u64, 0u64), |(a, b, c), (_, p)| {
-            (
-                a + p.required_agents.unwrap_or(0) as u64,
-                b + p.erlang_c_agents as u64,
-                c + p.erlang_a.map_or(0, |(agents, _)| agents) as u64,
-            )
-        });
-    out.push_str(&format!(
-        "agent-intervals over the {} staffed interval(s): {total_required} simulated vs \
-         {total_c} Erlang C{}\n",
-        r.intervals.len() - unmet,
-        if with_a {
-            format!(" and {total_a} Erlang A")
-        } else {
-            String::new()
-        }
-    ));
-    if unmet > 0 {
-        let mut missed: Vec<&str> = r
-            .intervals
-            .iter()
-            .flat_map(|(_, p)| p.unmet.iter().map(String::as_str))
-            .collect();
-        missed.sort_unstable();
-        missed.dedup();
-        out.push_str(&format!(
-            "{unmet} interval(s) could not be staffed up to 4 × the Erlang start + 10 agents \
-             (at most 1 000 000; shown as >N, figures at N); still missed there: {}\n",
-            missed.join("; ")
-        ));
-    }
-    out
-}
-
-/// `staffing.csv`: one row per interval.
-pub fn staffing_csv(r: &StaffingResult) -> anyhow::Result<Vec<u8>> {
-    let metric_names: Vec<String> = r
-        .intervals
-        .iter()
-        .find(|(_, p)| !p.achieved.is_empty())
-        .map(|(_, p)| p.achieved.iter().map(|(n, _)| n.clone()).collect())
-        .unwrap_or_default();
-    let mut w = csv::Writer::from_writer(vec![]);
-    let mut header: Vec<String> = [
-        "start_s",
-        "end_s",
-        "start",
-        "end",
-        "rate_per_hour",
-        "required_agents",
-        "required_sessions",
-        "targets_met",
-        "unmet_targets",
-        "erlang_c_agents",
-        "erlang_c_servers",
-        "erlang_c_session_s",
-        "search_start_agents",
-        "candidates_simulated",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    for n in &metric_names {
-        header.push(format!("{n}_mean"));
-        header.push(format!("{n}_ci95"));
-    }
-    // Appended after the metric columns: the columns above are a contract.
-    header.extend(
-        [
-            "erlang_a_agents",
-            "erlang_a_servers",
-            "replications",
-            "replications_total",
-            "warmup_s",
-            "horizon_s",
-        ]
-        .map(String::from),
-    );
-    w.write_record(&header)?;
-    let num = crate::report::csv_number;
-    for (i, p) in &r.intervals {
-        let mut row = vec![
-            num(i.start.as_secs_f64()),
-            num(i.end.as_secs_f64()),
-            clock(r.clock_origin_s, i.start),
-            clock(r.clock_origin_s, i.end),
-            num(i.rate_per_hour),
-            p.required_agents.map_or(String::new(), |k| k.to_string()),
-            p.required_sessions.map_or(String::new(), |k| k.to_string()),
-            p.required_agents.is_some().to_string(),
-            p.unmet.join(";"),
-            p.erlang_c_agents.to_string(),
-            p.erlang_c_servers.to_string(),
-            num(p.erlang_session_s),
-            p.search_start.to_string(),
-            p.simulated.len().to_string(),
-        ];
-        for n in &metric_names {
-            match p.achieved.iter().find(|(m, _)| m == n) {
-                Some((_, s)) => {
-                    row.push(num(s.mean));
-                    row.push(num(s.ci95_half_width));
-                }
-                None => row.extend([String::new(), String::new()]),
-            }
-        }
-        let (a_agents, a_servers) = p.erlang_a.map_or((String::new(), String::new()), |(a, s)| {
-            (a.to_string(), s.to_string())
-        });
-        let (warmup, horizon) = p.window.map_or((String::new(), String::new()), |w| {
-            (num(w.warmup.as_secs_f64()), num(w.horizon.as_secs_f64()))
-        });
-        row.extend([
-            a_agents,
-            a_servers,
-            p.replications.to_string(),
-            p.replications_total.to_string(),
-            warmup,
-            horizon,
-        ]);
-        w.write_record(&row)?;
-    }
-    Ok(w.into_inner()?)
-}
-
-/// `staffing.svg`: required agents per interval by simulation and by Erlang C, as steps.
-pub fn staffing_svg(r: &StaffingResult) -> String {
-    let title = "Agents required per interval";
-    let mut svg = String::new();
-    let drawn = (|| -> Result<(), Box<dyn std::error::Error>> {
-        let root = SVGBackend::with_string(&mut svg, (900, 420)).into_drawing_area();
-        root.fill(&WHITE)?;
-        let hour = |t: SimTime| (r.clock_origin_s + t.as_secs_f64()) / 3600.0;
-        let x0 = r.intervals.first().map_or(0.0, |(i, _)| hour(i.start));
-        let x1 = r
-            .intervals
-            .last()
-            .map_or(1.0, |(i, _)| hour(i.end))
-            .max(x0 + 1e-6);
-        let steps = |pick: &dyn Fn(&RatePlan) -> Option<u32>| {
-            let mut runs: Vec<Vec<(f64, f64)>> = vec![];
-            let mut run = vec![];
-            for (i, p) in &r.intervals {
-                match pick(p) {
-                    Some(k) => {
-                        run.push((hour(i.start), k as f64));
-                        run.push((hour(i.end), k as f64));
-                    }
-                    None if !run.is_empty() => runs.push(std::mem::take(&mut run)),
-                    None => {}
-                }
-            }
-            if !run.is_empty() {
-                runs.push(run);
-            }
-            runs
-        };
-        let simulated = steps(&|p| p.required_agents);
-        let erlang = steps(&|p| Some(p.erlang_c_agents));
-        let erlang_a = steps(&|p| p.erlang_a.map(|(agents, _)| agents));
-        let top = simulated
-            .iter()
-            .chain(&erlang)
-            .chain(&erlang_a)
-            .flatten()
-            .map(|p| p.1)
-            .fold(0.0f64, f64::max);
-        let top = if top > 0.0 { top * 1.3 } else { 1.0 };
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 20))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(x0..x1, 0.0..top)?;
-        chart
-            .configure_mesh()
-            .x_desc("clock hour")
-            .y_desc("agents")
-            .label_style(("sans-serif", 13))
-            .draw()?;
-        let targets: Vec<String> = r.targets.iter().map(|t| t.to_string()).collect();
-        let sim_label = format!("simulated ({})", targets.join(", "));
-        let orange = RGBColor(230, 120, 0);
-        let green = RGBColor(0, 150, 70);
-        for (runs, label, color) in [
-            (&erlang, "Erlang C (max_sessions servers per agent)", orange),
-            (&erlang_a, "Erlang A (patience by its mean)", green),
-            (&simulated, sim_label.as_str(), BLUE),
-        ] {
-            for (k, run) in runs.iter().enumerate() {
-                let s = chart
-                    .draw_series(LineSeries::new(run.iter().copied(), color.stroke_width(2)))?;
-                if k == 0 {
-                    s.label(label).legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-                    });
-                }
-            }
-        }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 13))
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()?;
-        root.present()?;
-        Ok(())
-    })();
-    match drawn {
-        Ok(()) => svg,
-        Err(e) => format!(
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"900\" height=\"420\"><text x=\"10\" y=\"20\">{title}: {}</text></svg>",
-            e.to_string().replace('&', "&amp;").replace('<', "&lt;")
-        ),
     }
 }
 
@@ -2176,21 +1547,22 @@ mod tests {
             crate::sim::presets::turns_desk(4, 2, 3600),
         ] {
             for name in crate::tools::check::metric_names(&sc) {
+                let m = Metric::parse(&name).expect("a catalogued metric");
                 assert!(
-                    STAFFING_RESPONSE.iter().any(|(m, _)| *m == name),
-                    "{name}: add it to STAFFING_RESPONSE"
+                    m.staffing().is_some(),
+                    "{name}: give it a staffing response in the catalogue"
                 );
             }
         }
         // A ratio offered instead of a total is itself a valid target.
-        for (name, r) in STAFFING_RESPONSE {
-            if let Response::Total { instead } = r {
+        for m in Metric::ALL {
+            if let Some(Response::Total { instead }) = m.staffing() {
                 assert!(
                     matches!(
-                        staffing_response(instead),
+                        staffing_response(instead.name()),
                         Response::Rises | Response::Falls
                     ),
-                    "{name} points to {instead}"
+                    "{m} points to {instead}"
                 );
             }
         }
@@ -2220,7 +1592,7 @@ mod tests {
             ("service_level<=0.95", "service_level>=0.95"),
             ("offered>=10", "set by the arrivals"),
             ("events<=5", "simulator's own work"),
-            ("abandoned<=3", "abandon_ratio"),
+            ("abandoned<=3", Metric::AbandonRatio.name()),
             ("premature_disconnects<=2", "message interval"),
         ] {
             let e = parse(bad).unwrap_err().to_string();
@@ -2276,7 +1648,7 @@ mod tests {
             let s = summarize(&sc, sc.run.seed, reps, 0.0);
             s.metrics
                 .iter()
-                .filter(|(n, _)| !crate::tools::check::WALL_CLOCK_METRICS.contains(n))
+                .filter(|(n, _)| !n.is_wall_clock())
                 .map(|(n, st)| (n.to_string(), st.mean, st.ci95_half_width))
                 .collect::<Vec<_>>()
         };
@@ -2286,10 +1658,10 @@ mod tests {
     #[test]
     fn a_candidate_is_undecided_while_a_ci_contains_its_target() {
         let summary = |sl: (f64, f64), ab: (f64, f64)| {
-            [("service_level", sl), ("abandon_ratio", ab)]
+            [(Metric::ServiceLevel, sl), (Metric::AbandonRatio, ab)]
                 .into_iter()
                 .map(|(name, (mean, hw))| Judged {
-                    metric: name.to_string(),
+                    metric: name.name().to_string(),
                     stat: Stat {
                         mean,
                         ci95_half_width: hw,
@@ -2377,7 +1749,7 @@ mod tests {
         }
         // The arrival count control is the count minus λ × window.
         let offered = reps[0].0.scalars()[0];
-        assert_eq!(offered.0, "offered");
+        assert_eq!(offered.0, Metric::Offered);
         assert!((reps[0].1[0] - (offered.1 - 270.0 * 2.0)).abs() < 1e-6);
         // Without exponential holding, arrival controls only; a trace has none.
         let mut turns = crate::sim::presets::turns_desk(2, 1, 600);
@@ -2452,13 +1824,5 @@ mod tests {
             targets(&["reminders_per_session<=1"]),
             ["service_level>=0.8"]
         );
-    }
-
-    #[test]
-    fn clock_readings() {
-        assert_eq!(clock(27_000.0, SimTime::from_secs(1800)), "08:00");
-        assert_eq!(clock(0.0, SimTime::from_millis(61_000)), "00:01:01");
-        assert_eq!(percent(0.55), "55");
-        assert_eq!(percent(0.8125), "81.25");
     }
 }

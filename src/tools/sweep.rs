@@ -6,18 +6,17 @@
 //! [`Override`]) and a list `a,b,c` whose items are literals or inclusive ranges
 //! `start:end:step`. The grid is the product of the axes, the first axis varying slowest.
 
-use super::check::{check_metric_name, fmt_num, metric_names, more_is_better, WALL_CLOCK_METRICS};
+use super::check::{check_metric_name, metric_names};
 use super::flags::{OutputFlags, ScenarioFlags};
-use crate::metrics::RunSummary;
+use crate::metrics::{Metric, RunSummary};
 use crate::pipeline;
+use crate::plan::sweep::show;
+pub use crate::plan::sweep::{Axis, SweepResult};
 use crate::report::output::{check_target, print_out, write_outputs, OutputError};
-use crate::report::text::display;
+use crate::report::sweep::{heatmap_svg, sweep_csv, sweep_table};
 use crate::scenario::{parse_override_value, Override, Scenario};
 use anyhow::Context;
 use clap::Args;
-use plotters::coord::ranged1d::SegmentValue;
-use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -31,12 +30,12 @@ pub const MAX_POINTS: usize = 10_000;
 /// (less silent capacity held, a better service level) and costs premature disconnects.
 /// (The old default, reminders per session and premature disconnects, were both costs of
 /// tightening, so the loosest corner of any grid always won.)
-pub const DEFAULT_METRICS: &[&str] = &[
-    "late_reply_ratio",
-    "premature_disconnects",
-    "service_level",
-    "reminders_per_agent_hour",
-    "silent_capacity_s",
+pub const DEFAULT_METRICS: &[Metric] = &[
+    Metric::LateReplyRatio,
+    Metric::PrematureDisconnects,
+    Metric::ServiceLevel,
+    Metric::RemindersPerAgentHour,
+    Metric::SilentCapacityS,
 ];
 
 /// Options of `chatsim sweep`.
@@ -67,13 +66,6 @@ pub struct SweepArgs {
     /// Where sweep.csv and the heat maps go.
     #[command(flatten)]
     pub output: OutputFlags,
-}
-
-/// One axis of the grid.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Axis {
-    pub path: String,
-    pub values: Vec<toml::Value>,
 }
 
 /// Parses `PATH=VALUES`.
@@ -182,14 +174,6 @@ fn round_sig(x: f64, digits: i32) -> f64 {
     (x * scale).round() / scale
 }
 
-/// A value as written in the CSV and tables: strings bare, everything else as TOML.
-fn show(v: &toml::Value) -> String {
-    match v {
-        toml::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
 /// Every grid point's values, first axis varying slowest.
 pub fn grid(axes: &[Axis]) -> Vec<Vec<toml::Value>> {
     axes.iter().fold(vec![vec![]], |points, axis| {
@@ -227,42 +211,11 @@ pub fn pareto_front(values: &[Vec<f64>], maximize: &[bool]) -> Vec<usize> {
         .collect()
 }
 
-/// A finished sweep.
-#[derive(Clone, Debug)]
-pub struct SweepResult {
-    pub axes: Vec<Axis>,
-    pub points: Vec<Vec<toml::Value>>,
-    pub summaries: Vec<RunSummary>,
-    /// The metrics compared (Pareto front, heat maps).
-    pub metrics: Vec<String>,
-}
-
-impl SweepResult {
-    /// The chosen metrics' means, per point.
-    fn means(&self) -> Vec<Vec<f64>> {
-        self.summaries
-            .iter()
-            .map(|s| {
-                self.metrics
-                    .iter()
-                    .map(|m| s.metrics.get(m).map_or(f64::NAN, |x| x.mean))
-                    .collect()
-            })
-            .collect()
-    }
-
-    /// The Pareto-best points' indices, in grid order.
-    pub fn pareto(&self) -> Vec<usize> {
-        let maximize: Vec<bool> = self.metrics.iter().map(|m| more_is_better(m)).collect();
-        pareto_front(&self.means(), &maximize)
-    }
-}
-
 /// Runs every grid point of `scenario` under the axes, in parallel on `threads` threads.
 pub fn sweep(
     args: &SweepArgs,
     axes: Vec<Axis>,
-    metrics: Vec<String>,
+    metrics: Vec<Metric>,
     cancel: &AtomicBool,
 ) -> anyhow::Result<SweepResult> {
     let input = &args.input;
@@ -312,12 +265,16 @@ pub fn sweep(
     if cancel.load(Ordering::SeqCst) {
         return Err(crate::sim::SimError::Interrupted.into());
     }
-    Ok(SweepResult {
+    let mut result = SweepResult {
         axes,
         points,
         summaries,
         metrics,
-    })
+        pareto: vec![],
+    };
+    let maximize: Vec<bool> = result.metrics.iter().map(|m| m.more_is_better()).collect();
+    result.pareto = pareto_front(&result.means(), &maximize);
+    Ok(result)
 }
 
 fn point_label(axes: &[Axis], p: &[toml::Value]) -> String {
@@ -344,16 +301,19 @@ pub fn run(args: &SweepArgs, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
     let base = pipeline::load(&input.scenario, input.seed, args.replications, vec![])?;
     let valid: Vec<String> = metric_names(&base)
         .into_iter()
-        .filter(|m| !WALL_CLOCK_METRICS.contains(&m.as_str()))
+        .filter(|m| !Metric::parse(m).is_some_and(Metric::is_wall_clock))
         .collect();
-    let metrics: Vec<String> = if args.metrics.is_empty() {
-        DEFAULT_METRICS.iter().map(|m| m.to_string()).collect()
+    let metrics: Vec<Metric> = if args.metrics.is_empty() {
+        DEFAULT_METRICS.to_vec()
     } else {
-        args.metrics.clone()
+        args.metrics
+            .iter()
+            .map(|m| {
+                check_metric_name(m, &valid, "--metric")?;
+                Ok(Metric::parse(m).expect("a valid name is a catalogued metric"))
+            })
+            .collect::<anyhow::Result<_>>()?
     };
-    for m in &metrics {
-        check_metric_name(m, &valid, "--metric")?;
-    }
     if let Some(out) = &output.out {
         check_target(out, output.force)?;
     }
@@ -375,7 +335,7 @@ pub fn run(args: &SweepArgs, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
                 ),
             ];
             if result.axes.len() == 2 {
-                for m in &result.metrics {
+                for &m in &result.metrics {
                     files.push((
                         format!("heatmap_{m}.svg"),
                         heatmap_svg(&result, m).into_bytes(),
@@ -397,215 +357,6 @@ pub fn run(args: &SweepArgs, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
         )?,
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The terminal table: every point with the chosen metrics, `*` on the Pareto-best,
-/// then the Pareto-best points again.
-pub fn sweep_table(r: &SweepResult) -> String {
-    let pareto = r.pareto();
-    let mut out = String::new();
-    let dirs: Vec<String> = r
-        .metrics
-        .iter()
-        .map(|m| format!("{m} ({})", if more_is_better(m) { "max" } else { "min" }))
-        .collect();
-    out.push_str(&format!(
-        "{} grid points · seed {} · {} replications each · comparing {}\n",
-        r.points.len(),
-        r.summaries.first().map_or(0, |s| s.seed),
-        r.summaries.first().map_or(0, |s| s.replications),
-        dirs.join(", ")
-    ));
-    let widths: Vec<usize> = r
-        .axes
-        .iter()
-        .map(|a| a.path.chars().count().max(6))
-        .collect();
-    let mut header = String::from("  ");
-    for (a, w) in r.axes.iter().zip(&widths) {
-        header.push_str(&format!("{:>w$}  ", a.path));
-    }
-    for m in &r.metrics {
-        header.push_str(&format!("{m:>24}  "));
-    }
-    out.push_str(header.trim_end());
-    out.push('\n');
-    let row = |i: usize| {
-        let mut line = String::new();
-        line.push_str(if pareto.contains(&i) { "* " } else { "  " });
-        for (v, w) in r.points[i].iter().zip(&widths) {
-            line.push_str(&format!("{:>w$}  ", show(v)));
-        }
-        for m in &r.metrics {
-            let cell = r.summaries[i].metrics.get(m).map_or("-".into(), |s| {
-                format!("{} ± {}", fmt_num(s.mean), fmt_num(s.ci95_half_width))
-            });
-            line.push_str(&format!("{cell:>24}  "));
-        }
-        format!("{}\n", line.trim_end())
-    };
-    for i in 0..r.points.len() {
-        out.push_str(&row(i));
-    }
-    out.push_str(&format!(
-        "Pareto-best ({} of {} points, on the means):\n",
-        pareto.len(),
-        r.points.len()
-    ));
-    for &i in &pareto {
-        out.push_str(&row(i));
-    }
-    out
-}
-
-/// `sweep.csv`: the set values, then `name_mean,name_ci95` for every metric except the
-/// wall-clock ones, one row per point in grid order.
-pub fn sweep_csv(r: &SweepResult) -> anyhow::Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(vec![]);
-    let names: Vec<&str> = r
-        .summaries
-        .first()
-        .map(|s| {
-            s.metrics
-                .names()
-                .filter(|n| !WALL_CLOCK_METRICS.contains(n))
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut header: Vec<String> = r.axes.iter().map(|a| a.path.clone()).collect();
-    for n in &names {
-        header.push(format!("{n}_mean"));
-        header.push(format!("{n}_ci95"));
-    }
-    w.write_record(&header)?;
-    let num = crate::report::csv_number;
-    for (p, s) in r.points.iter().zip(&r.summaries) {
-        let mut row: Vec<String> = p.iter().map(show).collect();
-        for n in &names {
-            let (m, ci) = s
-                .metrics
-                .get(n)
-                .map_or((f64::NAN, f64::NAN), |x| (x.mean, x.ci95_half_width));
-            row.push(num(m));
-            row.push(num(ci));
-        }
-        w.write_record(&row)?;
-    }
-    Ok(w.into_inner()?)
-}
-
-/// A colour from red (worst) through yellow to green (best), `good` in [0, 1].
-fn goodness_color(good: f64) -> RGBColor {
-    let g = good.clamp(0.0, 1.0);
-    let lerp = |a: u8, b: u8, t: f64| (a as f64 + (b as f64 - a as f64) * t).round() as u8;
-    let (red, yellow, green) = ((215, 48, 39), (254, 224, 139), (26, 152, 80));
-    let (from, to, t) = if g < 0.5 {
-        (red, yellow, g * 2.0)
-    } else {
-        (yellow, green, g * 2.0 - 1.0)
-    };
-    RGBColor(
-        lerp(from.0, to.0, t),
-        lerp(from.1, to.1, t),
-        lerp(from.2, to.2, t),
-    )
-}
-
-/// The heat map of `metric`'s mean over a two-axis grid: first axis across, second up,
-/// each cell labelled with its mean; greener is better.
-pub fn heatmap_svg(r: &SweepResult, metric: &str) -> String {
-    let title = format!(
-        "{metric} (mean; greener is better: {})",
-        if more_is_better(metric) {
-            "higher"
-        } else {
-            "lower"
-        }
-    );
-    let mut svg = String::new();
-    let drawn = (|| -> Result<(), Box<dyn std::error::Error>> {
-        let (xa, ya) = (&r.axes[0], &r.axes[1]);
-        let (nx, ny) = (xa.values.len() as u32, ya.values.len() as u32);
-        let root = SVGBackend::with_string(&mut svg, (900, 620)).into_drawing_area();
-        root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(&title, ("sans-serif", 20))
-            .margin(12)
-            .x_label_area_size(50)
-            .y_label_area_size(80)
-            .build_cartesian_2d(
-                (0u32..nx - 1).into_segmented(),
-                (0u32..ny - 1).into_segmented(),
-            )?;
-        // Shown, not raw: a control character in a value would make the SVG invalid XML
-        // (plotters escapes markup only).
-        let label = |values: &[toml::Value], v: &SegmentValue<u32>| match v {
-            SegmentValue::CenterOf(i) => values
-                .get(*i as usize)
-                .map(|v| display(&show(v)).into_owned())
-                .unwrap_or_default(),
-            _ => String::new(),
-        };
-        let xl = |v: &SegmentValue<u32>| label(&xa.values, v);
-        let yl = |v: &SegmentValue<u32>| label(&ya.values, v);
-        chart
-            .configure_mesh()
-            .disable_mesh()
-            .x_labels(nx as usize)
-            .y_labels(ny as usize)
-            .x_label_formatter(&xl)
-            .y_label_formatter(&yl)
-            .x_desc(display(&xa.path))
-            .y_desc(display(&ya.path))
-            .label_style(("sans-serif", 13))
-            .draw()?;
-        let means: Vec<f64> = r
-            .summaries
-            .iter()
-            .map(|s| s.metrics.get(metric).map_or(f64::NAN, |x| x.mean))
-            .collect();
-        let finite = means.iter().copied().filter(|v| v.is_finite());
-        let lo = finite.clone().fold(f64::INFINITY, f64::min);
-        let hi = finite.fold(f64::NEG_INFINITY, f64::max);
-        let text = TextStyle::from(("sans-serif", 13).into_font())
-            .pos(Pos::new(HPos::Center, VPos::Center));
-        for (k, mean) in means.iter().enumerate() {
-            // Point k is (x, y) = (k / ny, k % ny): the first axis varies slowest.
-            let (x, y) = ((k as u32) / ny, (k as u32) % ny);
-            let color = if mean.is_finite() {
-                let t = if hi > lo {
-                    (mean - lo) / (hi - lo)
-                } else {
-                    0.5
-                };
-                goodness_color(if more_is_better(metric) { t } else { 1.0 - t })
-            } else {
-                RGBColor(200, 200, 200)
-            };
-            chart.draw_series(std::iter::once(Rectangle::new(
-                [
-                    (SegmentValue::Exact(x), SegmentValue::Exact(y)),
-                    (SegmentValue::Exact(x + 1), SegmentValue::Exact(y + 1)),
-                ],
-                color.filled(),
-            )))?;
-            chart.draw_series(std::iter::once(Text::new(
-                fmt_num(*mean),
-                (SegmentValue::CenterOf(x), SegmentValue::CenterOf(y)),
-                text.clone(),
-            )))?;
-        }
-        root.present()?;
-        Ok(())
-    })();
-    match drawn {
-        Ok(()) => svg,
-        Err(e) => format!(
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"900\" height=\"620\"><text x=\"10\" y=\"20\">{}: {}</text></svg>",
-            crate::report::text::markup(&title),
-            crate::report::text::markup(&e.to_string())
-        ),
-    }
 }
 
 #[cfg(test)]
@@ -704,11 +455,5 @@ mod tests {
         ];
         assert_eq!(pareto_front(&v, &[false, true]), vec![0, 1, 3, 4, 5]);
         assert_eq!(pareto_front(&v, &[false, false]), vec![3]);
-    }
-
-    #[test]
-    fn colours_run_from_red_to_green() {
-        assert_eq!(goodness_color(0.0), RGBColor(215, 48, 39));
-        assert_eq!(goodness_color(1.0), RGBColor(26, 152, 80));
     }
 }

@@ -16,11 +16,12 @@ const FLOORS: &[(&str, u32)] = &[
     ("scenario", 3),
     ("sim", 4),
     ("metrics", 5),
-    ("report", 6),
-    ("pipeline", 6),
-    ("tools", 7),
-    ("bench", 7),
-    ("cli", 8),
+    ("plan", 6),
+    ("report", 7),
+    ("pipeline", 7),
+    ("tools", 8),
+    ("bench", 8),
+    ("cli", 9),
 ];
 
 fn floor(module: &str) -> Option<u32> {

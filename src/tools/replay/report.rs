@@ -4,6 +4,7 @@
 use super::driver::SessionOutcome;
 use super::log::{Kind, Log};
 use super::ReplaySettings;
+use crate::metrics::Metric;
 use crate::time::Millis;
 use serde::Serialize;
 use std::borrow::Cow;
@@ -95,7 +96,7 @@ impl ReplayReport {
         };
         pair(
             &mut out,
-            "sessions",
+            Metric::Sessions.name(),
             self.sessions.to_string(),
             "closed in the log",
             self.closes.to_string(),
@@ -111,7 +112,7 @@ impl ReplayReport {
             &mut out,
             "missed responses",
             self.missed_responses.to_string(),
-            "reminders",
+            Metric::Reminders.name(),
             self.reminders.to_string(),
         );
         pair(
@@ -123,7 +124,7 @@ impl ReplayReport {
         );
         pair(
             &mut out,
-            "disconnects",
+            Metric::Disconnects.name(),
             self.disconnects.to_string(),
             "capacity reclaimed s",
             fmt_secs(self.capacity_reclaimed_s),
@@ -139,7 +140,11 @@ impl ReplayReport {
         let _ = writeln!(
             out,
             "  {:<24}{:>10}{:>11}{:>10}{:>13}",
-            "agent", "sessions", "reminders", "missed", "disconnects"
+            "agent",
+            Metric::Sessions.name(),
+            Metric::Reminders.name(),
+            "missed",
+            Metric::Disconnects.name()
         );
         for a in &self.per_agent {
             let _ = writeln!(
@@ -261,6 +266,7 @@ pub(crate) fn summarize(
 mod tests {
     use super::super::test_support::*;
     use super::super::*;
+    use crate::metrics::Metric;
 
     #[test]
     fn example_text_report_fits_80_columns() {
@@ -299,8 +305,8 @@ mod tests {
     fn json_report_has_every_count() {
         let r = replay_str(EXAMPLE, "e", &ReplaySettings::default()).unwrap();
         let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
-        assert_eq!(v["reminders"], 8);
-        assert_eq!(v["premature_disconnects"], 1);
+        assert_eq!(v[Metric::Reminders.name()], 8);
+        assert_eq!(v[Metric::PrematureDisconnects.name()], 1);
         // Two disconnects, each 1 ms past its interval: 630 s less 2 ms.
         assert_eq!(v["capacity_reclaimed_s"], 629.998);
         assert_eq!(v["settings"]["message_interval_s"], 300.0);
