@@ -8,7 +8,8 @@
 //! and the place in it (a field path or a line that exists); an accepted scenario must
 //! survive a tiny simulation (capped by `run.max_events`), the report writers, and the
 //! round trip through its resolved form. `CHATSIM_FUZZ_CASES` sets the cases per target
-//! (default 256); docs/testing.md records the long local runs.
+//! (default 256, 2 048 with `CHATSIM_LONG_TESTS=1`); docs/testing.md records the long local
+//! runs.
 
 use chatsim::metrics::{summarize, Collector};
 use chatsim::report;
@@ -44,7 +45,7 @@ fn cases() -> u32 {
     std::env::var("CHATSIM_FUZZ_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(256)
+        .unwrap_or(if super::long_tests() { 2048 } else { 256 })
 }
 
 fn config() -> ProptestConfig {

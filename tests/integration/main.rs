@@ -1,6 +1,12 @@
 //! Integration tests, one binary (as nexosim and ripgrep do): each module is named for
 //! what it proves.
 
+/// `CHATSIM_LONG_TESTS=1`: the long variants of the soak, the mutation harness and the
+/// fuzz targets (docs/testing.md, "Default and long tests"); `.ci/run` runs them.
+pub fn long_tests() -> bool {
+    std::env::var_os("CHATSIM_LONG_TESTS").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
 mod allocation;
 mod architecture;
 mod bad_inputs;

@@ -9,8 +9,9 @@
 //! are asserted after every replication of every accepted case (a broken law panics, which
 //! this harness reports).
 //!
-//! Budget: `CHATSIM_MUTATE_SECS` seconds of cases (default 8 in `cargo test`; `.ci/run`
-//! runs 60; docs/testing.md gives the long run's command). `CHATSIM_MUTATE_SEED` picks
+//! Budget: `CHATSIM_MUTATE_SECS` seconds of cases (default 4 in `cargo test`, 60 with
+//! `CHATSIM_LONG_TESTS=1`, which `.ci/run` runs; docs/testing.md gives the long run's
+//! command). `CHATSIM_MUTATE_SEED` picks
 //! the case stream (default fixed, so a failure reproduces); every failure names its case.
 
 use super::fuzz::{apply, mutations, Bundle, Format, Mutation, EXAMPLE_LOG};
@@ -265,7 +266,10 @@ fn env_u64(name: &str, default: u64) -> u64 {
 
 #[test]
 fn every_command_survives_mutated_inputs() {
-    let budget = Duration::from_secs(env_u64("CHATSIM_MUTATE_SECS", 8));
+    let budget = Duration::from_secs(env_u64(
+        "CHATSIM_MUTATE_SECS",
+        if super::long_tests() { 60 } else { 4 },
+    ));
     let seed = env_u64("CHATSIM_MUTATE_SEED", 20_261_206);
     let mut seed_bytes = [0u8; 32];
     seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
