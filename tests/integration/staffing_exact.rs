@@ -297,8 +297,10 @@ fn erlang_a_39_agents_at_97_percent() {
 /// 128 replications of 10 relaxation times give about ±1.7; the martingale control
 /// variates (arrivals and, with exponential holding, departures) remove ~94 % of the
 /// variance, so the default 256 replications give about ±0.3 (docs/tools.md).
-/// About 25 s of CPU in release mode.
+/// About 25 s of CPU in release mode: run with the long tests (`.ci/run` passes
+/// `--include-ignored`), or `cargo test --release --test integration thousand -- --ignored`.
 #[test]
+#[ignore = "about 25 s of CPU; .ci/run's long tests include it"]
 fn thousand_agents_are_staffed_exactly() {
     let case = &C_1000_AT_97;
     let (sc, targets) = (case.scenario(), case.targets());
