@@ -1,7 +1,8 @@
 //! The flags the commands share: which scenario, under which seed, on how many threads
 //! ([`ScenarioFlags`]: `run`, `check`, `staff`, `sweep`), and where the results go
-//! ([`OutputFlags`]: `run`, `staff`, `sweep`). One definition, so the four commands spell,
-//! check and explain them the same way.
+//! ([`OutputFlags`]: `run`, `staff`, `sweep`), and the method's timers for the commands
+//! that drive the engine directly ([`MethodFlags`]: `replay`, `live`). One definition, so
+//! the commands spell, check and explain them the same way.
 
 use crate::pipeline::MAX_THREADS;
 use clap::Args;
@@ -33,6 +34,36 @@ pub struct OutputFlags {
     /// Replace an existing output directory (only one chatsim wrote).
     #[arg(long)]
     pub force: bool,
+}
+
+/// The method's timer settings, for the commands that drive the engine directly
+/// (`replay`, `live`); a scenario file holds them for the others.
+#[derive(Args, Debug, Clone, PartialEq)]
+pub struct MethodFlags {
+    /// Remind the agent when a reply is owed for longer than this (S55), in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+    pub reply_interval_s: f64,
+    /// Disconnect a session whose customer is silent longer than this (S56), in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300.0)]
+    pub message_interval_s: f64,
+    /// Send one reminder per owed reply instead of one every reply interval.
+    #[arg(long)]
+    pub no_repeat_reminders: bool,
+    /// At most this many reminders per owed reply (0 turns reminders off).
+    #[arg(long, value_name = "N")]
+    pub reminder_cap: Option<u32>,
+}
+
+impl Default for MethodFlags {
+    /// The flags' defaults.
+    fn default() -> Self {
+        MethodFlags {
+            reply_interval_s: 60.0,
+            message_interval_s: 300.0,
+            no_repeat_reminders: false,
+            reminder_cap: None,
+        }
+    }
 }
 
 /// Parses `--seed`: any integer from 0 to 2⁶⁴ − 1, with a message that gives the range.

@@ -34,6 +34,7 @@ use crate::engine::{
     AgentChange, AgentId, EndReason, EngineConfig, Event, LogOutMode, RoutingRule, SessionId,
 };
 use crate::time::{Millis, SimTime};
+use crate::tools::flags::MethodFlags;
 use crate::tools::replay::driver::{Answer, Command, Driver};
 use crate::tools::replay::{ReplayError, ReplaySettings, MAX_TIMESTAMP_S};
 use serde::{Deserialize, Serialize};
@@ -77,18 +78,8 @@ pub struct LiveArgs {
     /// Session cap of agents listed without one (1 to 64).
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub max_sessions: u32,
-    /// Remind the agent when a reply is owed for longer than this (S55), in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
-    pub reply_interval_s: f64,
-    /// Disconnect a session whose customer is silent longer than this (S56), in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 300.0)]
-    pub message_interval_s: f64,
-    /// Send one reminder per owed reply instead of one every reply interval.
-    #[arg(long)]
-    pub no_repeat_reminders: bool,
-    /// At most this many reminders per owed reply (0 turns reminders off).
-    #[arg(long, value_name = "N")]
-    pub reminder_cap: Option<u32>,
+    #[command(flatten)]
+    pub method: MethodFlags,
     /// The distribution rule: least_loaded, lowest_load_ratio, round_robin, longest_idle
     /// or random.
     #[arg(long, value_name = "RULE", default_value = "least_loaded", value_parser = rule_arg)]
@@ -690,12 +681,7 @@ impl<W: Write> Live<W> {
 }
 
 fn engine_config(args: &LiveArgs) -> Result<EngineConfig, LiveError> {
-    let settings = ReplaySettings {
-        reply_interval_s: args.reply_interval_s,
-        message_interval_s: args.message_interval_s,
-        repeat_reminders: !args.no_repeat_reminders,
-        reminder_cap: args.reminder_cap,
-    };
+    let settings = ReplaySettings::from(&args.method);
     // Replay's checks and messages, so both commands accept the same settings.
     let config = settings.engine_config()?;
     Ok(EngineConfig {

@@ -31,6 +31,7 @@ pub(crate) mod report;
 pub use log::ReplayError;
 pub use report::{AgentReplay, ReplayReport};
 
+use super::flags::MethodFlags;
 use crate::engine::{EngineConfig, RoutingRule};
 use crate::time::Millis;
 use driver::{Replayer, SessionOutcome};
@@ -76,18 +77,8 @@ pub struct ReplayArgs {
     /// (3600.5) or HH:MM:SS; kind is request, customer_message, agent_reply or close.
     #[arg(value_name = "LOG.csv")]
     pub log: PathBuf,
-    /// Remind the agent when a reply is owed for longer than this (S55), in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
-    pub reply_interval_s: f64,
-    /// Disconnect a session whose customer is silent longer than this (S56), in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 300.0)]
-    pub message_interval_s: f64,
-    /// Send one reminder per owed reply instead of one every reply interval.
-    #[arg(long)]
-    pub no_repeat_reminders: bool,
-    /// At most this many reminders per owed reply (0 turns reminders off).
-    #[arg(long, value_name = "N")]
-    pub reminder_cap: Option<u32>,
+    #[command(flatten)]
+    pub method: MethodFlags,
     /// Print the report as JSON instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -113,13 +104,13 @@ impl Default for ReplaySettings {
     }
 }
 
-impl From<&ReplayArgs> for ReplaySettings {
-    fn from(args: &ReplayArgs) -> Self {
+impl From<&MethodFlags> for ReplaySettings {
+    fn from(m: &MethodFlags) -> Self {
         ReplaySettings {
-            reply_interval_s: args.reply_interval_s,
-            message_interval_s: args.message_interval_s,
-            repeat_reminders: !args.no_repeat_reminders,
-            reminder_cap: args.reminder_cap,
+            reply_interval_s: m.reply_interval_s,
+            message_interval_s: m.message_interval_s,
+            repeat_reminders: !m.no_repeat_reminders,
+            reminder_cap: m.reminder_cap,
         }
     }
 }
@@ -159,7 +150,7 @@ pub(crate) fn check_interval(
 /// Replays the log file named in `args`; stops with [`ReplayError::Interrupted`] once
 /// `cancel` is set.
 pub fn replay(args: &ReplayArgs, cancel: &'static AtomicBool) -> Result<ReplayReport, ReplayError> {
-    let settings = ReplaySettings::from(args);
+    let settings = ReplaySettings::from(&args.method);
     settings.engine_config()?;
     let text = log::read_log(&args.log)?;
     let limits = Limits {
@@ -282,10 +273,7 @@ mod tests {
     fn fails_with_missing_file_naming_the_path() {
         let args = ReplayArgs {
             log: PathBuf::from("/no/such/dir/day.csv"),
-            reply_interval_s: 60.0,
-            message_interval_s: 300.0,
-            no_repeat_reminders: false,
-            reminder_cap: None,
+            method: MethodFlags::default(),
             json: false,
         };
         let e = replay(&args, &crate::pipeline::NEVER_CANCELLED)
@@ -301,10 +289,7 @@ mod tests {
         std::fs::write(&path, EXAMPLE).unwrap();
         let args = ReplayArgs {
             log: path,
-            reply_interval_s: 60.0,
-            message_interval_s: 300.0,
-            no_repeat_reminders: false,
-            reminder_cap: None,
+            method: MethodFlags::default(),
             json: true,
         };
         assert_eq!(
@@ -341,7 +326,7 @@ mod tests {
             args: ReplayArgs,
         }
         let cli = Cli::try_parse_from(["replay", "day.csv"]).unwrap();
-        let s = ReplaySettings::from(&cli.args);
+        let s = ReplaySettings::from(&cli.args.method);
         assert_eq!(s, ReplaySettings::default());
         let cli = Cli::try_parse_from([
             "replay",
@@ -357,7 +342,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(
-            ReplaySettings::from(&cli.args),
+            ReplaySettings::from(&cli.args.method),
             ReplaySettings {
                 reply_interval_s: 30.0,
                 message_interval_s: 120.5,
