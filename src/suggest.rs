@@ -45,12 +45,24 @@ mod tests {
 
     #[test]
     fn suggests_a_close_name_and_nothing_for_a_distant_one() {
-        let valid = ["offered", "service_level", "abandon_ratio", "occupancy"];
-        assert_eq!(closest("servce_level", &valid), Some("service_level"));
-        assert_eq!(closest("sevrice_level", &valid), Some("service_level"));
-        assert_eq!(closest("Service_Level", &valid), Some("service_level"));
-        assert_eq!(closest("abandon_rate", &valid), Some("abandon_ratio"));
-        assert_eq!(closest("occupancy", &valid), None);
+        let valid = [
+            "reply_interval_s",
+            "message_interval_s",
+            "reminder_cap",
+            "overlook_prob",
+        ];
+        assert_eq!(closest("reply_intervl_s", &valid), Some("reply_interval_s"));
+        assert_eq!(
+            closest("mesage_interval_s", &valid),
+            Some("message_interval_s")
+        );
+        assert_eq!(closest("Reminder_Cap", &valid), Some("reminder_cap"));
+        assert_eq!(closest("remidner_cap", &valid), Some("reminder_cap"));
+        assert_eq!(
+            closest("overlook_probability", &valid),
+            Some("overlook_prob")
+        );
+        assert_eq!(closest("overlook_prob", &valid), None);
         assert_eq!(closest("xyz", &valid), None);
         assert_eq!(closest("", &valid), None);
         let fields = ["horizon_s", "warmup_s", "replications", "seed"];
