@@ -468,7 +468,7 @@ impl Desk {
         let e = &mut self.engine;
         if self.open.len() + (e.waiting_len() as usize) < self.target {
             e.handle_session_request(now, r).expect("time is monotone");
-        } else if r % BUSY_FLIP_ONE_IN == 0 || self.open.is_empty() {
+        } else if r.is_multiple_of(BUSY_FLIP_ONE_IN) || self.open.is_empty() {
             // A flip; also whenever nothing is connected to touch: a tiny roster's agents
             // can all be busy with the desk's customers waiting (one agent, busy: two
             // waiting, none open), and only an un-busy flip lets them in.
@@ -499,7 +499,7 @@ impl Desk {
             let owed = e.reply_owed(s).expect("open sessions are connected");
             let done = if owed {
                 e.handle_agent_reply(now, s).map(|_| ())
-            } else if (r >> 8) % CLOSE_ONE_IN == 0 {
+            } else if (r >> 8).is_multiple_of(CLOSE_ONE_IN) {
                 e.handle_customer_close(now, s)
             } else {
                 e.handle_customer_message(now, s)

@@ -14,7 +14,7 @@ use crate::report::output::{committed, output_lock, print_out, protect_input};
 use crate::scenario;
 use crate::sim::SimError;
 use crate::tools::{self, run::RunArgs};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -83,6 +83,15 @@ pub enum Command {
     ///
     /// Example: chatsim live --agents ana:3,ben:2 --virtual-time < commands.jsonl
     Live(tools::live::LiveArgs),
+    /// Print a shell completion script on stdout (bash, zsh, fish, elvish, powershell).
+    ///
+    /// Example: chatsim completions bash > ~/.local/share/bash-completion/completions/chatsim
+    Completions(tools::shell::CompletionsArgs),
+    /// Write the man pages: chatsim.1 and one page per command (chatsim-run.1, …); without
+    /// --out, chatsim.1 on stdout.
+    ///
+    /// Example: chatsim manpage --out man/man1
+    Manpage(tools::shell::ManpageArgs),
 }
 
 /// The whole process: SIGPIPE's default action back (Unix), a panic hook, the interrupt
@@ -134,6 +143,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Live(args) => tools::live::run(&args, cancel),
+        Command::Completions(args) => tools::shell::completions(Cli::command(), &args, cancel),
+        Command::Manpage(args) => tools::shell::manpage(Cli::command(), &args, cancel),
     }
 }
 
@@ -149,7 +160,7 @@ fn protect_inputs(command: &Command) {
         }
         Command::Validate { scenario } => protect_scenario_files(scenario),
         Command::Replay(args) => protect_input(&args.log),
-        Command::Bench(_) | Command::Live(_) => {}
+        Command::Bench(_) | Command::Live(_) | Command::Completions(_) | Command::Manpage(_) => {}
     }
 }
 

@@ -43,6 +43,7 @@ pub mod plan;
 pub mod report;
 pub mod scenario;
 pub mod sim;
+pub mod suggest;
 pub mod tools;
 
 /// The dispatch engine: its own crate, `chatsim-engine`, which knows nothing of the rest.

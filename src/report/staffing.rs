@@ -15,7 +15,7 @@ pub(crate) fn clock(origin_s: f64, t: SimTime) -> String {
     let total = (origin_s * 1000.0).round() as u64 + t.as_millis();
     let secs = total / 1000;
     let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
-    if s == 0 && total % 1000 == 0 {
+    if s == 0 && total.is_multiple_of(1000) {
         format!("{h:02}:{m:02}")
     } else {
         format!("{h:02}:{m:02}:{s:02}")

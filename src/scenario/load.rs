@@ -171,7 +171,12 @@ pub fn parse_raw(
         last = toml::Value::Table(table.clone()).try_into::<RawScenario>().map_err(|e| {
             let msg = one_line(&e.to_string());
             if msg.contains("unknown field") {
-                fail(format!("no such field: {msg}"), "check the path against docs/scenario.md (e.g. thresholds.reply_interval_s, agents.count, run.seed)")
+                let fix = "check the path against docs/scenario.md (e.g. thresholds.reply_interval_s, agents.count, run.seed)";
+                let fix = match unknown_field_suggestion(&msg) {
+                    Some((field, close)) => format!("did you mean `{}`? otherwise {fix}", replace_segment(&o.path, &field, &close)),
+                    None => fix.to_owned(),
+                };
+                fail(format!("no such field: {msg}"), &fix)
             } else {
                 fail(format!("value {} does not fit: {msg}", o.value), "give a value of the field's type (see docs/scenario.md)")
             }
@@ -184,10 +189,46 @@ fn one_line(s: &str) -> String {
     s.trim_end().replace('\n', " ")
 }
 
+/// The unknown field a serde message names (`unknown field `horizon`, expected one of
+/// `horizon_s`, …`) and the valid name it lists that is closest to it, if one is close
+/// ([`crate::suggest::closest`]).
+pub(crate) fn unknown_field_suggestion(message: &str) -> Option<(String, String)> {
+    let (_, rest) = message.split_once("unknown field `")?;
+    let (field, rest) = rest.split_once('`')?;
+    let (_, expected) = rest.split_once("expected")?;
+    let names: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    let close = crate::suggest::closest(field, &names)?;
+    Some((field.to_owned(), close.to_owned()))
+}
+
+/// `path` (an override's dotted path; `[i]` read as `.i`) with its first segment equal to
+/// `field` replaced by `by`.
+fn replace_segment(path: &str, field: &str, by: &str) -> String {
+    let norm = path.replace('[', ".").replace(']', "");
+    let mut parts: Vec<&str> = norm.split('.').collect();
+    match parts.iter().position(|p| *p == field) {
+        Some(i) => {
+            parts[i] = by;
+            parts.join(".")
+        }
+        None => by.to_owned(),
+    }
+}
+
 fn toml_error(path: &Path, e: &toml::de::Error) -> ScenarioError {
     let detail = e.to_string().trim_end().to_owned();
+    let unknown_field;
     let fix = if e.message().contains("unknown field") {
-        "fix: remove the field or correct its spelling; docs/scenario.md lists every field"
+        unknown_field = match unknown_field_suggestion(e.message()) {
+            Some((_, close)) => format!(
+                "fix: remove the field or correct its spelling (did you mean `{close}`?); \
+                 docs/scenario.md lists every field"
+            ),
+            None => "fix: remove the field or correct its spelling; docs/scenario.md lists \
+                     every field"
+                .to_owned(),
+        };
+        unknown_field.as_str()
     } else if e.message().contains("missing field") {
         "fix: add the field; docs/scenario.md lists what each table needs"
     } else if e.message().contains("invalid type")

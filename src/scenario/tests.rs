@@ -391,9 +391,18 @@ fn overrides_set_fields_before_the_checks() {
     assert!(
         e.contains("default.toml")
             && e.contains("thresholds.reply_intervl_s")
-            && e.contains("unknown field"),
+            && e.contains("unknown field")
+            && e.contains("did you mean `thresholds.reply_interval_s`?"),
         "{e}"
     );
+    // A misspelt table is laid at its own segment; a distant name gets no suggestion.
+    let e = err(&[o("threshold.reply_interval_s", "30")]);
+    assert!(
+        e.contains("did you mean `thresholds.reply_interval_s`?"),
+        "{e}"
+    );
+    let e = err(&[o("thresholds[0].colour", "1")]);
+    assert!(!e.contains("did you mean"), "{e}");
     let e = err(&[o("run.seed.x", "1")]);
     assert!(e.contains("run.seed.x") && e.contains("42"), "{e}");
     let e = err(&[o("customers.segments.7.share", "1")]);
@@ -611,5 +620,28 @@ fn the_largest_seed_loads_from_its_decimal_string() {
     assert_eq!(
         load_with_overrides(&path, &[o]).unwrap().run.seed,
         9_223_372_036_854_775_808
+    );
+}
+
+#[test]
+fn an_unknown_toml_key_gets_the_closest_field_suggested() {
+    let text = "[run]\nhorizn = 3600\n";
+    let e = from_toml_str(text, Path::new("x.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("unknown field `horizn`")
+            && e.contains(
+                "fix: remove the field or correct its spelling (did you mean `horizon_s`?); \
+                 docs/scenario.md lists every field"
+            ),
+        "{e}"
+    );
+    let e = from_toml_str("[run]\nflavour = 1\n", Path::new("x.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("fix: remove the field or correct its spelling; docs/scenario.md"),
+        "{e}"
     );
 }

@@ -36,11 +36,18 @@ pub fn metric_names(_sc: &Scenario) -> Vec<String> {
     crate::metrics::catalogue::run_level_names()
 }
 
-/// An error naming an unknown metric and listing the valid ones, or `Ok` when `name` is
-/// one of `valid`.
+/// An error naming an unknown metric, or `Ok` when `name` is one of `valid`. The error
+/// suggests the closest valid name when one is close ([`crate::suggest::closest`]:
+/// `servce_level` → "did you mean service_level?"), and lists every valid name otherwise.
 pub fn check_metric_name(name: &str, valid: &[String], what: &str) -> anyhow::Result<()> {
     if valid.iter().any(|v| v == name) {
         return Ok(());
+    }
+    if let Some(close) = crate::suggest::closest(name, valid) {
+        anyhow::bail!(
+            "unknown metric \"{name}\" in {what}; did you mean {close}? (docs/outputs.md \
+             lists every metric)"
+        )
     }
     anyhow::bail!(
         "unknown metric \"{name}\" in {what}; valid metric names: {}",
@@ -80,6 +87,11 @@ pub struct CheckArgs {
     /// Number of replications (overrides `run.replications`; at least 2 for a CI).
     #[arg(long, allow_negative_numbers = true)]
     pub replications: Option<u32>,
+    /// Print the verdict as one JSON object on stdout (each expectation with its metric,
+    /// op, value, mean, ci95_half_width, conservative_end and holds; the overall holds)
+    /// instead of the lines. The exit status is the same.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Runs `chatsim check`: exit 0 when every expectation holds, 1 when one fails.
@@ -90,6 +102,18 @@ pub fn run(args: &CheckArgs, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
     let summary = pipeline::simulate(&sc, input.threads, cancel, &|| {})
         .with_context(|| format!("{}", input.scenario.display()))?;
     let (lines, all_hold) = judge(&targets, |m| summary.metrics.get(m));
+    if args.json {
+        let verdict = verdict_json(&targets, |m| summary.metrics.get(m));
+        let object = serde_json::json!({
+            "scenario": input.scenario.display().to_string(),
+            "seed": summary.seed,
+            "replications": summary.replications,
+            "expectations": verdict,
+            "holds": all_hold,
+        });
+        print_out(&json_text(&object), cancel)?;
+        return Ok(exit_status(all_hold));
+    }
     let mut text = format!(
         "{}: seed {}, {} replications; judged at the conservative end of each 95% CI\n",
         input.scenario.display(),
@@ -104,11 +128,56 @@ pub fn run(args: &CheckArgs, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
         text.push_str("note: with one replication there is no CI; the mean alone was judged\n");
     }
     print_out(&text, cancel)?;
-    Ok(if all_hold {
+    Ok(exit_status(all_hold))
+}
+
+fn exit_status(all_hold: bool) -> ExitCode {
+    if all_hold {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
-    })
+    }
+}
+
+/// Pretty JSON with a final newline; C1 and bidirectional characters (in a path) as
+/// `\uXXXX`, as in `summary.json`.
+fn json_text(value: &serde_json::Value) -> String {
+    let text = serde_json::to_string_pretty(value).expect("plain keys and values");
+    format!("{}\n", crate::report::text::json_ascii_controls(&text))
+}
+
+/// Each target as a JSON object: the expectation as written back, its metric, op and
+/// value, the metric's mean and 95 % CI half-width, the conservative end it is judged at,
+/// and whether it holds. A figure JSON cannot hold (NaN, or not measured) is `null`.
+fn verdict_json<'a>(
+    targets: &[Target],
+    get: impl Fn(&str) -> Option<&'a Stat>,
+) -> Vec<serde_json::Value> {
+    targets
+        .iter()
+        .map(|t| {
+            let stat = get(&t.metric);
+            let (mean, hw, end, holds) = match stat {
+                Some(stat) => (
+                    Some(stat.mean),
+                    Some(stat.ci95_half_width),
+                    Some(t.judged_value(stat, Confidence::Conservative)),
+                    t.holds(stat, Confidence::Conservative),
+                ),
+                None => (None, None, None, false),
+            };
+            serde_json::json!({
+                "expectation": t.to_string(),
+                "metric": t.metric,
+                "op": t.op(),
+                "value": t.value,
+                "mean": mean,
+                "ci95_half_width": hw,
+                "conservative_end": end,
+                "holds": holds,
+            })
+        })
+        .collect()
 }
 
 /// One report line per target and whether all hold.
@@ -222,9 +291,38 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("servic_level") && e.contains("offered, service_level"),
+            e.contains("\"servic_level\"") && e.contains("did you mean service_level?"),
             "{e}"
         );
+        let e = parse_targets(&["latency>=0.8".into()], &valid, "--expect")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("\"latency\"") && e.contains("offered, service_level"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_json_verdict_gives_each_expectation_its_figures() {
+        let s = stat(0.9, 0.01);
+        let targets = vec![
+            Target::parse("service_level>=0.85").unwrap(),
+            Target::parse("abandon_ratio<0.05").unwrap(),
+        ];
+        let sl = Metric::ServiceLevel.name();
+        let v = verdict_json(&targets, |m| (m == sl).then_some(&s));
+        assert_eq!(v[0]["metric"], sl);
+        assert_eq!(v[0]["op"], ">=");
+        assert_eq!(v[0]["value"], 0.85);
+        assert_eq!(v[0]["mean"], 0.9);
+        assert_eq!(v[0]["ci95_half_width"], 0.01);
+        assert_eq!(v[0]["conservative_end"], 0.9 - 0.01);
+        assert_eq!(v[0]["holds"], true);
+        // Not measured: no figures, and it does not hold.
+        assert_eq!(v[1]["op"], "<");
+        assert!(v[1]["mean"].is_null() && v[1]["conservative_end"].is_null());
+        assert_eq!(v[1]["holds"], false);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! and `chatsim validate` (the scenario checked, nothing run).
 
 use super::flags::{OutputFlags, ScenarioFlags};
+use super::progress::progress_bar;
 use crate::pipeline;
 use crate::report::{self, output::print_out};
 use crate::scenario;
@@ -21,6 +22,10 @@ pub struct RunArgs {
     pub replications: Option<u32>,
     #[command(flatten)]
     pub output: OutputFlags,
+    /// Print summary.json on stdout instead of the table: the same bytes `--out` writes
+    /// to the file (with `--out` the files are written too, and nothing else is printed).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Runs `chatsim run`: the summary table on stdout, and with `--out` the report files.
@@ -30,13 +35,19 @@ pub fn run(args: &RunArgs, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
     if let Some(out) = &output.out {
         report::output::check_target(out, output.force)?;
     }
-    let bar = progress_bar(sc.run.replications);
+    let bar = progress_bar(sc.run.replications.into(), "replications");
     let summary = pipeline::simulate(&sc, input.threads, cancel, &|| bar.inc(1));
     // Cleared on an error too, so the message is not printed behind a half-drawn bar.
     bar.finish_and_clear();
     // A limit reached mid-run is about this scenario: name it.
     let summary = summary.with_context(|| input.scenario.display().to_string())?;
-    let table = report::terminal::terminal_table(&summary);
+    // With --json, summary.json's bytes from its one writer (valid UTF-8, and inert on a
+    // terminal: print_out leaves them as they are).
+    let table = if args.json {
+        String::from_utf8(report::summary_json(&summary)).expect("serde_json writes UTF-8")
+    } else {
+        report::terminal::terminal_table(&summary)
+    };
     match &output.out {
         Some(out) => {
             // Written before the table is printed: a reader that stops early (`| head`)
@@ -47,8 +58,11 @@ pub fn run(args: &RunArgs, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
                 print_out(&table, cancel)?;
             }
             written.with_context(|| format!("writing the report to {}", out.display()))?;
-            print_out(&format!("report written to {}\n", out.display()), cancel)?;
+            if !args.json {
+                print_out(&format!("report written to {}\n", out.display()), cancel)?;
+            }
         }
+        None if args.json => print_out(&table, cancel)?,
         None => print_out(
             &format!("{table}(add --out DIR to write summary.json, CSVs, plots and report.html)\n"),
             cancel,
@@ -72,17 +86,4 @@ pub fn validate(path: &Path, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
         cancel,
     )?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// A progress bar of replications on stderr (drawn only on a terminal).
-fn progress_bar(replications: u32) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::new(replications as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{elapsed_precise} [{bar:30}] {pos}/{len} replications",
-        )
-        .expect("static template")
-        .progress_chars("=> "),
-    );
-    bar
 }

@@ -8,6 +8,7 @@
 
 use super::check::{check_metric_name, metric_names};
 use super::flags::{OutputFlags, ScenarioFlags};
+use super::progress::progress_bar;
 use crate::metrics::{Metric, RunSummary};
 use crate::pipeline;
 use crate::plan::sweep::show;
@@ -211,12 +212,14 @@ pub fn pareto_front(values: &[Vec<f64>], maximize: &[bool]) -> Vec<usize> {
         .collect()
 }
 
-/// Runs every grid point of `scenario` under the axes, in parallel on `threads` threads.
+/// Runs every grid point of `scenario` under the axes, in parallel on `threads` threads;
+/// `on_done` is called as each point finishes (the progress bar).
 pub fn sweep(
     args: &SweepArgs,
     axes: Vec<Axis>,
     metrics: Vec<Metric>,
     cancel: &AtomicBool,
+    on_done: &(dyn Fn() + Sync),
 ) -> anyhow::Result<SweepResult> {
     let input = &args.input;
     // The size is checked before the grid is built: three axes of 10 000 values would
@@ -259,7 +262,9 @@ pub fn sweep(
     // parallel collect into `Result` would report whichever failing point finished first,
     // so the message would depend on the thread count and timing.
     let results: Vec<Result<RunSummary, _>> = pipeline::in_order(input.threads, &scenarios, |sc| {
-        pipeline::simulate_serial(sc, cancel)
+        let summary = pipeline::simulate_serial(sc, cancel);
+        on_done();
+        summary
     });
     let summaries = results.into_iter().collect::<Result<Vec<_>, _>>()?;
     if cancel.load(Ordering::SeqCst) {
@@ -317,7 +322,15 @@ pub fn run(args: &SweepArgs, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
     if let Some(out) = &output.out {
         check_target(out, output.force)?;
     }
-    let result = sweep(args, axes, metrics, cancel).map_err(|e| {
+    // Saturating: a grid over the limit is refused by `sweep` before any point runs.
+    let points = axes
+        .iter()
+        .fold(1u64, |n, a| n.saturating_mul(a.values.len() as u64));
+    let bar = progress_bar(points, "grid points");
+    let result = sweep(args, axes, metrics, cancel, &|| bar.inc(1));
+    // Cleared on an error too, so the message is not printed behind a half-drawn bar.
+    bar.finish_and_clear();
+    let result = result.map_err(|e| {
         // A limit reached mid-run is about this scenario: name it, as `run` does.
         match e.downcast_ref::<crate::sim::SimError>() {
             Some(crate::sim::SimError::Interrupted) | None => e,

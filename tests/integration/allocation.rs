@@ -50,7 +50,7 @@ fn round(
     let _ = e.handle_agent_reply(*now, s);
     let _ = e.handle_customer_message(*now, s);
     let agent = AgentId((i % 50) as u32);
-    let trigger = if i % 2 == 0 {
+    let trigger = if i.is_multiple_of(2) {
         TriggerEvent::Busy
     } else {
         TriggerEvent::Unbusy

@@ -282,6 +282,13 @@ fn check_exits_two_on_a_malformed_expectation_or_unknown_metric() {
         ])
         .assert()
         .code(2)
+        .stderr(predicate::str::contains(
+            "unknown metric \"servce_level\" in --expect; did you mean service_level?",
+        ));
+    chatsim()
+        .args(["check", sc.to_str().unwrap(), "--expect", "speed>=0.8"])
+        .assert()
+        .code(2)
         .stderr(
             predicate::str::contains("valid metric names")
                 .and(predicate::str::contains("service_level")),
@@ -351,12 +358,7 @@ fn staff_rejects_an_unknown_target_metric_listing_the_valid_ones() {
     let dir = TempDir::new().unwrap();
     let sc = write_scenario(&dir, "mmc.toml", MMC);
     chatsim()
-        .args([
-            "staff",
-            sc.to_str().unwrap(),
-            "--target",
-            "servicelevel=0.8",
-        ])
+        .args(["staff", sc.to_str().unwrap(), "--target", "speed=0.8"])
         .assert()
         .code(2)
         .stderr(

@@ -172,7 +172,7 @@ pub fn replay_str(
 /// looked at when `count` is a multiple of 4 096 (rows read, rows replayed, timer
 /// wake-ups): a few milliseconds of work between two looks.
 pub(crate) fn interrupt_point(count: u64, cancel: &AtomicBool) -> Result<(), ReplayError> {
-    if count % 4096 == 0 && cancel.load(std::sync::atomic::Ordering::Relaxed) {
+    if count.is_multiple_of(4096) && cancel.load(std::sync::atomic::Ordering::Relaxed) {
         Err(ReplayError::Interrupted)
     } else {
         Ok(())
