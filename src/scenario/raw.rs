@@ -22,6 +22,7 @@ pub struct RawScenario {
     pub agents: RawAgents,
     pub thresholds: Option<RawThresholds>,
     pub routing: Option<RawRouting>,
+    pub staffing: Option<RawStaffing>,
 }
 
 /// `[run]`.
@@ -201,6 +202,13 @@ pub enum IntervalOrOff {
 #[serde(deny_unknown_fields)]
 pub struct RawRouting {
     pub rule: Option<RoutingRule>,
+}
+
+/// `[staffing]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStaffing {
+    pub shrinkage: Option<f64>,
 }
 
 /// A distribution as written: `{ dist = "exponential", mean_s = 120 }`. Durations use the
