@@ -580,4 +580,153 @@ mod tests {
         assert_eq!(percent(0.55), "55");
         assert_eq!(percent(0.8125), "81.25");
     }
+
+    /// Two half hours from 08:00: 10 agents needed, then none can be found.
+    fn sample() -> StaffingResult {
+        use crate::metrics::target::{Confidence, Target};
+        use crate::metrics::Stat;
+        use crate::plan::staffing::{RosterCover, StaffInterval, Window};
+        use crate::time::Millis;
+        let plan = |required: Option<u32>| RatePlan {
+            rate_per_hour: 300.0,
+            required_agents: required,
+            required_sessions: required.map(|k| 2 * k),
+            erlang_c_agents: 9,
+            erlang_c_servers: 18,
+            erlang_a: None,
+            erlang_session_s: 120.5,
+            search_start: 9,
+            simulated: vec![9, 10],
+            replications: 8,
+            replications_total: 16,
+            window: Some(Window {
+                warmup: Millis::from_secs(600),
+                horizon: Millis::from_secs(1800),
+            }),
+            achieved: vec![(
+                crate::metrics::catalogue::Metric::ServiceLevel
+                    .name()
+                    .into(),
+                Stat {
+                    mean: 0.85,
+                    ci95_half_width: 0.02,
+                    per_replication: vec![],
+                },
+            )],
+            unmet: if required.is_some() {
+                vec![]
+            } else {
+                vec!["service_level>=0.8".into()]
+            },
+        };
+        let at = |min: u64| SimTime::from_secs(min * 60);
+        StaffingResult {
+            intervals: vec![
+                (
+                    StaffInterval {
+                        start: at(0),
+                        end: at(30),
+                        rate_per_hour: 300.0,
+                    },
+                    plan(Some(10)),
+                ),
+                (
+                    StaffInterval {
+                        start: at(30),
+                        end: at(60),
+                        rate_per_hour: 300.0,
+                    },
+                    plan(None),
+                ),
+            ],
+            targets: vec![Target::parse("service_level>=0.8").unwrap()],
+            confidence: Confidence::Conservative,
+            clock_origin_s: 8.0 * 3600.0,
+            seed: 1,
+            replications: 8,
+            max_replications: 256,
+            service_level_threshold_s: 60.0,
+            holding_model: true,
+            patience_s: None,
+            shrinkage: 0.2,
+            roster: vec![
+                RosterCover {
+                    logged_in: 10.0,
+                    on_floor: 8.5,
+                },
+                RosterCover {
+                    logged_in: 11.0,
+                    on_floor: 11.0,
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn the_csv_keeps_its_old_columns_and_appends_fte_and_the_gap() {
+        let csv = String::from_utf8(staffing_csv(&sample()).unwrap()).unwrap();
+        // The old columns, byte for byte as the writer before shrinkage wrote them.
+        let old = [
+            "start_s,end_s,start,end,rate_per_hour,required_agents,required_sessions,\
+             targets_met,unmet_targets,erlang_c_agents,erlang_c_servers,erlang_c_session_s,\
+             search_start_agents,candidates_simulated,service_level_mean,service_level_ci95,\
+             erlang_a_agents,erlang_a_servers,replications,replications_total,warmup_s,\
+             horizon_s",
+            "0,1800,08:00,08:30,300,10,20,true,,9,18,120.5,9,2,0.85,0.02,,,8,16,600,1800",
+            "1800,3600,08:30,09:00,300,,,false,service_level>=0.8,9,18,120.5,9,2,0.85,0.02,,,\
+             8,16,600,1800",
+        ];
+        // 10 agents at shrinkage 0.2: 12.5 FTE; roster 8.5 on the floor: gap −1.5. The
+        // second interval could not be staffed: no FTE, no gap.
+        let new = [
+            "shrinkage,fte_required,roster_logged_in,roster_on_floor,roster_gap",
+            "0.2,12.5,10,8.5,-1.5",
+            "0.2,,11,11,",
+        ];
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 3);
+        for k in 0..3 {
+            assert_eq!(lines[k], format!("{},{}", old[k], new[k]));
+        }
+    }
+
+    #[test]
+    fn the_day_summary_and_json_by_hand() {
+        let r = sample();
+        let d = r.day_summary();
+        // Staffed: the first half hour only. 10 × 0.5 = 5 agent-hours, 12.5 × 0.5 = 6.25
+        // FTE-hours; the roster (8.5 + 11) × 0.5 = 9.75; under (8.5 − 10 = −1.5) × 0.5.
+        assert_eq!(
+            (
+                d.hours,
+                d.staffed_intervals,
+                d.agent_hours_required,
+                d.fte_hours
+            ),
+            (1.0, 1, 5.0, 6.25)
+        );
+        assert_eq!(
+            (d.roster_agent_hours, d.over_hours, d.under_hours),
+            (9.75, 0.0, 0.75)
+        );
+        assert!(staffing_table(&r).contains(
+            "day (1.0 h, 1 staffed interval(s)): 5.0 agent-hours required on the floor, 6.2 \
+             FTE-hours at 20% shrinkage; roster 9.8 agent-hours on the floor: 0.0 over, 0.8 \
+             under (net -0.8)"
+        ));
+        let v: serde_json::Value = serde_json::from_slice(&staffing_json(&r).unwrap()).unwrap();
+        let first = &v["intervals"][0];
+        assert_eq!(first["fte_required"], 12.5);
+        assert_eq!(first["roster_gap"], -1.5);
+        assert_eq!(first["targets_met"], true);
+        assert_eq!(first["start"], "08:00");
+        assert!(v["intervals"][1]["required_agents"].is_null());
+        assert_eq!(v["day"]["fte_hours"], 6.25);
+        assert_eq!(v["day"]["under_agent_hours"], 0.75);
+        assert_eq!(v["all_staffed"], false);
+        // Keys in the CSV's column order.
+        let text = String::from_utf8(staffing_json(&r).unwrap()).unwrap();
+        assert!(text.find("\"start_s\"").unwrap() < text.find("\"roster_gap\"").unwrap());
+        assert!(staffing_gap_svg(&r).starts_with("<svg"));
+    }
 }

@@ -5,9 +5,9 @@ use super::clock::{fmt_clock, parse_breaks, parse_clock};
 use super::csv_files::{read_profile, read_roster, read_samples, read_trace, resolve};
 use super::input::{read_regular_file, MAX_SCENARIO_BYTES};
 use super::raw::{
-    ArrivalKind, DistKind, IntervalOrOff, RawAgents, RawArrivals, RawBehaviour, RawCustomers,
-    RawDist, RawInterval, RawRosterRow, RawRun, RawScenario, RawThresholds, RosterSource,
-    SessionKind, TimeValue, U64Value,
+    ArrivalKind, DistKind, IntervalOrOff, NumberOrText, RawAgents, RawArrivals, RawBehaviour,
+    RawCustomers, RawDist, RawInterval, RawRosterRow, RawRun, RawScenario, RawThresholds,
+    RosterSource, SessionKind, TimeValue, U64Value,
 };
 use super::{
     AgentBehaviour, AgentSpec, Arrivals, AuxPeriods, Break, ProfileInterval, RunSpec, Scenario,
@@ -522,8 +522,15 @@ pub fn convert(raw: &RawScenario, path: &Path) -> Result<Scenario, ScenarioError
         .and_then(|r| r.rule)
         .unwrap_or(RoutingRule::LeastLoaded);
     let staffing = StaffingSpec {
-        shrinkage: match raw.staffing.as_ref().and_then(|s| s.shrinkage) {
-            Some(v) => shrinkage(&ctx, "staffing.shrinkage", v)?,
+        shrinkage: match raw.staffing.as_ref().and_then(|s| s.shrinkage.as_ref()) {
+            Some(NumberOrText::Number(v)) => shrinkage(&ctx, "staffing.shrinkage", *v)?,
+            Some(NumberOrText::Text(t)) => {
+                return Err(ctx.field(
+                    "staffing.shrinkage",
+                    format!("value \"{t}\" is not a number"),
+                    SHRINKAGE_FIX,
+                ))
+            }
             None => 0.0,
         },
     };

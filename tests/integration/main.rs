@@ -21,6 +21,7 @@ mod mutate_cli;
 mod snapshots;
 mod soak;
 mod staffing_exact;
+mod staffing_roster;
 mod tools;
 mod traces;
 mod validation;
