@@ -211,8 +211,10 @@ fn day_line(r: &StaffingResult) -> String {
 enum Cell {
     /// A string (a clock reading, the unmet targets).
     Text(String),
-    /// A number, in the CSV's text ([`crate::report::csv_number`], or an integer).
-    Number(String),
+    /// A finite number: the CSV writes its shortest exact decimal
+    /// ([`crate::report::csv_number`]), the JSON the same value.
+    Float(f64),
+    Int(u64),
     Bool(bool),
     /// No value: an empty CSV cell, JSON null.
     Empty,
@@ -221,19 +223,21 @@ enum Cell {
 impl Cell {
     fn num(x: f64) -> Cell {
         if x.is_finite() {
-            Cell::Number(crate::report::csv_number(x))
+            Cell::Float(x)
         } else {
             Cell::Empty
         }
     }
 
-    fn int(k: impl ToString) -> Cell {
-        Cell::Number(k.to_string())
+    fn int(k: impl Into<u64>) -> Cell {
+        Cell::Int(k.into())
     }
 
     fn csv(&self) -> String {
         match self {
-            Cell::Text(t) | Cell::Number(t) => t.clone(),
+            Cell::Text(t) => t.clone(),
+            Cell::Float(x) => crate::report::csv_number(*x),
+            Cell::Int(k) => k.to_string(),
             Cell::Bool(b) => b.to_string(),
             Cell::Empty => String::new(),
         }
@@ -244,11 +248,9 @@ impl serde::Serialize for Cell {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
             Cell::Text(t) => s.serialize_str(t),
-            // The CSV's own digits, read back as a JSON number: the same value.
-            Cell::Number(t) => match serde_json::from_str::<serde_json::Number>(t) {
-                Ok(n) => n.serialize(s),
-                Err(_) => s.serialize_str(t),
-            },
+            // serde_json writes a float's shortest exact digits: the CSV's value.
+            Cell::Float(x) => s.serialize_f64(*x),
+            Cell::Int(k) => s.serialize_u64(*k),
             Cell::Bool(b) => s.serialize_bool(*b),
             Cell::Empty => s.serialize_none(),
         }
@@ -325,7 +327,7 @@ fn staffing_rows(r: &StaffingResult) -> (Vec<String>, Vec<Vec<Cell>>) {
             Cell::int(p.erlang_c_servers),
             Cell::num(p.erlang_session_s),
             Cell::int(p.search_start),
-            Cell::int(p.simulated.len()),
+            Cell::int(p.simulated.len() as u64),
         ];
         for n in &metric_names {
             match p.achieved.iter().find(|(m, _)| m == n) {
