@@ -1155,6 +1155,7 @@ pub(crate) mod tests {
                 reminder_cap: None,
             },
             routing: RoutingRule::LeastLoaded,
+            staffing: Default::default(),
         }
     }
 

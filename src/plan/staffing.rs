@@ -5,6 +5,7 @@
 use crate::metrics::catalogue::Metric;
 use crate::metrics::target::{Confidence, Direction, Target};
 use crate::metrics::Stat;
+use crate::scenario::AgentSpec;
 use crate::time::{Millis, SimTime};
 
 /// The service-level target the Erlang columns use when no `service_level` target is given.
@@ -71,6 +72,12 @@ pub struct StaffingResult {
     pub holding_model: bool,
     /// Erlang A's patience, seconds (`None`: infinite patience somewhere, no Erlang A).
     pub patience_s: Option<f64>,
+    /// The share of paid agent time off the floor, in [0, 1) (`[staffing] shrinkage`,
+    /// or `--shrinkage`).
+    pub shrinkage: f64,
+    /// The scenario's own agents in each interval, by its shifts and breaks, in the order
+    /// of `intervals` ([`roster_cover`]).
+    pub roster: Vec<RosterCover>,
 }
 
 impl StaffingResult {
@@ -79,6 +86,122 @@ impl StaffingResult {
         self.intervals
             .iter()
             .all(|(_, p)| p.required_agents.is_some())
+    }
+
+    /// FTE required in interval `k`: [`fte`] of its required agents (`None` when it
+    /// could not be staffed).
+    pub fn fte_required(&self, k: usize) -> Option<f64> {
+        let agents = self.intervals.get(k)?.1.required_agents?;
+        Some(fte(f64::from(agents), self.shrinkage))
+    }
+
+    /// The roster's gap in interval `k`: its agents on the floor − the required agents
+    /// (positive: over-staffed; `None` when the interval could not be staffed).
+    pub fn gap(&self, k: usize) -> Option<f64> {
+        let agents = self.intervals.get(k)?.1.required_agents?;
+        Some(self.roster.get(k)?.on_floor - f64::from(agents))
+    }
+
+    /// The day's totals ([`DaySummary`]).
+    pub fn day_summary(&self) -> DaySummary {
+        let mut d = DaySummary::default();
+        for (k, (i, p)) in self.intervals.iter().enumerate() {
+            let h = hours(i);
+            d.hours += h;
+            if let Some(cover) = self.roster.get(k) {
+                d.roster_agent_hours += cover.on_floor * h;
+            }
+            let Some(agents) = p.required_agents else {
+                continue;
+            };
+            d.staffed_intervals += 1;
+            d.agent_hours_required += f64::from(agents) * h;
+            d.fte_hours += fte(f64::from(agents), self.shrinkage) * h;
+            if let Some(gap) = self.gap(k) {
+                d.over_hours += gap.max(0.0) * h;
+                d.under_hours += (-gap).max(0.0) * h;
+            }
+        }
+        d
+    }
+}
+
+/// The length of an interval, hours.
+pub fn hours(i: &StaffInterval) -> f64 {
+    i.end.saturating_since(i.start).as_secs_f64() / 3600.0
+}
+
+/// FTE required for `agents_on_floor` agents on the floor: agents / (1 − shrinkage),
+/// the agents to schedule so that, after the share `shrinkage` of their paid time spent
+/// off the floor, that many are on it (10 agents at shrinkage 0.2: 12.5 FTE).
+pub fn fte(agents_on_floor: f64, shrinkage: f64) -> f64 {
+    agents_on_floor / (1.0 - shrinkage)
+}
+
+/// The scenario's own agents over one interval, time-weighted (agent-milliseconds in the
+/// interval / its length): fractions when a shift or break covers part of it.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct RosterCover {
+    /// Agents logged in, by their shifts [shift_start, shift_end).
+    pub logged_in: f64,
+    /// Agents on the floor: logged in and not on a planned break.
+    pub on_floor: f64,
+}
+
+/// The roster's agents in [start, end) ([`RosterCover`]).
+pub fn roster_cover(agents: &[AgentSpec], start: SimTime, end: SimTime) -> RosterCover {
+    let (from, to) = (start.as_millis(), end.as_millis());
+    if to <= from {
+        return RosterCover::default();
+    }
+    let overlap = |a: u64, b: u64| b.min(to).saturating_sub(a.max(from));
+    let (mut logged_in, mut on_break) = (0u128, 0u128);
+    for agent in agents {
+        let (s, e) = (agent.shift_start.as_millis(), agent.shift_end.as_millis());
+        logged_in += u128::from(overlap(s, e));
+        for b in &agent.breaks {
+            // A break counts only inside the shift (the loader keeps it there).
+            let bs = b.start.as_millis().max(s);
+            let be = b
+                .start
+                .as_millis()
+                .saturating_add(b.length.as_millis())
+                .min(e);
+            if be > bs {
+                on_break += u128::from(overlap(bs, be));
+            }
+        }
+    }
+    let span = (to - from) as f64;
+    RosterCover {
+        logged_in: logged_in as f64 / span,
+        on_floor: logged_in.saturating_sub(on_break) as f64 / span,
+    }
+}
+
+/// The day's totals of a staffing, in agent-hours (an interval's figure × its length).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct DaySummary {
+    /// Every interval's length, hours.
+    pub hours: f64,
+    /// Intervals that could be staffed; the required, FTE and gap totals are over these.
+    pub staffed_intervals: usize,
+    /// Σ required agents (on the floor) × hours.
+    pub agent_hours_required: f64,
+    /// Σ FTE required × hours: the paid hours to schedule.
+    pub fte_hours: f64,
+    /// Σ roster agents on the floor × hours, over every interval.
+    pub roster_agent_hours: f64,
+    /// Σ positive gaps × hours: agent-hours on the floor beyond the requirement.
+    pub over_hours: f64,
+    /// Σ negative gaps × hours, as a positive figure: agent-hours missing.
+    pub under_hours: f64,
+}
+
+impl DaySummary {
+    /// Over − under: the roster's net agent-hours against the requirement.
+    pub fn net_gap_hours(&self) -> f64 {
+        self.over_hours - self.under_hours
     }
 }
 
@@ -120,4 +243,79 @@ pub fn erlang_a_targets(targets: &[Target]) -> Vec<Target> {
         strict: false,
         value: erlang_service_level(targets),
     }]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Break;
+
+    fn agent(shift: (u64, u64), breaks: &[(u64, u64)]) -> AgentSpec {
+        AgentSpec {
+            name: "A".into(),
+            group: 0,
+            max_sessions: 2,
+            shift_start: SimTime::from_secs(shift.0 * 60),
+            shift_end: SimTime::from_secs(shift.1 * 60),
+            breaks: breaks
+                .iter()
+                .map(|&(start, len)| Break {
+                    start: SimTime::from_secs(start * 60),
+                    length: Millis::from_secs(len * 60),
+                })
+                .collect(),
+            speed_factor: 1.0,
+        }
+    }
+
+    #[test]
+    fn fte_is_agents_over_one_minus_shrinkage() {
+        assert_eq!(fte(10.0, 0.2), 12.5);
+        assert_eq!(fte(7.0, 0.0), 7.0);
+        assert!((fte(14.0, 0.3) - 20.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn roster_cover_by_hand() {
+        // Minutes from the epoch. A: 0–60, break 30–45; B: 15–75; C: 60–120.
+        let roster = [
+            agent((0, 60), &[(30, 15)]),
+            agent((15, 75), &[]),
+            agent((60, 120), &[]),
+        ];
+        let at = |a: u64, b: u64| {
+            roster_cover(
+                &roster,
+                SimTime::from_secs(a * 60),
+                SimTime::from_secs(b * 60),
+            )
+        };
+        // 0–30: A all 30 min, B 15 of 30 → 1.5 logged in, none on a break.
+        assert_eq!(
+            at(0, 30),
+            RosterCover {
+                logged_in: 1.5,
+                on_floor: 1.5
+            }
+        );
+        // 30–60: A 30 (15 on a break), B 30 → 2 logged in, 1.5 on the floor.
+        assert_eq!(
+            at(30, 60),
+            RosterCover {
+                logged_in: 2.0,
+                on_floor: 1.5
+            }
+        );
+        // 60–90: B 15 of 30, C 30 → 1.5.
+        assert_eq!(
+            at(60, 90),
+            RosterCover {
+                logged_in: 1.5,
+                on_floor: 1.5
+            }
+        );
+        // 120–150: nobody; an empty interval: nobody.
+        assert_eq!(at(120, 150), RosterCover::default());
+        assert_eq!(at(30, 30), RosterCover::default());
+    }
 }

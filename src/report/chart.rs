@@ -32,6 +32,8 @@ pub(crate) const ORANGE: RGBColor = RGBColor(230, 120, 0);
 pub(crate) const CAPACITY_GREEN: RGBColor = RGBColor(0, 140, 0);
 /// Green: Erlang A.
 pub(crate) const ERLANG_A_GREEN: RGBColor = RGBColor(0, 150, 70);
+/// Red: a roster under the staffing requirement.
+pub(crate) const UNDER_RED: RGBColor = RGBColor(210, 40, 40);
 /// Grey: ghost disconnects; a heat-map cell without a value.
 pub(crate) const GREY: RGBColor = RGBColor(120, 120, 120);
 pub(crate) const EMPTY_CELL: RGBColor = RGBColor(200, 200, 200);

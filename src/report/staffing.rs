@@ -4,7 +4,8 @@
 use crate::metrics::target::Confidence;
 use crate::plan::staffing::{erlang_a_targets, erlang_service_level, RatePlan, StaffingResult};
 use crate::report::chart::{
-    self, draw_runs, frame, label_font, legend, render, AXES, ERLANG_A_GREEN, ORANGE, SIZE,
+    self, draw_runs, frame, label_font, legend, render, AXES, CAPACITY_GREEN, ERLANG_A_GREEN,
+    ORANGE, SIZE, UNDER_RED,
 };
 use crate::report::fmt_num;
 use crate::time::SimTime;
@@ -83,6 +84,7 @@ pub fn staffing_table(r: &StaffingResult) -> String {
     if with_a {
         header.push_str(&format!(" {:>8}", "Erlang A"));
     }
+    header.push_str(&format!(" {:>7} {:>7} {:>7}", "FTE", "roster", "gap"));
     for n in &metric_names {
         header.push_str(&format!("  {n:>22}"));
     }
@@ -93,7 +95,7 @@ pub fn staffing_table(r: &StaffingResult) -> String {
         "─".repeat(header.trim_end().chars().count())
     ));
     let mut unmet = 0;
-    for (i, p) in &r.intervals {
+    for (k, (i, p)) in r.intervals.iter().enumerate() {
         let required = match p.required_agents {
             Some(k) => k.to_string(),
             None => {
@@ -119,6 +121,13 @@ pub fn staffing_table(r: &StaffingResult) -> String {
                 .map_or("-".into(), |(agents, _)| agents.to_string());
             row.push_str(&format!(" {a:>8}"));
         }
+        let one = |v: Option<f64>| v.map_or("-".into(), |x| format!("{x:.1}"));
+        let gap = r.gap(k).map_or("-".into(), |g| format!("{g:+.1}"));
+        row.push_str(&format!(
+            " {:>7} {:>7} {gap:>7}",
+            one(r.fte_required(k)),
+            one(r.roster.get(k).map(|c| c.on_floor))
+        ));
         for n in &metric_names {
             let cell = p
                 .achieved
@@ -158,6 +167,7 @@ pub fn staffing_table(r: &StaffingResult) -> String {
             String::new()
         }
     ));
+    out.push_str(&day_line(r));
     if unmet > 0 {
         let mut missed: Vec<&str> = r
             .intervals
@@ -175,15 +185,90 @@ pub fn staffing_table(r: &StaffingResult) -> String {
     out
 }
 
-/// `staffing.csv`: one row per interval.
-pub fn staffing_csv(r: &StaffingResult) -> anyhow::Result<Vec<u8>> {
-    let metric_names: Vec<String> = r
-        .intervals
+/// The day summary line: agent-hours required on the floor, FTE-hours to schedule, the
+/// roster's agent-hours on the floor and its over/under against the requirement.
+fn day_line(r: &StaffingResult) -> String {
+    let d = r.day_summary();
+    let h = |x: f64| format!("{x:.1}");
+    format!(
+        "day ({} h, {} staffed interval(s)): {} agent-hours required on the floor, {} \
+         FTE-hours at {}% shrinkage; roster {} agent-hours on the floor: {} over, {} under \
+         (net {:+.1})\n",
+        h(d.hours),
+        d.staffed_intervals,
+        h(d.agent_hours_required),
+        h(d.fte_hours),
+        percent(r.shrinkage),
+        h(d.roster_agent_hours),
+        h(d.over_hours),
+        h(d.under_hours),
+        d.net_gap_hours()
+    )
+}
+
+/// One cell of a staffing row: as `staffing.csv` writes it and `staff --json` holds it.
+#[derive(Clone, Debug, PartialEq)]
+enum Cell {
+    /// A string (a clock reading, the unmet targets).
+    Text(String),
+    /// A finite number: the CSV writes its shortest exact decimal
+    /// ([`crate::report::csv_number`]), the JSON the same value.
+    Float(f64),
+    Int(u64),
+    Bool(bool),
+    /// No value: an empty CSV cell, JSON null.
+    Empty,
+}
+
+impl Cell {
+    fn num(x: f64) -> Cell {
+        if x.is_finite() {
+            Cell::Float(x)
+        } else {
+            Cell::Empty
+        }
+    }
+
+    fn int(k: impl Into<u64>) -> Cell {
+        Cell::Int(k.into())
+    }
+
+    fn csv(&self) -> String {
+        match self {
+            Cell::Text(t) => t.clone(),
+            Cell::Float(x) => crate::report::csv_number(*x),
+            Cell::Int(k) => k.to_string(),
+            Cell::Bool(b) => b.to_string(),
+            Cell::Empty => String::new(),
+        }
+    }
+}
+
+impl serde::Serialize for Cell {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Cell::Text(t) => s.serialize_str(t),
+            // serde_json writes a float's shortest exact digits: the CSV's value.
+            Cell::Float(x) => s.serialize_f64(*x),
+            Cell::Int(k) => s.serialize_u64(*k),
+            Cell::Bool(b) => s.serialize_bool(*b),
+            Cell::Empty => s.serialize_none(),
+        }
+    }
+}
+
+/// The target metrics (and occupancy) shown per interval, in order.
+fn shown_metrics(r: &StaffingResult) -> Vec<String> {
+    r.intervals
         .iter()
         .find(|(_, p)| !p.achieved.is_empty())
         .map(|(_, p)| p.achieved.iter().map(|(n, _)| n.clone()).collect())
-        .unwrap_or_default();
-    let mut w = csv::Writer::from_writer(vec![]);
+        .unwrap_or_default()
+}
+
+/// The rows of `staffing.csv`, header first: what the CSV writes and `--json` prints.
+fn staffing_rows(r: &StaffingResult) -> (Vec<String>, Vec<Vec<Cell>>) {
+    let metric_names = shown_metrics(r);
     let mut header: Vec<String> = [
         "start_s",
         "end_s",
@@ -216,54 +301,147 @@ pub fn staffing_csv(r: &StaffingResult) -> anyhow::Result<Vec<u8>> {
             "replications_total",
             "warmup_s",
             "horizon_s",
+            // Appended again (shrinkage, FTE and the roster gap): still at the end.
+            "shrinkage",
+            "fte_required",
+            "roster_logged_in",
+            "roster_on_floor",
+            "roster_gap",
         ]
         .map(String::from),
     );
-    w.write_record(&header)?;
-    let num = crate::report::csv_number;
-    for (i, p) in &r.intervals {
+    let mut rows = vec![];
+    for (k, (i, p)) in r.intervals.iter().enumerate() {
+        let opt = |v: Option<u32>| v.map_or(Cell::Empty, Cell::int);
         let mut row = vec![
-            num(i.start.as_secs_f64()),
-            num(i.end.as_secs_f64()),
-            clock(r.clock_origin_s, i.start),
-            clock(r.clock_origin_s, i.end),
-            num(i.rate_per_hour),
-            p.required_agents.map_or(String::new(), |k| k.to_string()),
-            p.required_sessions.map_or(String::new(), |k| k.to_string()),
-            p.required_agents.is_some().to_string(),
-            p.unmet.join(";"),
-            p.erlang_c_agents.to_string(),
-            p.erlang_c_servers.to_string(),
-            num(p.erlang_session_s),
-            p.search_start.to_string(),
-            p.simulated.len().to_string(),
+            Cell::num(i.start.as_secs_f64()),
+            Cell::num(i.end.as_secs_f64()),
+            Cell::Text(clock(r.clock_origin_s, i.start)),
+            Cell::Text(clock(r.clock_origin_s, i.end)),
+            Cell::num(i.rate_per_hour),
+            opt(p.required_agents),
+            opt(p.required_sessions),
+            Cell::Bool(p.required_agents.is_some()),
+            Cell::Text(p.unmet.join(";")),
+            Cell::int(p.erlang_c_agents),
+            Cell::int(p.erlang_c_servers),
+            Cell::num(p.erlang_session_s),
+            Cell::int(p.search_start),
+            Cell::int(p.simulated.len() as u64),
         ];
         for n in &metric_names {
             match p.achieved.iter().find(|(m, _)| m == n) {
                 Some((_, s)) => {
-                    row.push(num(s.mean));
-                    row.push(num(s.ci95_half_width));
+                    row.push(Cell::num(s.mean));
+                    row.push(Cell::num(s.ci95_half_width));
                 }
-                None => row.extend([String::new(), String::new()]),
+                None => row.extend([Cell::Empty, Cell::Empty]),
             }
         }
-        let (a_agents, a_servers) = p.erlang_a.map_or((String::new(), String::new()), |(a, s)| {
-            (a.to_string(), s.to_string())
-        });
-        let (warmup, horizon) = p.window.map_or((String::new(), String::new()), |w| {
-            (num(w.warmup.as_secs_f64()), num(w.horizon.as_secs_f64()))
-        });
+        let cover = r.roster.get(k);
         row.extend([
-            a_agents,
-            a_servers,
-            p.replications.to_string(),
-            p.replications_total.to_string(),
-            warmup,
-            horizon,
+            opt(p.erlang_a.map(|(a, _)| a)),
+            opt(p.erlang_a.map(|(_, s)| s)),
+            Cell::int(p.replications),
+            Cell::int(p.replications_total),
+            p.window
+                .map_or(Cell::Empty, |w| Cell::num(w.warmup.as_secs_f64())),
+            p.window
+                .map_or(Cell::Empty, |w| Cell::num(w.horizon.as_secs_f64())),
+            Cell::num(r.shrinkage),
+            r.fte_required(k).map_or(Cell::Empty, Cell::num),
+            cover.map_or(Cell::Empty, |c| Cell::num(c.logged_in)),
+            cover.map_or(Cell::Empty, |c| Cell::num(c.on_floor)),
+            r.gap(k).map_or(Cell::Empty, Cell::num),
         ]);
-        w.write_record(&row)?;
+        rows.push(row);
+    }
+    (header, rows)
+}
+
+/// `staffing.csv`: one row per interval.
+pub fn staffing_csv(r: &StaffingResult) -> anyhow::Result<Vec<u8>> {
+    let (header, rows) = staffing_rows(r);
+    let mut w = csv::Writer::from_writer(vec![]);
+    w.write_record(&header)?;
+    for row in rows {
+        w.write_record(row.iter().map(Cell::csv))?;
     }
     Ok(w.into_inner()?)
+}
+
+/// One interval's row as a JSON object, keys in the CSV's column order.
+struct JsonRow<'a> {
+    header: &'a [String],
+    cells: &'a [Cell],
+}
+
+impl serde::Serialize for JsonRow<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.cells.len()))?;
+        for (key, cell) in self.header.iter().zip(self.cells) {
+            map.serialize_entry(key, cell)?;
+        }
+        map.end()
+    }
+}
+
+/// The day's totals as `--json` prints them.
+#[derive(serde::Serialize)]
+struct JsonDay {
+    hours: Cell,
+    staffed_intervals: usize,
+    shrinkage: Cell,
+    agent_hours_required: Cell,
+    fte_hours: Cell,
+    roster_agent_hours: Cell,
+    over_agent_hours: Cell,
+    under_agent_hours: Cell,
+    net_gap_agent_hours: Cell,
+}
+
+/// `staff --json`: every interval with the fields of its `staffing.csv` row (the same
+/// names and numbers; an empty cell is null), then the day's totals, pretty-printed with a
+/// final newline.
+pub fn staffing_json(r: &StaffingResult) -> anyhow::Result<Vec<u8>> {
+    #[derive(serde::Serialize)]
+    struct Doc<'a> {
+        targets: Vec<String>,
+        all_staffed: bool,
+        intervals: Vec<JsonRow<'a>>,
+        day: JsonDay,
+    }
+    let (header, rows) = staffing_rows(r);
+    let d = r.day_summary();
+    let doc = Doc {
+        targets: r.targets.iter().map(|t| t.to_string()).collect(),
+        all_staffed: r.all_staffed(),
+        intervals: rows
+            .iter()
+            .map(|cells| JsonRow {
+                header: &header,
+                cells,
+            })
+            .collect(),
+        day: JsonDay {
+            hours: Cell::num(d.hours),
+            staffed_intervals: d.staffed_intervals,
+            shrinkage: Cell::num(r.shrinkage),
+            agent_hours_required: Cell::num(d.agent_hours_required),
+            fte_hours: Cell::num(d.fte_hours),
+            roster_agent_hours: Cell::num(d.roster_agent_hours),
+            over_agent_hours: Cell::num(d.over_hours),
+            under_agent_hours: Cell::num(d.under_hours),
+            net_gap_agent_hours: Cell::num(d.net_gap_hours()),
+        },
+    };
+    let text = serde_json::to_string_pretty(&doc)?;
+    let mut bytes = crate::report::text::json_ascii_controls(&text)
+        .into_owned()
+        .into_bytes();
+    bytes.push(b'\n');
+    Ok(bytes)
 }
 
 /// `staffing.svg`: required agents per interval by simulation, Erlang C and Erlang A, as
@@ -309,6 +487,90 @@ pub fn staffing_svg(r: &StaffingResult) -> String {
     })
 }
 
+/// `staffing_gap.svg`: per interval, the required agents on the floor, the FTE to
+/// schedule (with shrinkage) and the roster's agents on the floor, as steps; the gap
+/// between the roster and the requirement shaded (green over, red under).
+pub fn staffing_gap_svg(r: &StaffingResult) -> String {
+    let title = "Roster against the requirement per interval";
+    render(title, SIZE, |root| {
+        let hour = |t: SimTime| (r.clock_origin_s + t.as_secs_f64()) / 3600.0;
+        let x0 = r.intervals.first().map_or(0.0, |(i, _)| hour(i.start));
+        let x1 = r
+            .intervals
+            .last()
+            .map_or(1.0, |(i, _)| hour(i.end))
+            .max(x0 + 1e-6);
+        let steps = |pick: &dyn Fn(usize) -> Option<f64>| {
+            chart::steps(
+                r.intervals
+                    .iter()
+                    .enumerate()
+                    .map(|(k, (i, _))| (hour(i.start), hour(i.end), pick(k))),
+            )
+        };
+        let required = steps(&|k| r.intervals[k].1.required_agents.map(f64::from));
+        let fte = steps(&|k| r.fte_required(k));
+        let roster = steps(&|k| r.roster.get(k).map(|c| c.on_floor));
+        let top = chart::y_top(&[&required, &fte, &roster], 1.3);
+        let mut chart = frame(root, title, AXES).build_cartesian_2d(x0..x1, 0.0..top)?;
+        chart
+            .configure_mesh()
+            .x_desc("clock hour")
+            .y_desc("agents")
+            .label_style(label_font())
+            .draw()?;
+        // The gap first, so the curves are drawn over it.
+        let mut over = vec![];
+        let mut under = vec![];
+        for (k, (i, p)) in r.intervals.iter().enumerate() {
+            let (Some(agents), Some(gap)) = (p.required_agents, r.gap(k)) else {
+                continue;
+            };
+            let need = f64::from(agents);
+            let corners = [(hour(i.start), need), (hour(i.end), need + gap)];
+            if gap > 0.0 {
+                over.push(corners);
+            } else if gap < 0.0 {
+                under.push(corners);
+            }
+        }
+        for (boxes, label, color) in [
+            (
+                over,
+                "over-staffed (roster above the requirement)",
+                CAPACITY_GREEN,
+            ),
+            (
+                under,
+                "under-staffed (roster below the requirement)",
+                UNDER_RED,
+            ),
+        ] {
+            if boxes.is_empty() {
+                continue;
+            }
+            let style = color.mix(0.3).filled();
+            chart
+                .draw_series(boxes.into_iter().map(|c| Rectangle::new(c, style)))?
+                .label(label)
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], style));
+        }
+        let fte_label = format!("FTE to schedule ({}% shrinkage)", percent(r.shrinkage));
+        for (runs, label, color) in [
+            (&fte, fte_label.as_str(), ORANGE),
+            (
+                &roster,
+                "roster on the floor (shifts less planned breaks)",
+                BLACK,
+            ),
+            (&required, "required on the floor (simulated)", BLUE),
+        ] {
+            draw_runs(&mut chart, runs, label, color)?;
+        }
+        legend(&mut chart, SeriesLabelPosition::UpperRight)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -319,5 +581,154 @@ mod tests {
         assert_eq!(clock(0.0, SimTime::from_millis(61_000)), "00:01:01");
         assert_eq!(percent(0.55), "55");
         assert_eq!(percent(0.8125), "81.25");
+    }
+
+    /// Two half hours from 08:00: 10 agents needed, then none can be found.
+    fn sample() -> StaffingResult {
+        use crate::metrics::target::{Confidence, Target};
+        use crate::metrics::Stat;
+        use crate::plan::staffing::{RosterCover, StaffInterval, Window};
+        use crate::time::Millis;
+        let plan = |required: Option<u32>| RatePlan {
+            rate_per_hour: 300.0,
+            required_agents: required,
+            required_sessions: required.map(|k| 2 * k),
+            erlang_c_agents: 9,
+            erlang_c_servers: 18,
+            erlang_a: None,
+            erlang_session_s: 120.5,
+            search_start: 9,
+            simulated: vec![9, 10],
+            replications: 8,
+            replications_total: 16,
+            window: Some(Window {
+                warmup: Millis::from_secs(600),
+                horizon: Millis::from_secs(1800),
+            }),
+            achieved: vec![(
+                crate::metrics::catalogue::Metric::ServiceLevel
+                    .name()
+                    .into(),
+                Stat {
+                    mean: 0.85,
+                    ci95_half_width: 0.02,
+                    per_replication: vec![],
+                },
+            )],
+            unmet: if required.is_some() {
+                vec![]
+            } else {
+                vec!["service_level>=0.8".into()]
+            },
+        };
+        let at = |min: u64| SimTime::from_secs(min * 60);
+        StaffingResult {
+            intervals: vec![
+                (
+                    StaffInterval {
+                        start: at(0),
+                        end: at(30),
+                        rate_per_hour: 300.0,
+                    },
+                    plan(Some(10)),
+                ),
+                (
+                    StaffInterval {
+                        start: at(30),
+                        end: at(60),
+                        rate_per_hour: 300.0,
+                    },
+                    plan(None),
+                ),
+            ],
+            targets: vec![Target::parse("service_level>=0.8").unwrap()],
+            confidence: Confidence::Conservative,
+            clock_origin_s: 8.0 * 3600.0,
+            seed: 1,
+            replications: 8,
+            max_replications: 256,
+            service_level_threshold_s: 60.0,
+            holding_model: true,
+            patience_s: None,
+            shrinkage: 0.2,
+            roster: vec![
+                RosterCover {
+                    logged_in: 10.0,
+                    on_floor: 8.5,
+                },
+                RosterCover {
+                    logged_in: 11.0,
+                    on_floor: 11.0,
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn the_csv_keeps_its_old_columns_and_appends_fte_and_the_gap() {
+        let csv = String::from_utf8(staffing_csv(&sample()).unwrap()).unwrap();
+        // The old columns, byte for byte as the writer before shrinkage wrote them.
+        let old = [
+            "start_s,end_s,start,end,rate_per_hour,required_agents,required_sessions,\
+             targets_met,unmet_targets,erlang_c_agents,erlang_c_servers,erlang_c_session_s,\
+             search_start_agents,candidates_simulated,service_level_mean,service_level_ci95,\
+             erlang_a_agents,erlang_a_servers,replications,replications_total,warmup_s,\
+             horizon_s",
+            "0,1800,08:00,08:30,300,10,20,true,,9,18,120.5,9,2,0.85,0.02,,,8,16,600,1800",
+            "1800,3600,08:30,09:00,300,,,false,service_level>=0.8,9,18,120.5,9,2,0.85,0.02,,,\
+             8,16,600,1800",
+        ];
+        // 10 agents at shrinkage 0.2: 12.5 FTE; roster 8.5 on the floor: gap −1.5. The
+        // second interval could not be staffed: no FTE, no gap.
+        let new = [
+            "shrinkage,fte_required,roster_logged_in,roster_on_floor,roster_gap",
+            "0.2,12.5,10,8.5,-1.5",
+            "0.2,,11,11,",
+        ];
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 3);
+        for k in 0..3 {
+            assert_eq!(lines[k], format!("{},{}", old[k], new[k]));
+        }
+    }
+
+    #[test]
+    fn the_day_summary_and_json_by_hand() {
+        let r = sample();
+        let d = r.day_summary();
+        // Staffed: the first half hour only. 10 × 0.5 = 5 agent-hours, 12.5 × 0.5 = 6.25
+        // FTE-hours; the roster (8.5 + 11) × 0.5 = 9.75; under (8.5 − 10 = −1.5) × 0.5.
+        assert_eq!(
+            (
+                d.hours,
+                d.staffed_intervals,
+                d.agent_hours_required,
+                d.fte_hours
+            ),
+            (1.0, 1, 5.0, 6.25)
+        );
+        assert_eq!(
+            (d.roster_agent_hours, d.over_hours, d.under_hours),
+            (9.75, 0.0, 0.75)
+        );
+        assert!(staffing_table(&r).contains(
+            "day (1.0 h, 1 staffed interval(s)): 5.0 agent-hours required on the floor, 6.2 \
+             FTE-hours at 20% shrinkage; roster 9.8 agent-hours on the floor: 0.0 over, 0.8 \
+             under (net -0.8)"
+        ));
+        let v: serde_json::Value = serde_json::from_slice(&staffing_json(&r).unwrap()).unwrap();
+        let first = &v["intervals"][0];
+        assert_eq!(first["fte_required"], 12.5);
+        assert_eq!(first["roster_gap"], -1.5);
+        assert_eq!(first["targets_met"], true);
+        assert_eq!(first["start"], "08:00");
+        assert!(v["intervals"][1]["required_agents"].is_null());
+        assert_eq!(v["day"]["fte_hours"], 6.25);
+        assert_eq!(v["day"]["under_agent_hours"], 0.75);
+        assert_eq!(v["all_staffed"], false);
+        // Keys in the CSV's column order.
+        let text = String::from_utf8(staffing_json(&r).unwrap()).unwrap();
+        assert!(text.find("\"start_s\"").unwrap() < text.find("\"roster_gap\"").unwrap());
+        assert!(staffing_gap_svg(&r).starts_with("<svg"));
     }
 }

@@ -5,13 +5,13 @@ use super::clock::{fmt_clock, parse_breaks, parse_clock};
 use super::csv_files::{read_profile, read_roster, read_samples, read_trace, resolve};
 use super::input::{read_regular_file, MAX_SCENARIO_BYTES};
 use super::raw::{
-    ArrivalKind, DistKind, IntervalOrOff, RawAgents, RawArrivals, RawBehaviour, RawCustomers,
-    RawDist, RawInterval, RawRosterRow, RawRun, RawScenario, RawThresholds, RosterSource,
-    SessionKind, TimeValue, U64Value,
+    ArrivalKind, DistKind, IntervalOrOff, NumberOrText, RawAgents, RawArrivals, RawBehaviour,
+    RawCustomers, RawDist, RawInterval, RawRosterRow, RawRun, RawScenario, RawThresholds,
+    RosterSource, SessionKind, TimeValue, U64Value,
 };
 use super::{
     AgentBehaviour, AgentSpec, Arrivals, AuxPeriods, Break, ProfileInterval, RunSpec, Scenario,
-    ScenarioError, Segment, SessionModel, Thresholds,
+    ScenarioError, Segment, SessionModel, StaffingSpec, Thresholds,
 };
 use crate::dist::{
     fmt_approx, fmt_duration_human, fmt_value, Dist, DistLimitError, MAX_CV, MAX_DRAW,
@@ -562,6 +562,19 @@ pub fn convert(raw: &RawScenario, path: &Path) -> Result<Scenario, ScenarioError
         .as_ref()
         .and_then(|r| r.rule)
         .unwrap_or(RoutingRule::LeastLoaded);
+    let staffing = StaffingSpec {
+        shrinkage: match raw.staffing.as_ref().and_then(|s| s.shrinkage.as_ref()) {
+            Some(NumberOrText::Number(v)) => shrinkage(&ctx, "staffing.shrinkage", *v)?,
+            Some(NumberOrText::Text(t)) => {
+                return Err(ctx.field(
+                    "staffing.shrinkage",
+                    format!("value \"{t}\" is not a number"),
+                    SHRINKAGE_FIX,
+                ))
+            }
+            None => 0.0,
+        },
+    };
     Ok(Scenario {
         run,
         arrivals,
@@ -572,7 +585,39 @@ pub fn convert(raw: &RawScenario, path: &Path) -> Result<Scenario, ScenarioError
         behaviour,
         thresholds,
         routing,
+        staffing,
     })
+}
+
+/// Checks a shrinkage share: finite, in [0, 1). The message and fix `staff --shrinkage`
+/// gives too ([`shrinkage_problem`]).
+fn shrinkage(ctx: &Ctx, field: &str, v: f64) -> Result<f64, ScenarioError> {
+    match shrinkage_problem(v) {
+        None => Ok(v),
+        Some(why) => Err(ctx.field(
+            field,
+            format!("value {} {why}", fmt_value(v)),
+            SHRINKAGE_FIX,
+        )),
+    }
+}
+
+/// How to write a shrinkage.
+pub const SHRINKAGE_FIX: &str = "give the share of paid agent time off the floor (breaks, \
+     training, absence) as a number from 0 up to but not including 1, e.g. 0.30 for 30 %";
+
+/// What is wrong with a shrinkage share, if anything: it must be finite and in [0, 1)
+/// (at 1 nobody is ever on the floor, and FTE = agents / (1 − shrinkage) is infinite).
+pub fn shrinkage_problem(v: f64) -> Option<&'static str> {
+    if !v.is_finite() {
+        Some("is not a finite number")
+    } else if v < 0.0 {
+        Some("is negative")
+    } else if v >= 1.0 {
+        Some("is not below 1 (at 1 nobody is ever on the floor)")
+    } else {
+        None
+    }
 }
 
 fn convert_run(ctx: &mut Ctx, r: &RawRun) -> Result<RunSpec, ScenarioError> {

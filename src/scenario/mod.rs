@@ -20,7 +20,7 @@ pub use error::ScenarioError;
 pub use input::{read_fix, read_regular_file, MAX_CSV_BYTES, MAX_SCENARIO_BYTES};
 pub use load::{
     convert, from_toml_str, from_toml_str_with_overrides, load, load_with_overrides,
-    parse_override_value, parse_raw, Override, MAX_AGENTS,
+    parse_override_value, parse_raw, shrinkage_problem, Override, MAX_AGENTS, SHRINKAGE_FIX,
 };
 pub use resolved::to_resolved_toml;
 
@@ -50,6 +50,16 @@ pub struct Scenario {
     pub thresholds: Thresholds,
     /// The distribution rule (S3).
     pub routing: RoutingRule,
+    /// What `chatsim staff` adds on top of the agents on the floor (`[staffing]`).
+    pub staffing: StaffingSpec,
+}
+
+/// The `[staffing]` table, checked: planning figures only, nothing simulated reads them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StaffingSpec {
+    /// Shrinkage: the share of paid agent time not spent on the floor (breaks, training,
+    /// absence), in [0, 1). FTE required = agents on the floor / (1 − shrinkage).
+    pub shrinkage: f64,
 }
 
 /// The `[run]` table, checked.

@@ -22,6 +22,7 @@ pub struct RawScenario {
     pub agents: RawAgents,
     pub thresholds: Option<RawThresholds>,
     pub routing: Option<RawRouting>,
+    pub staffing: Option<RawStaffing>,
 }
 
 /// `[run]`.
@@ -201,6 +202,48 @@ pub enum IntervalOrOff {
 #[serde(deny_unknown_fields)]
 pub struct RawRouting {
     pub rule: Option<RoutingRule>,
+}
+
+/// `[staffing]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStaffing {
+    /// Read as a number or any text, so that the loader names the field and the fix for
+    /// a quoted value too.
+    pub shrinkage: Option<NumberOrText>,
+}
+
+/// A number as written: a TOML number, or a string (which the loader refuses with the
+/// field's own message).
+#[derive(Clone, Debug, PartialEq)]
+pub enum NumberOrText {
+    Number(f64),
+    Text(String),
+}
+
+impl<'de> Deserialize<'de> for NumberOrText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = NumberOrText;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<NumberOrText, E> {
+                Ok(NumberOrText::Number(v as f64))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<NumberOrText, E> {
+                Ok(NumberOrText::Number(v as f64))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<NumberOrText, E> {
+                Ok(NumberOrText::Number(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<NumberOrText, E> {
+                Ok(NumberOrText::Text(v.to_owned()))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// A distribution as written: `{ dist = "exponential", mean_s = 120 }`. Durations use the

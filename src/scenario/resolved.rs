@@ -156,6 +156,11 @@ pub fn to_resolved_toml(s: &Scenario) -> String {
 
     o.push_str("\n[routing]\n");
     let _ = writeln!(o, "rule = \"{}\"", s.routing.name());
+    // Written only when set: a scenario without shrinkage resolves as it always did.
+    if s.staffing.shrinkage != 0.0 {
+        o.push_str("\n[staffing]\n");
+        let _ = writeln!(o, "shrinkage = {}", num(s.staffing.shrinkage));
+    }
     o
 }
 

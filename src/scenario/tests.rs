@@ -185,6 +185,7 @@ fn holding_example_parses_into_expected_scenario() {
             reminder_cap: None,
         },
         routing: RoutingRule::LeastLoaded,
+        staffing: Default::default(),
     };
     assert_eq!(s, expected);
 }

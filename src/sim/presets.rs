@@ -72,6 +72,7 @@ pub fn holding_mmc(
             reminder_cap: None,
         },
         routing: RoutingRule::LeastLoaded,
+        staffing: Default::default(),
     }
 }
 

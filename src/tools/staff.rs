@@ -51,12 +51,15 @@ use crate::metrics::catalogue::Metric;
 use crate::metrics::erlang::{smallest_c_for_erlang_a, smallest_c_for_service_level, ErlangA};
 use crate::metrics::{summarize, Collector, RepMetrics, RunSummary, Stat};
 use crate::pipeline;
-use crate::plan::staffing::{erlang_a_targets, erlang_service_level};
+use crate::plan::staffing::{erlang_a_targets, erlang_service_level, roster_cover};
 pub use crate::plan::staffing::{
-    RatePlan, StaffInterval, StaffingResult, Window, DEFAULT_ERLANG_SERVICE_LEVEL,
+    fte, DaySummary, RatePlan, RosterCover, StaffInterval, StaffingResult, Window,
+    DEFAULT_ERLANG_SERVICE_LEVEL,
 };
 use crate::report::output::{check_target, print_out, write_outputs};
-use crate::report::staffing::{staffing_csv, staffing_svg, staffing_table};
+use crate::report::staffing::{
+    staffing_csv, staffing_gap_svg, staffing_json, staffing_svg, staffing_table,
+};
 use crate::scenario::raw::TimeValue;
 use crate::scenario::{self, AgentSpec, Arrivals, Scenario, SessionModel};
 use crate::sim::SimError;
@@ -105,9 +108,32 @@ pub struct StaffArgs {
     /// unless the interval's relaxation time asks for longer.
     #[arg(long, default_value_t = DEFAULT_CUSTOMERS, value_parser = clap::value_parser!(u32).range(10..=10_000_000))]
     pub customers_per_replication: u32,
-    /// Where staffing.csv and staffing.svg go.
+    /// Shrinkage: the share of paid agent time off the floor (breaks, training,
+    /// absence), from 0 up to but not including 1 (overrides `[staffing] shrinkage`);
+    /// FTE required = agents on the floor / (1 − shrinkage).
+    #[arg(long, allow_negative_numbers = true, value_parser = shrinkage_arg)]
+    pub shrinkage: Option<f64>,
+    /// Print the staffing as JSON on stdout (the fields of staffing.csv per interval, and
+    /// the day's totals) instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Where staffing.csv, staffing.svg and staffing_gap.svg go.
     #[command(flatten)]
     pub output: OutputFlags,
+}
+
+/// Parses `--shrinkage`: a share in [0, 1), with the scenario field's message and fix.
+pub fn shrinkage_arg(text: &str) -> Result<f64, String> {
+    let v: f64 = text.trim().parse().map_err(|_| {
+        format!(
+            "value \"{text}\" is not a number; {}",
+            scenario::SHRINKAGE_FIX
+        )
+    })?;
+    match scenario::shrinkage_problem(v) {
+        None => Ok(v),
+        Some(why) => Err(format!("value {text} {why}; {}", scenario::SHRINKAGE_FIX)),
+    }
 }
 
 /// Default replications a candidate starts with.
@@ -265,6 +291,36 @@ pub struct StaffSettings {
     /// Stops the search at the next replication's poll when set (the binary's
     /// SIGINT/SIGTERM flag; [`pipeline::NEVER_CANCELLED`] by default).
     pub cancel: &'static AtomicBool,
+    /// Told of each candidate simulated and each rate staffed (from worker threads);
+    /// `None` by default.
+    pub progress: Option<ProgressHook>,
+}
+
+/// What [`StaffSettings::progress`] is told.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StaffProgress {
+    /// A candidate was judged (simulated, or refused without simulating).
+    Candidate,
+    /// A rate's search ended: that many intervals are staffed.
+    Staffed { intervals: usize },
+}
+
+/// A progress callback, shared by the worker threads.
+#[derive(Clone)]
+pub struct ProgressHook(pub std::sync::Arc<dyn Fn(StaffProgress) + Send + Sync>);
+
+impl std::fmt::Debug for ProgressHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProgressHook")
+    }
+}
+
+impl StaffSettings {
+    fn tell(&self, event: StaffProgress) {
+        if let Some(hook) = &self.progress {
+            (hook.0)(event);
+        }
+    }
 }
 
 impl Default for StaffSettings {
@@ -277,6 +333,7 @@ impl Default for StaffSettings {
             customers: DEFAULT_CUSTOMERS,
             threads: 0,
             cancel: &pipeline::NEVER_CANCELLED,
+            progress: None,
         }
     }
 }
@@ -1249,6 +1306,7 @@ impl Plan<'_> {
             let meets = e.meets;
             evals.insert(k, e);
             simulated.push(k);
+            self.settings.tell(StaffProgress::Candidate);
             Ok(meets)
         })?;
         let shown = required.or_else(|| evals.keys().next_back().copied());
@@ -1315,7 +1373,15 @@ pub fn staff(
         rates
             .par_iter()
             .rev()
-            .map(|&r| plan.staff_rate(r))
+            .map(|&r| {
+                let p = plan.staff_rate(r)?;
+                let intervals = intervals
+                    .iter()
+                    .filter(|i| i.rate_per_hour.to_bits() == r.to_bits())
+                    .count();
+                settings.tell(StaffProgress::Staffed { intervals });
+                Ok(p)
+            })
             .collect::<anyhow::Result<Vec<_>>>()
     })?;
     Ok(intervals
@@ -1340,6 +1406,19 @@ pub fn run(args: &StaffArgs, cancel: &'static AtomicBool) -> anyhow::Result<Exit
     if let Some(out) = &output.out {
         check_target(out, output.force)?;
     }
+    let shrinkage = args.shrinkage.unwrap_or(sc.staffing.shrinkage);
+    let bar = progress_bar(staff_intervals(&sc).len());
+    let hook = {
+        let bar = bar.clone();
+        let candidates = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        ProgressHook(std::sync::Arc::new(move |event| match event {
+            StaffProgress::Candidate => {
+                let n = candidates.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                bar.set_message(format!("{n} candidates simulated"));
+            }
+            StaffProgress::Staffed { intervals } => bar.inc(intervals as u64),
+        }))
+    };
     let settings = StaffSettings {
         confidence: args.confidence,
         replications: args.replications,
@@ -1347,8 +1426,16 @@ pub fn run(args: &StaffArgs, cancel: &'static AtomicBool) -> anyhow::Result<Exit
         customers: args.customers_per_replication,
         threads: input.threads,
         cancel,
+        progress: Some(hook),
     };
-    let intervals = staff(&sc, &targets, &settings)?;
+    let intervals = staff(&sc, &targets, &settings);
+    // Cleared on an error too, so the message is not printed behind a half-drawn bar.
+    bar.finish_and_clear();
+    let intervals = intervals?;
+    let roster = intervals
+        .iter()
+        .map(|(i, _)| roster_cover(&sc.agents, i.start, i.end))
+        .collect();
     let result = StaffingResult {
         intervals,
         targets,
@@ -1360,6 +1447,8 @@ pub fn run(args: &StaffArgs, cancel: &'static AtomicBool) -> anyhow::Result<Exit
         service_level_threshold_s: sc.run.service_level_threshold.as_secs_f64(),
         holding_model: matches!(sc.sessions, SessionModel::Holding { .. }),
         patience_s: erlang_patience_s(&sc),
+        shrinkage,
+        roster,
     };
     // The files first, then the table: a reader that closes stdout early (`| head`)
     // cannot lose the results.
@@ -1371,20 +1460,47 @@ pub fn run(args: &StaffArgs, cancel: &'static AtomicBool) -> anyhow::Result<Exit
                     "staffing.svg".to_string(),
                     staffing_svg(&result).into_bytes(),
                 ),
+                (
+                    "staffing_gap.svg".to_string(),
+                    staffing_gap_svg(&result).into_bytes(),
+                ),
             ];
             write_outputs(out, output.force, &files, cancel)
                 .with_context(|| format!("writing the staffing to {}", out.display()))?;
             format!("staffing written to {}\n", out.display())
         }
-        None => "(add --out DIR to write staffing.csv and staffing.svg)\n".to_string(),
+        None => {
+            "(add --out DIR to write staffing.csv, staffing.svg and staffing_gap.svg)\n".to_string()
+        }
     };
-    print_out(&staffing_table(&result), cancel)?;
-    print_out(&written, cancel)?;
+    if args.json {
+        // Stdout holds the JSON alone.
+        let json = staffing_json(&result)?;
+        print_out(&String::from_utf8_lossy(&json), cancel)?;
+    } else {
+        print_out(&staffing_table(&result), cancel)?;
+        print_out(&written, cancel)?;
+    }
     Ok(if result.all_staffed() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// A progress bar of intervals staffed, with the candidates simulated so far, on stderr
+/// (drawn only on a terminal).
+fn progress_bar(intervals: usize) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(intervals as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:30}] {pos}/{len} intervals staffed, {msg}",
+        )
+        .expect("static template")
+        .progress_chars("=> "),
+    );
+    bar.set_message("0 candidates simulated");
+    bar
 }
 
 /// The scenario's `run.clock_origin` in seconds, when it has one.

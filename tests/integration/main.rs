@@ -22,6 +22,7 @@ mod mutate_cli;
 mod snapshots;
 mod soak;
 mod staffing_exact;
+mod staffing_roster;
 mod tools;
 mod traces;
 mod validation;
