@@ -255,10 +255,11 @@ struct SessionDetail {
     owed: bool,
     /// A reminder is armed (an overlooked message can wait for it).
     reminder_armed: bool,
-    /// Customer messages not answered yet, the opening included (kept only with a reply
-    /// interval): the newest was sent at `turn_at`, the earlier ones are listed in
-    /// `Engine::earlier`. Judged by [`is_missed`] at the reply or the session's end.
-    unanswered: u32,
+    /// The customer messages not answered yet, the opening included, are the newest one,
+    /// sent at `turn_at` while a reply is owed, and `earlier` more listed in
+    /// `Engine::earlier` (a customer who wrote again before the reply; kept only with a
+    /// reply interval). Judged by [`is_missed`] at the reply or the session's end.
+    earlier: u32,
 }
 
 /// A read-only view of one agent, for drivers, metrics and tests.
@@ -316,9 +317,9 @@ pub struct Engine {
 impl Engine {
     /// An engine for agents with these session caps (`AgentId(i)` has `max_sessions[i]`),
     /// all logged out. Caps must be in 1..=64 and there may be at most [`MAX_AGENTS`]
-    /// agents; the scenario loader checks both, and this panics otherwise. Memory: 160
+    /// agents; the scenario loader checks both, and this panics otherwise. Memory: 224
     /// bytes per agent up front (its record and the details of its four slot numbers),
-    /// plus 32 bytes per overflow slot, grown as sessions wait or overflow.
+    /// plus 48 bytes per overflow slot, grown as sessions wait or overflow.
     pub fn new(config: EngineConfig, max_sessions: &[u32]) -> Engine {
         assert!(max_sessions.len() <= MAX_AGENTS, "too many agents");
         assert!(
@@ -541,9 +542,12 @@ impl Engine {
         let s = self.live_slot(session)?;
         if self.session(s).link == Link::WAITING {
             if self.details[s as usize].resume {
-                self.note_message(s);
+                let owed = self.details[s as usize].owed;
+                if owed && self.config.reply_interval.is_some() {
+                    self.note_earlier(s);
+                }
                 let detail = &mut self.details[s as usize];
-                if !detail.owed {
+                if !owed {
                     detail.reminders = 0;
                 }
                 detail.owed = true;
@@ -551,8 +555,9 @@ impl Engine {
             }
             return Ok(());
         }
-        self.set_reply_owed(session, true)?;
-        self.note_message(s);
+        if self.set_reply_owed(session, true)? && self.config.reply_interval.is_some() {
+            self.note_earlier(s);
+        }
         self.details[s as usize].turn_at = now;
         self.arm_reminder(s, now);
         Ok(())
@@ -572,18 +577,24 @@ impl Engine {
         self.advance(now)?;
         let was_owed = self.set_reply_owed(session, false)?;
         let s = session.slot;
-        let missed = self.settle(s);
         let detail = &mut self.details[s as usize];
         let latency = now.saturating_since(detail.turn_at);
-        let reply = Reply {
+        // The newest message answered is the last one (sent at `turn_at`): its verdict is
+        // `late`'s. The earlier ones, if any, are judged one by one.
+        let late = was_owed && self.config.reply_interval.is_some_and(|i| latency > i);
+        let earlier = detail.earlier;
+        let mut reply = Reply {
             latency,
             answered: was_owed,
-            late: was_owed && self.config.reply_interval.is_some_and(|i| latency > i),
-            missed,
+            late,
+            missed: u32::from(late),
             reminders: detail.reminders,
         };
         detail.reminders = 0;
         detail.turn_at = now;
+        if earlier > 0 {
+            reply.missed += self.settle_earlier(s, now);
+        }
         self.arm(
             s,
             TimerKind::Disconnect,
@@ -745,14 +756,17 @@ impl Engine {
             return Ok(0);
         };
         let detail = &self.details[s as usize];
-        if detail.unanswered == 0 {
+        if !self.owes_reply(s) {
             return Ok(0);
         }
-        let earlier = self
-            .earlier
-            .iter()
-            .filter(|&&(slot, sent)| slot == s && is_missed(sent, at, interval))
-            .count() as u32;
+        let earlier = match detail.earlier {
+            0 => 0,
+            _ => self
+                .earlier
+                .iter()
+                .filter(|&&(slot, sent)| slot == s && is_missed(sent, at, interval))
+                .count() as u32,
+        };
         Ok(u32::from(is_missed(detail.turn_at, at, interval)) + earlier)
     }
 
@@ -822,8 +836,8 @@ impl Engine {
                 self.overflow.len()
             ));
         }
-        // Unanswered messages: the newest in the detail, each earlier one listed once,
-        // none for a free slot, a connected session's count ≥ 1 iff it owes a reply.
+        // Earlier unanswered messages: each listed once, only for a session that owes a
+        // reply (with a reply interval).
         let mut earlier = vec![0u32; self.details.len()];
         for &(s, _) in &self.earlier {
             match earlier.get_mut(s as usize) {
@@ -835,17 +849,13 @@ impl Engine {
             let Some(session) = session_at(&self.agents, &self.overflow, s as u32) else {
                 continue; // a home slot number that is never used (`a << 2 | 3`)
             };
-            let n = detail.unanswered;
+            let n = detail.earlier;
             let track = self.config.reply_interval.is_some();
-            let bad = earlier[s] != n.saturating_sub(1)
-                || (session.link == Link::FREE && n > 0)
-                || (session.link.agent().is_some()
-                    && track
-                    && session.link.reply_owed() != (n > 0))
-                || (!track && n > 0);
+            let bad = earlier[s] != n
+                || (n > 0 && (!track || session.link == Link::FREE || !self.owes_reply(s as u32)));
             if bad {
                 return Err(format!(
-                    "slot {s}: {n} unanswered, {} earlier listed, {:?}",
+                    "slot {s}: {n} earlier messages, {} listed, {:?}",
                     earlier[s], session.link
                 ));
             }
@@ -1071,8 +1081,6 @@ impl Engine {
             detail.turn_at = self.now;
             if has_timers {
                 detail.reminders = 0;
-                // A fresh session's slot keeps no message (its last end emptied it).
-                detail.unanswered = u32::from(self.config.reply_interval.is_some());
                 self.arm_reminder(s, self.now);
             }
         }
@@ -1135,58 +1143,67 @@ impl Engine {
     /// arms one nor keeps messages, so it skips the session's detail (a cache line a
     /// random close would miss).
     fn free_slot(&mut self, s: u32) -> u32 {
+        let mut missed = 0;
+        if self.has_timers() {
+            missed = self.settle(s);
+            self.cancel_timer(s);
+        }
         let session = self.session_mut(s);
         session.link = Link::FREE;
         session.generation = session.generation.wrapping_add(1);
-        let mut missed = 0;
-        if self.has_timers() {
-            self.cancel_timer(s);
-            missed = self.settle(s);
-        }
         if s >= (self.agents.len() as u32) << HOME_SHIFT {
             self.free.push(s);
         }
         missed
     }
 
-    /// Records a customer message sent now on slot `s`, before `turn_at` moves to it.
-    #[inline(always)]
-    fn note_message(&mut self, s: u32) {
-        if self.config.reply_interval.is_none() {
-            return;
+    /// Whether a reply is owed on live slot `s`: connected, by its link; waiting after a
+    /// hand-back, as kept for its reconnection; a first wait owes nothing yet (the
+    /// opening counts as sent at connection).
+    fn owes_reply(&self, s: u32) -> bool {
+        match self.session(s).link {
+            Link::WAITING => {
+                let detail = &self.details[s as usize];
+                detail.resume && detail.owed
+            }
+            link => link.reply_owed(),
         }
-        let detail = &mut self.details[s as usize];
-        if detail.unanswered > 0 {
-            self.earlier.push((s, detail.turn_at));
-        }
-        detail.unanswered += 1;
     }
 
-    /// The verdict on slot `s`'s unanswered messages now: how many have waited longer
-    /// than the reply interval. They are then forgotten (a reply answered them all, or
-    /// the session ends).
-    #[inline(always)]
+    /// The end's verdict on slot `s` (still live) now: how many of its unanswered
+    /// messages have waited longer than the reply interval. They are forgotten.
     fn settle(&mut self, s: u32) -> u32 {
         let Some(interval) = self.config.reply_interval else {
             return 0;
         };
-        let now = self.now;
-        let detail = &mut self.details[s as usize];
-        let n = std::mem::take(&mut detail.unanswered);
-        if n == 0 {
+        if !self.owes_reply(s) {
             return 0;
         }
+        let now = self.now;
+        let detail = &self.details[s as usize];
         let newest = u32::from(is_missed(detail.turn_at, now, interval));
-        if n == 1 {
-            return newest;
+        match detail.earlier {
+            0 => newest,
+            _ => newest + self.settle_earlier(s, now),
         }
-        newest + self.settle_earlier(s, n - 1, now, interval)
     }
 
-    /// The earlier messages' part of [`Engine::settle`], out of line (rare): judges and
-    /// removes slot `s`'s `n` entries of `earlier`.
+    /// A customer message while a reply is owed: the one owed before (sent at `turn_at`,
+    /// which the caller then moves) becomes an earlier one. Out of line: rare.
+    #[cold]
     #[inline(never)]
-    fn settle_earlier(&mut self, s: u32, n: u32, now: SimTime, interval: Millis) -> u32 {
+    fn note_earlier(&mut self, s: u32) {
+        let detail = &mut self.details[s as usize];
+        self.earlier.push((s, detail.turn_at));
+        detail.earlier += 1;
+    }
+
+    /// Judges and removes slot `s`'s earlier unanswered messages (out of line: rare).
+    #[cold]
+    #[inline(never)]
+    fn settle_earlier(&mut self, s: u32, now: SimTime) -> u32 {
+        let interval = self.config.reply_interval.unwrap_or(Millis::ZERO);
+        let n = std::mem::take(&mut self.details[s as usize].earlier);
         let (mut missed, mut left, mut i) = (0, n, 0);
         while left > 0 && i < self.earlier.len() {
             let (slot, sent) = self.earlier[i];
