@@ -663,6 +663,7 @@ impl<'a, O: Observer> Replication<'a, O> {
                     session,
                     agent,
                     reason,
+                    ..
                 } => {
                     let chat = &mut self.chats[session.slot as usize];
                     chat.alive = false;

@@ -582,6 +582,7 @@ impl<W: Write> Live<W> {
                     session,
                     agent: a,
                     reason,
+                    ..
                 } => {
                     let s = self.names.remove(&session).ok_or_else(|| LiveError::Line {
                         line,
@@ -607,7 +608,9 @@ impl<W: Write> Live<W> {
                         ..Wire::default()
                     })
                 }
-                Event::Abandoned { session, waited } => {
+                Event::Abandoned {
+                    session, waited, ..
+                } => {
                     self.summary.abandons += 1;
                     let s = self.names.remove(&session).unwrap_or_default();
                     self.chats.remove(&s);

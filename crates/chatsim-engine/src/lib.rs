@@ -14,6 +14,13 @@
 //! if a driver sends a command first), so a reply at exactly last message + reply interval
 //! is in time and one 1 ms later comes after its reminder.
 //!
+//! The same rule makes the missed-response verdict (SPEC B.3, [`is_missed`]): a customer
+//! message sent at t is missed when no reply came by t + reply interval. The engine keeps
+//! the send times of the messages not yet answered and judges each one: a reply's
+//! [`Reply::missed`] counts those it answered too late, and a session's end counts those
+//! still unanswered that had waited too long (the `missed` of [`Event::Ended`] and
+//! [`Event::Abandoned`]; [`Engine::missed_if_ended`] for a session still open).
+//!
 //! # Embedding it
 //!
 //! A chat product keeps its own names for agents and chats and maps them to [`AgentId`]s
@@ -44,9 +51,9 @@
 //! engine.handle_timeout(wake)?;
 //! assert!(matches!(engine.poll_event(), Some(Event::ReminderDue { nth: 1, .. })));
 //!
-//! // The reply comes at 65 s: the engine's verdict says it was late.
+//! // The reply comes at 65 s: the engine's verdict says it was late, the opening missed.
 //! let reply = engine.handle_agent_reply(SimTime::from_millis(65_000), chat)?;
-//! assert!(reply.answered && reply.late && reply.reminders == 1);
+//! assert!(reply.answered && reply.late && reply.missed == 1 && reply.reminders == 1);
 //!
 //! // The customer stays silent: disconnected at 65 s + 300 s + 1 ms.
 //! let wake = engine.poll_timeout().expect("a disconnect is armed");
@@ -187,6 +194,7 @@ impl Places for [Agent] {
 // The sizes the layout rests on (see the module doc); a new field must not grow them unseen.
 const _: () = assert!(std::mem::size_of::<Agent>() == 64);
 const _: () = assert!(std::mem::size_of::<Session>() == 8);
+const _: () = assert!(std::mem::size_of::<SessionDetail>() == 40);
 
 /// Where a session is, packed in one `u32`: free, waiting, or connected to an agent with
 /// the S53 flag "the agent owes a reply" in the top bit (agent ids fit in 22 bits).
@@ -247,6 +255,11 @@ struct SessionDetail {
     owed: bool,
     /// A reminder is armed (an overlooked message can wait for it).
     reminder_armed: bool,
+    /// The customer messages not answered yet, the opening included, are the newest one,
+    /// sent at `turn_at` while a reply is owed, and `earlier` more listed in
+    /// `Engine::earlier` (a customer who wrote again before the reply; kept only with a
+    /// reply interval). Judged by [`is_missed`] at the reply or the session's end.
+    earlier: u32,
 }
 
 /// A read-only view of one agent, for drivers, metrics and tests.
@@ -295,14 +308,18 @@ pub struct Engine {
     stats: EngineStats,
     /// Sessions have turns (messages and replies); see [`Engine::without_conversations`].
     conversations: bool,
+    /// (slot, send time) of each unanswered customer message but its session's newest
+    /// (a customer who writes again before the reply): rare, since a reply answers them
+    /// all, so one short list for the engine instead of a list per session.
+    earlier: Vec<(u32, SimTime)>,
 }
 
 impl Engine {
     /// An engine for agents with these session caps (`AgentId(i)` has `max_sessions[i]`),
     /// all logged out. Caps must be in 1..=64 and there may be at most [`MAX_AGENTS`]
-    /// agents; the scenario loader checks both, and this panics otherwise. Memory: 160
+    /// agents; the scenario loader checks both, and this panics otherwise. Memory: 224
     /// bytes per agent up front (its record and the details of its four slot numbers),
-    /// plus 32 bytes per overflow slot, grown as sessions wait or overflow.
+    /// plus 48 bytes per overflow slot, grown as sessions wait or overflow.
     pub fn new(config: EngineConfig, max_sessions: &[u32]) -> Engine {
         assert!(max_sessions.len() <= MAX_AGENTS, "too many agents");
         assert!(
@@ -352,6 +369,7 @@ impl Engine {
             events: VecDeque::new(),
             stats: EngineStats::default(),
             conversations: true,
+            earlier: Vec::new(),
         }
     }
 
@@ -523,9 +541,13 @@ impl Engine {
         self.advance(now)?;
         let s = self.live_slot(session)?;
         if self.session(s).link == Link::WAITING {
-            let detail = &mut self.details[s as usize];
-            if detail.resume {
-                if !detail.owed {
+            if self.details[s as usize].resume {
+                let owed = self.details[s as usize].owed;
+                if owed && self.config.reply_interval.is_some() {
+                    self.note_earlier(s);
+                }
+                let detail = &mut self.details[s as usize];
+                if !owed {
                     detail.reminders = 0;
                 }
                 detail.owed = true;
@@ -533,7 +555,9 @@ impl Engine {
             }
             return Ok(());
         }
-        self.set_reply_owed(session, true)?;
+        if self.set_reply_owed(session, true)? && self.config.reply_interval.is_some() {
+            self.note_earlier(s);
+        }
         self.details[s as usize].turn_at = now;
         self.arm_reminder(s, now);
         Ok(())
@@ -541,8 +565,10 @@ impl Engine {
 
     /// S51: the agent replied; the customer now owes the next message, and a disconnect
     /// is armed for when the customer has been silent longer than the message interval.
-    /// The answer says how long the reply took (from the customer's last message) and
-    /// whether it came later than the reply interval: the one place that verdict is made.
+    /// The answer says how long the reply took (from the customer's last message),
+    /// whether it came later than the reply interval, and how many of the messages it
+    /// answers were missed (each judged from its own send time): the one place those
+    /// verdicts are made.
     pub fn handle_agent_reply(
         &mut self,
         now: SimTime,
@@ -553,14 +579,22 @@ impl Engine {
         let s = session.slot;
         let detail = &mut self.details[s as usize];
         let latency = now.saturating_since(detail.turn_at);
-        let reply = Reply {
+        // The newest message answered is the last one (sent at `turn_at`): its verdict is
+        // `late`'s. The earlier ones, if any, are judged one by one.
+        let late = was_owed && self.config.reply_interval.is_some_and(|i| latency > i);
+        let earlier = detail.earlier;
+        let mut reply = Reply {
             latency,
             answered: was_owed,
-            late: was_owed && self.config.reply_interval.is_some_and(|i| latency > i),
+            late,
+            missed: u32::from(late),
             reminders: detail.reminders,
         };
         detail.reminders = 0;
         detail.turn_at = now;
+        if earlier > 0 {
+            reply.missed += self.settle_earlier(s, now);
+        }
         self.arm(
             s,
             TimerKind::Disconnect,
@@ -589,11 +623,15 @@ impl Engine {
             return Err(EngineError::WrongSessionState(session));
         }
         let waited = now.saturating_since(self.details[s as usize].waiting_since);
-        self.free_slot(s);
+        let missed = self.free_slot(s);
         let (agents, overflow) = (&self.agents, &self.overflow);
         self.waiting
             .forget_one(|id| is_waiting(agents, overflow, id));
-        self.events.push_back(Event::Abandoned { session, waited });
+        self.events.push_back(Event::Abandoned {
+            session,
+            waited,
+            missed,
+        });
         Ok(())
     }
 
@@ -708,6 +746,30 @@ impl Engine {
         Some(self.details[session.slot as usize].reminder_armed)
     }
 
+    /// The verdict the session's end at `at` (not before the last command) would give:
+    /// how many of its unanswered customer messages have waited longer than the reply
+    /// interval by then. For a driver whose record stops while sessions are still open
+    /// (replay at its log's last row); the state is unchanged.
+    pub fn missed_if_ended(&self, session: SessionId, at: SimTime) -> Result<u32, EngineError> {
+        let s = self.live_slot(session)?;
+        let Some(interval) = self.config.reply_interval else {
+            return Ok(0);
+        };
+        let detail = &self.details[s as usize];
+        if !self.owes_reply(s) {
+            return Ok(0);
+        }
+        let earlier = match detail.earlier {
+            0 => 0,
+            _ => self
+                .earlier
+                .iter()
+                .filter(|&&(slot, sent)| slot == s && is_missed(sent, at, interval))
+                .count() as u32,
+        };
+        Ok(u32::from(is_missed(detail.turn_at, at, interval)) + earlier)
+    }
+
     /// Counters of the engine's own work.
     pub fn stats(&self) -> EngineStats {
         self.stats
@@ -773,6 +835,30 @@ impl Engine {
                 self.details.len(),
                 self.overflow.len()
             ));
+        }
+        // Earlier unanswered messages: each listed once, only for a session that owes a
+        // reply (with a reply interval).
+        let mut earlier = vec![0u32; self.details.len()];
+        for &(s, _) in &self.earlier {
+            match earlier.get_mut(s as usize) {
+                Some(n) => *n += 1,
+                None => return Err(format!("earlier message of slot {s}, not a slot")),
+            }
+        }
+        for (s, detail) in self.details.iter().enumerate() {
+            let Some(session) = session_at(&self.agents, &self.overflow, s as u32) else {
+                continue; // a home slot number that is never used (`a << 2 | 3`)
+            };
+            let n = detail.earlier;
+            let track = self.config.reply_interval.is_some();
+            let bad = earlier[s] != n
+                || (n > 0 && (!track || session.link == Link::FREE || !self.owes_reply(s as u32)));
+            if bad {
+                return Err(format!(
+                    "slot {s}: {n} earlier messages, {} listed, {:?}",
+                    earlier[s], session.link
+                ));
+            }
         }
         let mut listed = vec![false; self.overflow.len()];
         for &s in &self.free {
@@ -1022,12 +1108,13 @@ impl Engine {
         open.copy_within(at + 1.., at);
         agent.count -= 1;
         self.touch(a as usize);
-        self.free_slot(s);
+        let missed = self.free_slot(s);
         self.place(a as usize);
         self.events.push_back(Event::Ended {
             session: id,
             agent: AgentId(a),
             reason,
+            missed,
         });
         self.drain_wait_queue();
     }
@@ -1051,18 +1138,85 @@ impl Engine {
         }
     }
 
-    /// Frees slot `s` for reuse, cancelling its timer. A desk without timers never arms
-    /// one, so it skips the session's detail (a cache line a random close would miss).
-    fn free_slot(&mut self, s: u32) {
+    /// Frees slot `s` for reuse, cancelling its timer, and returns its unanswered
+    /// messages that were missed by now (the end's verdict). A desk without timers never
+    /// arms one nor keeps messages, so it skips the session's detail (a cache line a
+    /// random close would miss).
+    fn free_slot(&mut self, s: u32) -> u32 {
+        let mut missed = 0;
+        if self.has_timers() {
+            missed = self.settle(s);
+            self.cancel_timer(s);
+        }
         let session = self.session_mut(s);
         session.link = Link::FREE;
         session.generation = session.generation.wrapping_add(1);
-        if self.has_timers() {
-            self.cancel_timer(s);
-        }
         if s >= (self.agents.len() as u32) << HOME_SHIFT {
             self.free.push(s);
         }
+        missed
+    }
+
+    /// Whether a reply is owed on live slot `s`: connected, by its link; waiting after a
+    /// hand-back, as kept for its reconnection; a first wait owes nothing yet (the
+    /// opening counts as sent at connection).
+    fn owes_reply(&self, s: u32) -> bool {
+        match self.session(s).link {
+            Link::WAITING => {
+                let detail = &self.details[s as usize];
+                detail.resume && detail.owed
+            }
+            link => link.reply_owed(),
+        }
+    }
+
+    /// The end's verdict on slot `s` (still live) now: how many of its unanswered
+    /// messages have waited longer than the reply interval. They are forgotten.
+    fn settle(&mut self, s: u32) -> u32 {
+        let Some(interval) = self.config.reply_interval else {
+            return 0;
+        };
+        if !self.owes_reply(s) {
+            return 0;
+        }
+        let now = self.now;
+        let detail = &self.details[s as usize];
+        let newest = u32::from(is_missed(detail.turn_at, now, interval));
+        match detail.earlier {
+            0 => newest,
+            _ => newest + self.settle_earlier(s, now),
+        }
+    }
+
+    /// A customer message while a reply is owed: the one owed before (sent at `turn_at`,
+    /// which the caller then moves) becomes an earlier one. Out of line: rare.
+    #[cold]
+    #[inline(never)]
+    fn note_earlier(&mut self, s: u32) {
+        let detail = &mut self.details[s as usize];
+        self.earlier.push((s, detail.turn_at));
+        detail.earlier += 1;
+    }
+
+    /// Judges and removes slot `s`'s earlier unanswered messages (out of line: rare).
+    #[cold]
+    #[inline(never)]
+    fn settle_earlier(&mut self, s: u32, now: SimTime) -> u32 {
+        let interval = self.config.reply_interval.unwrap_or(Millis::ZERO);
+        let n = std::mem::take(&mut self.details[s as usize].earlier);
+        let (mut missed, mut left, mut i) = (0, n, 0);
+        while left > 0 && i < self.earlier.len() {
+            let (slot, sent) = self.earlier[i];
+            if slot == s {
+                missed += u32::from(is_missed(sent, now, interval));
+                left -= 1;
+                self.earlier.swap_remove(i);
+            } else {
+                i += 1;
+            }
+        }
+        debug_assert_eq!(left, 0, "every earlier message is listed");
+        missed
     }
 
     fn has_timers(&self) -> bool {
@@ -1206,6 +1360,18 @@ impl Engine {
 #[inline(always)]
 fn exceeded(from: SimTime, interval: Millis) -> SimTime {
     from + interval + Millis::from_millis(1)
+}
+
+/// The missed-response rule (SPEC B.3), the engine's one definition of it: a customer
+/// message sent at `sent` is missed at `at` when no reply came by then and `at` exceeds
+/// `sent + reply_interval` (strictly: a reply at exactly `sent + reply_interval` is in
+/// time, one 1 ms later is not). [`Reply::missed`] and the `missed` of
+/// [`Event::Ended`] and [`Event::Abandoned`] apply it to each unanswered message; it is
+/// public for a driver that judges messages the engine never saw (replay's rows after a
+/// silence disconnect).
+#[inline(always)]
+pub fn is_missed(sent: SimTime, at: SimTime, reply_interval: Millis) -> bool {
+    at > sent + reply_interval
 }
 
 /// Whether timer entry `e` is still armed: its epoch is its session's.

@@ -327,7 +327,8 @@ fn s56_disconnects_silent_customer_and_claim5_frees_the_slot() {
         Event::Ended {
             session: s,
             agent: AgentId(0),
-            reason: EndReason::Silence
+            reason: EndReason::Silence,
+            missed: 0,
         }
     );
     assert!(matches!(ev[1], Event::Connected { session, .. } if session == w));
@@ -569,7 +570,8 @@ fn a_handed_back_session_keeps_its_home_slot_while_another_agent_serves_it() {
         [Event::Ended {
             session: s0,
             agent: AgentId(1),
-            reason: EndReason::Closed
+            reason: EndReason::Closed,
+            missed: 0,
         }]
     );
     assert_eq!(d.engine.agent(AgentId(1)).unwrap().count, 0);
@@ -611,7 +613,8 @@ fn abandon_leaves_the_queue_and_later_customers_move_up() {
     d.drain();
     assert!(d.take().contains(&Event::Abandoned {
         session: w1,
-        waited: Millis::from_secs(3)
+        waited: Millis::from_secs(3),
+        missed: 0,
     }));
     assert_eq!(
         d.engine.handle_abandon(d.now, s),
@@ -720,7 +723,13 @@ fn run_random(rule: RoutingRule, maxes: &[u32], cmds: &[Cmd], cfg_bits: u8) -> R
             }
             Cmd::Reply(k) => {
                 if let Some(s) = pick(&sh, k) {
-                    let _ = e.handle_agent_reply(now, s);
+                    if let Ok(r) = e.handle_agent_reply(now, s) {
+                        // A late reply answers at least its last message missed; a
+                        // reply that answers nothing misses nothing.
+                        if r.missed < u32::from(r.late) || (!r.answered && r.missed > 0) {
+                            return Err(format!("{s:?}: verdict {r:?}"));
+                        }
+                    }
                 }
             }
             Cmd::Close(k) => {
@@ -795,8 +804,14 @@ fn check_events(
                 }
             }
             Event::Ended {
-                session, reason, ..
+                session,
+                reason,
+                missed,
+                ..
             } => {
+                if reason == EndReason::Silence && missed > 0 {
+                    return Err(format!("{session:?}: {missed} missed at a silence end"));
+                }
                 let owed = owed_before
                     .iter()
                     .find(|(s, _)| *s == session)
@@ -944,6 +959,7 @@ fn a_command_at_a_due_timer_comes_after_it_whatever_the_driver_order() {
             latency: Millis::from_millis(60_001),
             answered: true,
             late: true,
+            missed: 1,
             reminders: 1
         }
     );
@@ -1068,4 +1084,195 @@ fn a_fresh_waiting_customer_still_counts_its_opening_at_connection() {
     let reply = d.engine.handle_agent_reply(d.now, s).unwrap();
     assert_eq!(reply.latency, Millis::from_millis(60_000));
     assert!(!reply.late, "60 s after connection is in time");
+}
+
+// ----- the missed-response verdict (SPEC B.3), by hand ---------------------------------
+// Reply interval 60 s throughout (the default config); a message at t is missed when no
+// reply came by t + 60 s (strictly after: a reply at exactly t + 60 s is in time).
+
+/// The agent replies at `t_ms`: the reply's verdict.
+fn reply_at(d: &mut Desk, s: SessionId, t_ms: u64) -> Reply {
+    d.run_until_ms(t_ms);
+    let reply = d.engine.handle_agent_reply(d.now, s).unwrap();
+    d.drain();
+    reply
+}
+
+fn message_at(d: &mut Desk, s: SessionId, t_ms: u64) {
+    d.run_until_ms(t_ms);
+    d.engine.handle_customer_message(d.now, s).unwrap();
+    d.drain();
+}
+
+/// The customer closes at `t_ms`: the `missed` its `Ended` event reports.
+fn close_at(d: &mut Desk, s: SessionId, t_ms: u64) -> u32 {
+    d.run_until_ms(t_ms);
+    d.take();
+    d.engine.handle_customer_close(d.now, s).unwrap();
+    d.drain();
+    match d.take()[..] {
+        [Event::Ended {
+            session,
+            reason: EndReason::Closed,
+            missed,
+            ..
+        }, ..]
+            if session == s =>
+        {
+            missed
+        }
+        ref other => panic!("no Ended for {s:?}: {other:?}"),
+    }
+}
+
+#[test]
+fn two_messages_then_one_late_reply_misses_both() {
+    // Opening at 0 answered at 10 s (in time). Messages at 20 s and 40 s, one reply at
+    // 110 s: 90 s and 70 s after them, both over 60 s. S54's `late` judges the reply once,
+    // from the last message (70 s: late); `missed` counts each message: 2.
+    let mut d = Desk::with_rule(RoutingRule::LeastLoaded, &[1]);
+    let s = d.request();
+    let first = reply_at(&mut d, s, 10_000);
+    assert_eq!((first.answered, first.late, first.missed), (true, false, 0));
+    message_at(&mut d, s, 20_000);
+    message_at(&mut d, s, 40_000);
+    let reply = reply_at(&mut d, s, 110_000);
+    assert_eq!((reply.late, reply.missed), (true, 2));
+    assert_eq!(reply.latency, Millis::from_secs(70));
+    // Answered: nothing is left for the end, and a second reply in a row answers nothing.
+    let again = reply_at(&mut d, s, 120_000);
+    assert_eq!(
+        (again.answered, again.late, again.missed),
+        (false, false, 0)
+    );
+    assert_eq!(close_at(&mut d, s, 130_000), 0);
+}
+
+#[test]
+fn an_earlier_message_is_missed_while_the_last_is_answered_in_time() {
+    // The opening at 0 and a message at 50 s, one reply at 70 s. The opening waited 70 s
+    // (missed), the message 20 s (in time): 1 missed, yet `late` (from the last message)
+    // says in time. The message at 50 s moved the reminder to 110.001 s: none fired.
+    let mut d = Desk::with_rule(RoutingRule::LeastLoaded, &[1]);
+    let s = d.request();
+    message_at(&mut d, s, 50_000);
+    let reply = reply_at(&mut d, s, 70_000);
+    assert_eq!((reply.late, reply.missed, reply.reminders), (false, 1, 0));
+    assert!(reminders_in(&d.take()).is_empty());
+}
+
+#[test]
+fn a_reply_at_exactly_the_interval_misses_nothing_and_1_ms_later_misses_one() {
+    let mut d = Desk::with_rule(RoutingRule::LeastLoaded, &[2]);
+    let on_time = d.request();
+    let late = d.request();
+    assert_eq!(reply_at(&mut d, on_time, 60_000).missed, 0);
+    assert_eq!(reply_at(&mut d, late, 60_001).missed, 1);
+    // The same for a later message, measured from its own send time.
+    message_at(&mut d, on_time, 100_000);
+    message_at(&mut d, late, 100_000);
+    assert_eq!(reply_at(&mut d, on_time, 160_000).missed, 0);
+    assert_eq!(reply_at(&mut d, late, 160_001).missed, 1);
+}
+
+#[test]
+fn messages_unanswered_at_the_end_are_judged_there() {
+    // Never answered: the opening at 0 is missed at a close after 60 s (1 at the end),
+    // not at a close at exactly 60 s or before (0).
+    let mut d = Desk::with_rule(RoutingRule::LeastLoaded, &[3]);
+    let (a, b, c) = (d.request(), d.request(), d.request());
+    assert_eq!(reply_at(&mut d, c, 10_000).missed, 0);
+    assert_eq!(close_at(&mut d, a, 30_000), 0);
+    assert_eq!(close_at(&mut d, b, 60_000), 0);
+    // c: answered at 10 s, then two messages (at 70 s and 120 s) unanswered. The engine
+    // says what an end would report before it comes (state unchanged): at 130.001 s
+    // only the one at 70 s is over 60 s; at 180.001 s both are.
+    message_at(&mut d, c, 70_000);
+    message_at(&mut d, c, 120_000);
+    let at = |ms| SimTime::from_millis(ms);
+    assert_eq!(d.engine.missed_if_ended(c, at(130_000)), Ok(0));
+    assert_eq!(d.engine.missed_if_ended(c, at(130_001)), Ok(1));
+    assert_eq!(d.engine.missed_if_ended(c, at(180_001)), Ok(2));
+    assert_eq!(close_at(&mut d, c, 180_001), 2);
+    assert_eq!(
+        d.engine.missed_if_ended(c, at(180_001)),
+        Err(EngineError::UnknownSession(c))
+    );
+    // A reused slot's next session starts with its own opening only.
+    let e = d.request();
+    assert_eq!(close_at(&mut d, e, 240_002), 1);
+}
+
+#[test]
+fn a_silence_disconnect_leaves_nothing_unanswered() {
+    // The customer owes the next message when the silence timer fires, so nothing the
+    // agent owed can be missed at that end.
+    let mut d = Desk::with_rule(RoutingRule::LeastLoaded, &[1]);
+    let s = d.request();
+    reply_at(&mut d, s, 90_000);
+    d.take();
+    d.run_until_ms(390_001);
+    assert!(matches!(
+        d.take()[..],
+        [
+            Event::Ended {
+                reason: EndReason::Silence,
+                missed: 0,
+                ..
+            },
+            ..
+        ]
+    ));
+}
+
+#[test]
+fn a_handed_back_customer_who_gives_up_reports_the_messages_nobody_answered() {
+    // Agent 1 busy. Connected to agent 0 at 0; agent 0 logs out with hand-back at 10 s;
+    // the customer writes at 20 s while waiting and gives up at 100 s: the opening (100 s)
+    // and the message (80 s) both waited longer than 60 s.
+    let mut d = Desk::with_rule(RoutingRule::LeastLoaded, &[1, 1]);
+    d.busy(1, true);
+    let s = d.request();
+    d.run_until(10);
+    d.engine
+        .handle_log_out(d.now, AgentId(0), LogOutMode::HandBack)
+        .unwrap();
+    d.drain();
+    message_at(&mut d, s, 20_000);
+    d.run_until(100);
+    d.take();
+    d.engine.handle_abandon(d.now, s).unwrap();
+    d.drain();
+    assert_eq!(
+        d.take(),
+        [Event::Abandoned {
+            session: s,
+            waited: Millis::from_secs(90),
+            missed: 2,
+        }]
+    );
+    // A first wait's opening counts from the connection: giving up before it, nothing
+    // was owed by an agent.
+    let w = d.request();
+    d.run_until(200);
+    d.engine.handle_abandon(d.now, w).unwrap();
+    d.drain();
+    assert!(matches!(
+        d.take()[..],
+        [.., Event::Abandoned { missed: 0, .. }]
+    ));
+}
+
+#[test]
+fn without_a_reply_interval_nothing_is_missed() {
+    let config = EngineConfig {
+        reply_interval: None,
+        ..EngineConfig::default()
+    };
+    let mut d = Desk::new(config, &[1]);
+    let s = d.request();
+    message_at(&mut d, s, 50_000);
+    let reply = reply_at(&mut d, s, 500_000);
+    assert_eq!((reply.answered, reply.late, reply.missed), (true, false, 0));
+    assert_eq!(d.engine.missed_if_ended(s, SimTime::from_secs(900)), Ok(0));
 }

@@ -141,13 +141,22 @@ pub enum Event {
         nth: u32,
     },
     /// The session ended (normal close or S56 silence); the agent's count was decreased.
+    /// `missed`: its customer messages still unanswered at the end that had waited longer
+    /// than the reply interval by then ([`is_missed`](crate::is_missed)).
     Ended {
         session: SessionId,
         agent: AgentId,
         reason: EndReason,
+        missed: u32,
     },
-    /// A waiting customer gave up.
-    Abandoned { session: SessionId, waited: Millis },
+    /// A waiting customer gave up. `missed` as for `Ended` (only a session handed back
+    /// at log-out can have unanswered messages while it waits: a first wait's opening
+    /// counts as sent at connection).
+    Abandoned {
+        session: SessionId,
+        waited: Millis,
+        missed: u32,
+    },
     /// The agent logged out with hand-back: the session waits again at the queue's head.
     HandedBack { session: SessionId, agent: AgentId },
     /// An agent's state changed (log-in/out, busy/un-busy).
@@ -164,9 +173,17 @@ pub struct Reply {
     /// A reply was owed (S53): this reply answers the customer's last message. A second
     /// reply in a row answers nothing.
     pub answered: bool,
-    /// A missed response: the reply came later than the reply interval after the
-    /// message (SPEC B.3). Every answered message that drew a reminder is late.
+    /// The reply came later than the reply interval after the customer's last message
+    /// (S54's measure: one verdict per reply). Every answered message that drew a
+    /// reminder is late.
     pub late: bool,
+    /// Missed responses (SPEC B.3): of the customer messages this reply answers (all
+    /// those sent since the agent's last reply, the opening included), how many it came
+    /// more than the reply interval after ([`is_missed`](crate::is_missed)), each from
+    /// its own send time. `late` implies `missed ≥ 1`; `missed` can exceed 1 (the
+    /// customer wrote twice) or be 1 while `late` is false (an earlier message waited too
+    /// long, the last did not). 0 without a reply interval.
+    pub missed: u32,
     /// Reminders the owed reply drew.
     pub reminders: u32,
 }

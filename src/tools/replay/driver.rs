@@ -10,9 +10,10 @@
 use super::log::{Kind, Log, Row};
 use super::{interrupt_point, Limits, ReplayError};
 use crate::engine::{
-    AgentId, AgentRequest, EndReason, Engine, EngineConfig, EngineError, Event, LogOutMode, Reply,
-    RequestCode, SessionId,
+    is_missed, AgentId, AgentRequest, EndReason, Engine, EngineConfig, EngineError, Event,
+    LogOutMode, Reply, RequestCode, SessionId,
 };
+use crate::time::Millis;
 use crate::time::SimTime;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -117,6 +118,16 @@ impl Driver {
     pub(crate) fn poll_event(&mut self) -> Option<Event> {
         self.engine.poll_event()
     }
+
+    /// What ending `session` at `at` would report as missed (the engine's verdict on
+    /// its unanswered messages), without ending it.
+    pub(crate) fn missed_if_ended(
+        &self,
+        session: SessionId,
+        at: SimTime,
+    ) -> Result<u32, EngineError> {
+        self.engine.missed_if_ended(session, at)
+    }
 }
 
 // ----- replay: one driver per logged agent -----------------------------------------------
@@ -124,14 +135,18 @@ impl Driver {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct SessionOutcome {
     pub(crate) reminders: u32,
+    /// SPEC B.3, per customer message: the engine's verdicts (`Reply::missed` and the
+    /// `missed` of `Event::Ended`, or `missed_if_ended` at the log's end), plus the
+    /// messages after a silence disconnect judged by the engine's rule (see
+    /// [`Replayer::watch`]).
     pub(crate) missed_responses: u32,
     /// When the engine disconnected it for silence.
     pub(crate) disconnected_at: Option<SimTime>,
     /// The log shows a customer message after the disconnect.
     pub(crate) premature: bool,
-    /// Replies the engine judged late (`Reply::late`). Not in the report: kept to check
-    /// the log's `missed_responses` against the engine's verdict (see
-    /// `the_engine_verdict_and_the_logs_missed_responses`).
+    /// Replies the engine judged late (`Reply::late`, one verdict per reply from the
+    /// customer's last message). Not in the report; tests compare it with
+    /// `missed_responses` (see `the_engine_verdict_and_the_logs_missed_responses`).
     pub(crate) late_replies: u32,
 }
 /// Drives one engine per logged agent through the rows, in time order.
@@ -153,6 +168,11 @@ pub(crate) struct Replayer<'a> {
     armed: Vec<Option<SimTime>>,
     timer_wakeups: u64,
     limits: Limits,
+    /// The reply interval the engines judge by.
+    reply_interval: Option<Millis>,
+    /// Per session disconnected for silence: the send times of the customer messages the
+    /// log shows after it that no later row answered (see [`Replayer::watch`]).
+    unanswered_after_disconnect: Vec<Vec<SimTime>>,
 }
 
 impl<'a> Replayer<'a> {
@@ -208,6 +228,8 @@ impl<'a> Replayer<'a> {
             armed: vec![None; log.agents.len()],
             timer_wakeups: 0,
             limits,
+            reply_interval: config.reply_interval,
+            unanswered_after_disconnect: vec![Vec::new(); log.sessions.len()],
         }
     }
 
@@ -217,14 +239,34 @@ impl<'a> Replayer<'a> {
             self.fire_timers_before(row.time, row.line)?;
             self.handle_row(row)?;
         }
+        self.judge_at_log_end()
+    }
+
+    /// The log stops at its last row with sessions still open (no close row): each is
+    /// judged as if it ended there, the engine's sessions by the engine itself, the
+    /// disconnected ones' later messages by its rule.
+    fn judge_at_log_end(&mut self) -> Result<(), ReplayError> {
+        let Some(last) = self.log.rows.last() else {
+            return Ok(());
+        };
+        for s in 0..self.log.sessions.len() {
+            if let Some(id) = self.handles[s] {
+                let e = self.log.agent_of(s as u32) as usize;
+                let missed = self.drivers[e]
+                    .missed_if_ended(id, last.time)
+                    .map_err(|err| self.internal(last.line, &err.to_string()))?;
+                self.outcomes[s].missed_responses += missed;
+            } else {
+                self.settle_watched(s, last.time);
+            }
+        }
         Ok(())
     }
 
     fn handle_row(&mut self, row: &Row) -> Result<(), ReplayError> {
         let s = row.session as usize;
         if self.outcomes[s].disconnected_at.is_some() {
-            // Closed in the method's world: only watch whether the customer came back.
-            self.outcomes[s].premature |= row.kind == Kind::CustomerMessage;
+            self.watch(row);
             return Ok(());
         }
         let e = self.log.agent_of(row.session);
@@ -243,12 +285,46 @@ impl<'a> Replayer<'a> {
                 self.handles[s] = Some(id);
                 self.by_handle.insert((e, id), row.session);
             }
-            Answer::Reply(reply) => self.outcomes[s].late_replies += u32::from(reply.late),
+            Answer::Reply(reply) => {
+                self.outcomes[s].late_replies += u32::from(reply.late);
+                self.outcomes[s].missed_responses += reply.missed;
+            }
             Answer::Done => {}
         }
         self.drain_events(e, row.time, row.line)?;
         self.rearm(e);
         Ok(())
+    }
+
+    /// A row of a session the engine disconnected for silence: closed in the method's
+    /// world, so only watched, for whether the customer came back (premature) and for
+    /// missed responses. SPEC B.3 counts the log's messages, these too, but the engine
+    /// has no session left to judge them by: replay keeps their send times and applies
+    /// the engine's rule ([`is_missed`]) at the next reply row, the close row, or the
+    /// log's end. Nothing is owed at the disconnect itself (the customer owed the next
+    /// message), so this starts from an empty list.
+    fn watch(&mut self, row: &Row) {
+        let s = row.session as usize;
+        match row.kind {
+            Kind::CustomerMessage => {
+                self.outcomes[s].premature = true;
+                if self.reply_interval.is_some() {
+                    self.unanswered_after_disconnect[s].push(row.time);
+                }
+            }
+            Kind::AgentReply | Kind::Close => self.settle_watched(s, row.time),
+            Kind::Request => {}
+        }
+    }
+
+    /// Judges (and forgets) the watched messages of session `s` at `at`.
+    fn settle_watched(&mut self, s: usize, at: SimTime) {
+        if let Some(interval) = self.reply_interval {
+            let sent = &mut self.unanswered_after_disconnect[s];
+            let missed = sent.iter().filter(|&&t| is_missed(t, at, interval)).count();
+            self.outcomes[s].missed_responses += missed as u32;
+            sent.clear();
+        }
     }
 
     /// Fires every timer due at or before `t`, earliest first.
@@ -300,11 +376,15 @@ impl<'a> Replayer<'a> {
                     self.outcomes[s].reminders += 1;
                 }
                 Event::Ended {
-                    session, reason, ..
+                    session,
+                    reason,
+                    missed,
+                    ..
                 } => {
                     let s = self.session_of(e, session, line)?;
                     self.by_handle.remove(&(e, session));
                     self.handles[s] = None;
+                    self.outcomes[s].missed_responses += missed;
                     if reason == EndReason::Silence {
                         self.outcomes[s].disconnected_at = Some(now);
                     }
@@ -609,20 +689,20 @@ mod tests {
         assert_eq!(names, [("(unknown)", 1), ("x", 1)]);
     }
 
-    /// The report's `missed_responses` still comes from the log (`count_missed_responses`),
-    /// not from the engine's `Reply::late`, because the two differ by definition and the
-    /// report's figure is a public contract (docs/replay.md, SPEC B.3). Per session:
-    /// - c07: two customer messages (09:21:30, 09:21:50) before one reply (09:23:10). The
-    ///   log counts each message (100 s and 80 s late: 2); the engine judges the reply
-    ///   once, from the last message (S54: 80 s, late: 1).
-    /// - c08: the opening is never answered before the close. The log counts it (open
-    ///   100 s > 60 s); the engine gives a verdict only at a reply, and says nothing at a
-    ///   session's end (`Ended` carries no verdict): 0.
-    ///
-    /// Everywhere else they agree (c02, c03, c10: 1 each). Two more cases differ outside
-    /// the example: an earlier message overdue while the last is answered in time (the
-    /// log counts it, the engine does not), and rows after a silence disconnect (the log
-    /// counts them; the engine has no session left to judge).
+    /// The report's `missed_responses` (SPEC B.3, docs/replay.md: one verdict per customer
+    /// message) is the engine's: `Reply::missed` at each reply, the `missed` of `Ended` at
+    /// a close, `missed_if_ended` at the log's end, and the engine's rule applied to the
+    /// messages after a silence disconnect. `Reply::late` (S54: one verdict per reply,
+    /// from the customer's last message) is a different figure; where they differ:
+    /// - c07: two customer messages (09:21:30, 09:21:50) before one reply (09:23:10):
+    ///   both missed (100 s and 80 s), one late reply.
+    /// - c08: the opening is never answered before the close (open 100 s > 60 s): the
+    ///   close's `Ended` reports it missed; no reply, so no late one.
+    /// - the opening at 0 and a message at 50, one reply at 70: the opening missed, the
+    ///   reply in time (70 − 50 = 20 s).
+    /// - messages after a silence disconnect: missed if the log's next reply (or close,
+    ///   or its end) comes more than the interval after them; the engine has no session
+    ///   left, so no reply verdict.
     #[test]
     fn the_engine_verdict_and_the_logs_missed_responses() {
         let (r, s) = run_text(EXAMPLE, &ReplaySettings::default()).unwrap();
@@ -634,7 +714,7 @@ mod tests {
         assert_eq!(
             pairs,
             [
-                // (session, engine's late replies, log's missed responses)
+                // (session, late replies, missed responses)
                 ("c02", 1, 1),
                 ("c03", 1, 1),
                 ("c07", 1, 2),
@@ -643,9 +723,40 @@ mod tests {
             ]
         );
         assert_eq!(r.missed_responses, 6);
+        // Each session's figure is the engine's own verdicts, summed: its replies'
+        // `missed` plus its end's. Replayed here by hand through one engine.
+        let config = ReplaySettings::default().engine_config().unwrap();
+        let at = |s: u64| SimTime::from_secs(s);
+        let mut d = Driver::new(config, &[4]);
+        d.apply(at(0), Command::LogIn(AgentId(0))).unwrap();
+        let Answer::Session(c07) = d.apply(at(0), Command::Request { draw: 0 }).unwrap() else {
+            panic!("a session")
+        };
+        let reply = |d: &mut Driver, t, id| match d.apply(at(t), Command::Reply(id)) {
+            Ok(Answer::Reply(r)) => r,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(reply(&mut d, 10, c07).missed, 0);
+        d.apply(at(20), Command::Message(c07)).unwrap();
+        d.apply(at(40), Command::Message(c07)).unwrap();
+        let both = reply(&mut d, 120, c07); // 100 s and 80 s after them
+        assert_eq!((both.late, both.missed), (true, 2));
+        let Answer::Session(c08) = d.apply(at(200), Command::Request { draw: 0 }).unwrap() else {
+            panic!("a session")
+        };
+        while d.fire_next_due(at(300)).unwrap().is_some() {}
+        assert_eq!(d.missed_if_ended(c08, at(300)), Ok(1));
+        d.apply(at(300), Command::Close(c08)).unwrap();
+        let ended = std::iter::from_fn(|| d.poll_event()).find_map(|e| match e {
+            Event::Ended {
+                session, missed, ..
+            } if session == c08 => Some(missed),
+            _ => None,
+        });
+        assert_eq!(ended, Some(1));
         // The mixed case: messages at 0 (the opening) and 50, one reply at 70. The
-        // opening waited 70 s (missed by the log's count); the engine measures from 50
-        // (in time), and the message at 50 moved the reminder to 110.001, so none fired.
+        // opening waited 70 s (missed); the reply is in time from 50, and the message at
+        // 50 moved the reminder to 110.001, so none fired.
         let text = format!(
             "{HEADER}0,c1,a,request\n50,c1,,customer_message\n70,c1,a,agent_reply\n\
              80,c1,a,close\n"
@@ -654,6 +765,27 @@ mod tests {
         let o = outcome(&s, "c1");
         assert_eq!((o.late_replies, o.missed_responses, o.reminders), (0, 1, 0));
         assert_eq!(r.missed_responses, 1);
+        // After a silence disconnect (reply at 10, cut at 310.001): a message at 400
+        // answered at 470 (70 s: missed), one at 500 answered at 520 (in time), one at
+        // 600 never answered before the close at 700 (missed at the close).
+        let text = format!(
+            "{HEADER}0,c1,a,request\n10,c1,a,agent_reply\n400,c1,,customer_message\n\
+             470,c1,a,agent_reply\n500,c1,,customer_message\n520,c1,a,agent_reply\n\
+             600,c1,,customer_message\n700,c1,a,close\n\
+             0,c2,b,request\n5,c2,b,agent_reply\n400,c2,,customer_message\n\
+             800,c3,b,request\n"
+        );
+        let mut lines: Vec<&str> = text.lines().skip(1).collect();
+        lines.sort_by_key(|l| l.split(',').next().unwrap().parse::<u32>().unwrap());
+        let text = format!("{HEADER}{}\n", lines.join("\n"));
+        let (r, s) = run_text(&text, &ReplaySettings::default()).unwrap();
+        let o = outcome(&s, "c1");
+        assert!(o.premature);
+        assert_eq!((o.late_replies, o.missed_responses), (0, 2));
+        // c2: cut at 305.001; its message at 400 is never answered, and the log runs on
+        // to 800 (c3's request): missed at the log's end.
+        assert_eq!(outcome(&s, "c2").missed_responses, 1);
+        assert_eq!(r.missed_responses, 3);
     }
 
     #[test]

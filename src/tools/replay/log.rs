@@ -2,7 +2,6 @@
 //! the file, checking every row, and the errors, each naming the file, the line, the
 //! field, the bad value and the fix.
 
-use super::driver::SessionOutcome;
 use super::report::clip;
 use super::{interrupt_point, Limits, MAX_LOG_BYTES, MAX_TIMESTAMP_S, UNKNOWN_AGENT};
 use crate::time::{Millis, SimTime};
@@ -459,48 +458,6 @@ fn plain_seconds(s: &str) -> Option<f64> {
 /// A user's value, cut short for a message.
 fn shown(value: &str) -> String {
     clip(value, SHOWN_VALUE_CHARS)
-}
-
-// ----- missed responses, from the log alone ----------------------------------------------
-
-/// A customer message at t (the opening request included) is missed when the session's
-/// next agent reply comes after t + reply interval, or when no reply comes and the session
-/// is still open in the log at t + reply interval (open until its close, or until the
-/// log's last row if it has none). This is the definition of SPEC B.3, applied to rows.
-pub(crate) fn count_missed_responses(
-    log: &Log,
-    reply_interval: Millis,
-    outcomes: &mut [SessionOutcome],
-) {
-    let mut pending: Vec<Vec<SimTime>> = vec![Vec::new(); log.sessions.len()];
-    for row in &log.rows {
-        let s = row.session as usize;
-        match row.kind {
-            Kind::Request | Kind::CustomerMessage => pending[s].push(row.time),
-            Kind::AgentReply => {
-                let late = pending[s]
-                    .iter()
-                    .filter(|&&t| row.time > t + reply_interval)
-                    .count();
-                outcomes[s].missed_responses += late as u32;
-                pending[s].clear();
-            }
-            Kind::Close => {}
-        }
-    }
-    let log_end = log.rows.last().map_or(SimTime::ZERO, |r| r.time);
-    for (s, info) in log.sessions.iter().enumerate() {
-        let open_until = if info.close_line.is_some() {
-            info.last_time
-        } else {
-            log_end
-        };
-        let late = pending[s]
-            .iter()
-            .filter(|&&t| open_until > t + reply_interval)
-            .count();
-        outcomes[s].missed_responses += late as u32;
-    }
 }
 
 #[cfg(test)]
