@@ -34,6 +34,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod clock;
 pub mod csv_line;
 pub mod dist;
 pub mod math;

@@ -1110,6 +1110,7 @@ pub(crate) mod tests {
                 interval: Millis::from_secs(20),
                 max_events: 1_000_000,
                 max_sim_time: Millis::from_secs(3600),
+                clock: Default::default(),
             },
             arrivals: Arrivals::Poisson {
                 rate_per_hour: 60.0,

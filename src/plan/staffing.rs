@@ -2,6 +2,7 @@
 //! computes (`tools::staff`) and the report writes (`report::staffing`). Both reach down
 //! here; neither imports the other's module.
 
+use crate::clock::Clock;
 use crate::metrics::catalogue::Metric;
 use crate::metrics::target::{Confidence, Direction, Target};
 use crate::metrics::Stat;
@@ -62,8 +63,8 @@ pub struct StaffingResult {
     pub intervals: Vec<(StaffInterval, RatePlan)>,
     pub targets: Vec<Target>,
     pub confidence: Confidence,
-    /// Clock reading at the epoch, seconds (0 without `run.clock_origin`).
-    pub clock_origin_s: f64,
+    /// How times are shown (the scenario's `run.clock_origin` and `run.start_date`).
+    pub clock: Clock,
     pub seed: u64,
     /// Replications a candidate starts with, and at most.
     pub replications: u32,
@@ -81,6 +82,14 @@ pub struct StaffingResult {
 }
 
 impl StaffingResult {
+    /// Whether the staffed intervals fall on more than one day of the clock.
+    pub fn spans_days(&self) -> bool {
+        match (self.intervals.first(), self.intervals.last()) {
+            (Some((first, _)), Some((last, _))) => self.clock.spans_days(first.start, last.end),
+            _ => false,
+        }
+    }
+
     /// Whether every interval could be staffed.
     pub fn all_staffed(&self) -> bool {
         self.intervals

@@ -4,6 +4,8 @@
 //! failed when a drawing cannot be made. Drawn by plotters into strings (no file, no font
 //! files: the SVG backend writes `<text>` elements and the viewer renders them).
 
+use crate::clock::Clock;
+use crate::time::SimTime;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::error::Error;
@@ -179,5 +181,38 @@ pub(crate) fn y_top(runs: &[&Vec<Vec<(f64, f64)>>], headroom: f64) -> f64 {
         top * headroom
     } else {
         1.0
+    }
+}
+
+/// The x axis of a chart over clock time: x is [`Clock::hours`] (hours from the first
+/// day's midnight), from the first interval's start to the last one's end.
+pub(crate) struct ClockAxis {
+    pub clock: Clock,
+    pub x: std::ops::Range<f64>,
+}
+
+impl ClockAxis {
+    /// The axis over `[first, last)` (an empty run gets a one-hour axis at the origin).
+    pub fn new(clock: Clock, first: Option<SimTime>, last: Option<SimTime>) -> ClockAxis {
+        let x0 = clock.hours(first.unwrap_or(SimTime::ZERO));
+        let x1 = last.map_or(x0 + 1.0, |t| clock.hours(t)).max(x0 + 1e-6);
+        ClockAxis { clock, x: x0..x1 }
+    }
+
+    /// The x coordinate of `t`.
+    pub fn at(&self, t: SimTime) -> f64 {
+        self.clock.hours(t)
+    }
+
+    /// Draws the mesh with clock-time tick labels (`08:00`, `00:15 +1d`) and `y_desc`.
+    pub fn mesh(&self, chart: &mut XyChart, y_desc: &str) -> DrawResult {
+        chart
+            .configure_mesh()
+            .x_desc("clock time")
+            .x_label_formatter(&|h| Clock::hour_label(*h))
+            .y_desc(y_desc)
+            .label_style(label_font())
+            .draw()?;
+        Ok(())
     }
 }

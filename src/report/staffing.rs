@@ -4,24 +4,12 @@
 use crate::metrics::target::Confidence;
 use crate::plan::staffing::{erlang_a_targets, erlang_service_level, RatePlan, StaffingResult};
 use crate::report::chart::{
-    self, draw_runs, frame, label_font, legend, render, AXES, CAPACITY_GREEN, ERLANG_A_GREEN,
+    self, draw_runs, frame, legend, render, ClockAxis, AXES, CAPACITY_GREEN, ERLANG_A_GREEN,
     ORANGE, SIZE, UNDER_RED,
 };
 use crate::report::fmt_num;
 use crate::time::SimTime;
 use plotters::prelude::*;
-
-/// A clock reading HH:MM (HH:MM:SS when not on a whole minute).
-pub(crate) fn clock(origin_s: f64, t: SimTime) -> String {
-    let total = (origin_s * 1000.0).round() as u64 + t.as_millis();
-    let secs = total / 1000;
-    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
-    if s == 0 && total.is_multiple_of(1000) {
-        format!("{h:02}:{m:02}")
-    } else {
-        format!("{h:02}:{m:02}:{s:02}")
-    }
-}
 
 /// A share as a percentage without float noise: 0.55 → "55", 0.8125 → "81.25".
 pub(crate) fn percent(share: f64) -> String {
@@ -107,8 +95,8 @@ pub fn staffing_table(r: &StaffingResult) -> String {
             "{:<13} {:>7.1} {:>7} {:>8} {:>8}",
             format!(
                 "{}–{}",
-                clock(r.clock_origin_s, i.start),
-                clock(r.clock_origin_s, i.end)
+                r.clock.time_of_day(i.start),
+                r.clock.time_of_day(i.end)
             ),
             i.rate_per_hour,
             required,
@@ -310,14 +298,20 @@ fn staffing_rows(r: &StaffingResult) -> (Vec<String>, Vec<Vec<Cell>>) {
         ]
         .map(String::from),
     );
+    // A run over several days: which day (and date, when the scenario gives
+    // `run.start_date`) each row's start falls on; `start`/`end` are times of day.
+    let days = r.spans_days();
+    if days {
+        header.extend(["day", "date"].map(String::from));
+    }
     let mut rows = vec![];
     for (k, (i, p)) in r.intervals.iter().enumerate() {
         let opt = |v: Option<u32>| v.map_or(Cell::Empty, Cell::int);
         let mut row = vec![
             Cell::num(i.start.as_secs_f64()),
             Cell::num(i.end.as_secs_f64()),
-            Cell::Text(clock(r.clock_origin_s, i.start)),
-            Cell::Text(clock(r.clock_origin_s, i.end)),
+            Cell::Text(r.clock.time_of_day(i.start)),
+            Cell::Text(r.clock.time_of_day(i.end)),
             Cell::num(i.rate_per_hour),
             opt(p.required_agents),
             opt(p.required_sessions),
@@ -354,6 +348,10 @@ fn staffing_rows(r: &StaffingResult) -> (Vec<String>, Vec<Vec<Cell>>) {
             cover.map_or(Cell::Empty, |c| Cell::num(c.on_floor)),
             r.gap(k).map_or(Cell::Empty, Cell::num),
         ]);
+        if days {
+            row.push(Cell::int(r.clock.day(i.start)));
+            row.push(r.clock.date(i.start).map_or(Cell::Empty, Cell::Text));
+        }
         rows.push(row);
     }
     (header, rows)
@@ -444,18 +442,22 @@ pub fn staffing_json(r: &StaffingResult) -> anyhow::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// The clock-time x axis over the staffed intervals.
+fn time_axis(r: &StaffingResult) -> ClockAxis {
+    ClockAxis::new(
+        r.clock,
+        r.intervals.first().map(|(i, _)| i.start),
+        r.intervals.last().map(|(i, _)| i.end),
+    )
+}
+
 /// `staffing.svg`: required agents per interval by simulation, Erlang C and Erlang A, as
 /// steps, in the shared chart frame.
 pub fn staffing_svg(r: &StaffingResult) -> String {
     let title = "Agents required per interval";
     render(title, SIZE, |root| {
-        let hour = |t: SimTime| (r.clock_origin_s + t.as_secs_f64()) / 3600.0;
-        let x0 = r.intervals.first().map_or(0.0, |(i, _)| hour(i.start));
-        let x1 = r
-            .intervals
-            .last()
-            .map_or(1.0, |(i, _)| hour(i.end))
-            .max(x0 + 1e-6);
+        let axis = time_axis(r);
+        let hour = |t: SimTime| axis.at(t);
         let steps = |pick: &dyn Fn(&RatePlan) -> Option<u32>| {
             chart::steps(
                 r.intervals
@@ -467,13 +469,8 @@ pub fn staffing_svg(r: &StaffingResult) -> String {
         let erlang = steps(&|p| Some(p.erlang_c_agents));
         let erlang_a = steps(&|p| p.erlang_a.map(|(agents, _)| agents));
         let top = chart::y_top(&[&simulated, &erlang, &erlang_a], 1.3);
-        let mut chart = frame(root, title, AXES).build_cartesian_2d(x0..x1, 0.0..top)?;
-        chart
-            .configure_mesh()
-            .x_desc("clock hour")
-            .y_desc("agents")
-            .label_style(label_font())
-            .draw()?;
+        let mut chart = frame(root, title, AXES).build_cartesian_2d(axis.x.clone(), 0.0..top)?;
+        axis.mesh(&mut chart, "agents")?;
         let targets: Vec<String> = r.targets.iter().map(|t| t.to_string()).collect();
         let sim_label = format!("simulated ({})", targets.join(", "));
         for (runs, label, color) in [
@@ -493,13 +490,8 @@ pub fn staffing_svg(r: &StaffingResult) -> String {
 pub fn staffing_gap_svg(r: &StaffingResult) -> String {
     let title = "Roster against the requirement per interval";
     render(title, SIZE, |root| {
-        let hour = |t: SimTime| (r.clock_origin_s + t.as_secs_f64()) / 3600.0;
-        let x0 = r.intervals.first().map_or(0.0, |(i, _)| hour(i.start));
-        let x1 = r
-            .intervals
-            .last()
-            .map_or(1.0, |(i, _)| hour(i.end))
-            .max(x0 + 1e-6);
+        let axis = time_axis(r);
+        let hour = |t: SimTime| axis.at(t);
         let steps = |pick: &dyn Fn(usize) -> Option<f64>| {
             chart::steps(
                 r.intervals
@@ -512,13 +504,8 @@ pub fn staffing_gap_svg(r: &StaffingResult) -> String {
         let fte = steps(&|k| r.fte_required(k));
         let roster = steps(&|k| r.roster.get(k).map(|c| c.on_floor));
         let top = chart::y_top(&[&required, &fte, &roster], 1.3);
-        let mut chart = frame(root, title, AXES).build_cartesian_2d(x0..x1, 0.0..top)?;
-        chart
-            .configure_mesh()
-            .x_desc("clock hour")
-            .y_desc("agents")
-            .label_style(label_font())
-            .draw()?;
+        let mut chart = frame(root, title, AXES).build_cartesian_2d(axis.x.clone(), 0.0..top)?;
+        axis.mesh(&mut chart, "agents")?;
         // The gap first, so the curves are drawn over it.
         let mut over = vec![];
         let mut under = vec![];
@@ -576,9 +563,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn clock_readings() {
-        assert_eq!(clock(27_000.0, SimTime::from_secs(1800)), "08:00");
-        assert_eq!(clock(0.0, SimTime::from_millis(61_000)), "00:01:01");
+    fn percentages() {
         assert_eq!(percent(0.55), "55");
         assert_eq!(percent(0.8125), "81.25");
     }
@@ -643,7 +628,7 @@ mod tests {
             ],
             targets: vec![Target::parse("service_level>=0.8").unwrap()],
             confidence: Confidence::Conservative,
-            clock_origin_s: 8.0 * 3600.0,
+            clock: crate::clock::Clock::new(8 * 3_600_000, None),
             seed: 1,
             replications: 8,
             max_replications: 256,
@@ -690,6 +675,30 @@ mod tests {
         for k in 0..3 {
             assert_eq!(lines[k], format!("{},{}", old[k], new[k]));
         }
+    }
+
+    #[test]
+    fn a_run_past_midnight_shows_days_and_dates() {
+        // The sample's two half hours from 23:45 on 2026-12-31: 23:45–00:15 starts on
+        // day 1, 00:15–00:45 on day 2 (2027-01-01); times of day wrap at 24:00.
+        let mut r = sample();
+        let date = jiff::civil::date(2026, 12, 31);
+        r.clock = crate::clock::Clock::new((23 * 60 + 45) * 60_000, Some(date));
+        let csv = String::from_utf8(staffing_csv(&r).unwrap()).unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert!(lines[0].ends_with(",roster_gap,day,date"), "{}", lines[0]);
+        assert!(lines[1].starts_with("0,1800,23:45,00:15,"), "{}", lines[1]);
+        assert!(lines[1].ends_with(",1,2026-12-31"), "{}", lines[1]);
+        assert!(
+            lines[2].starts_with("1800,3600,00:15,00:45,"),
+            "{}",
+            lines[2]
+        );
+        assert!(lines[2].ends_with(",2,2027-01-01"), "{}", lines[2]);
+        // Without a start date the day is still shown, the date left empty.
+        r.clock = crate::clock::Clock::new((23 * 60 + 45) * 60_000, None);
+        let csv = String::from_utf8(staffing_csv(&r).unwrap()).unwrap();
+        assert!(csv.lines().nth(2).unwrap().ends_with(",2,"));
     }
 
     #[test]

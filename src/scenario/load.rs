@@ -13,6 +13,7 @@ use super::{
     AgentBehaviour, AgentSpec, Arrivals, AuxPeriods, Break, ProfileInterval, RunSpec, Scenario,
     ScenarioError, Segment, SessionModel, StaffingSpec, Thresholds,
 };
+use crate::clock::Clock;
 use crate::dist::{
     fmt_approx, fmt_duration_human, fmt_value, Dist, DistLimitError, MAX_CV, MAX_DRAW,
     MAX_MEAN_COUNT, MAX_MEAN_S,
@@ -716,6 +717,18 @@ fn convert_run(ctx: &mut Ctx, r: &RawRun) -> Result<RunSpec, ScenarioError> {
         ctx.origin_ms = ctx.reading_ms(&at, "clock_origin", origin)?;
     }
     ctx.end_ms = end.as_millis() as i64;
+    let start_date = match &r.start_date {
+        None => None,
+        Some(text) => Some(text.trim().parse::<jiff::civil::Date>().map_err(|_| {
+            ctx.field(
+                "run.start_date",
+                format!("\"{text}\" is not a date"),
+                "give the first day's date as YYYY-MM-DD, e.g. \"2026-12-07\"",
+            )
+        })?),
+    };
+    // reading_ms checked the origin is a non-negative reading.
+    let clock = Clock::new(ctx.origin_ms.max(0) as u64, start_date);
     Ok(RunSpec {
         horizon,
         warmup,
@@ -726,6 +739,7 @@ fn convert_run(ctx: &mut Ctx, r: &RawRun) -> Result<RunSpec, ScenarioError> {
         interval,
         max_events,
         max_sim_time,
+        clock,
     })
 }
 

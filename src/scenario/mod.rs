@@ -24,6 +24,7 @@ pub use load::{
 };
 pub use resolved::to_resolved_toml;
 
+use crate::clock::Clock;
 use crate::dist::Dist;
 use crate::engine::{LogOutMode, RoutingRule};
 use crate::time::{Millis, SimTime};
@@ -85,6 +86,8 @@ pub struct RunSpec {
     pub max_events: u64,
     /// Hard cap on simulated time per replication (drain included); exceeding it is an error.
     pub max_sim_time: Millis,
+    /// How outputs show simulated times (`run.clock_origin`, `run.start_date`).
+    pub clock: Clock,
 }
 
 /// How customers arrive. Times are measured from the epoch (start of warm-up).

@@ -40,6 +40,9 @@ pub struct RawRun {
     pub max_sim_time_s: Option<f64>,
     /// The clock reading at the epoch (start of warm-up), e.g. "07:30".
     pub clock_origin: Option<TimeValue>,
+    /// The calendar date of the first day (`"2026-12-07"`): outputs of runs that span
+    /// days then show dates, not only day numbers.
+    pub start_date: Option<String>,
 }
 
 /// A u64 (seed, event cap): a TOML integer ≥ 0, or a decimal string for values above

@@ -15,8 +15,11 @@ pub fn to_resolved_toml(s: &Scenario) -> String {
     let mut o = String::with_capacity(4096 + 160 * s.agents.len());
     o.push_str(
         "# Resolved scenario written by chatsim: every default filled in, every CSV inlined.\n\
-         # Times are seconds since the epoch (start of warm-up); durations are in seconds.\n",
+         # Times are clock readings in seconds (clock_origin is the reading at the epoch, the\n\
+         # start of warm-up); durations are in seconds.\n",
     );
+    let origin = s.run.clock.origin_ms();
+    let time = |t: SimTime| secs_of(origin + t.as_millis());
 
     let r = &s.run;
     o.push_str("\n[run]\n");
@@ -38,6 +41,10 @@ pub fn to_resolved_toml(s: &Scenario) -> String {
         .max_sim_time
         .min(Millis::from_millis((MAX_SECONDS * 1000.0) as u64));
     let _ = writeln!(o, "max_sim_time_s = {}", ms(cap));
+    let _ = writeln!(o, "clock_origin = {}", secs_of(origin));
+    if let Some(date) = s.run.clock.start_date() {
+        let _ = writeln!(o, "start_date = \"{date}\"");
+    }
 
     o.push_str("\n[arrivals]\n");
     match &s.arrivals {
@@ -188,10 +195,6 @@ fn num(x: f64) -> String {
 /// Whole milliseconds as exact decimal seconds.
 fn ms(m: Millis) -> String {
     secs_of(m.as_millis())
-}
-
-fn time(t: SimTime) -> String {
-    secs_of(t.as_millis())
 }
 
 fn secs_of(ms: u64) -> String {

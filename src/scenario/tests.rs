@@ -152,6 +152,7 @@ fn holding_example_parses_into_expected_scenario() {
             interval: Millis::from_secs(900),
             max_events: 2_000_000_000,
             max_sim_time: Millis::from_secs(3_636_000),
+            clock: Default::default(),
         },
         arrivals: Arrivals::Poisson {
             rate_per_hour: 5880.0,

@@ -29,6 +29,7 @@ pub fn holding_mmc(
             interval: Millis::from_secs(900),
             max_events: u64::MAX,
             max_sim_time: Millis::from_millis(u64::MAX / 2),
+            clock: Default::default(),
         },
         arrivals: Arrivals::Poisson { rate_per_hour },
         segments: vec![Segment {

@@ -60,7 +60,6 @@ use crate::report::output::{check_target, print_out, write_outputs};
 use crate::report::staffing::{
     staffing_csv, staffing_gap_svg, staffing_json, staffing_svg, staffing_table,
 };
-use crate::scenario::raw::TimeValue;
 use crate::scenario::{self, AgentSpec, Arrivals, Scenario, SessionModel};
 use crate::sim::SimError;
 use crate::sim::{DisconnectKind, Observer};
@@ -69,7 +68,6 @@ use anyhow::Context;
 use clap::Args;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
@@ -1440,7 +1438,7 @@ pub fn run(args: &StaffArgs, cancel: &'static AtomicBool) -> anyhow::Result<Exit
         intervals,
         targets,
         confidence: args.confidence,
-        clock_origin_s: clock_origin_s(&input.scenario).unwrap_or(0.0),
+        clock: sc.run.clock,
         seed: sc.run.seed,
         replications: settings.replications,
         max_replications: settings.max_replications,
@@ -1501,24 +1499,6 @@ fn progress_bar(intervals: usize) -> indicatif::ProgressBar {
     );
     bar.set_message("0 candidates simulated");
     bar
-}
-
-/// The scenario's `run.clock_origin` in seconds, when it has one.
-fn clock_origin_s(path: &Path) -> Option<f64> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let raw = scenario::parse_raw(&text, path, &[]).ok()?;
-    match raw.run.clock_origin? {
-        TimeValue::Seconds(s) => Some(s),
-        TimeValue::Text(t) => {
-            let parts: Vec<f64> = t
-                .trim()
-                .split(':')
-                .map(|p| p.parse::<f64>().ok())
-                .collect::<Option<_>>()?;
-            let s = parts.iter().fold(0.0, |acc, p| acc * 60.0 + p);
-            Some(if parts.len() == 2 { s * 60.0 } else { s })
-        }
-    }
 }
 
 #[cfg(test)]

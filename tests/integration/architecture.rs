@@ -12,6 +12,7 @@ const FLOORS: &[(&str, u32)] = &[
     ("time", 0),
     ("math", 1),
     ("csv_line", 1),
+    ("clock", 1),
     ("suggest", 1),
     ("dist", 2),
     ("scenario", 3),
