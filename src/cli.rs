@@ -74,6 +74,18 @@ pub enum Command {
     ///
     /// Example: chatsim check scenarios/default.toml --expect 'service_level>=0.8'
     Check(tools::check::CheckArgs),
+    /// Run one shard of a plan (from run|sweep|staff --plan DIR --shards N) into its part.
+    ///
+    /// Example: chatsim shard plan/ --index 3   (or the index from SLURM_ARRAY_TASK_ID, …)
+    Shard(tools::shard::ShardArgs),
+    /// Merge a plan's parts into exactly the files the single-machine command writes.
+    ///
+    /// Example: chatsim merge plan/ --out results/
+    Merge(tools::shard::MergeArgs),
+    /// List a plan's done, failed and missing shards, and how to run the missing again.
+    ///
+    /// Example: chatsim status plan/
+    Status(tools::shard::StatusArgs),
     /// Replay a real day's chat log through the engine: the reminders and disconnects the
     /// method would have made, and how many disconnected customers in fact wrote again.
     ///
@@ -133,6 +145,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sweep(args) => tools::sweep::run(&args, cancel),
         Command::Check(args) => tools::check::run(&args, cancel),
         Command::Bench(args) => crate::bench::run_cmd(&args, cancel),
+        Command::Shard(args) => tools::shard::shard(&args, cancel),
+        Command::Merge(args) => tools::shard::merge(&args, cancel),
+        Command::Status(args) => tools::shard::status(&args, cancel),
         Command::Replay(args) => {
             let report = tools::replay::replay(&args, cancel)?;
             if args.json {
@@ -160,42 +175,18 @@ fn protect_inputs(command: &Command) {
         }
         Command::Validate { scenario } => protect_scenario_files(scenario),
         Command::Replay(args) => protect_input(&args.log),
+        // A plan's inputs are protected by the merge's own check of their hashes.
+        Command::Shard(_) | Command::Merge(_) | Command::Status(_) => {}
         Command::Bench(_) | Command::Live(_) | Command::Completions(_) | Command::Manpage(_) => {}
     }
 }
 
-/// Protects a scenario file and every file it names: each string value of its TOML that,
-/// resolved against the scenario's directory as the loader does, is an existing file
-/// (roster, profile, trace, empirical samples). Unreadable or invalid files are left to
-/// the loader to report.
+/// Protects a scenario file and every file it names ([`scenario::named_files`]).
 fn protect_scenario_files(path: &Path) {
     protect_input(path);
-    // The loader's own reader: a FIFO or a device is refused, not read (the loader then
-    // says why), and nothing past its size limit is read.
-    let Ok(bytes) = scenario::read_regular_file(path, scenario::MAX_SCENARIO_BYTES) else {
-        return;
-    };
-    let Ok(text) = String::from_utf8(bytes) else {
-        return;
-    };
-    let Ok(table) = text.parse::<toml::Table>() else {
-        return;
-    };
-    let dir = path.parent().unwrap_or(Path::new(""));
-    fn walk(value: &toml::Value, dir: &Path) {
-        match value {
-            toml::Value::String(s) if !s.is_empty() => {
-                let named = dir.join(s);
-                if named.is_file() {
-                    protect_input(&named);
-                }
-            }
-            toml::Value::Array(items) => items.iter().for_each(|v| walk(v, dir)),
-            toml::Value::Table(t) => t.values().for_each(|v| walk(v, dir)),
-            _ => {}
-        }
+    for named in scenario::named_files(path) {
+        protect_input(&named);
     }
-    table.values().for_each(|v| walk(v, dir));
 }
 
 /// Writes `text` on stderr, escaped like [`print_out`]; a closed stderr is ignored.

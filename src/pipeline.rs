@@ -11,7 +11,7 @@
 //! next poll: replications poll every [`CANCEL_CHECK_EVENTS`](crate::sim::CANCEL_CHECK_EVENTS) events, and each function
 //! looks once more after its last unit, so a signal during the run always means "stop".
 
-use crate::metrics::{summarize, Collector, RepMetrics, RunSummary, Summarizer};
+use crate::metrics::{summarize, Collector, RepFigures, RepMetrics, RunSummary, Summarizer};
 use crate::scenario::{self, Override, Scenario};
 use crate::sim::{Observer, RepStats, Replication, SimError};
 use rayon::prelude::*;
@@ -104,6 +104,49 @@ pub fn simulate_serial(sc: &Scenario, cancel: &AtomicBool) -> Result<RunSummary,
         &reps,
         started.elapsed().as_secs_f64(),
     ))
+}
+
+/// One replication's figures (see [`RepFigures`]: with the interval, group and agent
+/// detail when `detail`) and the wall-clock seconds it took: the unit of work of `run`
+/// and, run-level only, of each `sweep` point, in one process or in a shard
+/// (docs/scale-out.md).
+pub fn replication_figures(
+    sc: &Scenario,
+    rep: u32,
+    detail: bool,
+    cancel: &AtomicBool,
+) -> Result<(RepFigures, f64), SimError> {
+    if cancel.load(Ordering::Relaxed) {
+        return Err(SimError::Interrupted);
+    }
+    let t = Instant::now();
+    let (collector, _) = Replication::new(sc, sc.run.seed, rep, Collector::new(sc))
+        .with_cancel(cancel)
+        .run()?;
+    let mut m = collector.finish();
+    let wall = t.elapsed().as_secs_f64();
+    m.set_wall_secs(wall);
+    Ok((RepFigures::of(&m, detail), wall))
+}
+
+/// Replications `reps` of `sc` on `threads` worker threads, each one's figures with the
+/// detail and its wall time, in replication order: a `run` shard's units.
+pub fn replications_figures(
+    sc: &Scenario,
+    reps: std::ops::Range<u32>,
+    threads: usize,
+    cancel: &AtomicBool,
+) -> Result<Vec<(RepFigures, f64)>, SimError> {
+    let reps: Vec<u32> = reps.collect();
+    let out = in_order(threads, &reps, |&rep| {
+        replication_figures(sc, rep, true, cancel)
+    })
+    .into_iter()
+    .collect::<Result<Vec<_>, SimError>>()?;
+    if cancel.load(Ordering::Relaxed) {
+        return Err(SimError::Interrupted);
+    }
+    Ok(out)
 }
 
 /// Runs replications `reps` of `sc` on the current rayon pool (the caller's, inside

@@ -15,6 +15,6 @@ pub use collector::{
 };
 pub use stats::Stat;
 pub use summary::{
-    summarize, AgentSummary, GroupSummary, IntervalSummary, MetricSet, Ordered, RunSummary,
-    Summarizer,
+    summarize, AgentSummary, GroupSummary, IntervalSummary, MetricSet, Ordered, RepDetail,
+    RepFigures, RunSummary, Summarizer,
 };

@@ -125,18 +125,6 @@ pub struct RunSummary {
     pub agents: Vec<AgentSummary>,
 }
 
-/// The value of `m` in one replication's `(metric, value)` list, looked up at position
-/// `i` first (the lists share the catalogue's order); NaN when absent.
-fn value_at(list: &[(Metric, f64)], i: usize, m: Metric) -> f64 {
-    match list.get(i) {
-        Some((n, v)) if *n == m => *v,
-        _ => list
-            .iter()
-            .find(|(n, _)| *n == m)
-            .map_or(f64::NAN, |(_, v)| *v),
-    }
-}
-
 /// Streamed moments of one interval, group or agent figure: the mean as the in-order sum
 /// of the finite values over their count (the same sum a batch mean takes), the variance
 /// by Welford's update. Memory does not grow with the replications.
@@ -200,9 +188,10 @@ impl LevelAcc {
         }
     }
 
-    fn push(&mut self, list: &[(Metric, f64)]) {
-        for (i, (name, m)) in self.names.iter().zip(&mut self.moments).enumerate() {
-            m.push(value_at(list, i, *name));
+    /// Adds one replication's values, in this level's order.
+    fn push_values(&mut self, row: &[f64]) {
+        for (m, x) in self.moments.iter_mut().zip(row) {
+            m.push(*x);
         }
     }
 
@@ -214,6 +203,52 @@ impl LevelAcc {
                 .map(|(n, m)| (*n, m.stat()))
                 .collect(),
         )
+    }
+}
+
+/// What one replication adds to a summary: its figures in the summary's order (run
+/// level, then per interval, group and agent, each in the catalogue's order for its
+/// level) and its histograms. A [`Summarizer`] reads nothing else of a replication, so a
+/// replication's figures carried elsewhere (a shard's part file, docs/scale-out.md) and
+/// pushed back give the summary of a single run, bit for bit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RepFigures {
+    /// Run-level values ([`RepMetrics::scalars`]: undefined ratios already 0).
+    pub run: Vec<f64>,
+    /// Interval, group and agent figures with the pooled histograms; `None` for a
+    /// run-level summary ([`Summarizer::run_level`]).
+    pub detail: Option<RepDetail>,
+}
+
+/// The per-interval, per-group and per-agent part of [`RepFigures`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct RepDetail {
+    pub intervals: Vec<Vec<f64>>,
+    pub groups: Vec<Vec<f64>>,
+    pub agents: Vec<Vec<f64>>,
+    pub waits: Histogram<u64>,
+    pub replies: Histogram<u64>,
+    pub wait_max: u64,
+}
+
+fn values(list: &[(Metric, f64)]) -> Vec<f64> {
+    list.iter().map(|(_, v)| *v).collect()
+}
+
+impl RepFigures {
+    /// The figures of `r`, with the detail or only the run level.
+    pub fn of(r: &RepMetrics, detail: bool) -> RepFigures {
+        RepFigures {
+            run: values(&r.scalars()),
+            detail: detail.then(|| RepDetail {
+                intervals: r.intervals.iter().map(|i| values(&i.scalars())).collect(),
+                groups: r.groups.iter().map(|g| values(&g.scalars())).collect(),
+                agents: r.agents.iter().map(|a| values(&a.scalars())).collect(),
+                waits: r.wait_histogram.clone(),
+                replies: r.reply_latency_histogram.clone(),
+                wait_max: r.totals.counts.wait_ms_max,
+            }),
+        }
     }
 }
 
@@ -271,26 +306,71 @@ impl<'a> Summarizer<'a> {
         }
     }
 
+    /// A summary of the run-level figures alone: no interval, group or agent figures and
+    /// no pooled percentiles (they stay empty and 0). What `sweep` keeps of each point,
+    /// so a point's figures are a few numbers per replication.
+    pub fn run_level(scenario: &'a Scenario) -> Summarizer<'a> {
+        let mut s = Summarizer::new(scenario);
+        s.intervals.clear();
+        s.groups.clear();
+        s.agents.clear();
+        s.template.intervals.clear();
+        s.template.groups.clear();
+        s.template.agents.clear();
+        s
+    }
+
+    /// Whether `f` has the shape this summary takes: as many run-level values, and the
+    /// detail (with as many intervals, groups and agents, each with as many values) exactly
+    /// when the summary keeps it. Figures read from a file are checked with it first.
+    pub fn fits(&self, f: &RepFigures) -> bool {
+        let shape = |accs: &[LevelAcc], rows: &[Vec<f64>]| {
+            accs.len() == rows.len() && accs.iter().zip(rows).all(|(a, r)| a.names.len() == r.len())
+        };
+        let detailed = !self.template.intervals.is_empty()
+            || !self.template.groups.is_empty()
+            || !self.template.agents.is_empty();
+        f.run.len() == self.run_names.len()
+            && match &f.detail {
+                Some(d) => {
+                    detailed
+                        && shape(&self.intervals, &d.intervals)
+                        && shape(&self.groups, &d.groups)
+                        && shape(&self.agents, &d.agents)
+                }
+                None => !detailed,
+            }
+    }
+
     /// Adds the next replication (replications must come in replication order, so that
     /// the output does not depend on which finished first).
     pub fn push(&mut self, r: &RepMetrics) {
-        let run = r.scalars();
-        for (i, (name, values)) in self.run_names.iter().zip(&mut self.run_values).enumerate() {
-            values.push(value_at(&run, i, *name));
+        let detail = !self.template.intervals.is_empty()
+            || !self.template.groups.is_empty()
+            || !self.template.agents.is_empty();
+        self.push_figures(&RepFigures::of(r, detail));
+    }
+
+    /// Adds the next replication's figures (see [`RepFigures`]; in replication order).
+    pub fn push_figures(&mut self, f: &RepFigures) {
+        for (values, x) in self.run_values.iter_mut().zip(&f.run) {
+            values.push(*x);
         }
-        for (acc, i) in self.intervals.iter_mut().zip(&r.intervals) {
-            acc.push(&i.scalars());
+        if let Some(d) = &f.detail {
+            for (acc, row) in self.intervals.iter_mut().zip(&d.intervals) {
+                acc.push_values(row);
+            }
+            for (acc, row) in self.groups.iter_mut().zip(&d.groups) {
+                acc.push_values(row);
+            }
+            for (acc, row) in self.agents.iter_mut().zip(&d.agents) {
+                acc.push_values(row);
+            }
+            // Both auto-resize, so adding cannot fail.
+            let _ = self.waits.add(&d.waits);
+            let _ = self.replies.add(&d.replies);
+            self.wait_max = self.wait_max.max(d.wait_max);
         }
-        for (acc, g) in self.groups.iter_mut().zip(&r.groups) {
-            acc.push(&g.scalars());
-        }
-        for (acc, a) in self.agents.iter_mut().zip(&r.agents) {
-            acc.push(&a.scalars());
-        }
-        // Both auto-resize, so adding cannot fail.
-        let _ = self.waits.add(&r.wait_histogram);
-        let _ = self.replies.add(&r.reply_latency_histogram);
-        self.wait_max = self.wait_max.max(r.totals.counts.wait_ms_max);
         self.replications += 1;
     }
 

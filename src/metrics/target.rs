@@ -26,7 +26,10 @@ pub struct Target {
 }
 
 /// How a target is judged from a metric's mean and 95 % CI.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Confidence {
     /// At the CI's conservative end: mean − half-width for `>=`, mean + half-width for `<=`.
     Conservative,

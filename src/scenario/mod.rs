@@ -11,6 +11,7 @@ mod csv_files;
 mod error;
 mod input;
 mod load;
+mod named;
 pub mod raw;
 mod resolved;
 #[cfg(test)]
@@ -22,6 +23,7 @@ pub use load::{
     convert, from_toml_str, from_toml_str_with_overrides, load, load_with_overrides,
     parse_override_value, parse_raw, shrinkage_problem, Override, MAX_AGENTS, SHRINKAGE_FIX,
 };
+pub use named::{named_files, walk as walk_named_files};
 pub use resolved::to_resolved_toml;
 
 use crate::clock::Clock;

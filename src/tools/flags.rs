@@ -9,7 +9,7 @@ use clap::Args;
 use std::path::PathBuf;
 
 /// The scenario a command runs, its seed and its worker threads.
-#[derive(Args, Debug, Clone)]
+#[derive(Args, Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ScenarioFlags {
     /// The scenario TOML file.
     pub scenario: PathBuf,
@@ -26,7 +26,7 @@ pub struct ScenarioFlags {
 }
 
 /// Where a command writes its files.
-#[derive(Args, Debug, Clone)]
+#[derive(Args, Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct OutputFlags {
     /// Write the results (files listed in docs/outputs.md) into this directory.
     #[arg(long)]

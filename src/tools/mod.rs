@@ -9,6 +9,7 @@ pub mod live;
 pub mod progress;
 pub mod replay;
 pub mod run;
+pub mod shard;
 pub mod shell;
 pub mod staff;
 pub mod sweep;

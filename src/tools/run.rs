@@ -3,9 +3,12 @@
 
 use super::flags::{OutputFlags, ScenarioFlags};
 use super::progress::progress_bar;
+use super::shard::{self, PlanFlags};
+use crate::metrics::RunSummary;
 use crate::pipeline;
 use crate::report::{self, output::print_out};
 use crate::scenario;
+use crate::scenario::Scenario;
 use anyhow::Context;
 use clap::Args;
 use std::path::Path;
@@ -13,7 +16,7 @@ use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 
 /// Options of `chatsim run`.
-#[derive(Args, Debug, Clone)]
+#[derive(Args, Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RunArgs {
     #[command(flatten)]
     pub input: ScenarioFlags,
@@ -26,12 +29,24 @@ pub struct RunArgs {
     /// to the file (with `--out` the files are written too, and nothing else is printed).
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub plan: PlanFlags,
 }
 
-/// Runs `chatsim run`: the summary table on stdout, and with `--out` the report files.
+/// Runs `chatsim run`: the summary table on stdout, and with `--out` the report files;
+/// with `--plan`, the plan of a sharded run instead (docs/scale-out.md). Its units are
+/// the replications: run here, each replication's figures stream into the summary in
+/// replication order, as a merge pushes them from the shards' parts.
 pub fn run(args: &RunArgs, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
     let (input, output) = (&args.input, &args.output);
     let sc = pipeline::load(&input.scenario, input.seed, args.replications, vec![])?;
+    if args.plan.plan.is_some() {
+        return shard::write_plan(
+            shard::Planned::Run(args.clone()),
+            u64::from(sc.run.replications),
+            cancel,
+        );
+    }
     if let Some(out) = &output.out {
         report::output::check_target(out, output.force)?;
     }
@@ -41,18 +56,30 @@ pub fn run(args: &RunArgs, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
     bar.finish_and_clear();
     // A limit reached mid-run is about this scenario: name it.
     let summary = summary.with_context(|| input.scenario.display().to_string())?;
+    report(args, &sc, &summary, cancel)
+}
+
+/// Prints and writes a finished run's summary: what `run` and the merge of a sharded run
+/// do last.
+pub fn report(
+    args: &RunArgs,
+    sc: &Scenario,
+    summary: &RunSummary,
+    cancel: &AtomicBool,
+) -> anyhow::Result<ExitCode> {
+    let output = &args.output;
     // With --json, summary.json's bytes from its one writer (valid UTF-8, and inert on a
     // terminal: print_out leaves them as they are).
     let table = if args.json {
-        String::from_utf8(report::summary_json(&summary)).expect("serde_json writes UTF-8")
+        String::from_utf8(report::summary_json(summary)).expect("serde_json writes UTF-8")
     } else {
-        report::terminal::terminal_table(&summary)
+        report::terminal::terminal_table(summary)
     };
     match &output.out {
         Some(out) => {
             // Written before the table is printed: a reader that stops early (`| head`)
             // cannot cost the results. The table is shown even when writing failed.
-            let files = report::run_files(&summary, &scenario::to_resolved_toml(&sc));
+            let files = report::run_files(summary, &scenario::to_resolved_toml(sc));
             let written = report::output::write_outputs(out, output.force, &files, cancel);
             if !matches!(written, Err(report::OutputError::Interrupted)) {
                 print_out(&table, cancel)?;

@@ -45,6 +45,7 @@
 
 use super::check::{check_metric_name, metric_names, Confidence, Direction, Target};
 use super::flags::{OutputFlags, ScenarioFlags};
+use super::shard::{self, PlanFlags};
 use crate::engine::AgentId;
 use crate::math::student_t_quantile;
 use crate::metrics::catalogue::Metric;
@@ -73,7 +74,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 /// Options of `chatsim staff`.
-#[derive(Args, Debug, Clone)]
+#[derive(Args, Debug, Clone, serde::Serialize, serde::Deserialize)]
 #[command(
     after_help = "Example:\n  chatsim staff scenarios/default.toml --target service_level=0.80 \
     --target 'abandon_ratio<=0.05' --out out/staffing\n\n\
@@ -118,6 +119,8 @@ pub struct StaffArgs {
     /// Where staffing.csv, staffing.svg and staffing_gap.svg go.
     #[command(flatten)]
     pub output: OutputFlags,
+    #[command(flatten)]
+    pub plan: PlanFlags,
 }
 
 /// Parses `--shrinkage`: a share in [0, 1), with the scenario field's message and fix.
@@ -1339,22 +1342,31 @@ impl Plan<'_> {
     }
 }
 
-/// Staffs every interval of `sc` (intervals with equal rates share one search), the
-/// searches and their replications running in parallel on `settings.threads` threads.
-/// Fails on a target that does not get easier with more agents
-/// ([`check_staffing_target`]).
-pub fn staff(
+/// The distinct arrival rates of `sc`'s intervals, ascending: the units of `staff`
+/// (intervals with equal rates share one search, and each search is independent of the
+/// others, so a rate can be staffed in any process, docs/scale-out.md).
+pub fn staff_rates(sc: &Scenario) -> Vec<f64> {
+    let mut rates: Vec<f64> = staff_intervals(sc)
+        .iter()
+        .map(|i| i.rate_per_hour)
+        .collect();
+    rates.sort_by(f64::total_cmp);
+    rates.dedup();
+    rates
+}
+
+/// Searches the staffing of each of `rates` (a range of [`staff_rates`]) in parallel on
+/// `settings.threads` threads; the plans in the order of `rates`.
+pub fn staff_rate_plans(
     sc: &Scenario,
     targets: &[Target],
     settings: &StaffSettings,
-) -> anyhow::Result<Vec<(StaffInterval, RatePlan)>> {
+    rates: &[f64],
+) -> anyhow::Result<Vec<RatePlan>> {
     for t in targets {
         check_staffing_target(t)?;
     }
     let intervals = staff_intervals(sc);
-    let mut rates: Vec<f64> = intervals.iter().map(|i| i.rate_per_hour).collect();
-    rates.sort_by(f64::total_cmp);
-    rates.dedup();
     let plan = Plan {
         sc,
         targets,
@@ -1367,7 +1379,7 @@ pub fn staff(
         .build()
         .context("starting worker threads")?;
     // Busiest first, so the longest searches start early.
-    let plans: Vec<RatePlan> = pool.install(|| {
+    let mut plans: Vec<RatePlan> = pool.install(|| {
         rates
             .par_iter()
             .rev()
@@ -1382,7 +1394,13 @@ pub fn staff(
             })
             .collect::<anyhow::Result<Vec<_>>>()
     })?;
-    Ok(intervals
+    plans.reverse();
+    Ok(plans)
+}
+
+/// Every interval of `sc` with the plan of its rate (`plans` holds one per rate).
+pub fn assign_plans(sc: &Scenario, plans: &[RatePlan]) -> Vec<(StaffInterval, RatePlan)> {
+    staff_intervals(sc)
         .into_iter()
         .map(|i| {
             let p = plans
@@ -1392,19 +1410,74 @@ pub fn staff(
                 .clone();
             (i, p)
         })
-        .collect())
+        .collect()
 }
 
-/// Runs `chatsim staff`: exit 0 when every interval is staffed, 1 when one cannot be
-/// (after printing and writing the result), 2 (an error) on bad input.
-pub fn run(args: &StaffArgs, cancel: &'static AtomicBool) -> anyhow::Result<ExitCode> {
+/// Staffs every interval of `sc` (intervals with equal rates share one search), the
+/// searches and their replications running in parallel on `settings.threads` threads.
+/// Fails on a target that does not get easier with more agents
+/// ([`check_staffing_target`]).
+pub fn staff(
+    sc: &Scenario,
+    targets: &[Target],
+    settings: &StaffSettings,
+) -> anyhow::Result<Vec<(StaffInterval, RatePlan)>> {
+    let plans = staff_rate_plans(sc, targets, settings, &staff_rates(sc))?;
+    Ok(assign_plans(sc, &plans))
+}
+
+/// A staffing command checked and ready to run: the scenario, its targets and settings.
+pub struct StaffSetup {
+    pub sc: Scenario,
+    pub targets: Vec<Target>,
+    pub settings: StaffSettings,
+}
+
+/// Checks every input of `chatsim staff` (scenario, targets, output directory) before
+/// anything runs.
+pub fn setup(args: &StaffArgs, cancel: &'static AtomicBool) -> anyhow::Result<StaffSetup> {
     let (input, output) = (&args.input, &args.output);
     let sc = pipeline::load(&input.scenario, input.seed, None, vec![])?;
     let targets = parse_staff_targets(&args.targets, &metric_names(&sc))?;
     if let Some(out) = &output.out {
         check_target(out, output.force)?;
     }
-    let shrinkage = args.shrinkage.unwrap_or(sc.staffing.shrinkage);
+    for t in &targets {
+        check_staffing_target(t)?;
+    }
+    let settings = StaffSettings {
+        confidence: args.confidence,
+        replications: args.replications,
+        max_replications: args.max_replications.max(args.replications),
+        customers: args.customers_per_replication,
+        threads: input.threads,
+        cancel,
+        progress: None,
+    };
+    Ok(StaffSetup {
+        sc,
+        targets,
+        settings,
+    })
+}
+
+/// Runs `chatsim staff`: exit 0 when every interval is staffed, 1 when one cannot be
+/// (after printing and writing the result), 2 (an error) on bad input. With `--plan`,
+/// writes the plan of a sharded run instead (its units are the distinct rates,
+/// docs/scale-out.md).
+pub fn run(args: &StaffArgs, cancel: &'static AtomicBool) -> anyhow::Result<ExitCode> {
+    let StaffSetup {
+        sc,
+        targets,
+        mut settings,
+    } = setup(args, cancel)?;
+    if args.plan.plan.is_some() {
+        return shard::write_plan(
+            shard::Planned::Staff(args.clone()),
+            staff_rates(&sc).len() as u64,
+            cancel,
+        );
+    }
     let bar = progress_bar(staff_intervals(&sc).len());
     let hook = {
         let bar = bar.clone();
@@ -1417,19 +1490,25 @@ pub fn run(args: &StaffArgs, cancel: &'static AtomicBool) -> anyhow::Result<Exit
             StaffProgress::Staffed { intervals } => bar.inc(intervals as u64),
         }))
     };
-    let settings = StaffSettings {
-        confidence: args.confidence,
-        replications: args.replications,
-        max_replications: args.max_replications.max(args.replications),
-        customers: args.customers_per_replication,
-        threads: input.threads,
-        cancel,
-        progress: Some(hook),
-    };
+    settings.progress = Some(hook);
     let intervals = staff(&sc, &targets, &settings);
     // Cleared on an error too, so the message is not printed behind a half-drawn bar.
     bar.finish_and_clear();
-    let intervals = intervals?;
+    report(args, &sc, targets, &settings, intervals?, cancel)
+}
+
+/// Prints and writes a finished staffing, and gives its exit status: what `staff` and
+/// the merge of a sharded staffing do last.
+pub fn report(
+    args: &StaffArgs,
+    sc: &Scenario,
+    targets: Vec<Target>,
+    settings: &StaffSettings,
+    intervals: Vec<(StaffInterval, RatePlan)>,
+    cancel: &AtomicBool,
+) -> anyhow::Result<ExitCode> {
+    let output = &args.output;
+    let shrinkage = args.shrinkage.unwrap_or(sc.staffing.shrinkage);
     let roster = intervals
         .iter()
         .map(|(i, _)| roster_cover(&sc.agents, i.start, i.end))
@@ -1444,7 +1523,7 @@ pub fn run(args: &StaffArgs, cancel: &'static AtomicBool) -> anyhow::Result<Exit
         max_replications: settings.max_replications,
         service_level_threshold_s: sc.run.service_level_threshold.as_secs_f64(),
         holding_model: matches!(sc.sessions, SessionModel::Holding { .. }),
-        patience_s: erlang_patience_s(&sc),
+        patience_s: erlang_patience_s(sc),
         shrinkage,
         roster,
     };

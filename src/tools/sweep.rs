@@ -9,13 +9,15 @@
 use super::check::{check_metric_name, metric_names};
 use super::flags::{OutputFlags, ScenarioFlags};
 use super::progress::progress_bar;
-use crate::metrics::{Metric, RunSummary};
+use super::shard::{self, PlanFlags};
+use crate::metrics::{Metric, RepFigures, RunSummary, Summarizer};
 use crate::pipeline;
 use crate::plan::sweep::show;
 pub use crate::plan::sweep::{Axis, SweepResult};
 use crate::report::output::{check_target, print_out, write_outputs, OutputError};
 use crate::report::sweep::{heatmap_svg, sweep_csv, sweep_table};
 use crate::scenario::{parse_override_value, Override, Scenario};
+use crate::sim::SimError;
 use anyhow::Context;
 use clap::Args;
 use std::process::ExitCode;
@@ -40,7 +42,7 @@ pub const DEFAULT_METRICS: &[Metric] = &[
 ];
 
 /// Options of `chatsim sweep`.
-#[derive(Args, Debug, Clone)]
+#[derive(Args, Debug, Clone, serde::Serialize, serde::Deserialize)]
 #[command(after_help = "Example:\n  chatsim sweep scenarios/default.toml \
     --set thresholds.reply_interval_s=30,60,90,120 \
     --set thresholds.message_interval_s=120:600:60 \
@@ -67,6 +69,8 @@ pub struct SweepArgs {
     /// Where sweep.csv and the heat maps go.
     #[command(flatten)]
     pub output: OutputFlags,
+    #[command(flatten)]
+    pub plan: PlanFlags,
 }
 
 /// Parses `PATH=VALUES`.
@@ -212,16 +216,49 @@ pub fn pareto_front(values: &[Vec<f64>], maximize: &[bool]) -> Vec<usize> {
         .collect()
 }
 
-/// Runs every grid point of `scenario` under the axes, in parallel on `threads` threads;
-/// `on_done` is called as each point finishes (the progress bar).
-pub fn sweep(
-    args: &SweepArgs,
-    axes: Vec<Axis>,
-    metrics: Vec<Metric>,
-    cancel: &AtomicBool,
-    on_done: &(dyn Fn() + Sync),
-) -> anyhow::Result<SweepResult> {
+/// A sweep checked and ready to run: its axes, the metrics compared, the scenario
+/// without any axis applied, and every grid point, loaded and checked.
+pub struct SweepSetup {
+    pub axes: Vec<Axis>,
+    pub metrics: Vec<Metric>,
+    pub base: Scenario,
+    pub points: Vec<Vec<toml::Value>>,
+    pub scenarios: Vec<Scenario>,
+}
+
+/// Checks every input of a sweep (axes, metrics, the grid's size, every point loaded)
+/// before anything runs, so that a bad value fails fast.
+pub fn setup(args: &SweepArgs) -> anyhow::Result<SweepSetup> {
     let input = &args.input;
+    let axes: Vec<Axis> = args
+        .set
+        .iter()
+        .map(|s| parse_axis(s))
+        .collect::<anyhow::Result<_>>()?;
+    for (i, a) in axes.iter().enumerate() {
+        if axes[..i].iter().any(|b| b.path == a.path) {
+            anyhow::bail!("--set {} is given twice; give each field one axis", a.path);
+        }
+    }
+    let base = pipeline::load(&input.scenario, input.seed, args.replications, vec![])?;
+    let valid: Vec<String> = metric_names(&base)
+        .into_iter()
+        .filter(|m| !Metric::parse(m).is_some_and(Metric::is_wall_clock))
+        .collect();
+    let metrics: Vec<Metric> = if args.metrics.is_empty() {
+        DEFAULT_METRICS.to_vec()
+    } else {
+        args.metrics
+            .iter()
+            .map(|m| {
+                check_metric_name(m, &valid, "--metric")?;
+                Ok(Metric::parse(m).expect("a valid name is a catalogued metric"))
+            })
+            .collect::<anyhow::Result<_>>()?
+    };
+    if let Some(out) = &args.output.out {
+        check_target(out, args.output.force)?;
+    }
     // The size is checked before the grid is built: three axes of 10 000 values would
     // otherwise be a trillion points in memory.
     let size = axes
@@ -255,31 +292,87 @@ pub fn sweep(
                 .with_context(|| format!("at grid point {}", point_label(&axes, p)))
         })
         .collect::<anyhow::Result<_>>()?;
-    // Each point's replications run in order on its worker: byte-identical output. A
-    // point started after SIGINT/SIGTERM stops at its first event (`simulate_serial`
-    // polls the flag), and the flag is looked at once more after the last.
-    // Every point's result is kept, then the first error in grid order is reported: a
-    // parallel collect into `Result` would report whichever failing point finished first,
-    // so the message would depend on the thread count and timing.
-    let results: Vec<Result<RunSummary, _>> = pipeline::in_order(input.threads, &scenarios, |sc| {
-        let summary = pipeline::simulate_serial(sc, cancel);
-        on_done();
-        summary
-    });
-    let summaries = results.into_iter().collect::<Result<Vec<_>, _>>()?;
-    if cancel.load(Ordering::SeqCst) {
-        return Err(crate::sim::SimError::Interrupted.into());
-    }
-    let mut result = SweepResult {
+    Ok(SweepSetup {
         axes,
-        points,
-        summaries,
         metrics,
+        base,
+        points,
+        scenarios,
+    })
+}
+
+/// One grid point, the unit of a sweep: its replications in order on the calling thread,
+/// each one's run-level figures and wall time (all a sweep reports of a point).
+pub fn point_figures(
+    sc: &Scenario,
+    cancel: &AtomicBool,
+) -> Result<Vec<(RepFigures, f64)>, SimError> {
+    (0..sc.run.replications)
+        .map(|rep| pipeline::replication_figures(sc, rep, false, cancel))
+        .collect()
+}
+
+/// A point's summary from its replications' figures, in replication order: run-level
+/// figures only (see [`Summarizer::run_level`]).
+pub fn point_summary<'a>(
+    sc: &Scenario,
+    figures: impl IntoIterator<Item = &'a RepFigures>,
+    wall_secs: f64,
+) -> RunSummary {
+    let mut s = Summarizer::run_level(sc);
+    for f in figures {
+        s.push_figures(f);
+    }
+    s.finish(sc.run.seed, wall_secs)
+}
+
+/// The finished sweep from every point's summary, in grid order: the Pareto front on the
+/// compared metrics.
+pub fn result(setup: SweepSetup, summaries: Vec<RunSummary>) -> SweepResult {
+    let mut result = SweepResult {
+        axes: setup.axes,
+        points: setup.points,
+        summaries,
+        metrics: setup.metrics,
         pareto: vec![],
     };
     let maximize: Vec<bool> = result.metrics.iter().map(|m| m.more_is_better()).collect();
     result.pareto = pareto_front(&result.means(), &maximize);
-    Ok(result)
+    result
+}
+
+/// Runs every grid point of the set-up, in parallel on `threads` threads; `on_done` is
+/// called as each point finishes (the progress bar).
+pub fn sweep(
+    setup: SweepSetup,
+    threads: usize,
+    cancel: &AtomicBool,
+    on_done: &(dyn Fn() + Sync),
+) -> anyhow::Result<SweepResult> {
+    // Each point's replications run in order on its worker: byte-identical output. A
+    // point started after SIGINT/SIGTERM stops at its first event (the replications poll
+    // the flag), and the flag is looked at once more after the last.
+    // Every point's result is kept, then the first error in grid order is reported: a
+    // parallel collect into `Result` would report whichever failing point finished first,
+    // so the message would depend on the thread count and timing.
+    let results: Vec<Result<RunSummary, SimError>> =
+        pipeline::in_order(threads, &setup.scenarios, |sc| {
+            let started = std::time::Instant::now();
+            let summary = point_figures(sc, cancel).map(|f| {
+                point_summary(
+                    sc,
+                    f.iter().map(|(f, _)| f),
+                    started.elapsed().as_secs_f64(),
+                )
+            });
+            on_done();
+            summary
+        });
+    let summaries = results.into_iter().collect::<Result<Vec<_>, _>>()?;
+    if cancel.load(Ordering::SeqCst) {
+        return Err(SimError::Interrupted.into());
+    }
+    Ok(result(setup, summaries))
 }
 
 fn point_label(axes: &[Axis], p: &[toml::Value]) -> String {
@@ -290,68 +383,54 @@ fn point_label(axes: &[Axis], p: &[toml::Value]) -> String {
         .join(", ")
 }
 
-/// Runs `chatsim sweep`.
+/// Runs `chatsim sweep` (with `--plan`, writes the plan of a sharded sweep instead: its
+/// units are the grid points, docs/scale-out.md).
 pub fn run(args: &SweepArgs, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
-    let (input, output) = (&args.input, &args.output);
-    let axes: Vec<Axis> = args
-        .set
-        .iter()
-        .map(|s| parse_axis(s))
-        .collect::<anyhow::Result<_>>()?;
-    for (i, a) in axes.iter().enumerate() {
-        if axes[..i].iter().any(|b| b.path == a.path) {
-            anyhow::bail!("--set {} is given twice; give each field one axis", a.path);
-        }
+    let input = &args.input;
+    let setup = setup(args)?;
+    if args.plan.plan.is_some() {
+        return shard::write_plan(
+            shard::Planned::Sweep(args.clone()),
+            setup.points.len() as u64,
+            cancel,
+        );
     }
-    let base = pipeline::load(&input.scenario, input.seed, args.replications, vec![])?;
-    let valid: Vec<String> = metric_names(&base)
-        .into_iter()
-        .filter(|m| !Metric::parse(m).is_some_and(Metric::is_wall_clock))
-        .collect();
-    let metrics: Vec<Metric> = if args.metrics.is_empty() {
-        DEFAULT_METRICS.to_vec()
-    } else {
-        args.metrics
-            .iter()
-            .map(|m| {
-                check_metric_name(m, &valid, "--metric")?;
-                Ok(Metric::parse(m).expect("a valid name is a catalogued metric"))
-            })
-            .collect::<anyhow::Result<_>>()?
-    };
-    if let Some(out) = &output.out {
-        check_target(out, output.force)?;
-    }
-    // Saturating: a grid over the limit is refused by `sweep` before any point runs.
-    let points = axes
-        .iter()
-        .fold(1u64, |n, a| n.saturating_mul(a.values.len() as u64));
-    let bar = progress_bar(points, "grid points");
-    let result = sweep(args, axes, metrics, cancel, &|| bar.inc(1));
+    let bar = progress_bar(setup.points.len() as u64, "grid points");
+    let seed = setup.base.run.seed;
+    let result = sweep(setup, input.threads, cancel, &|| bar.inc(1));
     // Cleared on an error too, so the message is not printed behind a half-drawn bar.
     bar.finish_and_clear();
     let result = result.map_err(|e| {
         // A limit reached mid-run is about this scenario: name it, as `run` does.
-        match e.downcast_ref::<crate::sim::SimError>() {
-            Some(crate::sim::SimError::Interrupted) | None => e,
+        match e.downcast_ref::<SimError>() {
+            Some(SimError::Interrupted) | None => e,
             Some(_) => e.context(input.scenario.display().to_string()),
         }
     })?;
-    let table = sweep_table(&result);
+    report(args, seed, &result, cancel)
+}
+
+/// Prints and writes a finished sweep: what `sweep` and the merge of a sharded sweep do
+/// last.
+pub fn report(
+    args: &SweepArgs,
+    seed: u64,
+    result: &SweepResult,
+    cancel: &AtomicBool,
+) -> anyhow::Result<ExitCode> {
+    let output = &args.output;
+    let table = sweep_table(result);
     match &output.out {
         Some(out) => {
             let mut files = vec![
-                ("sweep.csv".to_string(), sweep_csv(&result)?),
-                (
-                    "seed.txt".to_string(),
-                    format!("{}\n", base.run.seed).into_bytes(),
-                ),
+                ("sweep.csv".to_string(), sweep_csv(result)?),
+                ("seed.txt".to_string(), format!("{seed}\n").into_bytes()),
             ];
             if result.axes.len() == 2 {
                 for &m in &result.metrics {
                     files.push((
                         format!("heatmap_{m}.svg"),
-                        heatmap_svg(&result, m).into_bytes(),
+                        heatmap_svg(result, m).into_bytes(),
                     ));
                 }
             }
@@ -362,6 +441,7 @@ pub fn run(args: &SweepArgs, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
                 print_out(&table, cancel)?;
             }
             written.with_context(|| format!("writing the sweep to {}", out.display()))?;
+
             print_out(&format!("sweep written to {}\n", out.display()), cancel)?;
         }
         None => print_out(
