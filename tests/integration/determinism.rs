@@ -89,7 +89,7 @@ fn comparable(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
-fn assert_same_outputs(a: &Path, b: &Path, what: &str) {
+pub(crate) fn assert_same_outputs(a: &Path, b: &Path, what: &str) {
     let (fa, fb) = (comparable(a), comparable(b));
     assert_eq!(
         fa.keys().collect::<Vec<_>>(),
