@@ -280,6 +280,16 @@ cases! {
     rejects_output_path_without_a_name: ["run", "tests/fixtures/small.toml", "--out", "."]
         => ["output path . has no directory name", "results/run1"];
 
+    // ----- plan, shard, merge (docs/scale-out.md) --------------------------------------
+    rejects_zero_shards: ["run", "tests/fixtures/small.toml", "--plan", "plan", "--shards", "0"]
+        => ["--shards", "give a number of shards from 1 to 100000"];
+    rejects_a_plan_in_a_directory_not_empty: ["run", "tests/fixtures/small.toml", "--plan", "scenarios", "--shards", "2"]
+        => ["the plan directory scenarios is not empty", "give a new directory"];
+    shard_rejects_a_directory_without_a_plan: ["shard", "scenarios", "--index", "0"]
+        => ["no plan at scenarios/plan.json", "--plan scenarios --shards N"];
+    merge_rejects_a_directory_without_a_plan: ["merge", "tests", "--out", "out"]
+        => ["no plan at tests/plan.json", "make one with"];
+
     // ----- the replay log ---------------------------------------------------------------
     replay_rejects_bad_timestamp: ["replay", "tests/fixtures/bad/log-bad-timestamp.csv"]
         => ["log-bad-timestamp.csv:3:", "`9h05`", "09:00:00"];

@@ -67,7 +67,8 @@ pub fn slurm_scripts(plan: &Loaded, chatsim: &Path) -> Vec<(&'static str, String
          #SBATCH --job-name=chatsim-shard\n\
          #SBATCH --output={logs}/shard-%a.out\n\
          #SBATCH --cpus-per-task=1\n\
-         exec \"${{CHATSIM:-{bin}}}\" shard {dir} --threads \"${{SLURM_CPUS_PER_TASK:-1}}\"\n",
+         CHATSIM=${{CHATSIM:-}}; [ -n \"$CHATSIM\" ] || CHATSIM={bin}\n\
+         exec \"$CHATSIM\" shard {dir} --threads \"${{SLURM_CPUS_PER_TASK:-1}}\"\n",
         logs = plan.dir.join("logs").display(),
     );
     let merge = format!(
@@ -76,7 +77,8 @@ pub fn slurm_scripts(plan: &Loaded, chatsim: &Path) -> Vec<(&'static str, String
          # command writes, into {out}.\n\
          #SBATCH --job-name=chatsim-merge\n\
          #SBATCH --output={logs}/merge.out\n\
-         exec \"${{CHATSIM:-{bin}}}\" merge {dir} --out {out} --force\n",
+         CHATSIM=${{CHATSIM:-}}; [ -n \"$CHATSIM\" ] || CHATSIM={bin}\n\
+         exec \"$CHATSIM\" merge {dir} --out {out} --force\n",
         logs = plan.dir.join("logs").display(),
     );
     let submit = format!(

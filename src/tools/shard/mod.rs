@@ -148,7 +148,8 @@ fn absolute(p: &Path) -> anyhow::Result<PathBuf> {
 /// units: `plan.json`, `parts/`, `logs/` and the submit scripts, in a new directory.
 pub fn write_plan(work: Planned, units: u64, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
     let flags = work.plan_flags().clone();
-    let dir = absolute(flags.plan.as_deref().expect("called with --plan"))?;
+    let given = flags.plan.as_deref().expect("called with --plan");
+    let dir = absolute(given)?;
     let shards = flags.shards.expect("clap requires --shards with --plan");
     let out = match &output_of(&work).out {
         Some(o) => absolute(o)?,
@@ -159,7 +160,7 @@ pub fn write_plan(work: Planned, units: u64, cancel: &AtomicBool) -> anyhow::Res
         anyhow::bail!(
             "the plan directory {} is not empty; give a new directory (a plan is never \
              written over)",
-            dir.display()
+            given.display()
         );
     }
     let mut work = work.with_run_options(0, None, force);

@@ -207,7 +207,8 @@ pub fn read(dir: &Path) -> anyhow::Result<Loaded> {
         );
     }
     Ok(Loaded {
-        dir: dir.to_path_buf(),
+        // Absolute, so that the commands printed for it work from any directory.
+        dir: std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf()),
         hash: sha256_hex(&bytes),
         plan,
     })
