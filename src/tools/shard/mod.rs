@@ -215,7 +215,7 @@ pub fn write_plan(work: Planned, units: u64, cancel: &AtomicBool) -> anyhow::Res
             loaded.plan.work.command(),
             unit_kind(&loaded.plan.work),
             r0.end - r0.start,
-            if units % u64::from(shards) == 0 {
+            if units.is_multiple_of(u64::from(shards)) {
                 String::new()
             } else {
                 format!(" or {}", r0.end - r0.start + 1)
