@@ -22,6 +22,7 @@ pub use load::{
     convert, from_toml_str, from_toml_str_with_overrides, load, load_with_overrides,
     parse_override_value, parse_raw, shrinkage_problem, Override, MAX_AGENTS, SHRINKAGE_FIX,
 };
+pub use clock::parse_clock;
 pub use resolved::to_resolved_toml;
 
 use crate::dist::Dist;

@@ -26,6 +26,14 @@ pub struct RunArgs {
     /// to the file (with `--out` the files are written too, and nothing else is printed).
     #[arg(long)]
     pub json: bool,
+    /// Also write one replication's chat log to FILE, in the log format `replay` and
+    /// `fit` read (docs/replay.md): every chat's request, connection, messages, replies
+    /// and end, with clock times. With --force an existing file is replaced.
+    #[arg(long, value_name = "FILE")]
+    pub event_log: Option<std::path::PathBuf>,
+    /// Which replication --event-log writes (from 0).
+    #[arg(long, value_name = "N", default_value_t = 0, requires = "event_log")]
+    pub event_log_replication: u32,
 }
 
 /// Runs `chatsim run`: the summary table on stdout, and with `--out` the report files.
@@ -35,6 +43,9 @@ pub fn run(args: &RunArgs, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
     if let Some(out) = &output.out {
         report::output::check_target(out, output.force)?;
     }
+    if let Some(file) = &args.event_log {
+        super::event_log::check(args.event_log_replication, &sc, file, output.force)?;
+    }
     let bar = progress_bar(sc.run.replications.into(), "replications");
     let summary = pipeline::simulate(&sc, input.threads, cancel, &|| bar.inc(1));
     // Cleared on an error too, so the message is not printed behind a half-drawn bar.
@@ -43,6 +54,19 @@ pub fn run(args: &RunArgs, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
     let summary = summary.with_context(|| input.scenario.display().to_string())?;
     // With --json, summary.json's bytes from its one writer (valid UTF-8, and inert on a
     // terminal: print_out leaves them as they are).
+    if let Some(file) = &args.event_log {
+        let log = super::event_log::write(
+            &sc,
+            &input.scenario,
+            args.event_log_replication,
+            file,
+            output.force,
+            cancel,
+        )?;
+        if !args.json {
+            eprintln_quiet(&log);
+        }
+    }
     let table = if args.json {
         String::from_utf8(report::summary_json(&summary)).expect("serde_json writes UTF-8")
     } else {
@@ -69,6 +93,12 @@ pub fn run(args: &RunArgs, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
         )?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A note on stderr that never panics (a closed stderr is not worth a crash).
+fn eprintln_quiet(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{text}");
 }
 
 /// Runs `chatsim validate`: the scenario and every file it names, checked.
