@@ -12,15 +12,15 @@ fn chatsim() -> Command {
     Command::cargo_bin("chatsim").unwrap()
 }
 
-/// The known desk: a day of 24 hours (about 3 600 chats) so the intervals are tight, at
-/// about 70 % of its 15 session slots so some customers wait and a few abandon.
+/// The known desk, at about 70 % of its 15 session slots so some customers wait and a few
+/// abandon; `HORIZON` and `REPLICATIONS` are filled in (agents are on for a week).
 /// Overlooks and load slowdown are off: a reply time is then R × speed factor, which is
 /// what `fit` describes. The speed factors' geometric mean is 1 (0.8 × 1.25 = 1), the
 /// normalisation `fit` uses, so they compare one to one.
 const KNOWN: &str = r#"
 [run]
-horizon_s = 86400
-replications = 5
+horizon_s = HORIZON
+replications = REPLICATIONS
 seed = 20261207
 clock_origin = "00:00"
 
@@ -39,11 +39,11 @@ silent_prob = 0.1
 
 [agents]
 roster = [
-  { id = "ana",  max_sessions = 3, shift_start = "00:00", shift_end = "24:00", speed_factor = 0.8 },
-  { id = "ben",  max_sessions = 3, shift_start = "00:00", shift_end = "24:00", speed_factor = 1.0 },
-  { id = "chen", max_sessions = 3, shift_start = "00:00", shift_end = "24:00", speed_factor = 1.25 },
-  { id = "dana", max_sessions = 3, shift_start = "00:00", shift_end = "24:00", speed_factor = 1.0 },
-  { id = "eve",  max_sessions = 3, shift_start = "00:00", shift_end = "24:00", speed_factor = 1.0 },
+  { id = "ana",  max_sessions = 3, shift_start = "00:00", shift_end = "168:00", speed_factor = 0.8 },
+  { id = "ben",  max_sessions = 3, shift_start = "00:00", shift_end = "168:00", speed_factor = 1.0 },
+  { id = "chen", max_sessions = 3, shift_start = "00:00", shift_end = "168:00", speed_factor = 1.25 },
+  { id = "dana", max_sessions = 3, shift_start = "00:00", shift_end = "168:00", speed_factor = 1.0 },
+  { id = "eve",  max_sessions = 3, shift_start = "00:00", shift_end = "168:00", speed_factor = 1.0 },
 ]
 
 [agents.behaviour]
@@ -84,20 +84,39 @@ fn summary(dir: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap()
 }
 
+/// The known desk's scenario file for one run.
+fn known(dir: &Path, name: &str, horizon_s: u32, replications: u32) -> std::path::PathBuf {
+    let path = dir.join(name);
+    let text = KNOWN
+        .replace("HORIZON", &horizon_s.to_string())
+        .replace("REPLICATIONS", &replications.to_string());
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+const WEEK_S: u32 = 7 * 86_400;
+const DAY_S: u32 = 86_400;
+
 #[test]
 fn fit_recovers_a_known_desk_and_its_kpis() {
+    // The log: one simulated week (about 25 000 chats), so the fitted parameters are
+    // tight. The KPIs are then compared over days (5 replications of one day each, of
+    // the original and of the fitted scenario): the fit's own error, which neither run's
+    // CI includes, is then small beside their half-widths (a week's estimates against
+    // five days' KPIs; fitted from a single day, the fit's error alone is as large as a
+    // day's KPI noise, and the comparison would fail often for that reason alone).
     let dir = TempDir::new().unwrap();
-    let sc = dir.path().join("known.toml");
-    std::fs::write(&sc, KNOWN).unwrap();
-    let (log, original) = (dir.path().join("day.csv"), dir.path().join("original"));
+    let week = known(dir.path(), "week.toml", WEEK_S, 1);
+    let log = dir.path().join("week.csv");
     chatsim()
-        .args(["run", sc.to_str().unwrap(), "--out", original.to_str().unwrap()])
-        .args(["--event-log", log.to_str().unwrap()])
+        .args(["run", week.to_str().unwrap(), "--event-log", log.to_str().unwrap()])
         .assert()
         .success();
     let fitted = dir.path().join("fitted");
+    // One profile interval over the whole week: the desk is steady, and hourly rates
+    // would each carry their own counting noise into the fitted scenario.
     let out = chatsim()
-        .args(["fit", log.to_str().unwrap(), "--json", "--interval-s", "3600"])
+        .args(["fit", log.to_str().unwrap(), "--json", "--interval-s", &WEEK_S.to_string()])
         .args(["--reply-interval-s", "60", "--message-interval-s", "120"])
         .args(["--out", fitted.to_str().unwrap()])
         .output()
@@ -188,14 +207,27 @@ fn fit_recovers_a_known_desk_and_its_kpis() {
     assert!(missed.is_empty(), "outside their intervals: {missed:?}\n{table}");
 
     // The fitted scenario loads, and its KPIs lie within the original's: the difference
-    // of the two means within the combined half-width √(h₁² + h₂²) of its 95 % CI.
+    // of the two means within the combined half-width √(h₁² + h₂²) of its 95 % CI. Both
+    // run for a day: the fitted week's profile serves any shorter run.
+    let fitted_toml = fitted.join("scenario.toml");
     chatsim()
-        .args(["validate", fitted.join("scenario.toml").to_str().unwrap()])
+        .args(["validate", fitted_toml.to_str().unwrap()])
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&fitted_toml).unwrap();
+    let week_line = format!("horizon_s = {WEEK_S}\n");
+    assert!(text.contains(&week_line), "{text}");
+    std::fs::write(&fitted_toml, text.replace(&week_line, &format!("horizon_s = {DAY_S}\n")))
+        .unwrap();
+    let original = dir.path().join("original");
+    let day = known(dir.path(), "day.toml", DAY_S, 5);
+    chatsim()
+        .args(["run", day.to_str().unwrap(), "--out", original.to_str().unwrap()])
         .assert()
         .success();
     let rerun = dir.path().join("rerun");
     chatsim()
-        .args(["run", fitted.join("scenario.toml").to_str().unwrap()])
+        .args(["run", fitted_toml.to_str().unwrap()])
         .args(["--replications", "5", "--out", rerun.to_str().unwrap()])
         .assert()
         .success();

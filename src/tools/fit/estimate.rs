@@ -115,6 +115,10 @@ pub fn log_likelihood(model: &Model, data: &Data) -> f64 {
     let mut total = 0.0;
     for &(o, w) in &data.obs {
         let l = match o {
+            // Durations are whole milliseconds: a 0 is the interval [0, 0.5 ms), where
+            // a density that is infinite at 0 (gamma or Weibull of shape < 1) would
+            // make the likelihood unbounded.
+            Obs::Exact(x) if x < 0.000_5 => model.cdf_sf(0.000_5).0.ln(),
             Obs::Exact(x) => model.ln_pdf(x),
             Obs::Between(a, b) => {
                 let (fa, sa) = if a.is_finite() {
@@ -391,8 +395,9 @@ pub fn fit_constant(data: &Data) -> Option<f64> {
 
 /// The Kolmogorov–Smirnov distance between `model` (truncated as the data are) and the
 /// sample's Kaplan–Meier estimate of its distribution (the plain empirical one when
-/// nothing is censored): the largest gap, on either side of each uncensored value. An
-/// interval counts at its upper end, where a count's step is.
+/// nothing is censored): the largest gap, on either side of each uncensored value. For
+/// an interval (a count) the step is compared with the model at its two edges: before
+/// it at the lower, after it at the upper.
 pub fn ks_distance(model: &Model, data: &Data) -> f64 {
     let scale = data
         .truncated_at
@@ -407,14 +412,26 @@ pub fn ks_distance(model: &Model, data: &Data) -> f64 {
         i += 1;
         match o {
             Obs::Above(_) => at_risk -= w,
-            Obs::Exact(x) | Obs::Between(_, x) => {
-                let f = (model.cdf_sf(x).0 / scale).min(1.0);
-                d = d.max((f - (1.0 - surv)).abs());
+            Obs::Exact(_) | Obs::Between(..) => {
+                // Before the step, the model just below the value (a count's lower
+                // edge); after it, at the value (its upper edge).
+                let (below, at) = match o {
+                    Obs::Between(a, b) => (a, b),
+                    Obs::Exact(x) | Obs::Above(x) => (x, x),
+                };
+                let cdf = |x: f64| {
+                    if x.is_finite() {
+                        (model.cdf_sf(x).0 / scale).min(1.0)
+                    } else {
+                        0.0
+                    }
+                };
+                d = d.max((cdf(below) - (1.0 - surv)).abs());
                 if at_risk > 0.0 {
                     surv *= 1.0 - w / at_risk;
                 }
                 at_risk -= w;
-                d = d.max((f - (1.0 - surv)).abs());
+                d = d.max((cdf(at) - (1.0 - surv)).abs());
             }
         }
     }
@@ -476,6 +493,27 @@ mod tests {
         );
         let want = (1.0 - (-1.5f64).exp()).ln() + ((-2.5f64).exp() - (-3.5f64).exp()).ln();
         assert!((log_likelihood(&m, &c) - want).abs() < 1e-12);
+    }
+
+    #[test]
+    fn ks_of_counts_compares_each_step_at_its_edges() {
+        // Counts 1, 2, 2 against a model with P(N = 1) = F(1.5) = 1/3 and
+        // P(N ≤ 2) = F(2.5) = 1 (uniform on [0, 2.5] gives F(1.5) = 0.6, F(2.5) = 1):
+        // steps 1/3 at 1 and 1 at 2; gaps |0 − 0| and |0.6 − 1/3| at 1, then
+        // |0.6 − 1/3| and |1 − 1| at 2: the largest is 0.6 − 1/3.
+        let data = Data::new(
+            [
+                Obs::Between(f64::NEG_INFINITY, 1.5),
+                Obs::Between(1.5, 2.5),
+                Obs::Between(1.5, 2.5),
+            ],
+            None,
+        );
+        let u = Model::Uniform {
+            low: 0.0,
+            high: 2.5,
+        };
+        assert!((ks_distance(&u, &data) - (0.6 - 1.0 / 3.0)).abs() < 1e-12);
     }
 
     #[test]

@@ -57,6 +57,9 @@ pub struct FitArgs {
     pub json: bool,
 }
 
+/// The longest profile interval: 31 days (one interval for a month of a steady desk).
+const MAX_INTERVAL_S: f64 = 2_678_400.0;
+
 /// Reply times: agents with fewer replies than this get speed factor 1 (too few to say).
 const MIN_REPLIES_FOR_SPEED: usize = 5;
 
@@ -73,7 +76,7 @@ struct Story {
     messages: u32,
     /// Replies followed by a customer message: turns after which the customer went on.
     turns_continued: u32,
-    /// (agent, latency): each reply, from the customer's last message (or connection).
+    /// Each reply's latency, from the customer's last message (or the connection).
     latencies: Vec<f64>,
     think_times: Vec<f64>,
 }
@@ -102,7 +105,8 @@ pub struct IntervalRate {
 pub struct SilentFit {
     pub value: f64,
     pub ci95: (f64, f64),
-    /// Wilson's standard error of the observed share, for intervals at other levels.
+    /// Chats that ended in a disconnect, and turns (replies after which the customer
+    /// wrote again, plus those disconnects).
     pub silences: u64,
     pub turns: u64,
     /// P(think time > message interval) under the chosen think-time fit: silences that
@@ -189,10 +193,10 @@ pub fn fit_str(
 ) -> anyhow::Result<FitReport> {
     let settings = ReplaySettings::from(method);
     settings.engine_config()?;
-    if !(interval_s.is_finite() && (1.0..=86_400.0).contains(&interval_s)) {
+    if !(interval_s.is_finite() && (1.0..=MAX_INTERVAL_S).contains(&interval_s)) {
         anyhow::bail!(
-            "--interval-s {interval_s}: must be a number of seconds from 1 to 86400, e.g. \
-             --interval-s 900"
+            "--interval-s {interval_s}: must be a number of seconds from 1 to {MAX_INTERVAL_S} \
+             (31 days), e.g. --interval-s 900"
         );
     }
     let limits = Limits {

@@ -762,4 +762,82 @@ mod tests {
         assert!(error("# nothing\n\n").contains("no header line"));
         assert!(error(HEADER).contains("header but no rows"));
     }
+
+    // ----- extensions: connect, abandon, disconnect rows; extra columns; ISO times ----
+
+    #[test]
+    fn a_connect_row_is_where_the_chat_reaches_the_engine() {
+        // c1 asks at 0 and waits until 100: the opening message is owed from the connect,
+        // so a reply at 150 (50 s later) is in time with a 60 s reply interval; counted
+        // from the request it would be 150 s and draw 2 reminders. c2 leaves the queue.
+        let text = format!(
+            "{HEADER}0,c1,,request\n5,c2,,request\n30,c2,,abandon\n100,c1,ana,connect\n\
+             150,c1,ana,agent_reply\n150,c1,ana,close\n"
+        );
+        let (r, sessions) = run_text(&text, &ReplaySettings::default()).unwrap();
+        assert_eq!((r.sessions, r.closes, r.reminders), (2, 1, 0));
+        assert_eq!(r.missed_responses, 0);
+        assert_eq!(outcome(&sessions, "c2"), &SessionOutcome::default());
+        // Without the connect row the same chat draws reminders at 60.001 and 120.001.
+        let plain = format!("{HEADER}0,c1,ana,request\n150,c1,ana,agent_reply\n150,c1,ana,close\n");
+        let r = replay_str(&plain, "t", &ReplaySettings::default()).unwrap();
+        assert_eq!((r.reminders, r.missed_responses), (2, 1));
+    }
+
+    #[test]
+    fn a_disconnect_row_ends_the_chat_after_the_timers_of_its_instant() {
+        // Reply at 10, silence: with a 120 s message interval the engine disconnects at
+        // 130.001, the instant of the desk's own disconnect row, which comes after the
+        // engine's timer: counted as the replay's disconnect. With 300 s the engine has
+        // not, and the row ends the chat: no disconnect.
+        let text = format!(
+            "{HEADER}0,c1,ana,request\n10,c1,ana,agent_reply\n130.001,c1,ana,disconnect\n"
+        );
+        let r = replay_str(&text, "t", &settings(60.0, 120.0)).unwrap();
+        assert_eq!((r.disconnects, r.ghost_disconnects, r.closes), (1, 1, 0));
+        let r = replay_str(&text, "t", &settings(60.0, 300.0)).unwrap();
+        assert_eq!(r.disconnects, 0);
+    }
+
+    #[test]
+    fn rows_of_the_new_kinds_are_checked() {
+        let e = error(&format!(
+            "{HEADER}0,c1,,request\n1,c1,,customer_message\n2,c1,a,connect\n"
+        ));
+        assert!(e.contains("bad.csv:3:") && e.contains("before its `connect` on line 4"), "{e}");
+        let e = error(&format!("{HEADER}0,c1,a,request\n1,c1,a,connect\n2,c1,,abandon\n"));
+        assert!(e.contains("bad.csv:4:") && e.contains("connected on line 3"), "{e}");
+        let e = error(&format!("{HEADER}0,c1,,request\n1,c1,,abandon\n2,c1,a,connect\n"));
+        assert!(e.contains("after its `abandon` on line 3"), "{e}");
+    }
+
+    #[test]
+    fn extra_columns_are_ignored_once_the_four_are_there() {
+        let text = "timestamp,session,agent,kind,message,channel,visitor_email\n\
+                    09:00:00,c1,ana,request,\"hi, I need help\",web,x@example.com\n\
+                    09:00:30,c1,ana,agent_reply,sure,web,\n";
+        let r = replay_str(text, "t", &ReplaySettings::default()).unwrap();
+        assert_eq!((r.rows, r.agent_replies), (2, 1));
+        let e = error("timestamp,session,agent,kind,message\n0,c1,a,request\n");
+        assert!(e.contains("expected 5 columns (timestamp,session,agent,kind,message), found 4"), "{e}");
+    }
+
+    #[test]
+    fn iso_8601_times_with_offsets() {
+        // 09:00 at +01:00 is 08:00 UTC; the same instant written with Z and −05:00.
+        let (a, off) = parse_stamp("2026-12-07T09:00:00+01:00").unwrap();
+        assert_eq!(off, Some(3600));
+        assert_eq!(parse_stamp("2026-12-07T08:00:00Z").unwrap(), (a, Some(0)));
+        assert_eq!(parse_stamp("2026-12-07T03:00:00.250-05:00").unwrap(), (a + 0.25, Some(-18000)));
+        // 2026-12-07T08:00:00Z is 20 794 days and 8 hours after 1970-01-01.
+        assert_eq!(a, 20_794.0 * 86_400.0 + 8.0 * 3600.0);
+        for bad in ["2026-12-07T09:00:00", "2026-13-07T09:00:00Z", "1969-12-31T23:59:59Z"] {
+            assert!(parse_stamp(bad).is_err(), "{bad}");
+        }
+        let text = format!(
+            "{HEADER}2026-12-07T09:00:00+01:00,c1,ana,request\n2026-12-07T08:01:30Z,c1,ana,agent_reply\n"
+        );
+        let r = replay_str(&text, "t", &ReplaySettings::default()).unwrap();
+        assert_eq!((r.reminders, r.missed_responses), (1, 1));
+    }
 }
