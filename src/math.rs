@@ -386,10 +386,10 @@ mod tests {
         // a = 1: P(1, x) = 1 − e^{−x}; a = 2: P(2, x) = 1 − e^{−x}(1 + x).
         for x in [0.01, 0.5, 1.0, 2.5, 10.0, 40.0] {
             let (p1, q1) = regularized_gamma(1.0, x);
-            assert!((q1 - (-x as f64).exp()).abs() < 1e-13 * (1.0 + q1), "{x}");
+            assert!((q1 - (-x).exp()).abs() < 1e-13 * (1.0 + q1), "{x}");
             assert!((p1 + q1 - 1.0).abs() < 1e-15);
             let (_, q2) = regularized_gamma(2.0, x);
-            assert!((q2 - (-x as f64).exp() * (1.0 + x)).abs() < 1e-13, "{x}");
+            assert!((q2 - (-x).exp() * (1.0 + x)).abs() < 1e-13, "{x}");
         }
         // P(0.5, x) = erf(√x).
         let (p, _) = regularized_gamma(0.5, 2.0);

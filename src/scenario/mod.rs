@@ -16,13 +16,13 @@ mod resolved;
 #[cfg(test)]
 mod tests;
 
+pub use clock::parse_clock;
 pub use error::ScenarioError;
 pub use input::{read_fix, read_regular_file, MAX_CSV_BYTES, MAX_SCENARIO_BYTES};
 pub use load::{
     convert, from_toml_str, from_toml_str_with_overrides, load, load_with_overrides,
     parse_override_value, parse_raw, shrinkage_problem, Override, MAX_AGENTS, SHRINKAGE_FIX,
 };
-pub use clock::parse_clock;
 pub use resolved::to_resolved_toml;
 
 use crate::dist::Dist;

@@ -477,7 +477,8 @@ impl<'a, O: Observer> Replication<'a, O> {
         chat.last_reply_at = now;
         let agent = AgentId(chat.agent);
         self.obs.on_reply(now, agent, reply.latency, reply.late);
-        self.obs.on_chat(now, chat.customer, ChatEvent::Reply(agent));
+        self.obs
+            .on_chat(now, chat.customer, ChatEvent::Reply(agent));
         self.ledger.reply(reply.late, reply.reminders > 0);
         let chat = &mut self.chats[slot as usize];
         if chat.messages_sent >= chat.messages_total {

@@ -57,7 +57,12 @@ fn event_log_of_a_constant_desk_worked_by_hand() {
     let sc = write(dir.path(), "desk.toml", CONSTANT_DESK);
     let log = dir.path().join("day.csv");
     chatsim()
-        .args(["run", sc.to_str().unwrap(), "--event-log", log.to_str().unwrap()])
+        .args([
+            "run",
+            sc.to_str().unwrap(),
+            "--event-log",
+            log.to_str().unwrap(),
+        ])
         .assert()
         .success();
     let text = std::fs::read_to_string(&log).unwrap();
@@ -88,7 +93,11 @@ fn event_log_of_a_constant_desk_worked_by_hand() {
         .args(["replay", log.to_str().unwrap(), "--json"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let r: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(r["sessions"], 3);
     assert_eq!(r["closes"], 2);
@@ -156,7 +165,12 @@ fn replaying_a_runs_event_log_gives_the_runs_own_counts() {
     let (out, log) = (dir.path().join("out"), dir.path().join("day.csv"));
     chatsim()
         .args(["run", sc.to_str().unwrap(), "--out", out.to_str().unwrap()])
-        .args(["--event-log", log.to_str().unwrap(), "--event-log-replication", "1"])
+        .args([
+            "--event-log",
+            log.to_str().unwrap(),
+            "--event-log-replication",
+            "1",
+        ])
         .assert()
         .success();
     let summary: Value =
@@ -169,18 +183,31 @@ fn replaying_a_runs_event_log_gives_the_runs_own_counts() {
     // own premise fails).
     let text = std::fs::read_to_string(&log).unwrap();
     let last = text.lines().last().unwrap();
-    assert!(last.as_bytes()[..2] == *b"10", "the log runs past 11:00: {last}");
+    assert!(
+        last.as_bytes()[..2] == *b"10",
+        "the log runs past 11:00: {last}"
+    );
     let replay = chatsim()
         .args(["replay", log.to_str().unwrap(), "--json"])
         .args(["--reply-interval-s", "60", "--message-interval-s", "120"])
         .output()
         .unwrap();
-    assert!(replay.status.success(), "{}", String::from_utf8_lossy(&replay.stderr));
+    assert!(
+        replay.status.success(),
+        "{}",
+        String::from_utf8_lossy(&replay.stderr)
+    );
     let r: Value = serde_json::from_slice(&replay.stdout).unwrap();
     let rep = 1;
     // Every chat offered in the window is a session of the log (a request row).
-    assert_eq!(r["sessions"].as_f64().unwrap(), metric(&summary, "offered", rep));
-    assert!(metric(&summary, "abandoned", rep) > 0.0, "no abandons: the test needs some");
+    assert_eq!(
+        r["sessions"].as_f64().unwrap(),
+        metric(&summary, "offered", rep)
+    );
+    assert!(
+        metric(&summary, "abandoned", rep) > 0.0,
+        "no abandons: the test needs some"
+    );
     for (replayed, run) in [
         ("reminders", "reminders"),
         ("disconnects", "disconnects"),
@@ -221,7 +248,12 @@ fn event_log_refuses_a_replication_out_of_range_and_an_existing_file() {
     let sc = write(dir.path(), "busy.toml", BUSY_DESK);
     let log = dir.path().join("day.csv");
     chatsim()
-        .args(["run", sc.to_str().unwrap(), "--event-log", log.to_str().unwrap()])
+        .args([
+            "run",
+            sc.to_str().unwrap(),
+            "--event-log",
+            log.to_str().unwrap(),
+        ])
         .args(["--event-log-replication", "2"])
         .assert()
         .code(2)
@@ -231,13 +263,24 @@ fn event_log_refuses_a_replication_out_of_range_and_an_existing_file() {
     assert!(!log.exists());
     std::fs::write(&log, "keep me").unwrap();
     chatsim()
-        .args(["run", sc.to_str().unwrap(), "--event-log", log.to_str().unwrap()])
+        .args([
+            "run",
+            sc.to_str().unwrap(),
+            "--event-log",
+            log.to_str().unwrap(),
+        ])
         .assert()
         .code(2)
         .stderr(predicates::str::contains("already exists; use --force"));
     assert_eq!(std::fs::read_to_string(&log).unwrap(), "keep me");
     chatsim()
-        .args(["run", sc.to_str().unwrap(), "--force", "--event-log", log.to_str().unwrap()])
+        .args([
+            "run",
+            sc.to_str().unwrap(),
+            "--force",
+            "--event-log",
+            log.to_str().unwrap(),
+        ])
         .assert()
         .success();
     assert!(std::fs::read_to_string(&log).unwrap().contains(",request"));

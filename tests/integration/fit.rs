@@ -109,19 +109,34 @@ fn fit_recovers_a_known_desk_and_its_kpis() {
     let week = known(dir.path(), "week.toml", WEEK_S, 1);
     let log = dir.path().join("week.csv");
     chatsim()
-        .args(["run", week.to_str().unwrap(), "--event-log", log.to_str().unwrap()])
+        .args([
+            "run",
+            week.to_str().unwrap(),
+            "--event-log",
+            log.to_str().unwrap(),
+        ])
         .assert()
         .success();
     let fitted = dir.path().join("fitted");
     // One profile interval over the whole week: the desk is steady, and hourly rates
     // would each carry their own counting noise into the fitted scenario.
     let out = chatsim()
-        .args(["fit", log.to_str().unwrap(), "--json", "--interval-s", &WEEK_S.to_string()])
+        .args([
+            "fit",
+            log.to_str().unwrap(),
+            "--json",
+            "--interval-s",
+            &WEEK_S.to_string(),
+        ])
         .args(["--reply-interval-s", "60", "--message-interval-s", "120"])
         .args(["--out", fitted.to_str().unwrap()])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let fit: Value = serde_json::from_slice(&out.stdout).unwrap();
 
     // Each true value against its interval, Bonferroni-adjusted over the 13 checked
@@ -167,12 +182,18 @@ fn fit_recovers_a_known_desk_and_its_kpis() {
         check(
             &format!("speed {agent}"),
             truth,
-            (a["speed_factor"].as_f64().unwrap(), a["log_se"].as_f64().unwrap()),
+            (
+                a["speed_factor"].as_f64().unwrap(),
+                a["log_se"].as_f64().unwrap(),
+            ),
         );
     }
     // The silent share: q = silences / turns is binomial; p = (q − S)/(1 − S).
     let sp = &fit["silent_prob"];
-    let (k, n) = (sp["silences"].as_f64().unwrap(), sp["turns"].as_f64().unwrap());
+    let (k, n) = (
+        sp["silences"].as_f64().unwrap(),
+        sp["turns"].as_f64().unwrap(),
+    );
     let slow = sp["slow_thinker_share"].as_f64().unwrap();
     let q = k / n;
     let p = sp["value"].as_f64().unwrap();
@@ -204,7 +225,10 @@ fn fit_recovers_a_known_desk_and_its_kpis() {
         }
     }
     println!("{table}");
-    assert!(missed.is_empty(), "outside their intervals: {missed:?}\n{table}");
+    assert!(
+        missed.is_empty(),
+        "outside their intervals: {missed:?}\n{table}"
+    );
 
     // The fitted scenario loads, and its KPIs lie within the original's: the difference
     // of the two means within the combined half-width √(h₁² + h₂²) of its 95 % CI. Both
@@ -217,12 +241,20 @@ fn fit_recovers_a_known_desk_and_its_kpis() {
     let text = std::fs::read_to_string(&fitted_toml).unwrap();
     let week_line = format!("horizon_s = {WEEK_S}\n");
     assert!(text.contains(&week_line), "{text}");
-    std::fs::write(&fitted_toml, text.replace(&week_line, &format!("horizon_s = {DAY_S}\n")))
-        .unwrap();
+    std::fs::write(
+        &fitted_toml,
+        text.replace(&week_line, &format!("horizon_s = {DAY_S}\n")),
+    )
+    .unwrap();
     let original = dir.path().join("original");
     let day = known(dir.path(), "day.toml", DAY_S, 5);
     chatsim()
-        .args(["run", day.to_str().unwrap(), "--out", original.to_str().unwrap()])
+        .args([
+            "run",
+            day.to_str().unwrap(),
+            "--out",
+            original.to_str().unwrap(),
+        ])
         .assert()
         .success();
     let rerun = dir.path().join("rerun");
@@ -232,7 +264,12 @@ fn fit_recovers_a_known_desk_and_its_kpis() {
         .assert()
         .success();
     let (a, b) = (summary(&original), summary(&rerun));
-    for kpi in ["service_level", "reminders_per_session", "disconnects", "abandon_ratio"] {
+    for kpi in [
+        "service_level",
+        "reminders_per_session",
+        "disconnects",
+        "abandon_ratio",
+    ] {
         let (ma, ha) = (
             a["metrics"][kpi]["mean"].as_f64().unwrap(),
             a["metrics"][kpi]["ci95_half_width"].as_f64().unwrap(),

@@ -6,8 +6,7 @@
 //! explains every value (its likelihood is unbounded).
 
 use super::estimate::{
-    fit_constant, fit_erlang, fit_family, fit_uniform, ks_distance, uniform_ci, Data, Fitted,
-    Obs,
+    fit_constant, fit_erlang, fit_family, fit_uniform, ks_distance, uniform_ci, Data, Fitted, Obs,
 };
 use super::family::{Family, Model};
 use serde::Serialize;
@@ -43,11 +42,17 @@ pub struct Candidate {
 #[derive(Clone, Debug, Serialize, PartialEq)]
 #[serde(tag = "dist", rename_all = "lowercase")]
 pub enum Chosen {
-    Constant { value: f64 },
-    Fitted { index: usize },
+    Constant {
+        value: f64,
+    },
+    Fitted {
+        index: usize,
+    },
     /// The uncensored values themselves (a thinned, sorted subset when there are more
     /// than [`MAX_EMPIRICAL`]).
-    Empirical { samples: Vec<f64> },
+    Empirical {
+        samples: Vec<f64>,
+    },
 }
 
 /// At most this many samples in an empirical distribution (quantiles kept).

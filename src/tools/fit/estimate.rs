@@ -252,15 +252,16 @@ fn standard_errors(neg_ll: &impl Fn(&[f64]) -> f64, theta: &[f64]) -> Vec<f64> {
     let f0 = neg_ll(theta);
     let n = theta.len();
     let mut hess = vec![vec![0.0; n]; n];
-    for i in 0..n {
-        hess[i][i] = (at(&[(i, h)]) - 2.0 * f0 + at(&[(i, -h)])) / (h * h);
-        for j in 0..i {
-            let v = (at(&[(i, h), (j, h)]) - at(&[(i, h), (j, -h)]) - at(&[(i, -h), (j, h)])
+    for (i, j) in (0..n).flat_map(|i| (0..=i).map(move |j| (i, j))) {
+        let v = if i == j {
+            (at(&[(i, h)]) - 2.0 * f0 + at(&[(i, -h)])) / (h * h)
+        } else {
+            (at(&[(i, h), (j, h)]) - at(&[(i, h), (j, -h)]) - at(&[(i, -h), (j, h)])
                 + at(&[(i, -h), (j, -h)]))
-                / (4.0 * h * h);
-            hess[i][j] = v;
-            hess[j][i] = v;
-        }
+                / (4.0 * h * h)
+        };
+        hess[i][j] = v;
+        hess[j][i] = v;
     }
     let nan = vec![f64::NAN; n];
     match n {
@@ -453,7 +454,11 @@ mod tests {
         };
         assert!((mean - 3.0).abs() < 1e-6, "{mean}");
         assert!((f.log_likelihood - (-3.0 * 3f64.ln() - 3.0)).abs() < 1e-9);
-        assert!((f.log_se[0] - 1.0 / 3f64.sqrt()).abs() < 1e-4, "{:?}", f.log_se);
+        assert!(
+            (f.log_se[0] - 1.0 / 3f64.sqrt()).abs() < 1e-4,
+            "{:?}",
+            f.log_se
+        );
     }
 
     #[test]

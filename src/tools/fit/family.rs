@@ -8,15 +8,35 @@ use crate::math::{ln_gamma, normal_cdf, regularized_gamma};
 /// A family with its parameters fixed, in the scenario's own terms.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Model {
-    Exponential { mean: f64 },
+    Exponential {
+        mean: f64,
+    },
     /// Normal(mean, sd) truncated at 0 (the scenario's normal resamples below 0).
-    Normal { mean: f64, sd: f64 },
+    Normal {
+        mean: f64,
+        sd: f64,
+    },
     /// The lognormal's own mean and sd.
-    LogNormal { mean: f64, sd: f64 },
-    Gamma { shape: f64, scale: f64 },
-    Weibull { shape: f64, scale: f64 },
-    Erlang { k: u32, mean: f64 },
-    Uniform { low: f64, high: f64 },
+    LogNormal {
+        mean: f64,
+        sd: f64,
+    },
+    Gamma {
+        shape: f64,
+        scale: f64,
+    },
+    Weibull {
+        shape: f64,
+        scale: f64,
+    },
+    Erlang {
+        k: u32,
+        mean: f64,
+    },
+    Uniform {
+        low: f64,
+        high: f64,
+    },
 }
 
 /// The families fitted by maximum likelihood on the log scale (uniform, constant and

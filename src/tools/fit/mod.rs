@@ -206,7 +206,9 @@ pub fn fit_str(
     let log = parse_log(text, file, limits)?;
     let stories = stories(&log);
     if !stories.iter().any(|s| s.connect.is_some()) {
-        anyhow::bail!("{file}: no chat in the log was ever connected to an agent; fit needs served chats");
+        anyhow::bail!(
+            "{file}: no chat in the log was ever connected to an agent; fit needs served chats"
+        );
     }
     if !stories.iter().any(|s| !s.latencies.is_empty()) {
         anyhow::bail!(
@@ -321,8 +323,7 @@ fn stories(log: &Log) -> Vec<Story> {
             Kind::Request => {
                 st.request = t;
                 st.messages = 1;
-                connect_now =
-                    info.connect_line.is_none() && info.end_kind != Some(Kind::Abandon);
+                connect_now = info.connect_line.is_none() && info.end_kind != Some(Kind::Abandon);
             }
             Kind::Connect => connect_now = info.connect_line == Some(row.line),
             Kind::Abandon => st.abandon = Some(t),
@@ -418,8 +419,11 @@ fn fit_agents(log: &Log, stories: &[Story]) -> Vec<AgentFit> {
             spans[a].push((s.end.map_or(last, |e| e.1), -1));
         }
     }
+    // The pseudo agent of chats no row names an agent for is served only if it replied
+    // (a simulated log names none for chats abandoned in the queue).
     let served: Vec<usize> = (0..log.agents.len())
-        .filter(|&a| !spans[a].is_empty() && !(log.agents[a] == UNKNOWN_AGENT && latencies[a].is_empty()))
+        .filter(|&a| !spans[a].is_empty())
+        .filter(|&a| log.agents[a] != UNKNOWN_AGENT || !latencies[a].is_empty())
         .collect();
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
     let rated: Vec<usize> = served
@@ -482,7 +486,11 @@ fn fit_silence(stories: &[Story], think: &QuantityFit, message_interval: f64) ->
         .iter()
         .filter(|s| matches!(s.end, Some((Kind::Disconnect, _))))
         .count() as u64;
-    let turns = silences + stories.iter().map(|s| u64::from(s.turns_continued)).sum::<u64>();
+    let turns = silences
+        + stories
+            .iter()
+            .map(|s| u64::from(s.turns_continued))
+            .sum::<u64>();
     let slow = match (&think.chosen, think.chosen_candidate()) {
         (_, Some(c)) => c.model.cdf_sf(message_interval).1,
         (Chosen::Constant { value }, _) => f64::from(u8::from(*value > message_interval)),
@@ -619,7 +627,12 @@ pub fn report_text(r: &FitReport) -> String {
     let _ = writeln!(
         t,
         "  {:<16} {:>8} {:>12} {:>8}  {:<22} {:>5}",
-        "id", "replies", "mean reply s", "speed", "95 % CI", "max"
+        "id",
+        "replies", // not a metric: a column heading of the agents' table
+        "mean reply s",
+        "speed",
+        "95 % CI",
+        "max"
     );
     for ag in &r.agents {
         let ci = ag

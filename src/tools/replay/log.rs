@@ -532,7 +532,8 @@ pub(crate) fn parse_stamp(raw: &str) -> Result<(f64, Option<i32>), &'static str>
         let zoned: jiff::Timestamp = raw
             .parse()
             .map_err(|_| "not an ISO 8601 time with an offset (`2026-12-07T09:00:00+01:00`)")?;
-        let offset = iso_offset_s(raw).ok_or("an ISO 8601 time needs its offset (`Z`, `+01:00`)")?;
+        let offset =
+            iso_offset_s(raw).ok_or("an ISO 8601 time needs its offset (`Z`, `+01:00`)")?;
         let ms = zoned.as_millisecond();
         if ms < 0 {
             return Err("before 1970");
@@ -790,9 +791,8 @@ mod tests {
         // 130.001, the instant of the desk's own disconnect row, which comes after the
         // engine's timer: counted as the replay's disconnect. With 300 s the engine has
         // not, and the row ends the chat: no disconnect.
-        let text = format!(
-            "{HEADER}0,c1,ana,request\n10,c1,ana,agent_reply\n130.001,c1,ana,disconnect\n"
-        );
+        let text =
+            format!("{HEADER}0,c1,ana,request\n10,c1,ana,agent_reply\n130.001,c1,ana,disconnect\n");
         let r = replay_str(&text, "t", &settings(60.0, 120.0)).unwrap();
         assert_eq!((r.disconnects, r.ghost_disconnects, r.closes), (1, 1, 0));
         let r = replay_str(&text, "t", &settings(60.0, 300.0)).unwrap();
@@ -804,10 +804,20 @@ mod tests {
         let e = error(&format!(
             "{HEADER}0,c1,,request\n1,c1,,customer_message\n2,c1,a,connect\n"
         ));
-        assert!(e.contains("bad.csv:3:") && e.contains("before its `connect` on line 4"), "{e}");
-        let e = error(&format!("{HEADER}0,c1,a,request\n1,c1,a,connect\n2,c1,,abandon\n"));
-        assert!(e.contains("bad.csv:4:") && e.contains("connected on line 3"), "{e}");
-        let e = error(&format!("{HEADER}0,c1,,request\n1,c1,,abandon\n2,c1,a,connect\n"));
+        assert!(
+            e.contains("bad.csv:3:") && e.contains("before its `connect` on line 4"),
+            "{e}"
+        );
+        let e = error(&format!(
+            "{HEADER}0,c1,a,request\n1,c1,a,connect\n2,c1,,abandon\n"
+        ));
+        assert!(
+            e.contains("bad.csv:4:") && e.contains("connected on line 3"),
+            "{e}"
+        );
+        let e = error(&format!(
+            "{HEADER}0,c1,,request\n1,c1,,abandon\n2,c1,a,connect\n"
+        ));
         assert!(e.contains("after its `abandon` on line 3"), "{e}");
     }
 
@@ -819,7 +829,10 @@ mod tests {
         let r = replay_str(text, "t", &ReplaySettings::default()).unwrap();
         assert_eq!((r.rows, r.agent_replies), (2, 1));
         let e = error("timestamp,session,agent,kind,message\n0,c1,a,request\n");
-        assert!(e.contains("expected 5 columns (timestamp,session,agent,kind,message), found 4"), "{e}");
+        assert!(
+            e.contains("expected 5 columns (timestamp,session,agent,kind,message), found 4"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -828,10 +841,17 @@ mod tests {
         let (a, off) = parse_stamp("2026-12-07T09:00:00+01:00").unwrap();
         assert_eq!(off, Some(3600));
         assert_eq!(parse_stamp("2026-12-07T08:00:00Z").unwrap(), (a, Some(0)));
-        assert_eq!(parse_stamp("2026-12-07T03:00:00.250-05:00").unwrap(), (a + 0.25, Some(-18000)));
+        assert_eq!(
+            parse_stamp("2026-12-07T03:00:00.250-05:00").unwrap(),
+            (a + 0.25, Some(-18000))
+        );
         // 2026-12-07T08:00:00Z is 20 794 days and 8 hours after 1970-01-01.
         assert_eq!(a, 20_794.0 * 86_400.0 + 8.0 * 3600.0);
-        for bad in ["2026-12-07T09:00:00", "2026-13-07T09:00:00Z", "1969-12-31T23:59:59Z"] {
+        for bad in [
+            "2026-12-07T09:00:00",
+            "2026-13-07T09:00:00Z",
+            "1969-12-31T23:59:59Z",
+        ] {
             assert!(parse_stamp(bad).is_err(), "{bad}");
         }
         let text = format!(
