@@ -321,8 +321,8 @@ cases! {
         => ["tests/fixtures/bad/absent-log.csv", "No such file", "check the path"];
     fit_rejects_zero_interval: ["fit", "scenarios/example-log.csv", "--interval-s", "0"]
         => ["--interval-s 0", "from 1 to", "e.g. --interval-s 900"];
-    fit_rejects_bad_message_interval: ["fit", "scenarios/example-log.csv", "--message-interval-s", "-1"]
-        => ["--message-interval-s -1", "from 0.001 to 1e9"];
+    fit_rejects_bad_message_interval: ["fit", "scenarios/example-log.csv", "--message-interval-s", "0"]
+        => ["--message-interval-s 0", "from 0.001 to 1e9"];
     run_rejects_event_log_replication_out_of_range: ["run", "tests/fixtures/small.toml", "--event-log", "day.csv", "--event-log-replication", "1"]
         => ["--event-log-replication 1", "1 replication(s), numbered from 0", "from 0 to 0"];
     run_rejects_event_log_that_is_a_directory: ["run", "tests/fixtures/small.toml", "--event-log", "tests/fixtures"]
