@@ -91,6 +91,11 @@ pub enum Command {
     ///
     /// Example: chatsim replay scenarios/example-log.csv --reply-interval-s 60 --message-interval-s 300
     Replay(tools::replay::ReplayArgs),
+    /// Fit a scenario to a chat log: arrival profile, messages, think and reply times
+    /// (speed factors per agent), silences and patience, each distribution chosen by AIC.
+    ///
+    /// Example: chatsim fit day.csv --message-interval-s 300 --out fitted
+    Fit(tools::fit::FitArgs),
     /// Run the engine live: JSON-line commands on stdin, its events as JSON lines on stdout.
     ///
     /// Example: chatsim live --agents ana:3,ben:2 --virtual-time < commands.jsonl
@@ -157,6 +162,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Fit(args) => tools::fit::run(&args, cancel),
         Command::Live(args) => tools::live::run(&args, cancel),
         Command::Completions(args) => tools::shell::completions(Cli::command(), &args, cancel),
         Command::Manpage(args) => tools::shell::manpage(Cli::command(), &args, cancel),
@@ -177,6 +183,7 @@ fn protect_inputs(command: &Command) {
         Command::Replay(args) => protect_input(&args.log),
         // A plan's inputs are protected by the merge's own check of their hashes.
         Command::Shard(_) | Command::Merge(_) | Command::Status(_) => {}
+        Command::Fit(args) => protect_input(&args.log),
         Command::Bench(_) | Command::Live(_) | Command::Completions(_) | Command::Manpage(_) => {}
     }
 }

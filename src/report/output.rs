@@ -115,6 +115,15 @@ pub enum OutputError {
         path: PathBuf,
         strangers: Vec<String>,
     },
+    /// The target of a single output file exists and `force` was not given.
+    #[error("output file {} already exists; use --force to replace it", .path.display())]
+    FileExists { path: PathBuf },
+    /// The target of a single output file is a directory.
+    #[error("output file {} is a directory; give a file name, such as {}/day.csv", .path.display(), .path.display())]
+    FileIsADirectory { path: PathBuf },
+    /// The target of a single output file is an input of the run.
+    #[error("refusing to replace {}: it is an input of this run; choose another output file", .path.display())]
+    FileIsInput { path: PathBuf },
     /// A file name would escape the output directory.
     #[error("output file name {name:?} is not a plain relative path inside the output directory")]
     BadFileName { name: String },
@@ -612,6 +621,72 @@ pub fn write_outputs(
             })
         }
     }
+}
+
+/// Writes one file, `target`, whole or not at all: the bytes go to a hidden temporary
+/// file beside it (`.{name}.tmp-{pid}`) that is renamed over it once complete (a crash
+/// leaves any old file untouched). For a single output named on the command line (`run
+/// --event-log FILE`). An existing file is replaced only with `force`, and never when it
+/// is an input of the run ([`protect_input`]); a directory or a symbolic link is an
+/// error. A missing parent directory is created. When `cancel` is set before the rename,
+/// nothing is left behind and the result is [`OutputError::Interrupted`].
+pub fn write_file(
+    target: &Path,
+    force: bool,
+    bytes: &[u8],
+    cancel: &AtomicBool,
+) -> Result<(), OutputError> {
+    let _lock = output_lock();
+    if cancel.load(Ordering::SeqCst) {
+        return Err(OutputError::Interrupted);
+    }
+    let (parent, name) = split(target)?;
+    match fs::symlink_metadata(target) {
+        Ok(m) if m.file_type().is_symlink() => {
+            return Err(OutputError::Symlink {
+                path: target.to_path_buf(),
+                dangling: fs::metadata(target).is_err(),
+                to: fs::read_link(target).unwrap_or_default(),
+            })
+        }
+        Ok(m) if m.is_dir() => {
+            return Err(OutputError::FileIsADirectory {
+                path: target.to_path_buf(),
+            })
+        }
+        Ok(_) if !force => {
+            return Err(OutputError::FileExists {
+                path: target.to_path_buf(),
+            })
+        }
+        Ok(_) => {
+            let canonical = fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
+            if protected_inputs().contains(&canonical) {
+                return Err(OutputError::FileIsInput {
+                    path: target.to_path_buf(),
+                });
+            }
+        }
+        Err(_) => {}
+    }
+    let created = create_parents(&parent)?;
+    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    let fail = |e: OutputError| {
+        let _ = fs::remove_file(&tmp);
+        remove_created(&created);
+        Err(e)
+    };
+    if let Err(e) = fs::write(&tmp, bytes) {
+        return fail(io_err("write", &tmp)(e));
+    }
+    if cancel.load(Ordering::SeqCst) {
+        return fail(OutputError::Interrupted);
+    }
+    if let Err(e) = fs::rename(&tmp, target) {
+        return fail(io_err("move the finished file to", target)(e));
+    }
+    COMMITTED.store(true, Ordering::SeqCst);
+    Ok(())
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ pub mod presets;
 pub mod seed;
 mod world;
 
-pub use observer::{DisconnectKind, NullObserver, Observer};
+pub use observer::{ChatEvent, DisconnectKind, NullObserver, Observer};
 pub use world::{RepStats, Replication};
 
 use crate::time::{Millis, SimTime};

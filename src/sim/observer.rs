@@ -17,6 +17,28 @@ pub enum DisconnectKind {
     Ghost,
 }
 
+/// One step of one chat's story, for the chat log of a run (`chatsim run --event-log`,
+/// written in `replay`'s log format). The metrics never need it: they count, the log
+/// tells each chat apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChatEvent {
+    /// The customer asked for a chat (arrived and was offered).
+    Request,
+    /// The chat was connected to `agent`: its first connection, or a later one after a
+    /// hand-back at log-off.
+    Connect(AgentId),
+    /// The customer gave up waiting before any connection.
+    Abandon,
+    /// The customer wrote (not the opening message: the request stands for it).
+    CustomerMessage,
+    /// `agent` replied.
+    Reply(AgentId),
+    /// The chat ended normally (the customer closed it, or its holding time ran out).
+    Close(AgentId),
+    /// The desk ended the chat for customer silence (the message interval).
+    Disconnect(AgentId),
+}
+
 /// Receives the simulation's events in time order.
 pub trait Observer {
     /// A customer asked for a session (offered), of segment `segment`.
@@ -54,6 +76,9 @@ pub trait Observer {
     fn on_close(&mut self, _now: SimTime, _agent: AgentId) {}
     /// A session of `agent` was handed back to the wait queue at log-off.
     fn on_handed_back(&mut self, _now: SimTime, _agent: AgentId) {}
+    /// A step of customer `customer`'s chat (its arrival number in the replication, from
+    /// 1), in time order; steps of one instant come in the order they happened.
+    fn on_chat(&mut self, _now: SimTime, _customer: u64, _event: ChatEvent) {}
     /// The replication ended at `now`; close every time integral. `events` is the number
     /// of simulation events processed and `routing_decisions` the engine's count.
     fn on_end(&mut self, _now: SimTime, _events: u64, _routing_decisions: u64) {}

@@ -10,7 +10,7 @@
 use super::arrivals::ArrivalClock;
 use super::event_queue::EventQueue;
 use super::ledger::Ledger;
-use super::observer::{DisconnectKind, Observer};
+use super::observer::{ChatEvent, DisconnectKind, Observer};
 use super::seed::{self, Rng, Stream};
 use super::SimError;
 use crate::engine::{
@@ -73,6 +73,9 @@ enum Action {
 #[derive(Clone, Debug)]
 struct Chat {
     id: SessionId,
+    /// The customer's arrival number in the replication (from 1): its name in the chat
+    /// log ([`ChatEvent`]).
+    customer: u64,
     /// Bumped whenever pending world events for this chat must be ignored.
     token: u32,
     alive: bool,
@@ -400,6 +403,7 @@ impl<'a, O: Observer> Replication<'a, O> {
         }
         let segment = self.pick_segment();
         self.obs.on_offered(now, segment);
+        self.obs.on_chat(now, customer_index, ChatEvent::Request);
         let draw: u64 = self.routing_rng.random();
         let id = self
             .engine
@@ -409,6 +413,7 @@ impl<'a, O: Observer> Replication<'a, O> {
         if slot >= self.chats.len() {
             self.chats.resize_with(slot + 1, || Chat {
                 id,
+                customer: 0,
                 token: 0,
                 alive: false,
                 arrived: now,
@@ -428,6 +433,7 @@ impl<'a, O: Observer> Replication<'a, O> {
         }
         let chat = &mut self.chats[slot];
         chat.id = id;
+        chat.customer = customer_index;
         chat.token = chat.token.wrapping_add(1);
         chat.alive = true;
         chat.arrived = now;
@@ -471,6 +477,8 @@ impl<'a, O: Observer> Replication<'a, O> {
         chat.last_reply_at = now;
         let agent = AgentId(chat.agent);
         self.obs.on_reply(now, agent, reply.latency, reply.late);
+        self.obs
+            .on_chat(now, chat.customer, ChatEvent::Reply(agent));
         self.ledger.reply(reply.late, reply.reminders > 0);
         let chat = &mut self.chats[slot as usize];
         if chat.messages_sent >= chat.messages_total {
@@ -500,6 +508,8 @@ impl<'a, O: Observer> Replication<'a, O> {
         let chat = &mut self.chats[slot as usize];
         chat.messages_sent += 1;
         chat.next_msg_at = None;
+        self.obs
+            .on_chat(now, chat.customer, ChatEvent::CustomerMessage);
         self.ledger.customer_message();
         self.engine
             .handle_customer_message(now, id)
@@ -669,9 +679,15 @@ impl<'a, O: Observer> Replication<'a, O> {
                     chat.alive = false;
                     chat.token = chat.token.wrapping_add(1);
                     self.ledger.ended(reason);
+                    let customer = chat.customer;
                     match reason {
-                        EndReason::Closed => self.obs.on_close(now, agent),
+                        EndReason::Closed => {
+                            self.obs.on_chat(now, customer, ChatEvent::Close(agent));
+                            self.obs.on_close(now, agent);
+                        }
                         EndReason::Silence => {
+                            self.obs
+                                .on_chat(now, customer, ChatEvent::Disconnect(agent));
                             let kind = if chat.ghost {
                                 DisconnectKind::Ghost
                             } else {
@@ -688,6 +704,7 @@ impl<'a, O: Observer> Replication<'a, O> {
                     chat.alive = false;
                     chat.token = chat.token.wrapping_add(1);
                     self.ledger.abandoned();
+                    self.obs.on_chat(now, chat.customer, ChatEvent::Abandon);
                     self.obs.on_abandoned(now, chat.arrived);
                 }
                 Event::HandedBack { session, agent } => {
@@ -736,6 +753,8 @@ impl<'a, O: Observer> Replication<'a, O> {
         chat.agent = agent.0;
         chat.waiting = false;
         chat.last_reply_at = now;
+        self.obs
+            .on_chat(now, chat.customer, ChatEvent::Connect(agent));
         let first = !chat.connected_once;
         if first {
             chat.connected_once = true;

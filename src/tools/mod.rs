@@ -4,6 +4,8 @@
 //! takes its parsed arguments and a cancel flag and returns an exit code; the bytes come
 //! from [`crate::report`]. The shared flags are in [`flags`], the progress bar in [`progress`].
 pub mod check;
+pub mod event_log;
+pub mod fit;
 pub mod flags;
 pub mod live;
 pub mod progress;

@@ -31,6 +31,14 @@ pub struct RunArgs {
     pub json: bool,
     #[command(flatten)]
     pub plan: PlanFlags,
+    /// Also write one replication's chat log to FILE, in the log format `replay` and
+    /// `fit` read (docs/replay.md): every chat's request, connection, messages, replies
+    /// and end, with clock times. With --force an existing file is replaced.
+    #[arg(long, value_name = "FILE")]
+    pub event_log: Option<std::path::PathBuf>,
+    /// Which replication --event-log writes (from 0).
+    #[arg(long, value_name = "N", default_value_t = 0, requires = "event_log")]
+    pub event_log_replication: u32,
 }
 
 /// Runs `chatsim run`: the summary table on stdout, and with `--out` the report files;
@@ -41,6 +49,12 @@ pub fn run(args: &RunArgs, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
     let (input, output) = (&args.input, &args.output);
     let sc = pipeline::load(&input.scenario, input.seed, args.replications, vec![])?;
     if args.plan.plan.is_some() {
+        if args.event_log.is_some() {
+            anyhow::bail!(
+                "--event-log writes one replication's chat log on this machine; \
+                 it is not sharded\nfix: run without --plan to write the log"
+            );
+        }
         return shard::write_plan(
             shard::Planned::Run(args.clone()),
             u64::from(sc.run.replications),
@@ -50,12 +64,28 @@ pub fn run(args: &RunArgs, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
     if let Some(out) = &output.out {
         report::output::check_target(out, output.force)?;
     }
+    if let Some(file) = &args.event_log {
+        super::event_log::check(args.event_log_replication, &sc, file, output.force)?;
+    }
     let bar = progress_bar(sc.run.replications.into(), "replications");
     let summary = pipeline::simulate(&sc, input.threads, cancel, &|| bar.inc(1));
     // Cleared on an error too, so the message is not printed behind a half-drawn bar.
     bar.finish_and_clear();
     // A limit reached mid-run is about this scenario: name it.
     let summary = summary.with_context(|| input.scenario.display().to_string())?;
+    if let Some(file) = &args.event_log {
+        let log = super::event_log::write(
+            &sc,
+            &input.scenario,
+            args.event_log_replication,
+            file,
+            output.force,
+            cancel,
+        )?;
+        if !args.json {
+            eprintln_quiet(&log);
+        }
+    }
     report(args, &sc, &summary, cancel)
 }
 
@@ -96,6 +126,12 @@ pub fn report(
         )?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A note on stderr that never panics (a closed stderr is not worth a crash).
+fn eprintln_quiet(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{text}");
 }
 
 /// Runs `chatsim validate`: the scenario and every file it names, checked.

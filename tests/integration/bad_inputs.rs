@@ -317,6 +317,26 @@ cases! {
         => ["--reply-interval-s 0", "from 0.001 to 1e9", "e.g. --reply-interval-s 60"];
     replay_rejects_nan_message_interval: ["replay", "scenarios/example-log.csv", "--message-interval-s", "nan"]
         => ["--message-interval-s NaN", "from 0.001 to 1e9"];
+    replay_rejects_message_before_connect: ["replay", "tests/fixtures/bad/log-before-connect.csv"]
+        => ["log-before-connect.csv:3:", "`customer_message` for session `c1` before its `connect` on line 4"];
+    replay_rejects_abandon_after_connect: ["replay", "tests/fixtures/bad/log-abandon-after-connect.csv"]
+        => ["log-abandon-after-connect.csv:4:", "connected on line 3", "`abandon` is for a customer who left the queue"];
+    replay_rejects_iso_time_without_offset: ["replay", "tests/fixtures/bad/log-iso-no-offset.csv"]
+        => ["log-iso-no-offset.csv:3:", "`2026-12-07T09:00:30`", "with its offset"];
+
+    // ----- fit and the event log ---------------------------------------------------------
+    fit_rejects_log_without_replies: ["fit", "tests/fixtures/bad/log-no-replies.csv"]
+        => ["log-no-replies.csv", "no `agent_reply` row"];
+    fit_rejects_missing_log: ["fit", "tests/fixtures/bad/absent-log.csv"]
+        => ["tests/fixtures/bad/absent-log.csv", "No such file", "check the path"];
+    fit_rejects_zero_interval: ["fit", "scenarios/example-log.csv", "--interval-s", "0"]
+        => ["--interval-s 0", "from 1 to", "e.g. --interval-s 900"];
+    fit_rejects_bad_message_interval: ["fit", "scenarios/example-log.csv", "--message-interval-s", "0"]
+        => ["--message-interval-s 0", "from 0.001 to 1e9"];
+    run_rejects_event_log_replication_out_of_range: ["run", "tests/fixtures/small.toml", "--event-log", "day.csv", "--event-log-replication", "1"]
+        => ["--event-log-replication 1", "1 replication(s), numbered from 0", "from 0 to 0"];
+    run_rejects_event_log_that_is_a_directory: ["run", "tests/fixtures/small.toml", "--event-log", "tests/fixtures"]
+        => ["--event-log tests/fixtures: a directory", "tests/fixtures/day.csv"];
 }
 
 fn case(name: &str) -> &'static Case {

@@ -14,6 +14,8 @@ mod bench_cmd;
 mod cli;
 mod conventions;
 mod determinism;
+mod event_log;
+mod fit;
 mod fuzz;
 mod hardening;
 mod interrupt;

@@ -197,7 +197,7 @@ impl<'a> Replayer<'a> {
                     open[a] += 1;
                     peak[a] = peak[a].max(open[a]);
                 }
-                Kind::Close => open[a] -= 1,
+                k if k.ends() => open[a] -= 1,
                 _ => {}
             }
         }
@@ -270,11 +270,23 @@ impl<'a> Replayer<'a> {
             return Ok(());
         }
         let e = self.log.agent_of(row.session);
+        let info = &self.log.sessions[s];
+        // A session reaches the engine at its first `connect` row when it has one (it
+        // waited in the queue before), else at its request, unless it was abandoned
+        // there; a later `connect` (a transfer) and an `abandon` change nothing in it.
+        let connects_here = match info.connect_line {
+            Some(line) => row.line == line,
+            None => row.kind == Kind::Request && info.end_kind != Some(Kind::Abandon),
+        };
         let command = match (row.kind, self.handles[s]) {
-            (Kind::Request, _) => Command::Request { draw: 0 },
+            (Kind::Request | Kind::Connect, _) if connects_here => Command::Request { draw: 0 },
+            (Kind::Request | Kind::Connect | Kind::Abandon, _) => return Ok(()),
             (Kind::CustomerMessage, Some(id)) => Command::Message(id),
             (Kind::AgentReply, Some(id)) => Command::Reply(id),
-            (Kind::Close, Some(id)) => Command::Close(id),
+            // The desk's own disconnect: the replayed engine, whose timers due by now
+            // have fired, still has the chat (its message interval is longer, or off),
+            // so it ends here, as the log shows.
+            (Kind::Close | Kind::Disconnect, Some(id)) => Command::Close(id),
             (_, None) => return Err(self.internal(row.line, "session not open in its engine")),
         };
         let answer = self.drivers[e as usize]
@@ -312,8 +324,8 @@ impl<'a> Replayer<'a> {
                     self.unanswered_after_disconnect[s].push(row.time);
                 }
             }
-            Kind::AgentReply | Kind::Close => self.settle_watched(s, row.time),
-            Kind::Request => {}
+            Kind::AgentReply | Kind::Close | Kind::Disconnect => self.settle_watched(s, row.time),
+            Kind::Request | Kind::Connect | Kind::Abandon => {}
         }
     }
 

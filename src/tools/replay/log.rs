@@ -50,14 +50,17 @@ pub enum ReplayError {
         found: String,
         problem: String,
     },
-    #[error("{file}:{line}: expected 4 columns (timestamp,session,agent,kind), found {found} in `{value}`; leave an unknown agent empty (`3600,c1,,request`), never drop the column")]
+    #[error("{file}:{line}: expected {expected} columns ({columns}), found {found} in `{value}`; leave an unknown agent empty (`3600,c1,,request`), never drop the column")]
     ColumnCount {
         file: String,
         line: u64,
+        expected: usize,
+        /// The header's column names (the four of the format, when it has no others).
+        columns: String,
         found: usize,
         value: String,
     },
-    #[error("{file}:{line}: bad timestamp `{value}`: {problem}; write seconds since an epoch (`3600.5`) or a clock time (`09:00:00`)")]
+    #[error("{file}:{line}: bad timestamp `{value}`: {problem}; write seconds since an epoch (`3600.5`), a clock time (`09:00:00`) or an ISO 8601 time with its offset (`2026-12-07T09:00:00+01:00`)")]
     Timestamp {
         file: String,
         line: u64,
@@ -72,7 +75,7 @@ pub enum ReplayError {
         previous: String,
         previous_line: u64,
     },
-    #[error("{file}:{line}: unknown kind `{value}`; use request, customer_message, agent_reply or close")]
+    #[error("{file}:{line}: unknown kind `{value}`; use request, customer_message, agent_reply or close (or connect, abandon, disconnect)")]
     Kind {
         file: String,
         line: u64,
@@ -94,13 +97,30 @@ pub enum ReplayError {
         session: String,
         first_line: u64,
     },
-    #[error("{file}:{line}: `{kind}` for session `{session}` after its `close` on line {close_line}; remove the row, or give the new chat its own session id")]
+    #[error("{file}:{line}: `{kind}` for session `{session}` after its `{end_kind}` on line {close_line}; remove the row, or give the new chat its own session id")]
     AfterClose {
         file: String,
         line: u64,
         session: String,
         kind: &'static str,
+        /// The row that ended the session: `close`, `abandon` or `disconnect`.
+        end_kind: &'static str,
         close_line: u64,
+    },
+    #[error("{file}:{line}: `{kind}` for session `{session}` before its `connect` on line {connect_line}; a chat is connected before anyone writes in it (put the rows in time order, or drop the connect rows of a log that has none)")]
+    BeforeConnect {
+        file: String,
+        line: u64,
+        session: String,
+        kind: &'static str,
+        connect_line: u64,
+    },
+    #[error("{file}:{line}: `abandon` for session `{session}`, which was connected on line {connect_line}; a connected chat ends with `close` (or `disconnect`), `abandon` is for a customer who left the queue")]
+    AbandonAfterConnect {
+        file: String,
+        line: u64,
+        session: String,
+        connect_line: u64,
     },
     #[error("{file}: more than {limit} rows; split the log by day")]
     TooManyRows { file: String, limit: usize },
@@ -150,15 +170,29 @@ pub(crate) enum Kind {
     CustomerMessage,
     AgentReply,
     Close,
+    /// The chat reached an agent (after a wait in the queue); a later one is a transfer.
+    Connect,
+    /// The customer left the queue before any connection.
+    Abandon,
+    /// The desk ended the chat for customer silence.
+    Disconnect,
 }
 
 impl Kind {
-    const ALL: [Kind; 4] = [
+    const ALL: [Kind; 7] = [
         Kind::Request,
         Kind::CustomerMessage,
         Kind::AgentReply,
         Kind::Close,
+        Kind::Connect,
+        Kind::Abandon,
+        Kind::Disconnect,
     ];
+
+    /// Whether the row ends the session (nothing of it may follow).
+    pub(crate) fn ends(self) -> bool {
+        matches!(self, Kind::Close | Kind::Abandon | Kind::Disconnect)
+    }
 
     /// The kind named `s`, in any letter case.
     fn parse(s: &str) -> Option<Kind> {
@@ -173,6 +207,9 @@ impl Kind {
             Kind::CustomerMessage => "customer_message",
             Kind::AgentReply => "agent_reply",
             Kind::Close => "close",
+            Kind::Connect => "connect",
+            Kind::Abandon => "abandon",
+            Kind::Disconnect => "disconnect",
         }
     }
 }
@@ -193,6 +230,11 @@ pub(crate) struct SessionInfo {
     /// pseudo agent at the end of parsing.
     pub(crate) agent: Option<u32>,
     pub(crate) close_line: Option<u64>,
+    /// The kind of the row on `close_line`.
+    pub(crate) end_kind: Option<Kind>,
+    /// Its first `connect` row, if any: the session reaches the engine there, not at its
+    /// request (it waited in the queue in between).
+    pub(crate) connect_line: Option<u64>,
     /// Its last row: the close, or where the log loses sight of it.
     pub(crate) last_time: SimTime,
 }
@@ -201,6 +243,9 @@ pub(crate) struct SessionInfo {
 #[derive(Debug)]
 pub(crate) struct Log {
     pub(crate) file: String,
+    /// The UTC offset of the first ISO 8601 timestamp, in seconds, if the log has one:
+    /// its times are seconds since 1970 (UTC), and this says where the local day begins.
+    pub(crate) utc_offset_s: Option<i32>,
     pub(crate) rows: Vec<Row>,
     pub(crate) sessions: Vec<SessionInfo>,
     pub(crate) agents: Vec<String>,
@@ -212,15 +257,18 @@ impl Log {
     }
 }
 
-/// Column positions of timestamp, session, agent, kind.
-type Columns = [usize; 4];
+/// Column positions of timestamp, session, agent, kind, and the header's width.
+type Columns = ([usize; 4], usize);
 const COLUMN_NAMES: [&str; 4] = ["timestamp", "session", "agent", "kind"];
 
 pub(crate) fn parse_log(text: &str, file: &str, limits: Limits) -> Result<Log, ReplayError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut columns: Option<Columns> = None;
+    // The header's names as written, for a column-count error in a wider log.
+    let mut header_names = String::new();
     let mut log = Log {
         file: file.to_string(),
+        utc_offset_s: None,
         rows: Vec::new(),
         sessions: Vec::new(),
         agents: Vec::new(),
@@ -242,14 +290,21 @@ pub(crate) fn parse_log(text: &str, file: &str, limits: Limits) -> Result<Log, R
             line,
             message: format!("{problem} in `{}`", shown(trimmed)),
         })?;
-        let Some(cols) = columns else {
+        let Some((cols, width)) = columns else {
             columns = Some(parse_header(file, line, trimmed, &fields)?);
+            header_names = shown(&fields.join(","));
             continue;
         };
-        if fields.len() != 4 {
+        if fields.len() != width {
             return Err(ReplayError::ColumnCount {
                 file: file.to_string(),
                 line,
+                expected: width,
+                columns: if width == 4 {
+                    COLUMN_NAMES.join(",")
+                } else {
+                    header_names.clone()
+                },
                 found: fields.len(),
                 value: shown(trimmed),
             });
@@ -266,12 +321,16 @@ pub(crate) fn parse_log(text: &str, file: &str, limits: Limits) -> Result<Log, R
             &*fields[cols[2]],
             &*fields[cols[3]],
         );
-        let seconds = parse_timestamp(raw_time).map_err(|problem| ReplayError::Timestamp {
-            file: file.to_string(),
-            line,
-            value: shown(raw_time),
-            problem,
-        })?;
+        let (seconds, offset) =
+            parse_stamp(raw_time).map_err(|problem| ReplayError::Timestamp {
+                file: file.to_string(),
+                line,
+                value: shown(raw_time),
+                problem,
+            })?;
+        if log.utc_offset_s.is_none() {
+            log.utc_offset_s = offset;
+        }
         if let Some((prev_s, prev_raw, prev_line)) = &previous {
             if seconds < *prev_s {
                 return Err(ReplayError::Unsorted {
@@ -313,6 +372,8 @@ pub(crate) fn parse_log(text: &str, file: &str, limits: Limits) -> Result<Log, R
                     request_line: line,
                     agent: None,
                     close_line: None,
+                    end_kind: None,
+                    connect_line: None,
                     last_time: time,
                 });
                 s
@@ -334,11 +395,25 @@ pub(crate) fn parse_log(text: &str, file: &str, limits: Limits) -> Result<Log, R
                 line,
                 session: shown(name),
                 kind: kind.name(),
+                end_kind: info.end_kind.unwrap_or(Kind::Close).name(),
                 close_line,
             });
         }
-        if kind == Kind::Close {
+        match (kind, info.connect_line) {
+            (Kind::Connect, None) => info.connect_line = Some(line),
+            (Kind::Abandon, Some(connect_line)) => {
+                return Err(ReplayError::AbandonAfterConnect {
+                    file: file.to_string(),
+                    line,
+                    session: shown(name),
+                    connect_line,
+                })
+            }
+            _ => {}
+        }
+        if kind.ends() {
             info.close_line = Some(line);
+            info.end_kind = Some(kind);
         }
         info.last_time = time;
         if info.agent.is_none() && !agent.is_empty() {
@@ -363,6 +438,7 @@ pub(crate) fn parse_log(text: &str, file: &str, limits: Limits) -> Result<Log, R
             what: "a header but no rows",
         });
     }
+    check_connections(&log)?;
     for s in 0..log.sessions.len() {
         if log.sessions[s].agent.is_none() {
             let unknown = intern(&mut agent_ids, &mut log.agents, UNKNOWN_AGENT);
@@ -372,6 +448,34 @@ pub(crate) fn parse_log(text: &str, file: &str, limits: Limits) -> Result<Log, R
     Ok(log)
 }
 
+/// A session with a `connect` row reaches the engine there: none of its messages or
+/// replies may come before it (a customer waiting in the queue has nobody to write to).
+fn check_connections(log: &Log) -> Result<(), ReplayError> {
+    for row in &log.rows {
+        let info = &log.sessions[row.session as usize];
+        if let Some(connect_line) = info.connect_line {
+            let in_chat = matches!(
+                row.kind,
+                Kind::CustomerMessage | Kind::AgentReply | Kind::Close | Kind::Disconnect
+            );
+            if in_chat && row.line < connect_line {
+                return Err(ReplayError::BeforeConnect {
+                    file: log.file.clone(),
+                    line: row.line,
+                    session: shown(&info.name),
+                    kind: row.kind.name(),
+                    connect_line,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The columns of the header. Columns other than the four are ignored, so that a chat
+/// product's export can be read as it is (`message`, `channel`, `visitor_email`, …), but
+/// only once all four are there: a header missing one of them names its first unknown
+/// column, the likely misspelling (`time` for `timestamp`).
 fn parse_header(
     file: &str,
     line: u64,
@@ -385,10 +489,12 @@ fn parse_header(
         problem,
     };
     let mut columns: [Option<usize>; 4] = [None; 4];
+    let mut first_unknown: Option<&str> = None;
     for (i, field) in fields.iter().enumerate() {
         let name = field.to_ascii_lowercase();
         let Some(c) = COLUMN_NAMES.iter().position(|&n| n == name) else {
-            return Err(header_error(format!("unknown column `{}`", shown(field))));
+            first_unknown.get_or_insert(field);
+            continue;
         };
         if columns[c].replace(i).is_some() {
             return Err(header_error(format!("column `{name}` twice")));
@@ -396,9 +502,15 @@ fn parse_header(
     }
     let mut out = [0; 4];
     for (c, slot) in columns.iter().enumerate() {
-        out[c] = slot.ok_or_else(|| header_error(format!("no `{}` column", COLUMN_NAMES[c])))?;
+        out[c] = match (slot, first_unknown) {
+            (Some(i), _) => *i,
+            (None, Some(unknown)) => {
+                return Err(header_error(format!("unknown column `{}`", shown(unknown))))
+            }
+            (None, None) => return Err(header_error(format!("no `{}` column", COLUMN_NAMES[c]))),
+        };
     }
-    Ok(out)
+    Ok((out, fields.len()))
 }
 
 fn intern(ids: &mut HashMap<String, u32>, names: &mut Vec<String>, name: &str) -> u32 {
@@ -409,6 +521,50 @@ fn intern(ids: &mut HashMap<String, u32>, names: &mut Vec<String>, name: &str) -
     ids.insert(name.to_string(), id);
     names.push(name.to_string());
     id
+}
+
+/// Seconds from `3600`, `3600.5`, `09:00:00` or `09:00:00.250`, or since 1970 (UTC) from
+/// an ISO 8601 time with its offset (`2026-12-07T09:00:00+01:00`, `…Z`), and then the
+/// offset in seconds.
+pub(crate) fn parse_stamp(raw: &str) -> Result<(f64, Option<i32>), &'static str> {
+    // An ISO date starts `YYYY-`; nothing else the format allows has a `-` there.
+    if raw.len() >= 10 && raw.as_bytes()[4] == b'-' {
+        let zoned: jiff::Timestamp = raw
+            .parse()
+            .map_err(|_| "not an ISO 8601 time with an offset (`2026-12-07T09:00:00+01:00`)")?;
+        let offset =
+            iso_offset_s(raw).ok_or("an ISO 8601 time needs its offset (`Z`, `+01:00`)")?;
+        let ms = zoned.as_millisecond();
+        if ms < 0 {
+            return Err("before 1970");
+        }
+        let seconds = ms as f64 / 1000.0;
+        if seconds > MAX_TIMESTAMP_S {
+            return Err("too large (milliseconds? divide by 1000)");
+        }
+        return Ok((seconds, Some(offset)));
+    }
+    parse_timestamp(raw).map(|s| (s, None))
+}
+
+/// The UTC offset written at the end of an ISO 8601 time, in seconds: `Z` is 0,
+/// `+01:00` 3600, `-0530` −19800.
+fn iso_offset_s(raw: &str) -> Option<i32> {
+    if raw.ends_with(['Z', 'z']) {
+        return Some(0);
+    }
+    let at = raw.rfind(['+', '-'])?;
+    if at < 10 {
+        return None; // the date's own dashes
+    }
+    let sign = if raw.as_bytes()[at] == b'-' { -1 } else { 1 };
+    let digits: String = raw[at + 1..].chars().filter(|c| *c != ':').collect();
+    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let hours: i32 = digits[..2].parse().ok()?;
+    let minutes: i32 = digits[2..].parse().ok()?;
+    Some(sign * (hours * 3600 + minutes * 60))
 }
 
 /// Seconds from `3600`, `3600.5`, `09:00:00` or `09:00:00.250`.
@@ -606,5 +762,102 @@ mod tests {
     fn fails_with_empty_log() {
         assert!(error("# nothing\n\n").contains("no header line"));
         assert!(error(HEADER).contains("header but no rows"));
+    }
+
+    // ----- extensions: connect, abandon, disconnect rows; extra columns; ISO times ----
+
+    #[test]
+    fn a_connect_row_is_where_the_chat_reaches_the_engine() {
+        // c1 asks at 0 and waits until 100: the opening message is owed from the connect,
+        // so a reply at 150 (50 s later) is in time with a 60 s reply interval; counted
+        // from the request it would be 150 s and draw 2 reminders. c2 leaves the queue.
+        let text = format!(
+            "{HEADER}0,c1,,request\n5,c2,,request\n30,c2,,abandon\n100,c1,ana,connect\n\
+             150,c1,ana,agent_reply\n150,c1,ana,close\n"
+        );
+        let (r, sessions) = run_text(&text, &ReplaySettings::default()).unwrap();
+        assert_eq!((r.sessions, r.closes, r.reminders), (2, 1, 0));
+        assert_eq!(r.missed_responses, 0);
+        assert_eq!(outcome(&sessions, "c2"), &SessionOutcome::default());
+        // Without the connect row the same chat draws reminders at 60.001 and 120.001.
+        let plain = format!("{HEADER}0,c1,ana,request\n150,c1,ana,agent_reply\n150,c1,ana,close\n");
+        let r = replay_str(&plain, "t", &ReplaySettings::default()).unwrap();
+        assert_eq!((r.reminders, r.missed_responses), (2, 1));
+    }
+
+    #[test]
+    fn a_disconnect_row_ends_the_chat_after_the_timers_of_its_instant() {
+        // Reply at 10, silence: with a 120 s message interval the engine disconnects at
+        // 130.001, the instant of the desk's own disconnect row, which comes after the
+        // engine's timer: counted as the replay's disconnect. With 300 s the engine has
+        // not, and the row ends the chat: no disconnect.
+        let text =
+            format!("{HEADER}0,c1,ana,request\n10,c1,ana,agent_reply\n130.001,c1,ana,disconnect\n");
+        let r = replay_str(&text, "t", &settings(60.0, 120.0)).unwrap();
+        assert_eq!((r.disconnects, r.ghost_disconnects, r.closes), (1, 1, 0));
+        let r = replay_str(&text, "t", &settings(60.0, 300.0)).unwrap();
+        assert_eq!(r.disconnects, 0);
+    }
+
+    #[test]
+    fn rows_of_the_new_kinds_are_checked() {
+        let e = error(&format!(
+            "{HEADER}0,c1,,request\n1,c1,,customer_message\n2,c1,a,connect\n"
+        ));
+        assert!(
+            e.contains("bad.csv:3:") && e.contains("before its `connect` on line 4"),
+            "{e}"
+        );
+        let e = error(&format!(
+            "{HEADER}0,c1,a,request\n1,c1,a,connect\n2,c1,,abandon\n"
+        ));
+        assert!(
+            e.contains("bad.csv:4:") && e.contains("connected on line 3"),
+            "{e}"
+        );
+        let e = error(&format!(
+            "{HEADER}0,c1,,request\n1,c1,,abandon\n2,c1,a,connect\n"
+        ));
+        assert!(e.contains("after its `abandon` on line 3"), "{e}");
+    }
+
+    #[test]
+    fn extra_columns_are_ignored_once_the_four_are_there() {
+        let text = "timestamp,session,agent,kind,message,channel,visitor_email\n\
+                    09:00:00,c1,ana,request,\"hi, I need help\",web,x@example.com\n\
+                    09:00:30,c1,ana,agent_reply,sure,web,\n";
+        let r = replay_str(text, "t", &ReplaySettings::default()).unwrap();
+        assert_eq!((r.rows, r.agent_replies), (2, 1));
+        let e = error("timestamp,session,agent,kind,message\n0,c1,a,request\n");
+        assert!(
+            e.contains("expected 5 columns (timestamp,session,agent,kind,message), found 4"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn iso_8601_times_with_offsets() {
+        // 09:00 at +01:00 is 08:00 UTC; the same instant written with Z and −05:00.
+        let (a, off) = parse_stamp("2026-12-07T09:00:00+01:00").unwrap();
+        assert_eq!(off, Some(3600));
+        assert_eq!(parse_stamp("2026-12-07T08:00:00Z").unwrap(), (a, Some(0)));
+        assert_eq!(
+            parse_stamp("2026-12-07T03:00:00.250-05:00").unwrap(),
+            (a + 0.25, Some(-18000))
+        );
+        // 2026-12-07T08:00:00Z is 20 794 days and 8 hours after 1970-01-01.
+        assert_eq!(a, 20_794.0 * 86_400.0 + 8.0 * 3600.0);
+        for bad in [
+            "2026-12-07T09:00:00",
+            "2026-13-07T09:00:00Z",
+            "1969-12-31T23:59:59Z",
+        ] {
+            assert!(parse_stamp(bad).is_err(), "{bad}");
+        }
+        let text = format!(
+            "{HEADER}2026-12-07T09:00:00+01:00,c1,ana,request\n2026-12-07T08:01:30Z,c1,ana,agent_reply\n"
+        );
+        let r = replay_str(&text, "t", &ReplaySettings::default()).unwrap();
+        assert_eq!((r.reminders, r.missed_responses), (1, 1));
     }
 }

@@ -1,0 +1,308 @@
+//! `chatsim fit`: the round trip. Simulate a known desk with `--event-log`, fit the log,
+//! and find every true parameter inside its fitted interval; then run the fitted
+//! scenario and find its KPIs inside the original's.
+
+use assert_cmd::Command;
+use chatsim::math::normal_quantile;
+use serde_json::Value;
+use std::path::Path;
+use tempfile::TempDir;
+
+fn chatsim() -> Command {
+    Command::cargo_bin("chatsim").unwrap()
+}
+
+/// The known desk, at about 70 % of its 15 session slots so some customers wait and a few
+/// abandon; `HORIZON` and `REPLICATIONS` are filled in (agents are on for a week).
+/// Overlooks and load slowdown are off: a reply time is then R × speed factor, which is
+/// what `fit` describes. The speed factors' geometric mean is 1 (0.8 × 1.25 = 1), the
+/// normalisation `fit` uses, so they compare one to one.
+const KNOWN: &str = r#"
+[run]
+horizon_s = HORIZON
+replications = REPLICATIONS
+seed = 20261207
+clock_origin = "00:00"
+
+[arrivals]
+kind = "poisson"
+rate_per_hour = 150
+
+[sessions]
+model = "turns"
+
+[customers]
+patience = { dist = "exponential", mean_s = 60 }
+messages = { dist = "lognormal", mean = 4, sd = 2 }
+think_time = { dist = "exponential", mean_s = 40 }
+silent_prob = 0.1
+
+[agents]
+roster = [
+  { id = "ana",  max_sessions = 3, shift_start = "00:00", shift_end = "168:00", speed_factor = 0.8 },
+  { id = "ben",  max_sessions = 3, shift_start = "00:00", shift_end = "168:00", speed_factor = 1.0 },
+  { id = "chen", max_sessions = 3, shift_start = "00:00", shift_end = "168:00", speed_factor = 1.25 },
+  { id = "dana", max_sessions = 3, shift_start = "00:00", shift_end = "168:00", speed_factor = 1.0 },
+  { id = "eve",  max_sessions = 3, shift_start = "00:00", shift_end = "168:00", speed_factor = 1.0 },
+]
+
+[agents.behaviour]
+reply_time = { dist = "lognormal", mean_s = 30, sd_s = 20 }
+
+[thresholds]
+reply_interval_s = 60
+message_interval_s = 120
+"#;
+
+/// The candidate of family `dist` for quantity `name`.
+fn candidate<'a>(fit: &'a Value, name: &str, dist: &str) -> &'a Value {
+    let q = fit["quantities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["name"] == name)
+        .unwrap_or_else(|| panic!("no quantity {name}"));
+    q["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["dist"] == dist)
+        .unwrap_or_else(|| panic!("no {dist} candidate for {name}"))
+}
+
+fn param(c: &Value, name: &str) -> (f64, f64) {
+    let p = c["params"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("no parameter {name} in {c}"));
+    (p["value"].as_f64().unwrap(), p["log_se"].as_f64().unwrap())
+}
+
+fn summary(dir: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap()
+}
+
+/// The known desk's scenario file for one run.
+fn known(dir: &Path, name: &str, horizon_s: u32, replications: u32) -> std::path::PathBuf {
+    let path = dir.join(name);
+    let text = KNOWN
+        .replace("HORIZON", &horizon_s.to_string())
+        .replace("REPLICATIONS", &replications.to_string());
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+const WEEK_S: u32 = 7 * 86_400;
+const DAY_S: u32 = 86_400;
+
+#[test]
+fn fit_recovers_a_known_desk_and_its_kpis() {
+    // The log: one simulated week (about 25 000 chats), so the fitted parameters are
+    // tight. The KPIs are then compared over days (5 replications of one day each, of
+    // the original and of the fitted scenario): the fit's own error, which neither run's
+    // CI includes, is then small beside their half-widths (a week's estimates against
+    // five days' KPIs; fitted from a single day, the fit's error alone is as large as a
+    // day's KPI noise, and the comparison would fail often for that reason alone).
+    let dir = TempDir::new().unwrap();
+    let week = known(dir.path(), "week.toml", WEEK_S, 1);
+    let log = dir.path().join("week.csv");
+    chatsim()
+        .args([
+            "run",
+            week.to_str().unwrap(),
+            "--event-log",
+            log.to_str().unwrap(),
+        ])
+        .assert()
+        .success();
+    let fitted = dir.path().join("fitted");
+    // One profile interval over the whole week: the desk is steady, and hourly rates
+    // would each carry their own counting noise into the fitted scenario.
+    let out = chatsim()
+        .args([
+            "fit",
+            log.to_str().unwrap(),
+            "--json",
+            "--interval-s",
+            &WEEK_S.to_string(),
+        ])
+        .args(["--reply-interval-s", "60", "--message-interval-s", "120"])
+        .args(["--out", fitted.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fit: Value = serde_json::from_slice(&out.stdout).unwrap();
+
+    // Each true value against its interval, Bonferroni-adjusted over the 13 checked
+    // here, so that all of them hold together with 95 % confidence (a plain 95 %
+    // interval each would miss one of 13 about half the time by chance alone).
+    let mut checks: Vec<(String, f64, f64, f64)> = Vec::new(); // name, truth, estimate, se(ln)
+    let mut check = |name: &str, truth: f64, (value, log_se): (f64, f64)| {
+        checks.push((name.to_string(), truth, value, log_se));
+    };
+    let requests = fit["arrivals"]["requests"].as_f64().unwrap();
+    let rate = fit["arrivals"]["rate_per_hour"].as_f64().unwrap();
+    // A Poisson count's se on the log scale is 1/√n.
+    check("arrival rate /h", 150.0, (rate, 1.0 / requests.sqrt()));
+    check(
+        "patience mean_s",
+        60.0,
+        param(candidate(&fit, "patience", "exponential"), "mean_s"),
+    );
+    let messages = candidate(&fit, "messages", "lognormal");
+    check("messages mean", 4.0, param(messages, "mean"));
+    check("messages sd", 2.0, param(messages, "sd"));
+    check(
+        "think mean_s",
+        40.0,
+        param(candidate(&fit, "think_time", "exponential"), "mean_s"),
+    );
+    let reply = candidate(&fit, "reply_time", "lognormal");
+    check("reply mean_s", 30.0, param(reply, "mean_s"));
+    check("reply sd_s", 20.0, param(reply, "sd_s"));
+    for (agent, truth) in [
+        ("ana", 0.8),
+        ("ben", 1.0),
+        ("chen", 1.25),
+        ("dana", 1.0),
+        ("eve", 1.0),
+    ] {
+        let a = fit["agents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == agent)
+            .unwrap();
+        check(
+            &format!("speed {agent}"),
+            truth,
+            (
+                a["speed_factor"].as_f64().unwrap(),
+                a["log_se"].as_f64().unwrap(),
+            ),
+        );
+    }
+    // The silent share: q = silences / turns is binomial; p = (q − S)/(1 − S).
+    let sp = &fit["silent_prob"];
+    let (k, n) = (
+        sp["silences"].as_f64().unwrap(),
+        sp["turns"].as_f64().unwrap(),
+    );
+    let slow = sp["slow_thinker_share"].as_f64().unwrap();
+    let q = k / n;
+    let p = sp["value"].as_f64().unwrap();
+    assert!((p - (q - slow) / (1.0 - slow)).abs() < 1e-12);
+    // On the log scale: se(ln p) = se(q) / ((1 − S) p).
+    check(
+        "silent_prob",
+        0.1,
+        (p, (q * (1.0 - q) / n).sqrt() / ((1.0 - slow) * p)),
+    );
+    let z = normal_quantile(1.0 - 0.05 / (2.0 * checks.len() as f64));
+    let mut table = format!(
+        "{:<18} {:>8} {:>10}  {:<22} (Bonferroni z = {z:.3} over {} parameters)\n",
+        "parameter",
+        "true",
+        "fitted",
+        "95 % CI",
+        checks.len()
+    );
+    let mut missed = Vec::new();
+    for (name, truth, value, se) in &checks {
+        let (lo95, hi95) = (value * (-1.96 * se).exp(), value * (1.96 * se).exp());
+        let (lo, hi) = (value * (-z * se).exp(), value * (z * se).exp());
+        table += &format!(
+            "{name:<18} {truth:>8} {value:>10.4}  {lo95:>9.4} to {hi95:<9.4} adj. {lo:.4} to {hi:.4}\n"
+        );
+        if !(lo..=hi).contains(truth) {
+            missed.push(name.clone());
+        }
+    }
+    println!("{table}");
+    assert!(
+        missed.is_empty(),
+        "outside their intervals: {missed:?}\n{table}"
+    );
+
+    // The fitted scenario loads, and its KPIs lie within the original's: the difference
+    // of the two means within the combined half-width √(h₁² + h₂²) of its 95 % CI. Both
+    // run for a day: the fitted week's profile serves any shorter run.
+    let fitted_toml = fitted.join("scenario.toml");
+    chatsim()
+        .args(["validate", fitted_toml.to_str().unwrap()])
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&fitted_toml).unwrap();
+    let week_line = format!("horizon_s = {WEEK_S}\n");
+    assert!(text.contains(&week_line), "{text}");
+    std::fs::write(
+        &fitted_toml,
+        text.replace(&week_line, &format!("horizon_s = {DAY_S}\n")),
+    )
+    .unwrap();
+    let original = dir.path().join("original");
+    let day = known(dir.path(), "day.toml", DAY_S, 5);
+    chatsim()
+        .args([
+            "run",
+            day.to_str().unwrap(),
+            "--out",
+            original.to_str().unwrap(),
+        ])
+        .assert()
+        .success();
+    let rerun = dir.path().join("rerun");
+    chatsim()
+        .args(["run", fitted_toml.to_str().unwrap()])
+        .args(["--replications", "5", "--out", rerun.to_str().unwrap()])
+        .assert()
+        .success();
+    let (a, b) = (summary(&original), summary(&rerun));
+    for kpi in [
+        "service_level",
+        "reminders_per_session",
+        "disconnects",
+        "abandon_ratio",
+    ] {
+        let (ma, ha) = (
+            a["metrics"][kpi]["mean"].as_f64().unwrap(),
+            a["metrics"][kpi]["ci95_half_width"].as_f64().unwrap(),
+        );
+        let (mb, hb) = (
+            b["metrics"][kpi]["mean"].as_f64().unwrap(),
+            b["metrics"][kpi]["ci95_half_width"].as_f64().unwrap(),
+        );
+        println!("{kpi}: original {ma} ± {ha}, fitted {mb} ± {hb}");
+        assert!(
+            (ma - mb).abs() <= (ha * ha + hb * hb).sqrt(),
+            "{kpi}: original {ma} ± {ha}, fitted {mb} ± {hb}"
+        );
+    }
+}
+
+#[test]
+fn fit_refuses_a_log_without_replies_and_a_bad_interval() {
+    let dir = TempDir::new().unwrap();
+    let log = dir.path().join("day.csv");
+    std::fs::write(
+        &log,
+        "timestamp,session,agent,kind\n0,c1,a,request\n5,c1,a,close\n",
+    )
+    .unwrap();
+    chatsim()
+        .args(["fit", log.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("no `agent_reply` row"));
+    chatsim()
+        .args(["fit", log.to_str().unwrap(), "--interval-s", "0"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--interval-s 0: must be"));
+}
