@@ -55,6 +55,8 @@ pub enum Command {
     Validate {
         /// The scenario TOML file.
         scenario: PathBuf,
+        #[command(flatten)]
+        set: tools::flags::SetFlags,
     },
     /// Load-benchmark the dispatch engine alone: routing decisions/s and engine events/s
     /// per rule and roster size, on a synthetic steady-state workload.
@@ -128,7 +130,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let cancel = &INTERRUPTED;
     match cli.command {
         Command::Run(args) => tools::run::run(&args, cancel),
-        Command::Validate { scenario } => tools::run::validate(&scenario, cancel),
+        Command::Validate { scenario, set } => tools::run::validate(&scenario, &set, cancel),
         Command::Staff(args) => tools::staff::run(&args, cancel),
         Command::Sweep(args) => tools::sweep::run(&args, cancel),
         Command::Check(args) => tools::check::run(&args, cancel),
@@ -158,7 +160,7 @@ fn protect_inputs(command: &Command) {
         | Command::Check(tools::check::CheckArgs { input, .. }) => {
             protect_scenario_files(&input.scenario)
         }
-        Command::Validate { scenario } => protect_scenario_files(scenario),
+        Command::Validate { scenario, .. } => protect_scenario_files(scenario),
         Command::Replay(args) => protect_input(&args.log),
         Command::Bench(_) | Command::Live(_) | Command::Completions(_) | Command::Manpage(_) => {}
     }

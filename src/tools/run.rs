@@ -1,7 +1,7 @@
 //! `chatsim run` (a scenario's replications, every metric with its 95 % CI, the report)
 //! and `chatsim validate` (the scenario checked, nothing run).
 
-use super::flags::{OutputFlags, ScenarioFlags};
+use super::flags::{OutputFlags, ScenarioFlags, SetFlags};
 use super::progress::progress_bar;
 use crate::pipeline;
 use crate::report::{self, output::print_out};
@@ -17,6 +17,8 @@ use std::sync::atomic::AtomicBool;
 pub struct RunArgs {
     #[command(flatten)]
     pub input: ScenarioFlags,
+    #[command(flatten)]
+    pub set: SetFlags,
     /// Number of replications (overrides `run.replications`).
     #[arg(long, allow_negative_numbers = true)]
     pub replications: Option<u32>,
@@ -31,7 +33,12 @@ pub struct RunArgs {
 /// Runs `chatsim run`: the summary table on stdout, and with `--out` the report files.
 pub fn run(args: &RunArgs, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
     let (input, output) = (&args.input, &args.output);
-    let sc = pipeline::load(&input.scenario, input.seed, args.replications, vec![])?;
+    let sc = pipeline::load(
+        &input.scenario,
+        input.seed,
+        args.replications,
+        args.set.overrides()?,
+    )?;
     if let Some(out) = &output.out {
         report::output::check_target(out, output.force)?;
     }
@@ -71,9 +78,10 @@ pub fn run(args: &RunArgs, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Runs `chatsim validate`: the scenario and every file it names, checked.
-pub fn validate(path: &Path, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
-    let sc = scenario::load(path)?;
+/// Runs `chatsim validate`: the scenario and every file it names, checked (with `--set`'s
+/// fields set first).
+pub fn validate(path: &Path, set: &SetFlags, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
+    let sc = scenario::load_with_overrides(path, &set.overrides()?)?;
     print_out(
         &format!(
             "{}: ok ({} agents in {} groups, {} segments, {} replications)\n",

@@ -44,7 +44,7 @@
 //!   from an analytic estimate instead, see [`analytic_session_s`]).
 
 use super::check::{check_metric_name, metric_names, Confidence, Direction, Target};
-use super::flags::{OutputFlags, ScenarioFlags};
+use super::flags::{OutputFlags, ScenarioFlags, SetFlags};
 use crate::engine::AgentId;
 use crate::math::student_t_quantile;
 use crate::metrics::catalogue::Metric;
@@ -61,7 +61,7 @@ use crate::report::staffing::{
     staffing_csv, staffing_gap_svg, staffing_json, staffing_svg, staffing_table,
 };
 use crate::scenario::raw::TimeValue;
-use crate::scenario::{self, AgentSpec, Arrivals, Scenario, SessionModel};
+use crate::scenario::{self, AgentSpec, Arrivals, Override, Scenario, SessionModel};
 use crate::sim::SimError;
 use crate::sim::{DisconnectKind, Observer};
 use crate::time::{Millis, SimTime};
@@ -89,6 +89,8 @@ use std::time::Instant;
 pub struct StaffArgs {
     #[command(flatten)]
     pub input: ScenarioFlags,
+    #[command(flatten)]
+    pub set: SetFlags,
     /// A target NAME>=VALUE / NAME<=VALUE (also > and <), or NAME=VALUE (the direction in
     /// which the metric improves with more agents: >= for service_level, <= for waits,
     /// abandon_ratio, occupancy, …); repeat for several.
@@ -1401,7 +1403,8 @@ pub fn staff(
 /// (after printing and writing the result), 2 (an error) on bad input.
 pub fn run(args: &StaffArgs, cancel: &'static AtomicBool) -> anyhow::Result<ExitCode> {
     let (input, output) = (&args.input, &args.output);
-    let sc = pipeline::load(&input.scenario, input.seed, None, vec![])?;
+    let overrides = args.set.overrides()?;
+    let sc = pipeline::load(&input.scenario, input.seed, None, overrides.clone())?;
     let targets = parse_staff_targets(&args.targets, &metric_names(&sc))?;
     if let Some(out) = &output.out {
         check_target(out, output.force)?;
@@ -1440,7 +1443,7 @@ pub fn run(args: &StaffArgs, cancel: &'static AtomicBool) -> anyhow::Result<Exit
         intervals,
         targets,
         confidence: args.confidence,
-        clock_origin_s: clock_origin_s(&input.scenario).unwrap_or(0.0),
+        clock_origin_s: clock_origin_s(&input.scenario, &overrides).unwrap_or(0.0),
         seed: sc.run.seed,
         replications: settings.replications,
         max_replications: settings.max_replications,
@@ -1504,9 +1507,9 @@ fn progress_bar(intervals: usize) -> indicatif::ProgressBar {
 }
 
 /// The scenario's `run.clock_origin` in seconds, when it has one.
-fn clock_origin_s(path: &Path) -> Option<f64> {
+fn clock_origin_s(path: &Path, overrides: &[Override]) -> Option<f64> {
     let text = std::fs::read_to_string(path).ok()?;
-    let raw = scenario::parse_raw(&text, path, &[]).ok()?;
+    let raw = scenario::parse_raw(&text, path, overrides).ok()?;
     match raw.run.clock_origin? {
         TimeValue::Seconds(s) => Some(s),
         TimeValue::Text(t) => {
