@@ -72,6 +72,11 @@ pub enum Command {
     ///
     /// Example: chatsim sweep scenarios/default.toml --set thresholds.reply_interval_s=30,60,90
     Sweep(tools::sweep::SweepArgs),
+    /// Compare two configurations with common random numbers: each metric's difference
+    /// B − A with a paired 95% CI, and whether it is significant.
+    ///
+    /// Example: chatsim compare scenarios/default.toml --set-a agents.max_sessions_all=2 --set-b agents.max_sessions_all=3
+    Compare(tools::compare::CompareArgs),
     /// Check expectations on a run for CI: exit 0 pass, 1 fail, 2 bad input.
     ///
     /// Example: chatsim check scenarios/default.toml --expect 'service_level>=0.8'
@@ -133,6 +138,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Validate { scenario, set } => tools::run::validate(&scenario, &set, cancel),
         Command::Staff(args) => tools::staff::run(&args, cancel),
         Command::Sweep(args) => tools::sweep::run(&args, cancel),
+        Command::Compare(args) => tools::compare::run(&args, cancel),
         Command::Check(args) => tools::check::run(&args, cancel),
         Command::Bench(args) => crate::bench::run_cmd(&args, cancel),
         Command::Replay(args) => {
@@ -161,6 +167,12 @@ fn protect_inputs(command: &Command) {
             protect_scenario_files(&input.scenario)
         }
         Command::Validate { scenario, .. } => protect_scenario_files(scenario),
+        Command::Compare(args) => {
+            protect_scenario_files(&args.a);
+            if let Some(b) = &args.b {
+                protect_scenario_files(b);
+            }
+        }
         Command::Replay(args) => protect_input(&args.log),
         Command::Bench(_) | Command::Live(_) | Command::Completions(_) | Command::Manpage(_) => {}
     }
