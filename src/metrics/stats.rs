@@ -68,9 +68,10 @@ impl Stat {
 pub struct Paired {
     /// Replications where the figure is defined on both sides (finite in A and in B).
     pub n: usize,
-    /// A over those n replications (per replication: NaN where the pair is incomplete).
+    /// A's mean and half-width over those n replications (no per-replication values: the
+    /// differences carry them).
     pub a: Stat,
-    /// B over the same n replications.
+    /// B's over the same n replications.
     pub b: Stat,
     /// d_i = B_i − A_i; its mean is B's mean − A's mean, its half-width the paired one.
     pub diff: Stat,
@@ -99,10 +100,14 @@ impl Paired {
             .collect();
         let n = d.iter().filter(|v| v.is_finite()).count();
         let unpaired_ci95_half_width = welch_half_width(&a, &b, n);
+        let figures_only = |s: Stat| Stat {
+            per_replication: Vec::new(),
+            ..s
+        };
         Paired {
             n,
-            a,
-            b,
+            a: figures_only(a),
+            b: figures_only(b),
             diff: Stat::from_values(d),
             unpaired_ci95_half_width,
         }

@@ -217,10 +217,6 @@ pub fn compare_json(c: &Comparison) -> Vec<u8> {
             set: &s.set,
         }
     }
-    let mean_only = |s: &Stat| Stat {
-        per_replication: vec![],
-        ..s.clone()
-    };
     let doc = Doc {
         chatsim_version: env!("CARGO_PKG_VERSION"),
         a: side(&c.a),
@@ -245,8 +241,8 @@ pub fn compare_json(c: &Comparison) -> Vec<u8> {
                     let p = &m.paired;
                     let json = MetricJson {
                         n: p.n,
-                        a: mean_only(&p.a),
-                        b: mean_only(&p.b),
+                        a: p.a.clone(),
+                        b: p.b.clone(),
                         difference: p.diff.clone(),
                         relative_change: p.relative_change(),
                         unpaired_ci95_half_width: p.unpaired_ci95_half_width,

@@ -144,15 +144,19 @@ fn load_sides(args: &CompareArgs) -> anyhow::Result<(Loaded, Loaded)> {
     Ok((a, b))
 }
 
-/// Every replication's run-level figures of `sc` (NaN where undefined), in replication
-/// order, on `threads` workers; `on_done` as each replication finishes.
+/// Every replication's figures of `sc`, one column per metric of [`compared_metrics`]
+/// (in that order; in replication order down each column, NaN where undefined), on
+/// `threads` workers; `on_done` as each replication finishes. About 50 numbers per
+/// replication are kept, as `run` keeps.
 fn replications(
     sc: &Scenario,
     threads: usize,
     cancel: &AtomicBool,
     on_done: &(dyn Fn() + Sync),
-) -> Result<Vec<Vec<(Metric, f64)>>, crate::sim::SimError> {
-    let mut out = Vec::with_capacity(sc.run.replications as usize);
+) -> Result<Vec<Vec<f64>>, crate::sim::SimError> {
+    let metrics = compared_metrics();
+    let reps = sc.run.replications as usize;
+    let mut columns = vec![Vec::with_capacity(reps); metrics.len()];
     pipeline::run_replications_streamed(
         sc,
         sc.run.seed,
@@ -160,28 +164,27 @@ fn replications(
         |_| Collector::new(sc),
         cancel,
         on_done,
-        |o| out.push(o.observer.finish().scalars()),
+        |o| {
+            let all = o.observer.finish().scalars();
+            for (m, column) in metrics.iter().zip(&mut columns) {
+                let value = all.iter().find(|(k, _)| k == m).map(|(_, v)| *v);
+                column.push(value.unwrap_or(f64::NAN));
+            }
+        },
     )?;
-    Ok(out)
+    Ok(columns)
 }
 
 /// The paired comparison of every metric of [`compared_metrics`] from both sides'
-/// replications (replication i of `a` with replication i of `b`).
-pub fn pair_metrics(a: &[Vec<(Metric, f64)>], b: &[Vec<(Metric, f64)>]) -> Vec<MetricComparison> {
-    let column = |reps: &[Vec<(Metric, f64)>], m: Metric| -> Vec<f64> {
-        reps.iter()
-            .map(|r| {
-                r.iter()
-                    .find(|(k, _)| *k == m)
-                    .map_or(f64::NAN, |(_, v)| *v)
-            })
-            .collect()
-    };
+/// columns of figures ([`replications`]: replication i of `a` with replication i of
+/// `b`). Each pair of columns is freed once compared.
+pub fn pair_metrics(a: Vec<Vec<f64>>, b: Vec<Vec<f64>>) -> Vec<MetricComparison> {
     compared_metrics()
         .into_iter()
-        .map(|metric| MetricComparison {
+        .zip(a.into_iter().zip(b))
+        .map(|(metric, (a, b))| MetricComparison {
             metric,
-            paired: Paired::from_pairs(&column(a, metric), &column(b, metric)),
+            paired: Paired::from_pairs(&a, &b),
         })
         .collect()
 }
@@ -224,11 +227,12 @@ fn run_sides(
         text.parse()
             .expect("a resolved scenario is TOML (it loads back: resolved_toml_round_trips)")
     };
+    let metrics = pair_metrics(reps_a, reps_b);
     let comparison = Comparison {
         seed: a.scenario.run.seed,
         replications: a.scenario.run.replications,
         fields: field_differences(&table(&resolved[0]), &table(&resolved[1])),
-        metrics: pair_metrics(&reps_a, &reps_b),
+        metrics,
         a: a.side,
         b: b.side,
     };
@@ -260,18 +264,21 @@ pub fn run(args: &CompareArgs, cancel: &AtomicBool) -> anyhow::Result<ExitCode> 
     // Cleared on an error too, so the message is not printed behind a half-drawn bar.
     bar.finish_and_clear();
     let (comparison, resolved) = result?;
-    let json = compare_json(&comparison);
-    let text = if args.json {
-        String::from_utf8(json.clone()).expect("serde_json writes UTF-8")
-    } else {
-        compare_table(&comparison, &shown)
+    // The JSON is built only when it is printed or written: with many replications it is
+    // the largest thing compare holds (every difference of every replication).
+    let json = (args.json || output.out.is_some()).then(|| compare_json(&comparison));
+    let text = match &json {
+        Some(bytes) if args.json => {
+            String::from_utf8(bytes.clone()).expect("serde_json writes UTF-8")
+        }
+        _ => compare_table(&comparison, &shown),
     };
     match &output.out {
         Some(out) => {
             let [ra, rb] = resolved;
             let files = vec![
                 ("compare.csv".to_string(), compare_csv(&comparison)?),
-                ("compare.json".to_string(), json),
+                ("compare.json".to_string(), json.expect("built for --out")),
                 ("scenario_a.resolved.toml".to_string(), ra.into_bytes()),
                 ("scenario_b.resolved.toml".to_string(), rb.into_bytes()),
                 (
