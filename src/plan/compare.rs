@@ -178,6 +178,9 @@ fn walk(
     use toml::Value::{Array, Table};
     match (a, b) {
         (Some(Table(x)), Some(Table(y))) => walk_tables(x, y, pattern, path, out),
+        // A table on one side only: each of its fields is missing on the other.
+        (Some(Table(x)), None) => walk_tables(x, &toml::Table::new(), pattern, path, out),
+        (None, Some(Table(y))) => walk_tables(&toml::Table::new(), y, pattern, path, out),
         (Some(Array(x)), Some(Array(y))) if x.len() == y.len() => {
             for (i, (vx, vy)) in x.iter().zip(y).enumerate() {
                 walk(
