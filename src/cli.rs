@@ -55,6 +55,8 @@ pub enum Command {
     Validate {
         /// The scenario TOML file.
         scenario: PathBuf,
+        #[command(flatten)]
+        set: tools::flags::SetFlags,
     },
     /// Load-benchmark the dispatch engine alone: routing decisions/s and engine events/s
     /// per rule and roster size, on a synthetic steady-state workload.
@@ -70,6 +72,11 @@ pub enum Command {
     ///
     /// Example: chatsim sweep scenarios/default.toml --set thresholds.reply_interval_s=30,60,90
     Sweep(tools::sweep::SweepArgs),
+    /// Compare two configurations with common random numbers: each metric's difference
+    /// B − A with a paired 95% CI, and whether it is significant.
+    ///
+    /// Example: chatsim compare scenarios/default.toml --set-a agents.max_sessions_all=2 --set-b agents.max_sessions_all=3
+    Compare(tools::compare::CompareArgs),
     /// Check expectations on a run for CI: exit 0 pass, 1 fail, 2 bad input.
     ///
     /// Example: chatsim check scenarios/default.toml --expect 'service_level>=0.8'
@@ -145,9 +152,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let cancel = &INTERRUPTED;
     match cli.command {
         Command::Run(args) => tools::run::run(&args, cancel),
-        Command::Validate { scenario } => tools::run::validate(&scenario, cancel),
+        Command::Validate { scenario, set } => tools::run::validate(&scenario, &set, cancel),
         Command::Staff(args) => tools::staff::run(&args, cancel),
         Command::Sweep(args) => tools::sweep::run(&args, cancel),
+        Command::Compare(args) => tools::compare::run(&args, cancel),
         Command::Check(args) => tools::check::run(&args, cancel),
         Command::Bench(args) => crate::bench::run_cmd(&args, cancel),
         Command::Shard(args) => tools::shard::shard(&args, cancel),
@@ -179,7 +187,13 @@ fn protect_inputs(command: &Command) {
         | Command::Check(tools::check::CheckArgs { input, .. }) => {
             protect_scenario_files(&input.scenario)
         }
-        Command::Validate { scenario } => protect_scenario_files(scenario),
+        Command::Validate { scenario, .. } => protect_scenario_files(scenario),
+        Command::Compare(args) => {
+            protect_scenario_files(&args.a);
+            if let Some(b) = &args.b {
+                protect_scenario_files(b);
+            }
+        }
         Command::Replay(args) => protect_input(&args.log),
         // A plan's inputs are protected by the merge's own check of their hashes.
         Command::Shard(_) | Command::Merge(_) | Command::Status(_) => {}

@@ -13,7 +13,7 @@ pub use catalogue::{Level, Metric};
 pub use collector::{
     AgentMetrics, Collector, Counts, GroupMetrics, IntervalMetrics, RepMetrics, Totals,
 };
-pub use stats::Stat;
+pub use stats::{Paired, Stat};
 pub use summary::{
     summarize, AgentSummary, GroupSummary, IntervalSummary, MetricSet, Ordered, RepDetail,
     RepFigures, RunSummary, Summarizer,

@@ -2,5 +2,6 @@
 //! ([`crate::tools`]) and the report that writes them ([`crate::report`]): tools → report
 //! → plan → metrics, with no circle.
 
+pub mod compare;
 pub mod staffing;
 pub mod sweep;

@@ -5,6 +5,7 @@
 //! and [`output::write_outputs`] puts it on disk atomically.
 
 pub mod chart;
+pub mod compare;
 pub mod html;
 pub mod json;
 pub mod output;

@@ -1648,17 +1648,6 @@ fn convert_agents(
     ctx: &Ctx,
     a: &RawAgents,
 ) -> Result<(Vec<String>, Vec<AgentSpec>), ScenarioError> {
-    let default_group = match &a.group {
-        Some(g) if g.trim().is_empty() => {
-            return Err(ctx.field(
-                "agents.group",
-                "the group name is empty",
-                "give a name, or leave it out for \"all\"",
-            ))
-        }
-        Some(g) => g.trim().to_owned(),
-        None => "all".to_owned(),
-    };
     let default_max = match a.max_sessions {
         Some(m) => Some(int_in(
             ctx,
@@ -1669,6 +1658,42 @@ fn convert_agents(
             "a session cap",
         )? as u32),
         None => None,
+    };
+    let cap_all = match a.max_sessions_all {
+        Some(m) => Some(int_in(
+            ctx,
+            "agents.max_sessions_all",
+            m,
+            1,
+            MAX_SESSIONS_PER_AGENT,
+            "a session cap",
+        )? as u32),
+        None => None,
+    };
+    // A cell left empty takes the cap too, so a roster without caps needs no default.
+    let (groups, mut agents) = convert_roster(ctx, a, default_max.or(cap_all))?;
+    if let Some(cap) = cap_all {
+        agents.iter_mut().for_each(|agent| agent.max_sessions = cap);
+    }
+    Ok((groups, agents))
+}
+
+/// The roster's groups and agents, each agent with its own cap (or the default).
+fn convert_roster(
+    ctx: &Ctx,
+    a: &RawAgents,
+    default_max: Option<u32>,
+) -> Result<(Vec<String>, Vec<AgentSpec>), ScenarioError> {
+    let default_group = match &a.group {
+        Some(g) if g.trim().is_empty() => {
+            return Err(ctx.field(
+                "agents.group",
+                "the group name is empty",
+                "give a name, or leave it out for \"all\"",
+            ))
+        }
+        Some(g) => g.trim().to_owned(),
+        None => "all".to_owned(),
     };
     let fixed_groups = match &a.groups {
         None => None,

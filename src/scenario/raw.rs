@@ -134,6 +134,9 @@ pub struct RawAgents {
     pub count: Option<i64>,
     /// With `count`: every agent's cap. With a roster: the default for empty cells.
     pub max_sessions: Option<i64>,
+    /// Every agent's cap, over the roster's cells and `max_sessions`: one field to set
+    /// for a what-if on the caps (`chatsim compare … --set-b agents.max_sessions_all=3`).
+    pub max_sessions_all: Option<i64>,
     /// With `count`: the one group. With a roster: the default for empty cells.
     pub group: Option<String>,
     /// Optional explicit group list; fixes the groups' order (their indices).

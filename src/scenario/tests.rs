@@ -419,6 +419,48 @@ fn overrides_set_fields_before_the_checks() {
     );
 }
 
+/// `agents.max_sessions_all` sets every agent's cap over the roster's own caps (the
+/// bundled roster has 2, 3 and 4), and a roster cell left empty takes it too.
+#[test]
+fn max_sessions_all_caps_every_agent_of_a_roster() {
+    let o = |v: &str| Override {
+        path: "agents.max_sessions_all".into(),
+        value: parse_override_value(v),
+    };
+    let path = bundled("default.toml");
+    let own = load(&path).unwrap();
+    for cap in [2, 3] {
+        let s = load_with_overrides(&path, &[o(&cap.to_string())]).unwrap();
+        assert_eq!(s.agents.len(), own.agents.len());
+        assert!(s.agents.iter().all(|a| a.max_sessions == cap));
+        // Nothing else moves: with the caps put back, it is the scenario as written.
+        let mut back = s.clone();
+        for (a, b) in back.agents.iter_mut().zip(&own.agents) {
+            a.max_sessions = b.max_sessions;
+        }
+        assert_eq!(back, own);
+    }
+    let empty_cell = Case::new(
+        &[],
+        &[(
+            "roster.csv",
+            "id,max_sessions,shift_start,shift_end\nA1,,0,100\nA2,5,0,100\n",
+        )],
+    );
+    let s = load_with_overrides(&empty_cell.path(), &[o("4")]).unwrap();
+    assert_eq!(
+        s.agents.iter().map(|a| a.max_sessions).collect::<Vec<_>>(),
+        [4, 4]
+    );
+    let e = load_with_overrides(&path, &[o("65")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("field `agents.max_sessions_all`") && e.contains("65") && e.contains("64"),
+        "{e}"
+    );
+}
+
 #[test]
 fn override_values_parse_as_toml_scalars() {
     assert_eq!(parse_override_value("30"), toml::Value::Integer(30));

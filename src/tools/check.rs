@@ -11,7 +11,7 @@
 //! `mean + half-width ≤ value` for `<=`. Exit codes: 0 every expectation holds, 1 one
 //! fails, 2 bad input (the binary maps every error to 2).
 
-use super::flags::ScenarioFlags;
+use super::flags::{ScenarioFlags, SetFlags};
 use crate::metrics::catalogue::Metric;
 pub use crate::metrics::target::{Confidence, Direction, Target};
 use crate::metrics::Stat;
@@ -80,6 +80,8 @@ pub fn parse_targets(
 pub struct CheckArgs {
     #[command(flatten)]
     pub input: ScenarioFlags,
+    #[command(flatten)]
+    pub set: SetFlags,
     /// An expectation NAME>=VALUE, NAME<=VALUE (also > and <), or NAME=VALUE (the
     /// metric's better direction); repeat for several.
     #[arg(long = "expect", required = true, value_name = "EXPECTATION")]
@@ -97,7 +99,12 @@ pub struct CheckArgs {
 /// Runs `chatsim check`: exit 0 when every expectation holds, 1 when one fails.
 pub fn run(args: &CheckArgs, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
     let input = &args.input;
-    let sc = pipeline::load(&input.scenario, input.seed, args.replications, vec![])?;
+    let sc = pipeline::load(
+        &input.scenario,
+        input.seed,
+        args.replications,
+        args.set.overrides()?,
+    )?;
     let targets = parse_targets(&args.expect, &metric_names(&sc), "--expect")?;
     let summary = pipeline::simulate(&sc, input.threads, cancel, &|| {})
         .with_context(|| format!("{}", input.scenario.display()))?;

@@ -1,10 +1,13 @@
 //! The flags the commands share: which scenario, under which seed, on how many threads
-//! ([`ScenarioFlags`]: `run`, `check`, `staff`, `sweep`), and where the results go
-//! ([`OutputFlags`]: `run`, `staff`, `sweep`), and the method's timers for the commands
-//! that drive the engine directly ([`MethodFlags`]: `replay`, `live`). One definition, so
-//! the commands spell, check and explain them the same way.
+//! ([`ScenarioFlags`]: `run`, `check`, `staff`, `sweep`, `compare`), single-value field
+//! overrides ([`SetFlags`]: `run`, `validate`, `check`, `staff`, `compare`; `sweep`'s
+//! `--set` takes lists, so it has its own), where the results go ([`OutputFlags`]: `run`,
+//! `staff`, `sweep`, `compare`), and the method's timers for the commands that drive the
+//! engine directly ([`MethodFlags`]: `replay`, `live`). One definition, so the commands
+//! spell, check and explain them the same way.
 
 use crate::pipeline::MAX_THREADS;
+use crate::scenario::{parse_override_value, Override};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -23,6 +26,55 @@ pub struct ScenarioFlags {
     /// are started). The output does not depend on it.
     #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = threads_arg)]
     pub threads: usize,
+}
+
+/// `--set PATH=VALUE`: scenario fields set before the scenario is checked, by the
+/// loader's dotted paths (docs/scenario.md, "Overrides").
+#[derive(Args, Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct SetFlags {
+    /// Set a scenario field before the checks, e.g. `agents.count=12` or
+    /// `thresholds.reply_interval_s=30` (dotted paths as in docs/scenario.md); repeat for
+    /// several fields.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+}
+
+impl SetFlags {
+    /// The overrides, in the order given; `--set` names them in errors.
+    pub fn overrides(&self) -> anyhow::Result<Vec<Override>> {
+        parse_sets(&self.set, "--set")
+    }
+}
+
+/// Parses `PATH=VALUE` items of the flag `flag` (`--set`, `--set-a`, …): the value as TOML
+/// when it is one (`30`, `0.5`, `true`, `{ dist = "constant", value_s = 5 }`), otherwise
+/// as a string (`off`, `07:30`). A path given twice is refused: which one was meant?
+/// Whether the path names a field, and the value fits it, is the loader's to say (with
+/// the closest field suggested).
+pub fn parse_sets(items: &[String], flag: &str) -> anyhow::Result<Vec<Override>> {
+    let fix = "write PATH=VALUE, e.g. agents.count=12 or thresholds.reply_interval_s=30 \
+               (docs/scenario.md lists the fields)";
+    let mut out: Vec<Override> = Vec::with_capacity(items.len());
+    for text in items {
+        let Some((path, value)) = text.split_once('=') else {
+            anyhow::bail!("bad {flag} \"{text}\": no `=`; {fix}");
+        };
+        let (path, value) = (path.trim(), value.trim());
+        if path.is_empty() {
+            anyhow::bail!("bad {flag} \"{text}\": no field path before `=`; {fix}");
+        }
+        if value.is_empty() {
+            anyhow::bail!("bad {flag} \"{text}\": no value after `=`; {fix}");
+        }
+        if out.iter().any(|o| o.path == path) {
+            anyhow::bail!("{flag} {path} is given twice; give each field one value");
+        }
+        out.push(Override {
+            path: path.to_string(),
+            value: parse_override_value(value),
+        });
+    }
+    Ok(out)
 }
 
 /// Where a command writes its files.
@@ -100,4 +152,45 @@ pub fn threads_arg(text: &str) -> Result<usize, String> {
     Err(format!(
         "not a thread count; give 0 (one per core) or a number from 1 to {MAX_THREADS}"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sets(items: &[&str]) -> anyhow::Result<Vec<Override>> {
+        parse_sets(
+            &items.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            "--set",
+        )
+    }
+
+    #[test]
+    fn sets_parse_paths_and_toml_values() {
+        let o = sets(&[
+            "agents.count=12",
+            " thresholds.message_interval_s = off ",
+            "x={ a = 1 }",
+        ])
+        .unwrap();
+        assert_eq!(o[0].path, "agents.count");
+        assert_eq!(o[0].value, toml::Value::Integer(12));
+        assert_eq!(o[1].path, "thresholds.message_interval_s");
+        assert_eq!(o[1].value, toml::Value::String("off".into()));
+        assert!(o[2].value.is_table());
+    }
+
+    #[test]
+    fn bad_sets_say_how_to_write_one() {
+        for (bad, why) in [
+            ("agents.count", "no `=`"),
+            ("=3", "no field path"),
+            ("agents.count=", "no value"),
+        ] {
+            let e = sets(&[bad]).unwrap_err().to_string();
+            assert!(e.contains(why) && e.contains("PATH=VALUE"), "{bad}: {e}");
+        }
+        let e = sets(&["run.seed=1", "run.seed=2"]).unwrap_err().to_string();
+        assert!(e.contains("run.seed is given twice"), "{e}");
+    }
 }

@@ -1,7 +1,7 @@
 //! `chatsim run` (a scenario's replications, every metric with its 95 % CI, the report)
 //! and `chatsim validate` (the scenario checked, nothing run).
 
-use super::flags::{OutputFlags, ScenarioFlags};
+use super::flags::{OutputFlags, ScenarioFlags, SetFlags};
 use super::progress::progress_bar;
 use super::shard::{self, PlanFlags};
 use crate::metrics::RunSummary;
@@ -20,6 +20,8 @@ use std::sync::atomic::AtomicBool;
 pub struct RunArgs {
     #[command(flatten)]
     pub input: ScenarioFlags,
+    #[command(flatten)]
+    pub set: SetFlags,
     /// Number of replications (overrides `run.replications`).
     #[arg(long, allow_negative_numbers = true)]
     pub replications: Option<u32>,
@@ -47,7 +49,7 @@ pub struct RunArgs {
 /// replication order, as a merge pushes them from the shards' parts.
 pub fn run(args: &RunArgs, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
     let (input, output) = (&args.input, &args.output);
-    let sc = pipeline::load(&input.scenario, input.seed, args.replications, vec![])?;
+    let sc = scenario_of(args)?;
     if args.plan.plan.is_some() {
         if args.event_log.is_some() {
             anyhow::bail!(
@@ -128,15 +130,28 @@ pub fn report(
     Ok(ExitCode::SUCCESS)
 }
 
+/// The scenario a `run` runs: the file, with `--seed`, `--replications` and `--set`
+/// applied. A shard and a merge load it the same way.
+pub fn scenario_of(args: &RunArgs) -> anyhow::Result<Scenario> {
+    let input = &args.input;
+    pipeline::load(
+        &input.scenario,
+        input.seed,
+        args.replications,
+        args.set.overrides()?,
+    )
+}
+
 /// A note on stderr that never panics (a closed stderr is not worth a crash).
 fn eprintln_quiet(text: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "{text}");
 }
 
-/// Runs `chatsim validate`: the scenario and every file it names, checked.
-pub fn validate(path: &Path, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
-    let sc = scenario::load(path)?;
+/// Runs `chatsim validate`: the scenario and every file it names, checked (with `--set`'s
+/// fields set first).
+pub fn validate(path: &Path, set: &SetFlags, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
+    let sc = scenario::load_with_overrides(path, &set.overrides()?)?;
     print_out(
         &format!(
             "{}: ok ({} agents in {} groups, {} segments, {} replications)\n",

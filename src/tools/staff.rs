@@ -44,7 +44,7 @@
 //!   from an analytic estimate instead, see [`analytic_session_s`]).
 
 use super::check::{check_metric_name, metric_names, Confidence, Direction, Target};
-use super::flags::{OutputFlags, ScenarioFlags};
+use super::flags::{OutputFlags, ScenarioFlags, SetFlags};
 use super::shard::{self, PlanFlags};
 use crate::engine::AgentId;
 use crate::math::student_t_quantile;
@@ -88,6 +88,8 @@ use std::time::Instant;
 pub struct StaffArgs {
     #[command(flatten)]
     pub input: ScenarioFlags,
+    #[command(flatten)]
+    pub set: SetFlags,
     /// A target NAME>=VALUE / NAME<=VALUE (also > and <), or NAME=VALUE (the direction in
     /// which the metric improves with more agents: >= for service_level, <= for waits,
     /// abandon_ratio, occupancy, …); repeat for several.
@@ -1437,7 +1439,8 @@ pub struct StaffSetup {
 /// anything runs.
 pub fn setup(args: &StaffArgs, cancel: &'static AtomicBool) -> anyhow::Result<StaffSetup> {
     let (input, output) = (&args.input, &args.output);
-    let sc = pipeline::load(&input.scenario, input.seed, None, vec![])?;
+    let overrides = args.set.overrides()?;
+    let sc = pipeline::load(&input.scenario, input.seed, None, overrides.clone())?;
     let targets = parse_staff_targets(&args.targets, &metric_names(&sc))?;
     if let Some(out) = &output.out {
         check_target(out, output.force)?;

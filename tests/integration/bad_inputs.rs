@@ -289,6 +289,35 @@ cases! {
         => ["no plan at scenarios/plan.json", "--plan scenarios --shards N"];
     merge_rejects_a_directory_without_a_plan: ["merge", "tests", "--out", "out"]
         => ["no plan at tests/plan.json", "make one with"];
+    // ----- --set PATH=VALUE (run, validate, check, staff) and compare --------------------
+    run_set_suggests_the_closest_field: ["run", "tests/fixtures/small.toml", "--set", "agents.cont=3", "--out", "out"]
+        => ["small.toml", "override `agents.cont`", "unknown field `cont`", "did you mean `agents.count`?"];
+    run_set_rejects_a_value_of_the_wrong_type: ["run", "tests/fixtures/small.toml", "--set", "agents.count=abc", "--out", "out"]
+        => ["small.toml", "override `agents.count`", "value \"abc\" does not fit", "give a value of the field's type"];
+    run_set_rejects_an_item_without_a_value: ["run", "tests/fixtures/small.toml", "--set", "agents.count", "--out", "out"]
+        => ["bad --set \"agents.count\"", "no `=`", "write PATH=VALUE"];
+    run_set_rejects_a_field_given_twice: ["run", "tests/fixtures/small.toml", "--set", "agents.count=2", "--set", "agents.count=3", "--out", "out"]
+        => ["--set agents.count is given twice", "give each field one value"];
+    validate_set_checks_the_value_by_the_file_rules: ["validate", "tests/fixtures/small.toml", "--set", "agents.max_sessions_all=65"]
+        => ["small.toml", "field `agents.max_sessions_all`", "value 65", "from 1 to 64"];
+    check_set_checks_the_value_by_the_file_rules: ["check", "tests/fixtures/small.toml", "--set", "run.replications=0", "--expect", "service_level>=0.8"]
+        => ["small.toml", "field `run.replications`", "value 0", "from 1 to 100000"];
+    staff_set_suggests_the_closest_field: ["staff", "tests/fixtures/small.toml", "--set", "arrivals.rate_per_hr=600", "--target", "service_level=0.8", "--out", "out"]
+        => ["small.toml", "override `arrivals.rate_per_hr`", "did you mean `arrivals.rate_per_hour`?"];
+    compare_rejects_a_missing_scenario: ["compare", "tests/fixtures/bad/absent.toml", "tests/fixtures/small.toml", "--out", "out"]
+        => ["scenario A (tests/fixtures/bad/absent.toml)", "cannot read the file", "No such file", "check the path"];
+    compare_set_b_suggests_the_closest_field: ["compare", "tests/fixtures/small.toml", "--set-b", "agents.cont=3", "--out", "out"]
+        => ["scenario B (tests/fixtures/small.toml --set agents.cont=3)", "override `agents.cont`", "did you mean `agents.count`?"];
+    compare_needs_two_different_sides: ["compare", "tests/fixtures/small.toml", "--out", "out"]
+        => ["nothing to compare", "chatsim compare A.toml B.toml", "--set-b agents.max_sessions_all=3"];
+    compare_rejects_sides_with_different_seeds: ["compare", "tests/fixtures/small.toml", "--set-b", "run.seed=2", "--out", "out"]
+        => ["A runs with run.seed 1 and B with 2", "common random numbers need one seed", "give --seed N"];
+    compare_rejects_sides_with_different_replications: ["compare", "tests/fixtures/small.toml", "--set-a", "run.replications=3", "--out", "out"]
+        => ["A runs 3 replications and B 1", "give --replications N"];
+    compare_rejects_an_unknown_metric: ["compare", "tests/fixtures/small.toml", "--set-b", "agents.count=3", "--metric", "servce_level", "--out", "out"]
+        => ["unknown metric \"servce_level\" in --metric", "did you mean service_level?"];
+    compare_rejects_a_field_set_twice_on_one_side: ["compare", "tests/fixtures/small.toml", "--set-b", "agents.count=3", "--set-b", "agents.count=4", "--out", "out"]
+        => ["--set-b agents.count is given twice", "give each field one value"];
 
     // ----- the replay log ---------------------------------------------------------------
     replay_rejects_bad_timestamp: ["replay", "tests/fixtures/bad/log-bad-timestamp.csv"]

@@ -143,6 +143,7 @@ fn a_closed_stdout_ends_every_command_quietly() {
             "2",
         ],
         vec!["check", &sm, "--expect", "offered>=0"],
+        vec!["compare", &sm, "--set-b", "agents.count=3"],
         vec!["staff", &sm, "--target", "service_level=0.5"],
         vec![
             "bench",

@@ -188,6 +188,26 @@ fn staff_stops_between_candidates() {
 }
 
 #[test]
+fn compare_stops_between_replications() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = repo("tests/fixtures/small.toml");
+    stops_within_a_second(
+        tmp.path(),
+        &[
+            "compare",
+            sc.to_str().unwrap(),
+            "--set-b",
+            "agents.count=3",
+            "--replications",
+            "20000",
+            "--out",
+            "out",
+        ],
+        Duration::from_millis(500),
+    );
+}
+
+#[test]
 fn sweep_of_small_points_stops_between_them() {
     let tmp = tempfile::tempdir().unwrap();
     let sc = repo("tests/fixtures/small.toml");

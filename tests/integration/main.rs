@@ -12,6 +12,7 @@ mod architecture;
 mod bad_inputs;
 mod bench_cmd;
 mod cli;
+mod compare;
 mod conventions;
 mod determinism;
 mod event_log;

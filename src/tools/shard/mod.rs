@@ -375,7 +375,7 @@ fn run_units(
     let work = loaded.plan.work.with_run_options(threads, None, false);
     let records = match &work {
         Planned::Run(a) => {
-            let sc = pipeline::load(&a.input.scenario, a.input.seed, a.replications, vec![])?;
+            let sc = super::run::scenario_of(a)?;
             let reps = u32::try_from(r.start)?..u32::try_from(r.end)?;
             pipeline::replications_figures(&sc, reps.clone(), threads, cancel)?
                 .into_iter()
@@ -593,7 +593,7 @@ pub fn merge(args: &MergeArgs, cancel: &'static AtomicBool) -> anyhow::Result<Ex
     };
     match &work {
         Planned::Run(a) => {
-            let sc = pipeline::load(&a.input.scenario, a.input.seed, a.replications, vec![])?;
+            let sc = super::run::scenario_of(a)?;
             let mut summary = Summarizer::new(&sc);
             let mut wall = 0.0;
             for (p, u) in units {
