@@ -5,7 +5,7 @@
 
 /// A clock reading in seconds: `HH:MM`, `HH:MM:SS` or `HH:MM:SS.fff` (hours may exceed
 /// 23), or plain seconds (`"30600"`, `"30600.5"`).
-pub fn parse_clock(text: &str) -> Result<f64, String> {
+pub(super) fn parse_clock(text: &str) -> Result<f64, String> {
     let s = text.trim();
     if s.is_empty() {
         return Err("the time is empty".into());

@@ -17,7 +17,6 @@ mod resolved;
 #[cfg(test)]
 mod tests;
 
-pub use clock::parse_clock;
 pub use error::ScenarioError;
 pub use input::{read_fix, read_regular_file, MAX_CSV_BYTES, MAX_SCENARIO_BYTES};
 pub use load::{

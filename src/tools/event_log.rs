@@ -25,7 +25,7 @@
 
 use crate::engine::AgentId;
 use crate::report::output::write_file;
-use crate::scenario::{self, Scenario};
+use crate::scenario::Scenario;
 use crate::sim::{ChatEvent, Observer, Replication};
 use crate::time::SimTime;
 use anyhow::Context;
@@ -69,7 +69,7 @@ pub fn write(
     force: bool,
     cancel: &AtomicBool,
 ) -> anyhow::Result<String> {
-    let origin_ms = clock_origin_ms(path)?;
+    let origin_ms = sc.run.clock.origin_ms();
     let note = format!(
         "chat log of replication {rep} of {}, seed {} (chatsim run --event-log)\n\
          rows: request, connect, abandon, customer_message, agent_reply, close, disconnect",
@@ -87,30 +87,6 @@ pub fn write(
         "event log of replication {rep} written to {} ({rows} rows)",
         file.display()
     ))
-}
-
-/// The clock reading at the epoch of the scenario at `path` (`run.clock_origin`, 0 when
-/// absent), in ms. The scenario has loaded already, so its value is a valid time.
-pub fn clock_origin_ms(path: &Path) -> anyhow::Result<u64> {
-    let bytes = scenario::read_regular_file(path, scenario::MAX_SCENARIO_BYTES)
-        .with_context(|| format!("reading {}", path.display()))?;
-    let table: toml::Table = String::from_utf8_lossy(&bytes)
-        .parse()
-        .with_context(|| format!("reading {}", path.display()))?;
-    let origin = table
-        .get("run")
-        .and_then(|r| r.get("clock_origin"))
-        .cloned();
-    let secs = match origin {
-        None => 0.0,
-        Some(toml::Value::String(s)) => {
-            scenario::parse_clock(&s).map_err(|e| anyhow::anyhow!("run.clock_origin: {e}"))?
-        }
-        Some(toml::Value::Integer(i)) => i.max(0) as f64,
-        Some(toml::Value::Float(f)) => f.max(0.0),
-        Some(other) => anyhow::bail!("run.clock_origin: `{other}` is not a time"),
-    };
-    Ok((secs * 1000.0).round() as u64)
 }
 
 /// The header line of the log.
