@@ -27,12 +27,14 @@ pub fn compare_table(c: &Comparison, shown: &[Metric]) -> String {
             if fields == 1 { "" } else { "s" }
         ));
         for f in c.fields.iter().take(MAX_FIELDS_SHOWN) {
-            let more = if f.count > 1 {
-                format!(" at {}, and {} more like it", f.first, f.count - 1)
+            if f.count > 1 {
+                out.push_str(&format!(
+                    "  {}: {} entries differ, e.g. {} {} → {}\n",
+                    f.path, f.count, f.first, f.a, f.b
+                ));
             } else {
-                String::new()
-            };
-            out.push_str(&format!("  {}: {} → {}{more}\n", f.path, f.a, f.b));
+                out.push_str(&format!("  {}: {} → {}\n", f.path, f.a, f.b));
+            }
         }
         if c.fields.len() > MAX_FIELDS_SHOWN {
             out.push_str(&format!(
@@ -42,10 +44,10 @@ pub fn compare_table(c: &Comparison, shown: &[Metric]) -> String {
         }
     }
     out.push_str(&format!(
-        "Common random numbers: seed {}, {} replications; replication i of A and of B \
-         share their random streams.\n\
-         B − A is the mean of the per-replication differences with its paired 95% CI \
-         (Student t over the n replications where both are defined); * = the CI excludes 0.\n\n",
+        "Common random numbers: seed {}, {} replications; replication i of A and of B share\n\
+         their random streams. B − A: the mean of the per-replication differences and its\n\
+         paired 95% CI (Student t over the n replications defined on both sides);\n\
+         * = the CI excludes 0, and whether B is better or worse.\n\n",
         c.seed, c.replications
     ));
     let rows: Vec<&MetricComparison> = c
@@ -289,13 +291,22 @@ mod tests {
             },
             seed: 7,
             replications: 3,
-            fields: vec![FieldDiff {
-                path: "agents.roster".into(),
-                count: 1,
-                first: "agents.roster".into(),
-                a: "2 entries".into(),
-                b: "3 entries".into(),
-            }],
+            fields: vec![
+                FieldDiff {
+                    path: "agents.roster".into(),
+                    count: 1,
+                    first: "agents.roster".into(),
+                    a: "2 entries".into(),
+                    b: "3 entries".into(),
+                },
+                FieldDiff {
+                    path: "agents.roster[*].speed_factor".into(),
+                    count: 2,
+                    first: "agents.roster[0].speed_factor".into(),
+                    a: "1".into(),
+                    b: "1.2".into(),
+                },
+            ],
             metrics: vec![
                 m(
                     Metric::ServiceLevel,
@@ -319,7 +330,18 @@ mod tests {
             t.starts_with("A  desk.toml\nB  desk.toml --set agents.count=3\n"),
             "{t}"
         );
-        assert!(t.contains("agents.roster: 2 entries → 3 entries"), "{t}");
+        assert!(t.contains("B differs from A in 3 fields of"), "{t}");
+        assert!(
+            t.contains("\n  agents.roster: 2 entries → 3 entries\n"),
+            "{t}"
+        );
+        assert!(
+            t.contains(
+                "\n  agents.roster[*].speed_factor: 2 entries differ, e.g. \
+                 agents.roster[0].speed_factor 1 → 1.2\n"
+            ),
+            "{t}"
+        );
         assert!(t.contains("seed 7, 3 replications"), "{t}");
         let line = |name: &str| {
             t.lines()

@@ -176,7 +176,7 @@ fn replications(
 }
 
 /// The paired comparison of every metric of [`compared_metrics`] from both sides'
-/// columns of figures ([`replications`]: replication i of `a` with replication i of
+/// columns of figures (one per metric, in replication order: replication i of `a` with replication i of
 /// `b`). Each pair of columns is freed once compared.
 pub fn pair_metrics(a: Vec<Vec<f64>>, b: Vec<Vec<f64>>) -> Vec<MetricComparison> {
     compared_metrics()
