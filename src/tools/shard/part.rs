@@ -299,8 +299,8 @@ pub fn figures(f: &RepFigures) -> Value {
         v["intervals"] = rows(&d.intervals);
         v["groups"] = rows(&d.groups);
         v["agents"] = rows(&d.agents);
-        v["waits"] = histogram(&d.waits);
-        v["replies"] = histogram(&d.replies);
+        v["wait_histogram"] = histogram(&d.waits);
+        v["reply_histogram"] = histogram(&d.replies);
         v["wait_max"] = json!(d.wait_max);
     }
     v
@@ -314,8 +314,8 @@ pub fn unfigures(v: &Value) -> Option<RepFigures> {
             intervals: unrows(intervals)?,
             groups: unrows(v.get("groups")?)?,
             agents: unrows(v.get("agents")?)?,
-            waits: unhistogram(v.get("waits")?)?,
-            replies: unhistogram(v.get("replies")?)?,
+            waits: unhistogram(v.get("wait_histogram")?)?,
+            replies: unhistogram(v.get("reply_histogram")?)?,
             wait_max: v.get("wait_max")?.as_u64()?,
         }),
     };
