@@ -277,8 +277,8 @@ fn staffing_rows(r: &StaffingResult) -> (Vec<String>, Vec<Vec<Cell>>) {
     .map(|s| s.to_string())
     .collect();
     for n in &metric_names {
-        header.push(format!("{n}_mean"));
-        header.push(format!("{n}_ci95"));
+        header.push(crate::report::tabular::mean_column(n));
+        header.push(crate::report::tabular::ci95_column(n));
     }
     // Appended after the metric columns: the columns above are a contract.
     header.extend(
