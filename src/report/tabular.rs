@@ -67,7 +67,9 @@ pub fn intervals_csv(summary: &RunSummary) -> Vec<u8> {
     let mut w = writer();
     let days = summary.spans_days();
     let head: &[&str] = if days {
-        &["interval", "day", "date", "start", "end", "start_s", "end_s"]
+        &[
+            "interval", "day", "date", "start", "end", "start_s", "end_s",
+        ]
     } else {
         &["interval", "start", "end", "start_s", "end_s"]
     };

@@ -9,6 +9,7 @@
 mod clock;
 mod csv_files;
 mod error;
+mod forecast;
 mod input;
 mod load;
 pub mod raw;
@@ -108,6 +109,10 @@ pub struct ProfileInterval {
     pub start: SimTime,
     pub end: SimTime,
     pub rate_per_hour: f64,
+    /// The forecast's average handle time for the interval (holding model only): the
+    /// sessions arriving in it have the scenario's holding-time distribution scaled to
+    /// this mean. `None`: the holding time as the scenario gives it.
+    pub aht: Option<Millis>,
 }
 
 /// A customer type with its own share and behaviour.

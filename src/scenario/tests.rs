@@ -289,11 +289,13 @@ fn resolved_toml_round_trips_every_input_form() {
                 start: SimTime::ZERO,
                 end: SimTime::from_millis(1_000_001),
                 rate_per_hour: 0.1 + 0.2,
+                aht: None,
             },
             ProfileInterval {
                 start: SimTime::from_millis(1_000_001),
                 end: SimTime::from_millis(4_200_000),
                 rate_per_hour: 1e-7,
+                aht: None,
             },
         ],
     };
@@ -331,6 +333,41 @@ fn resolved_toml_round_trips_every_input_form() {
     s2.routing = RoutingRule::LowestLoadRatio;
     s2.run.max_events = u64::MAX;
     round_trip(&s2);
+
+    // A forecast's AHTs (holding model) and its first date round-trip too; an interval
+    // without an AHT stays without.
+    let mut s3 = s.clone();
+    s3.sessions = SessionModel::Holding {
+        holding_time: Dist::LogNormal {
+            mean: 240.0,
+            sd: 120.0,
+        },
+    };
+    s3.thresholds = Thresholds {
+        reply_interval: None,
+        message_interval: None,
+        repeat_reminders: true,
+        reminder_cap: None,
+    };
+    s3.run.clock = crate::clock::Clock::new(8 * 3_600_000, Some(jiff::civil::date(2026, 12, 7)));
+    s3.arrivals = Arrivals::Profile {
+        intervals: vec![
+            ProfileInterval {
+                start: SimTime::ZERO,
+                end: SimTime::from_millis(1_800_000),
+                rate_per_hour: 120.0,
+                aht: Some(Millis::from_millis(312_500)),
+            },
+            ProfileInterval {
+                start: SimTime::from_millis(1_800_000),
+                end: SimTime::from_millis(4_200_000),
+                rate_per_hour: 0.0,
+                aht: None,
+            },
+        ],
+    };
+    round_trip(&s3);
+    assert!(to_resolved_toml(&s3).contains("aht_s = 312.5"));
 }
 
 #[test]

@@ -103,6 +103,7 @@ mod tests {
             start: SimTime::from_secs(a),
             end: SimTime::from_secs(b),
             rate_per_hour: r,
+            aht: None,
         };
         let quiet = Arrivals::Profile {
             intervals: vec![iv(0, 50_000, 0.0), iv(50_000, 100_000, 7200.0)],
