@@ -63,6 +63,17 @@ impl<'a> ArrivalClock<'a> {
     }
 }
 
+impl ArrivalClock<'_> {
+    /// The forecast's AHT of the profile interval of the latest arrival (the clock stays
+    /// in that interval until the next draw).
+    pub fn aht(&self) -> Option<Millis> {
+        match self.arrivals {
+            Arrivals::Profile { intervals } => intervals.get(self.cursor).and_then(|i| i.aht),
+            _ => None,
+        }
+    }
+}
+
 /// A standard exponential draw by inversion (1 − u avoids ln 0).
 fn exp1(rng: &mut Rng) -> f64 {
     let u: f64 = rng.random();

@@ -345,6 +345,7 @@ pub fn staff_intervals(sc: &Scenario) -> Vec<StaffInterval> {
             start: SimTime::ZERO + sc.run.warmup,
             end,
             rate_per_hour: *rate_per_hour,
+            aht: None,
         }],
         Arrivals::Profile { intervals } => intervals
             .iter()
@@ -352,6 +353,7 @@ pub fn staff_intervals(sc: &Scenario) -> Vec<StaffInterval> {
                 start: i.start,
                 end: i.end,
                 rate_per_hour: i.rate_per_hour,
+                aht: i.aht,
             })
             .collect(),
         Arrivals::Trace { times } => {
@@ -369,6 +371,7 @@ pub fn staff_intervals(sc: &Scenario) -> Vec<StaffInterval> {
                     start: SimTime::from_millis(start),
                     end: SimTime::from_millis(stop),
                     rate_per_hour: count as f64 / hours,
+                    aht: None,
                 });
                 start = stop;
             }
@@ -1064,6 +1067,9 @@ struct Plan<'a> {
     seed: u64,
     /// Erlang A's patience, seconds (every segment has one).
     patience_s: Option<f64>,
+    /// The forecast's AHT of the intervals staffed (holding model): the mean session
+    /// time of the Erlang columns. `sc`'s holding time is already scaled to it.
+    aht: Option<Millis>,
 }
 
 impl Plan<'_> {
@@ -1237,7 +1243,10 @@ impl Plan<'_> {
     /// Staffs one rate: the search, then the Erlang comparisons.
     fn staff_rate(&self, rate_per_hour: f64) -> anyhow::Result<RatePlan> {
         let holding_s = match &self.sc.sessions {
-            SessionModel::Holding { holding_time } => Some(holding_time.mean()),
+            SessionModel::Holding { holding_time } => Some(
+                self.aht
+                    .map_or_else(|| holding_time.mean(), |a| a.as_secs_f64()),
+            ),
             SessionModel::Turns => None,
         };
         let session_est_s = holding_s.unwrap_or_else(|| analytic_session_s(self.sc));
@@ -1339,7 +1348,18 @@ impl Plan<'_> {
     }
 }
 
-/// Staffs every interval of `sc` (intervals with equal rates share one search), the
+/// `sc` with its holding time scaled to the mean `aht` (`sc` itself without one).
+fn with_aht(sc: &Scenario, aht: Option<Millis>) -> Scenario {
+    let mut out = sc.clone();
+    if let (Some(aht), SessionModel::Holding { holding_time }) = (aht, &mut out.sessions) {
+        if let Some(scaled) = holding_time.with_mean(aht.as_secs_f64()) {
+            *holding_time = scaled;
+        }
+    }
+    out
+}
+
+/// Staffs every interval of `sc` (intervals with equal rates and AHTs share one search), the
 /// searches and their replications running in parallel on `settings.threads` threads.
 /// Fails on a target that does not get easier with more agents
 /// ([`check_staffing_target`]).
@@ -1352,33 +1372,52 @@ pub fn staff(
         check_staffing_target(t)?;
     }
     let intervals = staff_intervals(sc);
-    let mut rates: Vec<f64> = intervals.iter().map(|i| i.rate_per_hour).collect();
-    rates.sort_by(f64::total_cmp);
-    rates.dedup();
-    let plan = Plan {
-        sc,
-        targets,
-        settings,
-        seed: sc.run.seed,
-        patience_s: erlang_patience_s(sc),
-    };
+    // One search per load: a rate and, from a forecast, an AHT.
+    let key = |i: &StaffInterval| (i.rate_per_hour.to_bits(), i.aht);
+    let mut loads: Vec<(f64, Option<Millis>)> =
+        intervals.iter().map(|i| (i.rate_per_hour, i.aht)).collect();
+    loads.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    loads.dedup_by(|a, b| a.0.to_bits() == b.0.to_bits() && a.1 == b.1);
+    // The scenario each AHT is staffed on: its holding time scaled to that mean (the
+    // loader checked it can be), so the simulated candidates and the Erlang columns use
+    // the same session time.
+    let mut ahts: Vec<Option<Millis>> = loads.iter().map(|l| l.1).collect();
+    ahts.sort();
+    ahts.dedup();
+    let scenarios: Vec<(Option<Millis>, Scenario)> = ahts
+        .into_iter()
+        .map(|aht| (aht, with_aht(sc, aht)))
+        .collect();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(settings.threads)
         .build()
         .context("starting worker threads")?;
     // Busiest first, so the longest searches start early.
-    let plans: Vec<RatePlan> = pool.install(|| {
-        rates
+    let plans: Vec<((u64, Option<Millis>), RatePlan)> = pool.install(|| {
+        loads
             .par_iter()
             .rev()
-            .map(|&r| {
+            .map(|&(r, aht)| {
+                let on = &scenarios
+                    .iter()
+                    .find(|(a, _)| *a == aht)
+                    .expect("a scenario per AHT")
+                    .1;
+                let plan = Plan {
+                    sc: on,
+                    targets,
+                    settings,
+                    seed: sc.run.seed,
+                    patience_s: erlang_patience_s(sc),
+                    aht,
+                };
                 let p = plan.staff_rate(r)?;
                 let intervals = intervals
                     .iter()
-                    .filter(|i| i.rate_per_hour.to_bits() == r.to_bits())
+                    .filter(|i| key(i) == (r.to_bits(), aht))
                     .count();
                 settings.tell(StaffProgress::Staffed { intervals });
-                Ok(p)
+                Ok(((r.to_bits(), aht), p))
             })
             .collect::<anyhow::Result<Vec<_>>>()
     })?;
@@ -1387,8 +1426,9 @@ pub fn staff(
         .map(|i| {
             let p = plans
                 .iter()
-                .find(|p| p.rate_per_hour.to_bits() == i.rate_per_hour.to_bits())
-                .expect("every rate staffed")
+                .find(|(k, _)| *k == key(&i))
+                .expect("every load staffed")
+                .1
                 .clone();
             (i, p)
         })
@@ -1607,7 +1647,8 @@ mod tests {
             vec![StaffInterval {
                 start: SimTime::from_secs(600),
                 end: SimTime::from_secs(7800),
-                rate_per_hour: 120.0
+                rate_per_hour: 120.0,
+                aht: None,
             }]
         );
         let mut trace = sc.clone();
@@ -1878,6 +1919,7 @@ mod tests {
                 settings: &settings,
                 seed: 3,
                 patience_s: None,
+                aht: None,
             };
             let window = plan.window(240.0, 60.0, 5);
             plan.evaluate(240.0, 5, window).unwrap().replications
