@@ -194,7 +194,9 @@ fn holding_example_parses_into_expected_scenario() {
 #[test]
 fn default_scenario_is_a_plausible_day() {
     let s = load(&bundled("default.toml")).unwrap();
-    assert_eq!(s.run.warmup, Millis::from_secs(1800));
+    // The desk opens empty at 08:00: no warm-up, no forecast before the opening.
+    assert_eq!(s.run.warmup, Millis::ZERO);
+    assert_eq!(s.run.clock.origin_s(), 8.0 * 3600.0);
     assert_eq!(s.run.horizon, Millis::from_secs(43_200));
     assert_eq!((s.run.replications, s.run.seed), (8, 42));
     assert_eq!(s.groups, vec!["billing", "tech", "general"]);
@@ -213,18 +215,20 @@ fn default_scenario_is_a_plausible_day() {
         assert!((0.8..=1.3).contains(&a.speed_factor), "{}", a.name);
         assert!(!a.breaks.is_empty() && a.breaks.len() <= 3, "{}", a.name);
     }
-    // The first shift starts at the epoch (07:30), the last ends at the run's end (20:00).
+    // The first shift (07:30 in the roster) is logged in at the opening, the epoch; the
+    // last ends at the run's end (20:00).
     assert_eq!(s.agents[0].shift_start, SimTime::ZERO);
     assert_eq!(
         s.agents.last().unwrap().shift_end,
-        SimTime::from_secs(45_000)
+        SimTime::from_secs(43_200)
     );
     let Arrivals::Profile { intervals } = &s.arrivals else {
         panic!("profile expected")
     };
-    assert_eq!(intervals.len(), 50);
+    // 08:00–20:00 in 15 minutes: 48 intervals.
+    assert_eq!(intervals.len(), 48);
     assert_eq!(intervals[0].start, SimTime::ZERO);
-    assert_eq!(intervals.last().unwrap().end, SimTime::from_secs(45_000));
+    assert_eq!(intervals.last().unwrap().end, SimTime::from_secs(43_200));
     let peak = intervals
         .iter()
         .map(|i| i.rate_per_hour)
