@@ -315,7 +315,7 @@ fn dated(rows: &[(u64, ForecastRow)]) -> bool {
 }
 
 const DATE_FIX: &str = "write dates as YYYY-MM-DD (2026-12-07; 2026/12/07 and 07.12.2026 are \
-     read too), times as HH:MM";
+     read too), times as HH:MM (format the spreadsheet's columns so before saving)";
 
 const AHT_FIX: &str = "give the average handle time in seconds (300), as mm:ss (05:00) or with a \
      unit (5m, 300s); a column named aht_s holds seconds, aht_min minutes";
@@ -443,6 +443,16 @@ fn split_stamp(s: &str) -> Result<(Option<Date>, String, Option<String>), String
         )),
         None => Ok((date, time.to_owned(), None)),
     }
+    .and_then(|(d, t, e)| {
+        for cell in std::iter::once(&t).chain(&e) {
+            if cell.parse::<f64>().is_ok_and(|x| x > 0.0 && x < 1.0) {
+                return Err(format!(
+                    "\"{cell}\" is a time of day saved as a fraction of a day"
+                ));
+            }
+        }
+        Ok((d, t, e))
+    })
 }
 
 /// A number as a spreadsheet writes it: a decimal point, or with `;` or tab as the
@@ -456,7 +466,13 @@ pub(super) fn parse_number(s: &str, sep: char) -> Result<f64, String> {
     let decimal_comma = sep != ',';
     let text = if decimal_comma && t.contains(',') {
         if t.contains('.') || t.matches(',').count() > 1 {
-            return Err(format!("\"{t}\" has a thousands separator"));
+            let plain = match t.rsplit_once(',') {
+                Some((whole, frac)) if t.contains('.') => {
+                    format!("{},{frac}", whole.replace('.', ""))
+                }
+                _ => t.replace(',', ""),
+            };
+            return Err(format!("\"{t}\" has a thousands separator (write {plain})"));
         }
         t.replace(',', ".")
     } else {
@@ -553,6 +569,12 @@ mod tests {
             Ok((None, "8:00 AM".into(), Some("8:15 AM".into())))
         );
         assert!(split_stamp("2026-12-07").is_err());
+        // A spreadsheet time left as a fraction of a day (08:00 = 0.333…) is refused;
+        // whole seconds are a time.
+        assert!(split_stamp("0.3333333")
+            .unwrap_err()
+            .contains("fraction of a day"));
+        assert_eq!(split_stamp("28800"), Ok((None, "28800".into(), None)));
     }
 
     #[test]
@@ -560,7 +582,9 @@ mod tests {
         assert_eq!(parse_number("12,5", ';'), Ok(12.5));
         assert_eq!(parse_number("12.5", ';'), Ok(12.5));
         assert_eq!(parse_number("12.5", ','), Ok(12.5));
-        assert!(parse_number("1.234,5", ';').is_err());
+        assert!(parse_number("1.234,5", ';')
+            .unwrap_err()
+            .contains("(write 1234,5)"));
         assert!(parse_number("1 234", ';').is_err());
         assert!(parse_number("inf", ',').is_err());
     }

@@ -10,6 +10,8 @@ mod clock;
 mod csv_files;
 mod error;
 mod forecast;
+#[cfg(test)]
+mod forecast_tests;
 mod input;
 mod load;
 pub mod raw;

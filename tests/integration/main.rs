@@ -14,6 +14,7 @@ mod bench_cmd;
 mod cli;
 mod conventions;
 mod determinism;
+mod forecast;
 mod fuzz;
 mod hardening;
 mod interrupt;
