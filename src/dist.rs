@@ -241,6 +241,68 @@ impl Dist {
         Millis::from_secs_f64_rounded(self.sample(rng))
     }
 
+    /// Draws a duration of the distribution scaled by `scale` ([`Dist::scaled`]: `scale`
+    /// times a draw, the same in law) and rounds it to the nearest millisecond. With
+    /// `scale = 1` it is [`Dist::sample_ms`], draw for draw.
+    #[inline]
+    pub fn sample_scaled_ms<R: Rng + ?Sized>(&self, rng: &mut R, scale: f64) -> Millis {
+        let x = self.sample_unbounded(rng) * scale;
+        Millis::from_secs_f64_rounded(if x > MAX_DRAW { MAX_DRAW } else { x })
+    }
+
+    /// The distribution of `c × X` for a draw X, `c > 0`: every kind is a scale family, so
+    /// this is the same kind with its scale parameters multiplied by `c` (its shape, cv
+    /// and skew unchanged) and its mean `c` times this one's. A forecast's AHT sets a
+    /// holding time's mean this way.
+    pub fn scaled(&self, c: f64) -> Dist {
+        match *self {
+            Dist::Constant { value } => Dist::Constant { value: value * c },
+            Dist::Exponential { mean } => Dist::Exponential { mean: mean * c },
+            Dist::Uniform { low, high } => Dist::Uniform {
+                low: low * c,
+                high: high * c,
+            },
+            // A normal truncated at 0, scaled, is the scaled normal truncated at 0.
+            Dist::Normal { mean, sd } => Dist::Normal {
+                mean: mean * c,
+                sd: sd * c,
+            },
+            Dist::LogNormal { mean, sd } => Dist::LogNormal {
+                mean: mean * c,
+                sd: sd * c,
+            },
+            Dist::Gamma { shape, scale } => Dist::Gamma {
+                shape,
+                scale: scale * c,
+            },
+            Dist::Weibull { shape, scale } => Dist::Weibull {
+                shape,
+                scale: scale * c,
+            },
+            Dist::Erlang { k, mean } => Dist::Erlang { k, mean: mean * c },
+            Dist::Empirical { ref samples } => Dist::Empirical {
+                samples: samples.iter().map(|x| x * c).collect(),
+            },
+        }
+    }
+
+    /// This distribution scaled ([`Dist::scaled`]) to the mean `mean`; the parameter that
+    /// is the mean (constant, exponential, lognormal, Erlang) is set to it exactly. `None`
+    /// when this one's mean is 0 (a constant 0, say), which no factor can scale.
+    pub fn with_mean(&self, mean: f64) -> Option<Dist> {
+        let own = self.mean();
+        if !(own > 0.0 && own.is_finite()) {
+            return None;
+        }
+        Some(match self.scaled(mean / own) {
+            Dist::Constant { .. } => Dist::Constant { value: mean },
+            Dist::Exponential { .. } => Dist::Exponential { mean },
+            Dist::LogNormal { sd, .. } => Dist::LogNormal { mean, sd },
+            Dist::Erlang { k, .. } => Dist::Erlang { k, mean },
+            other => other,
+        })
+    }
+
     /// Draws a count (e.g. a number of messages): rounded to nearest, at least 1.
     #[inline]
     pub fn sample_count<R: Rng + ?Sized>(&self, rng: &mut R) -> u32 {
@@ -680,6 +742,79 @@ mod tests {
         assert!((erfc(2.9) / 4.109_787_809_945_886e-5 - 1.0).abs() < 1e-9);
         assert!((erfc(2.999) / 2.223_016_859_983_405_8e-5 - 1.0).abs() < 1e-9);
         assert!((erfc(3.0) / 2.209_049_699_858_543_8e-5 - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn scaling_keeps_the_shape_and_sets_the_mean() {
+        let kinds = [
+            Dist::Constant { value: 300.0 },
+            Dist::Exponential { mean: 300.0 },
+            Dist::Uniform {
+                low: 100.0,
+                high: 500.0,
+            },
+            Dist::Normal {
+                mean: 60.0,
+                sd: 90.0,
+            }, // truncated: its mean is not 60
+            Dist::LogNormal {
+                mean: 300.0,
+                sd: 200.0,
+            },
+            Dist::Gamma {
+                shape: 2.5,
+                scale: 120.0,
+            },
+            Dist::Weibull {
+                shape: 1.5,
+                scale: 330.0,
+            },
+            Dist::Erlang { k: 3, mean: 300.0 },
+            Dist::Empirical {
+                samples: vec![60.0, 240.0, 600.0],
+            },
+        ];
+        for d in &kinds {
+            let s = d.with_mean(450.0).unwrap();
+            assert_eq!(s.kind_name(), d.kind_name());
+            // The mean is the AHT (to rounding: the truncated normal's and Weibull's means
+            // go through erfc and Γ), the shape is kept.
+            assert!((s.mean() - 450.0).abs() < 1e-9, "{d:?}: {}", s.mean());
+            assert!((s.cv() - d.cv()).abs() < 1e-9, "{d:?}");
+            // A draw of the scaled distribution is the factor times a draw of this one, on
+            // the same random numbers: what the simulator's scaled draw takes.
+            let c = 450.0 / d.mean();
+            for seed in 0..50 {
+                let mut a = Xoshiro256PlusPlus::seed_from_u64(seed);
+                let mut b = Xoshiro256PlusPlus::seed_from_u64(seed);
+                let (x, y) = (s.sample(&mut a), d.sample(&mut b) * c);
+                assert!(
+                    (x - y).abs() <= 1e-9 * y.abs().max(1.0),
+                    "{d:?}: {x} vs {y}"
+                );
+                let mut b = Xoshiro256PlusPlus::seed_from_u64(seed);
+                let ms = d.sample_scaled_ms(&mut b, c).as_millis() as f64;
+                assert!((ms - y * 1000.0).abs() <= 0.5 + 1e-6, "{d:?}");
+            }
+        }
+        // Constants: the AHT exactly; a scale of 1 is the plain draw.
+        assert_eq!(
+            Dist::Constant { value: 300.0 }.with_mean(420.0),
+            Some(Dist::Constant { value: 420.0 })
+        );
+        let d = Dist::LogNormal {
+            mean: 30.0,
+            sd: 20.0,
+        };
+        let mut a = Xoshiro256PlusPlus::seed_from_u64(9);
+        let mut b = Xoshiro256PlusPlus::seed_from_u64(9);
+        assert_eq!(d.sample_ms(&mut a), d.sample_scaled_ms(&mut b, 1.0));
+        // A mean of 0 cannot be scaled.
+        assert_eq!(Dist::Constant { value: 0.0 }.with_mean(300.0), None);
+        assert_eq!(
+            Dist::Empirical { samples: vec![0.0] }.with_mean(300.0),
+            None
+        );
     }
 
     #[test]

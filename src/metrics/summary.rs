@@ -2,12 +2,14 @@
 //! values, at run level, per interval, per group and per agent. `summary.json` is this
 //! struct serialized (agents excepted: they go to `agents.csv`).
 
+use crate::clock::Clock;
 use crate::math::student_t_quantile;
 use crate::metrics::catalogue::{Level, Metric};
 use crate::metrics::collector::{quantile_ms, Collector, HISTOGRAM_SIGFIG};
 use crate::metrics::stats::Stat;
 use crate::metrics::RepMetrics;
 use crate::scenario::Scenario;
+use crate::time::SimTime;
 use hdrhistogram::Histogram;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
@@ -82,6 +84,23 @@ pub struct IntervalSummary {
     pub metrics: MetricSet,
 }
 
+impl IntervalSummary {
+    /// The interval's start as a simulated instant (for the clock that shows it).
+    pub fn start(&self) -> SimTime {
+        instant(self.start_s)
+    }
+
+    /// The interval's end as a simulated instant.
+    pub fn end(&self) -> SimTime {
+        instant(self.end_s)
+    }
+}
+
+/// Seconds from the epoch (whole milliseconds, as every summary time is) as an instant.
+fn instant(secs: f64) -> SimTime {
+    SimTime::from_millis((secs * 1000.0).round().max(0.0) as u64)
+}
+
 /// One agent group over replications.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct GroupSummary {
@@ -123,6 +142,21 @@ pub struct RunSummary {
     /// Per-agent figures; written to `agents.csv`, left out of `summary.json` for size.
     #[serde(skip)]
     pub agents: Vec<AgentSummary>,
+    /// How the scenario's clock shows simulated times (`run.clock_origin`,
+    /// `run.start_date`): every table and plot shows interval times through it.
+    #[serde(skip)]
+    pub clock: Clock,
+}
+
+impl RunSummary {
+    /// Whether the reporting intervals fall on more than one day of the clock: then every
+    /// table shows `day` and `date` beside the times of day (the rule of `staffing.csv`).
+    pub fn spans_days(&self) -> bool {
+        match (self.intervals.first(), self.intervals.last()) {
+            (Some(first), Some(last)) => self.clock.spans_days(first.start(), last.end()),
+            _ => false,
+        }
+    }
 }
 
 /// Streamed moments of one interval, group or agent figure: the mean as the in-order sum
@@ -436,6 +470,7 @@ impl<'a> Summarizer<'a> {
             intervals,
             groups,
             agents,
+            clock: scenario.run.clock,
         }
     }
 }
@@ -487,7 +522,7 @@ pub(crate) mod tests {
     use crate::engine::AgentId;
     use crate::metrics::collector::tests::test_scenario;
     use crate::sim::Observer;
-    use crate::time::{Millis, SimTime};
+    use crate::time::Millis;
 
     /// Three small hand-driven replications of the two-group test scenario: `k`
     /// customers waiting k·2 s each, agent 0 busy with one session for 20 s, one

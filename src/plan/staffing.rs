@@ -25,6 +25,8 @@ pub struct StaffInterval {
     pub start: SimTime,
     pub end: SimTime,
     pub rate_per_hour: f64,
+    /// The forecast's AHT for the interval (holding model): its mean session time.
+    pub aht: Option<Millis>,
 }
 
 /// The staffing of one arrival rate (shared by every interval with that rate).

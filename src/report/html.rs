@@ -152,7 +152,7 @@ pub fn report_html(summary: &RunSummary) -> Vec<u8> {
         .iter()
         .map(|i| {
             (
-                format!("{:.2}–{:.2} h", i.start_s / 3600.0, i.end_s / 3600.0),
+                crate::report::tabular::interval_label(summary, i),
                 &i.metrics,
             )
         })

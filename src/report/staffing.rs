@@ -37,7 +37,9 @@ pub fn staffing_table(r: &StaffingResult) -> String {
         "Erlang C: each agent = max_sessions servers, {}% within {} s, mean session = {}\n",
         percent(erlang_service_level(&r.targets)),
         r.service_level_threshold_s,
-        if r.holding_model {
+        if r.holding_model && r.intervals.iter().any(|(i, _)| i.aht.is_some()) {
+            "the forecast's AHT of the interval (else the holding-time mean)"
+        } else if r.holding_model {
             "the holding-time mean"
         } else {
             "measured at the required staffing (Little's law)"
@@ -83,7 +85,19 @@ pub fn staffing_table(r: &StaffingResult) -> String {
         "─".repeat(header.trim_end().chars().count())
     ));
     let mut unmet = 0;
+    let days = r.spans_days();
+    let mut day_shown = None;
     for (k, (i, p)) in r.intervals.iter().enumerate() {
+        // Over several days, a line naming each day before its first row.
+        let day = r.clock.day(i.start);
+        if days && day_shown != Some(day) {
+            day_shown = Some(day);
+            let date = r
+                .clock
+                .date(i.start)
+                .map_or_else(String::new, |d| format!(" {d}"));
+            out.push_str(&format!("day {day}{date}\n"));
+        }
         let required = match p.required_agents {
             Some(k) => k.to_string(),
             None => {
@@ -277,8 +291,8 @@ fn staffing_rows(r: &StaffingResult) -> (Vec<String>, Vec<Vec<Cell>>) {
     .map(|s| s.to_string())
     .collect();
     for n in &metric_names {
-        header.push(format!("{n}_mean"));
-        header.push(format!("{n}_ci95"));
+        header.push(crate::report::tabular::mean_column(n));
+        header.push(crate::report::tabular::ci95_column(n));
     }
     // Appended after the metric columns: the columns above are a contract.
     header.extend(
@@ -614,6 +628,7 @@ mod tests {
                         start: at(0),
                         end: at(30),
                         rate_per_hour: 300.0,
+                        aht: None,
                     },
                     plan(Some(10)),
                 ),
@@ -622,6 +637,7 @@ mod tests {
                         start: at(30),
                         end: at(60),
                         rate_per_hour: 300.0,
+                        aht: None,
                     },
                     plan(None),
                 ),
@@ -695,10 +711,21 @@ mod tests {
             lines[2]
         );
         assert!(lines[2].ends_with(",2,2027-01-01"), "{}", lines[2]);
+        // The table names each day before its first row.
+        let table = staffing_table(&r);
+        let day1 = table.find("day 1 2026-12-31\n").expect("day 1 line");
+        let day2 = table.find("day 2 2027-01-01\n").expect("day 2 line");
+        let rows = |from: usize| table[from..].lines().nth(1).unwrap().to_owned();
+        assert!(rows(day1).starts_with("23:45–00:15"), "{table}");
+        assert!(rows(day2).starts_with("00:15–00:45"), "{table}");
         // Without a start date the day is still shown, the date left empty.
         r.clock = crate::clock::Clock::new((23 * 60 + 45) * 60_000, None);
         let csv = String::from_utf8(staffing_csv(&r).unwrap()).unwrap();
         assert!(csv.lines().nth(2).unwrap().ends_with(",2,"));
+        assert!(staffing_table(&r).contains("\nday 2\n"));
+        // Within one day, no day lines.
+        r.clock = crate::clock::Clock::new(8 * 3_600_000, None);
+        assert!(!staffing_table(&r).contains("\nday 1"));
     }
 
     #[test]

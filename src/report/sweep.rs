@@ -86,8 +86,8 @@ pub fn sweep_csv(r: &SweepResult) -> anyhow::Result<Vec<u8>> {
         .unwrap_or_default();
     let mut header: Vec<String> = r.axes.iter().map(|a| a.path.clone()).collect();
     for n in &names {
-        header.push(format!("{n}_mean"));
-        header.push(format!("{n}_ci95"));
+        header.push(crate::report::tabular::mean_column(n.name()));
+        header.push(crate::report::tabular::ci95_column(n.name()));
     }
     w.write_record(&header)?;
     let num = crate::report::csv_number;

@@ -1,10 +1,11 @@
 //! `intervals.csv`, `groups.csv`, `agents.csv`: one row per interval, group or agent;
-//! for every figure a column with its mean over replications and one with the half-width
-//! of its 95 % confidence interval (`<metric>_ci95`).
+//! for every figure a column with its mean over replications (`<metric>_mean`) and one
+//! with the half-width of its 95 % confidence interval (`<metric>_ci95`), the naming of
+//! every CSV chatsim writes (`staffing.csv` and `sweep.csv` too).
 
+use crate::metrics::summary::IntervalSummary;
 use crate::metrics::{MetricSet, RunSummary};
 use crate::report::csv_number;
-use crate::time::SimTime;
 
 fn writer() -> csv::Writer<Vec<u8>> {
     csv::Writer::from_writer(Vec::new())
@@ -17,8 +18,8 @@ fn finish(w: csv::Writer<Vec<u8>>) -> Vec<u8> {
 fn metric_header(head: &[&str], metrics: Option<&MetricSet>) -> Vec<String> {
     let mut cols: Vec<String> = head.iter().map(|s| s.to_string()).collect();
     for name in metrics.into_iter().flat_map(|m| m.names()) {
-        cols.push(name.to_string());
-        cols.push(format!("{name}_ci95"));
+        cols.push(mean_column(name));
+        cols.push(ci95_column(name));
     }
     cols
 }
@@ -30,37 +31,71 @@ fn metric_cells(row: &mut Vec<String>, metrics: &MetricSet) {
     }
 }
 
-fn clock(secs: f64) -> String {
-    let t = SimTime::from_millis((secs * 1000.0).round() as u64);
-    let s = t.as_millis() / 1000;
-    format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
+/// The column of a figure's mean over replications.
+pub fn mean_column(metric: &str) -> String {
+    format!("{metric}_mean")
 }
 
-/// One row per reporting interval: `interval`, `start`/`end` as hh:mm:ss from the epoch,
-/// `start_s`/`end_s`, then each interval figure and its `_ci95`.
+/// The column of the half-width of a figure's 95 % confidence interval.
+pub fn ci95_column(metric: &str) -> String {
+    format!("{metric}_ci95")
+}
+
+/// An interval as people read it in a table: `08:00–08:15` on the scenario's clock,
+/// prefixed by its date (or `day N` without a start date) when the run spans days.
+pub fn interval_label(summary: &RunSummary, i: &IntervalSummary) -> String {
+    let clock = &summary.clock;
+    let times = format!(
+        "{}–{}",
+        clock.time_of_day(i.start()),
+        clock.time_of_day(i.end())
+    );
+    if !summary.spans_days() {
+        return times;
+    }
+    match clock.date(i.start()) {
+        Some(date) => format!("{date} {times}"),
+        None => format!("day {} {times}", clock.day(i.start())),
+    }
+}
+
+/// One row per reporting interval: `interval`; `day` and `date` when the run spans days
+/// (as in `staffing.csv`); `start`/`end` as the scenario's clock times of day;
+/// `start_s`/`end_s` in seconds from the epoch; then each interval figure's `_mean` and
+/// `_ci95`.
 pub fn intervals_csv(summary: &RunSummary) -> Vec<u8> {
     let mut w = writer();
-    let header = metric_header(
-        &["interval", "start", "end", "start_s", "end_s"],
-        summary.intervals.first().map(|i| &i.metrics),
-    );
+    let days = summary.spans_days();
+    let head: &[&str] = if days {
+        &[
+            "interval", "day", "date", "start", "end", "start_s", "end_s",
+        ]
+    } else {
+        &["interval", "start", "end", "start_s", "end_s"]
+    };
+    let header = metric_header(head, summary.intervals.first().map(|i| &i.metrics));
     w.write_record(&header).expect("in memory");
+    let clock = &summary.clock;
     for i in &summary.intervals {
-        let mut row = vec![
-            i.index.to_string(),
-            clock(i.start_s),
-            clock(i.end_s),
+        let mut row = vec![i.index.to_string()];
+        if days {
+            row.push(clock.day(i.start()).to_string());
+            row.push(clock.date(i.start()).unwrap_or_default());
+        }
+        row.extend([
+            clock.time_of_day(i.start()),
+            clock.time_of_day(i.end()),
             csv_number(i.start_s),
             csv_number(i.end_s),
-        ];
+        ]);
         metric_cells(&mut row, &i.metrics);
         w.write_record(&row).expect("in memory");
     }
     finish(w)
 }
 
-/// One row per agent group: `group`, `agents` (roster size), then each group figure
-/// and its `_ci95`.
+/// One row per agent group: `group`, `agents` (roster size), then each group figure's
+/// `_mean` and `_ci95`.
 pub fn groups_csv(summary: &RunSummary) -> Vec<u8> {
     let mut w = writer();
     w.write_record(metric_header(
@@ -77,7 +112,7 @@ pub fn groups_csv(summary: &RunSummary) -> Vec<u8> {
 }
 
 /// One row per agent, in roster order: `agent` (roster id), `group`, `max_sessions`,
-/// then each agent figure and its `_ci95`.
+/// then each agent figure's `_mean` and `_ci95`.
 pub fn agents_csv(summary: &RunSummary) -> Vec<u8> {
     let mut w = writer();
     let header = metric_header(
@@ -121,18 +156,19 @@ mod tests {
                 "end",
                 "start_s",
                 "end_s",
-                Metric::Offered.name(),
+                &format!("{}_mean", Metric::Offered),
                 &format!("{}_ci95", Metric::Offered)
             ]
         );
         assert!(header.contains(&format!("{}_ci95", Metric::ServiceLevel)));
         assert_eq!(rows.len(), 3);
         assert!(rows.iter().all(|r| r.len() == header.len()));
+        // The sample scenario's clock reads 00:00 at the epoch: times of day from it.
         assert_eq!(&rows[0][..5], ["0", "00:00:10", "00:00:30", "10", "30"]);
         // Offered in interval 0: 1, 2, 2 over the three replications.
         let col = header
             .iter()
-            .position(|h| h == Metric::Offered.name())
+            .position(|h| *h == format!("{}_mean", Metric::Offered))
             .unwrap();
         assert_eq!(rows[0][col].parse::<f64>().unwrap(), 5.0 / 3.0);
     }
@@ -146,11 +182,11 @@ mod tests {
             [
                 "group",
                 "agents",
-                Metric::Connected.name(),
+                &format!("{}_mean", Metric::Connected),
                 &format!("{}_ci95", Metric::Connected)
             ]
         );
-        assert!(header.contains(&Metric::Occupancy.to_string()));
+        assert!(header.contains(&format!("{}_mean", Metric::Occupancy)));
         assert_eq!(
             rows.iter().map(|r| r[0].as_str()).collect::<Vec<_>>(),
             ["north", "south"]
@@ -162,7 +198,7 @@ mod tests {
                 "agent",
                 "group",
                 "max_sessions",
-                Metric::Sessions.name(),
+                &format!("{}_mean", Metric::Sessions),
                 &format!("{}_ci95", Metric::Sessions)
             ]
         );
@@ -178,10 +214,55 @@ mod tests {
         // ASA is defined in the others, so its mean is a number.
         let col = header
             .iter()
-            .position(|h| h == Metric::AsaS.name())
+            .position(|h| *h == format!("{}_mean", Metric::AsaS))
             .unwrap();
         assert!(rows
             .iter()
             .all(|r| r[col].is_empty() || r[col].parse::<f64>().is_ok()));
+    }
+
+    #[test]
+    fn intervals_show_the_clock_and_days_past_midnight() {
+        // The sample's intervals are [10 s, 30 s), [30 s, 50 s), [50 s, 70 s) from the
+        // epoch. With the clock at 23:59:30 on 2026-12-31 at the epoch, they read
+        // 23:59:40–00:00:00 (day 1), 00:00–00:00:20 and 00:00:20–00:00:40 (day 2,
+        // 2027-01-01): the run spans two days, so `day` and `date` appear.
+        let mut s = sample_summary();
+        s.clock = crate::clock::Clock::new(
+            (23 * 3600 + 59 * 60 + 30) * 1000,
+            Some(jiff::civil::date(2026, 12, 31)),
+        );
+        let (header, rows) = read(&intervals_csv(&s));
+        assert_eq!(
+            &header[..7],
+            ["interval", "day", "date", "start", "end", "start_s", "end_s"]
+        );
+        assert_eq!(
+            &rows[0][..7],
+            ["0", "1", "2026-12-31", "23:59:40", "00:00", "10", "30"]
+        );
+        assert_eq!(
+            &rows[1][..7],
+            ["1", "2", "2027-01-01", "00:00", "00:00:20", "30", "50"]
+        );
+        assert!(rows.iter().all(|r| r.len() == header.len()));
+        assert_eq!(
+            interval_label(&s, &s.intervals[0]),
+            "2026-12-31 23:59:40–00:00"
+        );
+        // Without a start date, the day still shows and the date cell is empty.
+        s.clock = crate::clock::Clock::new((23 * 3600 + 59 * 60 + 30) * 1000, None);
+        let (_, rows) = read(&intervals_csv(&s));
+        assert_eq!(&rows[2][..5], ["2", "2", "", "00:00:20", "00:00:40"]);
+        assert_eq!(
+            interval_label(&s, &s.intervals[2]),
+            "day 2 00:00:20–00:00:40"
+        );
+        // At 08:00 the same intervals are one day: no day or date column.
+        s.clock = crate::clock::Clock::new(8 * 3_600_000, None);
+        let (header, rows) = read(&intervals_csv(&s));
+        assert_eq!(header[1], "start");
+        assert_eq!(&rows[0][..3], ["0", "08:00:10", "08:00:30"]);
+        assert_eq!(interval_label(&s, &s.intervals[0]), "08:00:10–08:00:30");
     }
 }

@@ -4,11 +4,24 @@
 //! the loader adds the file and the field or line.
 
 /// A clock reading in seconds: `HH:MM`, `HH:MM:SS` or `HH:MM:SS.fff` (hours may exceed
-/// 23), or plain seconds (`"30600"`, `"30600.5"`).
+/// 23), or plain seconds (`"30600"`, `"30600.5"`). A 12-hour time with `AM` or `PM`
+/// (`"8:00 AM"`, `"12:30pm"`), as spreadsheets export it, is read too.
 pub(super) fn parse_clock(text: &str) -> Result<f64, String> {
     let s = text.trim();
     if s.is_empty() {
         return Err("the time is empty".into());
+    }
+    if let Some((time, pm)) = twelve_hour(s) {
+        let secs = parse_clock(time)?;
+        let hour = (secs / 3600.0).floor();
+        if !(1.0..=12.0).contains(&hour) || !time.contains(':') {
+            return Err(format!(
+                "\"{s}\" is not a 12-hour time (hours 1..12 before AM or PM)"
+            ));
+        }
+        // 12:xx AM is just after midnight, 12:xx PM just after noon.
+        let base = secs - if hour == 12.0 { 12.0 * 3600.0 } else { 0.0 };
+        return Ok(base + if pm { 12.0 * 3600.0 } else { 0.0 });
     }
     if !s.contains(':') {
         return parse_non_negative(s).map_err(|_| format!("\"{s}\" is not a time"));
@@ -42,6 +55,21 @@ pub(super) fn parse_clock(text: &str) -> Result<f64, String> {
         }
     }
     Ok(hours * 3600.0 + minutes * 60.0 + seconds)
+}
+
+/// The time before an `AM`/`PM` suffix (any case, space optional) and whether it is PM.
+fn twelve_hour(s: &str) -> Option<(&str, bool)> {
+    let n = s.len();
+    if n < 3 || !s.is_char_boundary(n - 2) {
+        return None;
+    }
+    let (time, suffix) = s.split_at(n - 2);
+    let pm = match suffix.to_ascii_lowercase().as_str() {
+        "am" => false,
+        "pm" => true,
+        _ => return None,
+    };
+    Some((time.trim_end(), pm))
 }
 
 fn parse_non_negative(s: &str) -> Result<f64, ()> {
@@ -127,6 +155,14 @@ mod tests {
         assert_eq!(parse_clock("00:00:01.5"), Ok(1.5));
         assert_eq!(parse_clock("1800"), Ok(1800.0));
         assert_eq!(parse_clock("1800.25"), Ok(1800.25));
+        // 12-hour times as spreadsheets export them.
+        assert_eq!(parse_clock("8:00 AM"), Ok(28800.0));
+        assert_eq!(parse_clock("08:15:30 pm"), Ok(72930.0));
+        assert_eq!(parse_clock("12:30 AM"), Ok(1800.0));
+        assert_eq!(parse_clock("12:30PM"), Ok(45000.0));
+        for bad in ["13:00 PM", "0:30 AM", "8 AM", "AM"] {
+            assert!(parse_clock(bad).is_err(), "{bad}");
+        }
         for bad in [
             "",
             "8:3",

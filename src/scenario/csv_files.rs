@@ -1,10 +1,11 @@
-//! The CSV files a scenario names: roster, intraday profile, arrival trace and empirical
-//! samples. Each reader returns rows with their line numbers, in the raw types the
-//! inline TOML forms use, so that one conversion checks both. Lines starting with `#` are
-//! comments; blank lines are skipped; cells are trimmed.
+//! The CSV files a scenario names: roster, arrival trace and empirical samples (the
+//! intraday profile, read as spreadsheets export it, is `forecast`'s). Each reader
+//! returns rows with their line numbers, in the raw types the inline TOML forms use, so
+//! that one conversion checks both. Lines starting with `#` are comments; blank lines are
+//! skipped; cells are trimmed.
 
 use super::input::{read_regular_file, MAX_CSV_BYTES};
-use super::raw::{RawInterval, RawRosterRow, TimeValue};
+use super::raw::{RawRosterRow, TimeValue};
 use super::ScenarioError;
 use crate::dist::{fmt_value, MAX_DRAW};
 use std::path::{Path, PathBuf};
@@ -20,7 +21,7 @@ pub(super) const ROSTER_COLUMNS: [&str; 7] = [
     "speed_factor",
 ];
 
-fn line_err(
+pub(super) fn line_err(
     file: &Path,
     line: u64,
     problem: impl Into<String>,
@@ -36,7 +37,7 @@ fn line_err(
 
 /// The file's text (a leading byte-order mark dropped), or an error naming the line
 /// where it stops being UTF-8.
-fn read_text(path: &Path) -> Result<String, ScenarioError> {
+pub(super) fn read_text(path: &Path) -> Result<String, ScenarioError> {
     let mut bytes =
         read_regular_file(path, MAX_CSV_BYTES).map_err(|error| ScenarioError::Read {
             path: path.to_path_buf(),
@@ -203,70 +204,6 @@ pub(super) fn read_roster(path: &Path) -> Result<Vec<(u64, RawRosterRow)>, Scena
                 shift_end: TimeValue::Text(cell(row, idx[4]).unwrap_or("").to_owned()),
                 breaks: cell(row, idx[5]).map(str::to_owned),
                 speed_factor,
-            },
-        ));
-    }
-    Ok(out)
-}
-
-/// The intraday profile: header `start,end,rate_per_hour` or `start,end,volume`.
-pub(super) fn read_profile(path: &Path) -> Result<Vec<(u64, RawInterval)>, ScenarioError> {
-    const COLUMNS: [&str; 4] = ["start", "end", "rate_per_hour", "volume"];
-    let records = read_records(path)?;
-    let Some(((hline, header), rows)) = records.split_first() else {
-        return Err(line_err(
-            path,
-            1,
-            "the profile is empty",
-            "write a header start,end,rate_per_hour and one row per interval",
-        ));
-    };
-    let idx = header_indices(path, *hline, header, &COLUMNS)?;
-    if idx[0].is_none() || idx[1].is_none() || idx[2].is_some() == idx[3].is_some() {
-        return Err(line_err(
-            path,
-            *hline,
-            format!("header \"{}\" is not start,end,rate_per_hour or start,end,volume", header.join(",")),
-            "use the columns start,end,rate_per_hour (chats per hour) or start,end,volume (chats in the interval)",
-        ));
-    }
-    if rows.is_empty() {
-        return Err(line_err(
-            path,
-            *hline,
-            "the profile has a header but no intervals",
-            "add one row per interval",
-        ));
-    }
-    let value_col = if idx[2].is_some() { 2 } else { 3 };
-    let mut out = Vec::with_capacity(rows.len());
-    for (line, row) in rows {
-        let line = *line;
-        check_width(path, line, row, header)?;
-        let raw_value = cell(row, idx[value_col]).unwrap_or("");
-        let value = raw_value.parse::<f64>().map_err(|_| {
-            line_err(
-                path,
-                line,
-                format!(
-                    "column `{}`: \"{raw_value}\" is not a number",
-                    COLUMNS[value_col]
-                ),
-                "give a number ≥ 0",
-            )
-        })?;
-        let (rate_per_hour, volume) = if value_col == 2 {
-            (Some(value), None)
-        } else {
-            (None, Some(value))
-        };
-        out.push((
-            line,
-            RawInterval {
-                start: TimeValue::Text(cell(row, idx[0]).unwrap_or("").to_owned()),
-                end: TimeValue::Text(cell(row, idx[1]).unwrap_or("").to_owned()),
-                rate_per_hour,
-                volume,
             },
         ));
     }

@@ -2,7 +2,8 @@
 //! [`Scenario`] in one pass. Every check lives here; nothing downstream re-checks.
 
 use super::clock::{fmt_clock, parse_breaks, parse_clock};
-use super::csv_files::{read_profile, read_roster, read_samples, read_trace, resolve};
+use super::csv_files::{read_roster, read_samples, read_trace, resolve};
+use super::forecast::{read_forecast, ForecastRow};
 use super::input::{read_regular_file, MAX_SCENARIO_BYTES};
 use super::raw::{
     ArrivalKind, DistKind, IntervalOrOff, NumberOrText, RawAgents, RawArrivals, RawBehaviour,
@@ -20,6 +21,7 @@ use crate::dist::{
 };
 use crate::engine::{LogOutMode, RoutingRule};
 use crate::time::{Millis, SimTime};
+use jiff::civil::Date;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -346,6 +348,10 @@ struct Ctx<'a> {
     origin_ms: i64,
     /// warm-up + horizon, in ms.
     end_ms: i64,
+    /// `run.start_date`, when given.
+    start_date: Option<Date>,
+    /// Turn-by-turn sessions (which take no AHT from a forecast).
+    turns: bool,
 }
 
 impl Ctx<'_> {
@@ -520,14 +526,16 @@ fn forbid<T>(ctx: &Ctx, field: &str, v: &Option<T>, why: &str) -> Result<(), Sce
 /// The second stage: one conversion from what was written to the checked scenario.
 pub fn convert(raw: &RawScenario, path: &Path) -> Result<Scenario, ScenarioError> {
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let turns = raw.sessions.model == SessionKind::Turns;
     let mut ctx = Ctx {
         file: path,
         dir,
         origin_ms: 0,
         end_ms: 0,
+        start_date: None,
+        turns,
     };
-    let run = convert_run(&mut ctx, &raw.run)?;
-    let turns = raw.sessions.model == SessionKind::Turns;
+    let mut run = convert_run(&mut ctx, &raw.run)?;
     let sessions = match raw.sessions.model {
         SessionKind::Holding => {
             let d = raw.sessions.holding_time.as_ref().ok_or_else(|| {
@@ -552,7 +560,12 @@ pub fn convert(raw: &RawScenario, path: &Path) -> Result<Scenario, ScenarioError
         }
     };
     let segments = convert_segments(&ctx, raw.customers.as_ref(), turns)?;
-    let arrivals = convert_arrivals(&ctx, &raw.arrivals)?;
+    let (arrivals, forecast_date) = convert_arrivals(&ctx, &raw.arrivals)?;
+    if let Some(date) = forecast_date {
+        // A forecast's first date is the clock's first day.
+        run.clock = Clock::new(run.clock.origin_ms(), Some(date));
+    }
+    check_forecast_aht(&ctx, &run, &sessions, &arrivals)?;
     let (groups, agents) = convert_agents(&ctx, &raw.agents)?;
     let behaviour = convert_behaviour(&ctx, raw.agents.behaviour.as_ref(), turns)?;
     let thresholds = convert_thresholds(&ctx, raw.thresholds.as_ref(), turns)?;
@@ -727,6 +740,7 @@ fn convert_run(ctx: &mut Ctx, r: &RawRun) -> Result<RunSpec, ScenarioError> {
             )
         })?),
     };
+    ctx.start_date = start_date;
     // reading_ms checked the origin is a non-negative reading.
     let clock = Clock::new(ctx.origin_ms.max(0) as u64, start_date);
     Ok(RunSpec {
@@ -1212,7 +1226,8 @@ fn convert_segments(
     Ok(out)
 }
 
-fn convert_arrivals(ctx: &Ctx, a: &RawArrivals) -> Result<Arrivals, ScenarioError> {
+/// The arrivals, and the first date of a forecast that gives dates.
+fn convert_arrivals(ctx: &Ctx, a: &RawArrivals) -> Result<(Arrivals, Option<Date>), ScenarioError> {
     match a.kind {
         ArrivalKind::Poisson => {
             let why = "by kind = \"poisson\"";
@@ -1233,9 +1248,12 @@ fn convert_arrivals(ctx: &Ctx, a: &RawArrivals) -> Result<Arrivals, ScenarioErro
                     "give the arrival rate in chats per hour, > 0",
                 ));
             }
-            Ok(Arrivals::Poisson {
-                rate_per_hour: rate,
-            })
+            Ok((
+                Arrivals::Poisson {
+                    rate_per_hour: rate,
+                },
+                None,
+            ))
         }
         ArrivalKind::Profile => {
             let why = "by kind = \"profile\"";
@@ -1244,8 +1262,8 @@ fn convert_arrivals(ctx: &Ctx, a: &RawArrivals) -> Result<Arrivals, ScenarioErro
             let (rows, whole) = match (&a.file, &a.intervals) {
                 (Some(f), None) => {
                     let path = resolve(&ctx.dir, f);
-                    let rows = read_profile(&path).map_err(ctx.named_by("arrivals.file"))?;
-                    let rows: Vec<(At, RawInterval)> =
+                    let rows = read_forecast(&path).map_err(ctx.named_by("arrivals.file"))?;
+                    let rows: Vec<(At, ForecastRow)> =
                         rows.into_iter().map(|(l, r)| (At::Line(path.clone(), l), r)).collect();
                     (rows, "arrivals.file")
                 }
@@ -1253,7 +1271,7 @@ fn convert_arrivals(ctx: &Ctx, a: &RawArrivals) -> Result<Arrivals, ScenarioErro
                     let rows = iv
                         .iter()
                         .enumerate()
-                        .map(|(i, r)| (At::Field(format!("arrivals.intervals[{i}]")), r.clone()))
+                        .map(|(i, r)| (At::Field(format!("arrivals.intervals[{i}]")), inline_row(r)))
                         .collect();
                     (rows, "arrivals.intervals")
                 }
@@ -1283,7 +1301,7 @@ fn convert_arrivals(ctx: &Ctx, a: &RawArrivals) -> Result<Arrivals, ScenarioErro
                         trace.push(ctx, &At::Line(path.clone(), l), &t)
                     })
                     .map_err(ctx.named_by("arrivals.file"))?;
-                    trace.finish(ctx, "arrivals.file")
+                    trace.finish(ctx, "arrivals.file").map(|a| (a, None))
                 }
                 (None, Some(ts)) => {
                     let mut trace = TraceTimes::default();
@@ -1291,7 +1309,7 @@ fn convert_arrivals(ctx: &Ctx, a: &RawArrivals) -> Result<Arrivals, ScenarioErro
                         let at = At::Field(format!("arrivals.times_s[{i}]"));
                         trace.push(ctx, &at, &TimeValue::Seconds(t))?;
                     }
-                    trace.finish(ctx, "arrivals.times_s")
+                    trace.finish(ctx, "arrivals.times_s").map(|a| (a, None))
                 }
                 (Some(_), Some(_)) => Err(ctx.field(
                     "arrivals.times_s",
@@ -1308,11 +1326,44 @@ fn convert_arrivals(ctx: &Ctx, a: &RawArrivals) -> Result<Arrivals, ScenarioErro
     }
 }
 
+/// An inline profile row as a forecast row (no date; start and end always given).
+fn inline_row(r: &RawInterval) -> ForecastRow {
+    ForecastRow {
+        date: None,
+        start: r.start.clone(),
+        end: Some((None, r.end.clone())),
+        rate_per_hour: r.rate_per_hour,
+        volume: r.volume,
+        aht_s: r.aht_s,
+    }
+}
+
+/// One profile row once its times are read: ms since the epoch, the date it was on.
+struct ProfileRow {
+    at: At,
+    date: Option<Date>,
+    start: i64,
+    /// `None` when the file gives no end: the next row's start on the same day, or one
+    /// step after the start.
+    end: Option<i64>,
+    rate_per_hour: Option<f64>,
+    volume: Option<f64>,
+    aht_s: Option<f64>,
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+/// The profile's rows as intervals from the epoch. Without dates a row's times are clock
+/// readings; with dates they are times of day on the row's date, the first date being the
+/// clock's first day (and `run.start_date`). A row without an end lasts to the next row's
+/// start on its day, or one step (the shortest time between two starts on one day) when it
+/// is its day's last. Rows are contiguous within a day; between two dates the time without
+/// rows is closed (rate 0), as a forecast of opening hours leaves the nights out.
 fn convert_profile(
     ctx: &Ctx,
-    rows: Vec<(At, RawInterval)>,
+    rows: Vec<(At, ForecastRow)>,
     whole: &str,
-) -> Result<Arrivals, ScenarioError> {
+) -> Result<(Arrivals, Option<Date>), ScenarioError> {
     if rows.is_empty() {
         return Err(ctx.field(
             whole,
@@ -1320,13 +1371,85 @@ fn convert_profile(
             "give intervals covering the whole run",
         ));
     }
-    let mut parsed: Vec<(At, i64, i64, f64)> = Vec::with_capacity(rows.len());
+    let first_date = rows[0].1.date;
+    if let (Some(first), Some(given)) = (first_date, ctx.start_date) {
+        if first != given {
+            return Err(ctx.at(
+                &rows[0].0,
+                "date",
+                format!("the forecast starts on {first}, but run.start_date is {given}"),
+                "leave run.start_date out (the forecast's first date becomes it), or make \
+                 the two the same day",
+            ));
+        }
+    }
+    let days_ms = |at: &At, d: Date| -> Result<i64, ScenarioError> {
+        let first = first_date.unwrap_or(d);
+        let days = first
+            .until(d)
+            .map(|s| i64::from(s.get_days()))
+            .unwrap_or(i64::MAX);
+        if days < 0 {
+            return Err(ctx.at(
+                at,
+                "date",
+                format!("{d} is before the first row's date {first}"),
+                "sort the rows by date and time",
+            ));
+        }
+        Ok(days.saturating_mul(DAY_MS))
+    };
+    let mut parsed: Vec<ProfileRow> = Vec::with_capacity(rows.len());
     for (at, r) in rows {
-        let start = ctx.reading_ms(&at, "start", &r.start)?;
-        let end = ctx.reading_ms(&at, "end", &r.end)?;
-        if end <= start {
+        let day = match r.date {
+            Some(d) => days_ms(&at, d)?,
+            None => 0,
+        };
+        let start_reading = ctx.reading_ms(&at, "start", &r.start)?;
+        if r.date.is_some() && start_reading + ctx.origin_ms >= DAY_MS {
             return Err(ctx.at(
                 &at,
+                "start",
+                format!("{} is not a time of day", ctx.show(start_reading)),
+                "give a time from 00:00 to 23:59 on the row's date",
+            ));
+        }
+        let start = day.saturating_add(start_reading);
+        let end = match &r.end {
+            None => None,
+            Some((end_date, t)) => {
+                let reading = ctx.reading_ms(&at, "end", t)?;
+                let end_day = match end_date {
+                    Some(d) => days_ms(&at, *d)?,
+                    None => day,
+                };
+                let mut end = end_day.saturating_add(reading);
+                // 23:45–00:00 on a dated row ends at the next midnight.
+                if r.date.is_some() && end_date.is_none() && end <= start {
+                    end += DAY_MS;
+                }
+                Some(end)
+            }
+        };
+        parsed.push(ProfileRow {
+            at,
+            date: r.date,
+            start,
+            end,
+            rate_per_hour: r.rate_per_hour,
+            volume: r.volume,
+            aht_s: r.aht_s,
+        });
+    }
+    fill_ends(ctx, &mut parsed)?;
+    let mut intervals: Vec<ProfileInterval> = Vec::with_capacity(parsed.len());
+    let mut prev: Option<(i64, Option<Date>)> = None;
+    for row in &parsed {
+        let at = &row.at;
+        let (start, end) = (row.start, row.end.unwrap_or(row.start));
+        if end <= start {
+            return Err(ctx.at(
+                at,
                 "end",
                 format!(
                     "end {} is not after start {}",
@@ -1336,11 +1459,11 @@ fn convert_profile(
                 "give each interval an end later than its start",
             ));
         }
-        let rate = match (r.rate_per_hour, r.volume) {
+        let rate = match (row.rate_per_hour, row.volume) {
             (Some(rate), None) => {
                 if !(rate.is_finite() && rate >= 0.0) {
                     return Err(ctx.at(
-                        &at,
+                        at,
                         "rate_per_hour",
                         format!("value {} is not a rate", fmt_value(rate)),
                         "give chats per hour ≥ 0",
@@ -1351,7 +1474,7 @@ fn convert_profile(
             (None, Some(v)) => {
                 if !(v.is_finite() && v >= 0.0) {
                     return Err(ctx.at(
-                        &at,
+                        at,
                         "volume",
                         format!("value {} is not a volume", fmt_value(v)),
                         "give the chats in the interval, ≥ 0",
@@ -1361,18 +1484,18 @@ fn convert_profile(
             }
             _ => {
                 return Err(ctx.at(
-                    &at,
+                    at,
                     "rate_per_hour",
                     "give exactly one of rate_per_hour and volume",
                     "keep rate_per_hour (chats per hour) or volume (chats in the interval)",
                 ))
             }
         };
-        if let Some((_, _, prev_end, _)) = parsed.last() {
-            let prev_end = *prev_end;
+        let aht = row.aht_s.map(|a| aht(ctx, at, a)).transpose()?;
+        if let Some((prev_end, prev_date)) = prev {
             if start < prev_end {
                 return Err(ctx.at(
-                    &at,
+                    at,
                     "start",
                     format!(
                         "interval starting {} overlaps the previous one, which ends {} (rows unsorted or overlapping)",
@@ -1382,18 +1505,22 @@ fn convert_profile(
                     "sort the rows by start and make each start where the previous ends",
                 ));
             }
-            if start > prev_end {
+            if start > prev_end && row.date.is_some() && row.date != prev_date {
+                // The hours between two days of a forecast: closed.
+                intervals.extend(clipped(ctx, prev_end, start, 0.0, None));
+            } else if start > prev_end {
                 return Err(ctx.at(
-                    &at,
+                    at,
                     "start",
                     format!("gap from {} to {} after the previous interval", ctx.show(prev_end), ctx.show(start)),
                     "make each interval start where the previous one ends (use rate 0 for closed hours)",
                 ));
             }
         }
-        parsed.push((at, start, end, rate));
+        prev = Some((end, row.date));
+        intervals.extend(clipped(ctx, start, end, rate, aht));
     }
-    let (first_at, first_start) = (&parsed[0].0, parsed[0].1);
+    let (first_at, first_start) = (&parsed[0].at, parsed[0].start);
     if first_start > 0 {
         return Err(ctx.at(
             first_at,
@@ -1406,10 +1533,11 @@ fn convert_profile(
             "cover the whole run from the epoch (start of warm-up), or set run.clock_origin",
         ));
     }
-    let (last_at, last_end) = (&parsed[parsed.len() - 1].0, parsed[parsed.len() - 1].2);
+    let last = &parsed[parsed.len() - 1];
+    let last_end = last.end.unwrap_or(last.start);
     if last_end < ctx.end_ms {
         return Err(ctx.at(
-            last_at,
+            &last.at,
             "end",
             format!(
                 "the profile ends {}, before the run ends at {} (warmup_s + horizon_s)",
@@ -1419,16 +1547,8 @@ fn convert_profile(
             "extend the profile to the end of the run, or shorten run.horizon_s",
         ));
     }
-    // Clip to the run; rates stay (a volume was turned into a rate over its own interval).
-    let intervals: Vec<ProfileInterval> = parsed
-        .into_iter()
-        .filter(|(_, s, e, _)| *e > 0 && *s < ctx.end_ms)
-        .map(|(_, s, e, rate)| ProfileInterval {
-            start: SimTime::from_millis(s.max(0) as u64),
-            end: SimTime::from_millis(e.min(ctx.end_ms) as u64),
-            rate_per_hour: rate,
-        })
-        .collect();
+    // Only the parts inside the run were kept; rates stay (a volume was turned into a
+    // rate over its own interval).
     if intervals.iter().all(|i| i.rate_per_hour == 0.0) {
         return Err(ctx.field(
             whole,
@@ -1436,7 +1556,118 @@ fn convert_profile(
             "give some interval a rate > 0",
         ));
     }
-    Ok(Arrivals::Profile { intervals })
+    Ok((Arrivals::Profile { intervals }, first_date))
+}
+
+/// The part of `[start, end)` (ms from the epoch) inside the run, if any: rows outside
+/// the run are dropped and the rows at either edge cut to it.
+fn clipped(
+    ctx: &Ctx,
+    start: i64,
+    end: i64,
+    rate: f64,
+    aht: Option<Millis>,
+) -> Option<ProfileInterval> {
+    let (s, e) = (start.clamp(0, ctx.end_ms), end.clamp(0, ctx.end_ms));
+    (e > s).then(|| ProfileInterval {
+        start: SimTime::from_millis(s as u64),
+        end: SimTime::from_millis(e as u64),
+        rate_per_hour: rate,
+        aht,
+    })
+}
+
+/// Gives every row without an end one: the next row's start on the same day, else the
+/// start plus the profile's step (the shortest time between two consecutive starts on
+/// one day).
+fn fill_ends(ctx: &Ctx, rows: &mut [ProfileRow]) -> Result<(), ScenarioError> {
+    let same_day = |a: &ProfileRow, b: &ProfileRow| a.date == b.date;
+    let step = rows
+        .windows(2)
+        .filter(|w| same_day(&w[0], &w[1]))
+        .map(|w| w[1].start - w[0].start)
+        .filter(|&d| d > 0)
+        .min();
+    for i in 0..rows.len() {
+        if rows[i].end.is_some() {
+            continue;
+        }
+        let next = rows
+            .get(i + 1)
+            .filter(|n| same_day(&rows[i], n))
+            .map(|n| n.start);
+        let end = match (next, step) {
+            (Some(next), _) if next <= rows[i].start => {
+                return Err(ctx.at(
+                    &rows[i + 1].at,
+                    "start",
+                    format!(
+                        "{} is not after the previous row's start {} (rows unsorted or repeated)",
+                        ctx.show(next),
+                        ctx.show(rows[i].start)
+                    ),
+                    "sort the rows by date and start, one row per interval",
+                ));
+            }
+            (Some(next), _) => next,
+            (None, Some(step)) => rows[i].start.saturating_add(step),
+            (None, None) => {
+                return Err(ctx.at(
+                    &rows[i].at,
+                    "end",
+                    "the row has no end, and no two rows of one day give the interval length",
+                    "add an end column (end = the interval's end time)",
+                ))
+            }
+        };
+        rows[i].end = Some(end);
+    }
+    Ok(())
+}
+
+/// Checks a forecast's AHT: the holding model's mean session time in the interval.
+fn aht(ctx: &Ctx, at: &At, secs: f64) -> Result<Millis, ScenarioError> {
+    let col = match at {
+        At::Field(_) => "aht_s",
+        At::Line(..) => "aht",
+    };
+    if ctx.turns {
+        return Err(ctx.at(
+            at,
+            col,
+            format!(
+                "an AHT ({} s) is given, but the turn model's session length comes from its \
+                 turns (messages, think and reply times), not from a mean",
+                fmt_value(secs)
+            ),
+            "calibrate the turn model from a chat log with `chatsim fit`, or use the \
+             holding model (sessions.model = \"holding\"), which takes the AHT as each \
+             interval's mean holding time; or delete the AHT column",
+        ));
+    }
+    if !secs.is_finite() || secs < 1.0 {
+        return Err(ctx.at(
+            at,
+            col,
+            format!("value {} s is not an AHT of at least 1 s", fmt_value(secs)),
+            "give the average handle time in seconds (a spreadsheet time of day such as \
+             0.0035 is a fraction of a day: write 300 or 05:00 instead)",
+        ));
+    }
+    if secs > MAX_MEAN_S {
+        return Err(ctx.at(
+            at,
+            col,
+            format!(
+                "value {} s is over the limit of {} s ({}) of every mean",
+                fmt_value(secs),
+                fmt_value(MAX_MEAN_S),
+                fmt_duration_human(MAX_MEAN_S)
+            ),
+            "give the AHT in seconds (not milliseconds)",
+        ));
+    }
+    Ok(Millis::from_secs_f64_rounded(secs))
 }
 
 /// A trace's arrival times, converted row by row: sorted, and kept when inside the run.
@@ -1573,6 +1804,57 @@ fn fmt_count(x: f64) -> String {
     } else {
         format!("{x:.0}")
     }
+}
+
+/// A forecast's AHTs set the holding time's mean per interval: the holding time must have
+/// a mean to scale (not 0), and the longest AHT must fit in the time the run leaves
+/// sessions to end in, as the holding time's own mean must.
+fn check_forecast_aht(
+    ctx: &Ctx,
+    run: &RunSpec,
+    sessions: &SessionModel,
+    arrivals: &Arrivals,
+) -> Result<(), ScenarioError> {
+    let (SessionModel::Holding { holding_time }, Arrivals::Profile { intervals }) =
+        (sessions, arrivals)
+    else {
+        return Ok(());
+    };
+    let Some(longest) = intervals.iter().filter_map(|i| i.aht).max() else {
+        return Ok(());
+    };
+    if holding_time.with_mean(longest.as_secs_f64()).is_none() {
+        return Err(ctx.field(
+            "sessions.holding_time",
+            format!(
+                "{holding_time} has a mean of 0, which the forecast's AHT cannot scale to its \
+                 mean"
+            ),
+            "give a holding time with a mean > 0: the forecast's AHT keeps its shape and sets \
+             its mean in each interval",
+        ));
+    }
+    let end = (run.warmup + run.horizon).as_secs_f64();
+    let room = run.max_sim_time.as_secs_f64() - end;
+    let mean = longest.as_secs_f64();
+    if mean > room {
+        return Err(ctx.field(
+            "arrivals.file",
+            format!(
+                "the forecast's longest AHT, {} s, is longer than the {} s the run leaves \
+                 sessions to end in (run.max_sim_time_s = {} less warm-up + horizon = {})",
+                fmt_approx(mean),
+                fmt_approx(room),
+                fmt_approx(run.max_sim_time.as_secs_f64()),
+                fmt_approx(end)
+            ),
+            format!(
+                "raise run.max_sim_time_s to at least {} (warm-up + horizon + 10 × the AHT)",
+                fmt_approx(end + 10.0 * mean)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The durations that keep a session open. A holding time is a whole session in one

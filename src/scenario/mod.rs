@@ -9,6 +9,9 @@
 mod clock;
 mod csv_files;
 mod error;
+mod forecast;
+#[cfg(test)]
+mod forecast_tests;
 mod input;
 mod load;
 mod named;
@@ -110,6 +113,10 @@ pub struct ProfileInterval {
     pub start: SimTime,
     pub end: SimTime,
     pub rate_per_hour: f64,
+    /// The forecast's average handle time for the interval (holding model only): the
+    /// sessions arriving in it have the scenario's holding-time distribution scaled to
+    /// this mean. `None`: the holding time as the scenario gives it.
+    pub aht: Option<Millis>,
 }
 
 /// A customer type with its own share and behaviour.

@@ -77,7 +77,8 @@ pub enum ArrivalKind {
     Trace,
 }
 
-/// One inline profile interval: `{ start, end, rate_per_hour }` or `{ start, end, volume }`.
+/// One inline profile interval: `{ start, end, rate_per_hour }` or `{ start, end, volume }`,
+/// optionally with the interval's average handle time `aht_s`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawInterval {
@@ -85,6 +86,8 @@ pub struct RawInterval {
     pub end: TimeValue,
     pub rate_per_hour: Option<f64>,
     pub volume: Option<f64>,
+    /// The mean holding time of the sessions arriving in the interval (holding model).
+    pub aht_s: Option<f64>,
 }
 
 /// `[customers]`: a single segment's parameters, or defaults for `[[customers.segments]]`.

@@ -55,9 +55,13 @@ pub fn to_resolved_toml(s: &Scenario) -> String {
         Arrivals::Profile { intervals } => {
             o.push_str("kind = \"profile\"\nintervals = [\n");
             for i in intervals {
+                // The forecast's AHT, when the interval has one (holding model).
+                let aht = i
+                    .aht
+                    .map_or_else(String::new, |a| format!(", aht_s = {}", ms(a)));
                 let _ = writeln!(
                     o,
-                    "  {{ start = {}, end = {}, rate_per_hour = {} }},",
+                    "  {{ start = {}, end = {}, rate_per_hour = {}{aht} }},",
                     time(i.start),
                     time(i.end),
                     num(i.rate_per_hour)

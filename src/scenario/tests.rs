@@ -194,7 +194,9 @@ fn holding_example_parses_into_expected_scenario() {
 #[test]
 fn default_scenario_is_a_plausible_day() {
     let s = load(&bundled("default.toml")).unwrap();
-    assert_eq!(s.run.warmup, Millis::from_secs(1800));
+    // The desk opens empty at 08:00: no warm-up, no forecast before the opening.
+    assert_eq!(s.run.warmup, Millis::ZERO);
+    assert_eq!(s.run.clock.origin_s(), 8.0 * 3600.0);
     assert_eq!(s.run.horizon, Millis::from_secs(43_200));
     assert_eq!((s.run.replications, s.run.seed), (8, 42));
     assert_eq!(s.groups, vec!["billing", "tech", "general"]);
@@ -213,18 +215,20 @@ fn default_scenario_is_a_plausible_day() {
         assert!((0.8..=1.3).contains(&a.speed_factor), "{}", a.name);
         assert!(!a.breaks.is_empty() && a.breaks.len() <= 3, "{}", a.name);
     }
-    // The first shift starts at the epoch (07:30), the last ends at the run's end (20:00).
+    // The first shift (07:30 in the roster) is logged in at the opening, the epoch; the
+    // last ends at the run's end (20:00).
     assert_eq!(s.agents[0].shift_start, SimTime::ZERO);
     assert_eq!(
         s.agents.last().unwrap().shift_end,
-        SimTime::from_secs(45_000)
+        SimTime::from_secs(43_200)
     );
     let Arrivals::Profile { intervals } = &s.arrivals else {
         panic!("profile expected")
     };
-    assert_eq!(intervals.len(), 50);
+    // 08:00–20:00 in 15 minutes: 48 intervals.
+    assert_eq!(intervals.len(), 48);
     assert_eq!(intervals[0].start, SimTime::ZERO);
-    assert_eq!(intervals.last().unwrap().end, SimTime::from_secs(45_000));
+    assert_eq!(intervals.last().unwrap().end, SimTime::from_secs(43_200));
     let peak = intervals
         .iter()
         .map(|i| i.rate_per_hour)
@@ -289,11 +293,13 @@ fn resolved_toml_round_trips_every_input_form() {
                 start: SimTime::ZERO,
                 end: SimTime::from_millis(1_000_001),
                 rate_per_hour: 0.1 + 0.2,
+                aht: None,
             },
             ProfileInterval {
                 start: SimTime::from_millis(1_000_001),
                 end: SimTime::from_millis(4_200_000),
                 rate_per_hour: 1e-7,
+                aht: None,
             },
         ],
     };
@@ -331,6 +337,41 @@ fn resolved_toml_round_trips_every_input_form() {
     s2.routing = RoutingRule::LowestLoadRatio;
     s2.run.max_events = u64::MAX;
     round_trip(&s2);
+
+    // A forecast's AHTs (holding model) and its first date round-trip too; an interval
+    // without an AHT stays without.
+    let mut s3 = s.clone();
+    s3.sessions = SessionModel::Holding {
+        holding_time: Dist::LogNormal {
+            mean: 240.0,
+            sd: 120.0,
+        },
+    };
+    s3.thresholds = Thresholds {
+        reply_interval: None,
+        message_interval: None,
+        repeat_reminders: true,
+        reminder_cap: None,
+    };
+    s3.run.clock = crate::clock::Clock::new(8 * 3_600_000, Some(jiff::civil::date(2026, 12, 7)));
+    s3.arrivals = Arrivals::Profile {
+        intervals: vec![
+            ProfileInterval {
+                start: SimTime::ZERO,
+                end: SimTime::from_millis(1_800_000),
+                rate_per_hour: 120.0,
+                aht: Some(Millis::from_millis(312_500)),
+            },
+            ProfileInterval {
+                start: SimTime::from_millis(1_800_000),
+                end: SimTime::from_millis(4_200_000),
+                rate_per_hour: 0.0,
+                aht: None,
+            },
+        ],
+    };
+    round_trip(&s3);
+    assert!(to_resolved_toml(&s3).contains("aht_s = 312.5"));
 }
 
 #[test]

@@ -63,6 +63,17 @@ impl<'a> ArrivalClock<'a> {
     }
 }
 
+impl ArrivalClock<'_> {
+    /// The forecast's AHT of the profile interval of the latest arrival (the clock stays
+    /// in that interval until the next draw).
+    pub fn aht(&self) -> Option<Millis> {
+        match self.arrivals {
+            Arrivals::Profile { intervals } => intervals.get(self.cursor).and_then(|i| i.aht),
+            _ => None,
+        }
+    }
+}
+
 /// A standard exponential draw by inversion (1 − u avoids ln 0).
 fn exp1(rng: &mut Rng) -> f64 {
     let u: f64 = rng.random();
@@ -103,6 +114,7 @@ mod tests {
             start: SimTime::from_secs(a),
             end: SimTime::from_secs(b),
             rate_per_hour: r,
+            aht: None,
         };
         let quiet = Arrivals::Profile {
             intervals: vec![iv(0, 50_000, 0.0), iv(50_000, 100_000, 7200.0)],

@@ -17,7 +17,7 @@ use crate::engine::{
     AgentChange, AgentId, AgentRequest, EndReason, Engine, EngineConfig, Event, SessionId,
     TriggerEvent,
 };
-use crate::scenario::{Scenario, SessionModel};
+use crate::scenario::{Arrivals, Scenario, SessionModel};
 use crate::time::{Millis, SimTime};
 use rand::RngExt;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -100,6 +100,9 @@ struct Chat {
     /// In the wait queue (before its first connection, or after a hand-back).
     waiting: bool,
     had_reminder: bool,
+    /// The holding time's factor for this customer: its arrival interval's AHT over the
+    /// holding time's mean (1 without a forecast AHT).
+    holding_scale: f64,
     rng: Rng,
 }
 
@@ -146,6 +149,9 @@ pub struct Replication<'a, O: Observer> {
     ledger: Ledger,
     /// When the wait queue first grew past [`super::MAX_WAITING`].
     overloaded: Option<SimTime>,
+    /// The holding time's mean, seconds, when the forecast gives AHTs to scale it to;
+    /// 0 otherwise (every customer's factor is then 1, and nothing is looked up).
+    aht_base_mean_s: f64,
 }
 
 impl<'a, O: Observer> Replication<'a, O> {
@@ -184,6 +190,14 @@ impl<'a, O: Observer> Replication<'a, O> {
         let end_of_arrivals = SimTime::ZERO + sc.run.warmup + sc.run.horizon;
         let mut arrivals_rng = seed::rng(seed, rep, Stream::Arrivals, 0);
         let mut arrivals = ArrivalClock::new(&sc.arrivals, end_of_arrivals);
+        let aht_base_mean_s = match (&sc.sessions, &sc.arrivals) {
+            (SessionModel::Holding { holding_time }, Arrivals::Profile { intervals })
+                if intervals.iter().any(|i| i.aht.is_some()) =>
+            {
+                holding_time.mean()
+            }
+            _ => 0.0,
+        };
         if let Some(t) = arrivals.next(&mut arrivals_rng) {
             queue.push(t, Action::Arrival);
         }
@@ -209,6 +223,7 @@ impl<'a, O: Observer> Replication<'a, O> {
             cancel: None,
             ledger: Ledger::default(),
             overloaded: None,
+            aht_base_mean_s,
         }
     }
 
@@ -398,6 +413,15 @@ impl<'a, O: Observer> Replication<'a, O> {
         self.stats.customers += 1;
         self.ledger.offered();
         let customer_index = self.stats.customers;
+        // The arrival clock still stands at this customer's interval: its AHT, if any,
+        // scales the holding time (looked up only when the forecast gives AHTs).
+        let holding_scale = if self.aht_base_mean_s > 0.0 {
+            self.arrivals
+                .aht()
+                .map_or(1.0, |a| a.as_secs_f64() / self.aht_base_mean_s)
+        } else {
+            1.0
+        };
         if let Some(t) = self.arrivals.next(&mut self.arrivals_rng) {
             self.queue.push(t, Action::Arrival);
         }
@@ -428,6 +452,7 @@ impl<'a, O: Observer> Replication<'a, O> {
                 ghost: false,
                 waiting: false,
                 had_reminder: false,
+                holding_scale: 1.0,
                 rng: seed::rng(0, 0, Stream::Customer, 0),
             });
         }
@@ -445,6 +470,7 @@ impl<'a, O: Observer> Replication<'a, O> {
         chat.overlooked = false;
         chat.messages_sent = 0;
         chat.next_msg_at = None;
+        chat.holding_scale = holding_scale;
         chat.rng = seed::rng(self.seed, self.rep, Stream::Customer, customer_index);
         self.pump(now);
     }
@@ -768,7 +794,7 @@ impl<'a, O: Observer> Replication<'a, O> {
         let token = chat.token;
         match &self.sc.sessions {
             SessionModel::Holding { holding_time } => {
-                let h = holding_time.sample_ms(&mut chat.rng);
+                let h = holding_time.sample_scaled_ms(&mut chat.rng, chat.holding_scale);
                 self.queue.push(now + h, Action::HoldingEnd { slot, token });
             }
             SessionModel::Turns if first => {

@@ -350,6 +350,7 @@ pub fn staff_intervals(sc: &Scenario) -> Vec<StaffInterval> {
             start: SimTime::ZERO + sc.run.warmup,
             end,
             rate_per_hour: *rate_per_hour,
+            aht: None,
         }],
         Arrivals::Profile { intervals } => intervals
             .iter()
@@ -357,6 +358,7 @@ pub fn staff_intervals(sc: &Scenario) -> Vec<StaffInterval> {
                 start: i.start,
                 end: i.end,
                 rate_per_hour: i.rate_per_hour,
+                aht: i.aht,
             })
             .collect(),
         Arrivals::Trace { times } => {
@@ -374,6 +376,7 @@ pub fn staff_intervals(sc: &Scenario) -> Vec<StaffInterval> {
                     start: SimTime::from_millis(start),
                     end: SimTime::from_millis(stop),
                     rate_per_hour: count as f64 / hours,
+                    aht: None,
                 });
                 start = stop;
             }
@@ -1069,6 +1072,9 @@ struct Plan<'a> {
     seed: u64,
     /// Erlang A's patience, seconds (every segment has one).
     patience_s: Option<f64>,
+    /// The forecast's AHT of the intervals staffed (holding model): the mean session
+    /// time of the Erlang columns. `sc`'s holding time is already scaled to it.
+    aht: Option<Millis>,
 }
 
 impl Plan<'_> {
@@ -1242,7 +1248,10 @@ impl Plan<'_> {
     /// Staffs one rate: the search, then the Erlang comparisons.
     fn staff_rate(&self, rate_per_hour: f64) -> anyhow::Result<RatePlan> {
         let holding_s = match &self.sc.sessions {
-            SessionModel::Holding { holding_time } => Some(holding_time.mean()),
+            SessionModel::Holding { holding_time } => Some(
+                self.aht
+                    .map_or_else(|| holding_time.mean(), |a| a.as_secs_f64()),
+            ),
             SessionModel::Turns => None,
         };
         let session_est_s = holding_s.unwrap_or_else(|| analytic_session_s(self.sc));
@@ -1344,53 +1353,99 @@ impl Plan<'_> {
     }
 }
 
-/// The distinct arrival rates of `sc`'s intervals, ascending: the units of `staff`
-/// (intervals with equal rates share one search, and each search is independent of the
-/// others, so a rate can be staffed in any process, docs/scale-out.md).
-pub fn staff_rates(sc: &Scenario) -> Vec<f64> {
-    let mut rates: Vec<f64> = staff_intervals(sc)
-        .iter()
-        .map(|i| i.rate_per_hour)
-        .collect();
-    rates.sort_by(f64::total_cmp);
-    rates.dedup();
-    rates
+/// One staffing search: an arrival rate and, from a forecast, an AHT. Intervals with the
+/// same load share one search.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Load {
+    pub rate_per_hour: f64,
+    pub aht: Option<Millis>,
 }
 
-/// Searches the staffing of each of `rates` (a range of [`staff_rates`]) in parallel on
-/// `settings.threads` threads; the plans in the order of `rates`.
-pub fn staff_rate_plans(
+impl Load {
+    fn of(i: &StaffInterval) -> Load {
+        Load {
+            rate_per_hour: i.rate_per_hour,
+            aht: i.aht,
+        }
+    }
+
+    fn same(&self, other: &Load) -> bool {
+        self.rate_per_hour.to_bits() == other.rate_per_hour.to_bits() && self.aht == other.aht
+    }
+}
+
+/// The distinct loads of `sc`'s intervals, by rate then AHT: the units of `staff` (each
+/// search is independent of the others, so a load can be staffed in any process,
+/// docs/scale-out.md).
+pub fn staff_loads(sc: &Scenario) -> Vec<Load> {
+    let mut loads: Vec<Load> = staff_intervals(sc).iter().map(Load::of).collect();
+    loads.sort_by(|a, b| {
+        a.rate_per_hour
+            .total_cmp(&b.rate_per_hour)
+            .then(a.aht.cmp(&b.aht))
+    });
+    loads.dedup_by(|a, b| a.same(b));
+    loads
+}
+
+/// `sc` with its holding time scaled to the mean `aht` (`sc` itself without one).
+fn with_aht(sc: &Scenario, aht: Option<Millis>) -> Scenario {
+    let mut out = sc.clone();
+    if let (Some(aht), SessionModel::Holding { holding_time }) = (aht, &mut out.sessions) {
+        if let Some(scaled) = holding_time.with_mean(aht.as_secs_f64()) {
+            *holding_time = scaled;
+        }
+    }
+    out
+}
+
+/// Searches the staffing of each of `loads` (a range of [`staff_loads`]) in parallel on
+/// `settings.threads` threads; the plans in the order of `loads`.
+pub fn staff_load_plans(
     sc: &Scenario,
     targets: &[Target],
     settings: &StaffSettings,
-    rates: &[f64],
+    loads: &[Load],
 ) -> anyhow::Result<Vec<RatePlan>> {
     for t in targets {
         check_staffing_target(t)?;
     }
     let intervals = staff_intervals(sc);
-    let plan = Plan {
-        sc,
-        targets,
-        settings,
-        seed: sc.run.seed,
-        patience_s: erlang_patience_s(sc),
-    };
+    // The scenario each AHT is staffed on: its holding time scaled to that mean (the
+    // loader checked it can be), so the simulated candidates and the Erlang columns use
+    // the same session time.
+    let mut ahts: Vec<Option<Millis>> = loads.iter().map(|l| l.aht).collect();
+    ahts.sort();
+    ahts.dedup();
+    let scenarios: Vec<(Option<Millis>, Scenario)> = ahts
+        .into_iter()
+        .map(|aht| (aht, with_aht(sc, aht)))
+        .collect();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(settings.threads)
         .build()
         .context("starting worker threads")?;
     // Busiest first, so the longest searches start early.
     let mut plans: Vec<RatePlan> = pool.install(|| {
-        rates
+        loads
             .par_iter()
             .rev()
-            .map(|&r| {
-                let p = plan.staff_rate(r)?;
-                let intervals = intervals
+            .map(|load| {
+                let on = &scenarios
                     .iter()
-                    .filter(|i| i.rate_per_hour.to_bits() == r.to_bits())
-                    .count();
+                    .find(|(a, _)| *a == load.aht)
+                    .expect("a scenario per AHT")
+                    .1;
+                let plan = Plan {
+                    sc: on,
+                    targets,
+                    settings,
+                    seed: sc.run.seed,
+                    patience_s: erlang_patience_s(sc),
+                    aht: load.aht,
+                };
+                let p = plan.staff_rate(load.rate_per_hour)?;
+                let intervals = intervals.iter().filter(|i| Load::of(i).same(load)).count();
                 settings.tell(StaffProgress::Staffed { intervals });
                 Ok(p)
             })
@@ -1400,32 +1455,36 @@ pub fn staff_rate_plans(
     Ok(plans)
 }
 
-/// Every interval of `sc` with the plan of its rate (`plans` holds one per rate).
-pub fn assign_plans(sc: &Scenario, plans: &[RatePlan]) -> Vec<(StaffInterval, RatePlan)> {
+/// Every interval of `sc` with the plan of its load (`plans[k]` staffs `loads[k]`).
+pub fn assign_plans(
+    sc: &Scenario,
+    loads: &[Load],
+    plans: &[RatePlan],
+) -> Vec<(StaffInterval, RatePlan)> {
     staff_intervals(sc)
         .into_iter()
         .map(|i| {
-            let p = plans
+            let k = loads
                 .iter()
-                .find(|p| p.rate_per_hour.to_bits() == i.rate_per_hour.to_bits())
-                .expect("every rate staffed")
-                .clone();
-            (i, p)
+                .position(|l| l.same(&Load::of(&i)))
+                .expect("every load staffed");
+            (i, plans[k].clone())
         })
         .collect()
 }
 
-/// Staffs every interval of `sc` (intervals with equal rates share one search), the
-/// searches and their replications running in parallel on `settings.threads` threads.
-/// Fails on a target that does not get easier with more agents
+/// Staffs every interval of `sc` (intervals with equal rates and AHTs share one search),
+/// the searches and their replications running in parallel on `settings.threads`
+/// threads. Fails on a target that does not get easier with more agents
 /// ([`check_staffing_target`]).
 pub fn staff(
     sc: &Scenario,
     targets: &[Target],
     settings: &StaffSettings,
 ) -> anyhow::Result<Vec<(StaffInterval, RatePlan)>> {
-    let plans = staff_rate_plans(sc, targets, settings, &staff_rates(sc))?;
-    Ok(assign_plans(sc, &plans))
+    let loads = staff_loads(sc);
+    let plans = staff_load_plans(sc, targets, settings, &loads)?;
+    Ok(assign_plans(sc, &loads, &plans))
 }
 
 /// A staffing command checked and ready to run: the scenario, its targets and settings.
@@ -1477,7 +1536,7 @@ pub fn run(args: &StaffArgs, cancel: &'static AtomicBool) -> anyhow::Result<Exit
     if args.plan.plan.is_some() {
         return shard::write_plan(
             shard::Planned::Staff(args.clone()),
-            staff_rates(&sc).len() as u64,
+            staff_loads(&sc).len() as u64,
             cancel,
         );
     }
@@ -1689,7 +1748,8 @@ mod tests {
             vec![StaffInterval {
                 start: SimTime::from_secs(600),
                 end: SimTime::from_secs(7800),
-                rate_per_hour: 120.0
+                rate_per_hour: 120.0,
+                aht: None,
             }]
         );
         let mut trace = sc.clone();
@@ -1960,6 +2020,7 @@ mod tests {
                 settings: &settings,
                 seed: 3,
                 patience_s: None,
+                aht: None,
             };
             let window = plan.window(240.0, 60.0, 5);
             plan.evaluate(240.0, 5, window).unwrap().replications

@@ -217,6 +217,16 @@ cases! {
         => ["profile-header-only.csv line 1", "no intervals", "add one row per interval"];
     rejects_profile_with_unknown_header: ["run", "tests/fixtures/bad/profile-bad-header.toml", "--out", "out"]
         => ["profile-bad-header.csv line 1", "unknown column \"from\"", "start,end,rate_per_hour"];
+    rejects_forecast_date_that_could_be_either_day_or_month_first: ["run", "tests/fixtures/bad/forecast-ambiguous-date.toml", "--out", "out"]
+        => ["forecast-ambiguous-date.csv line 2", "column `Date`", "\"07/12/2026\"", "does not guess", "YYYY-MM-DD"];
+    rejects_forecast_volume_with_a_thousands_separator: ["run", "tests/fixtures/bad/forecast-thousands.toml", "--out", "out"]
+        => ["forecast-thousands.csv line 2", "column `Volume`", "\"1.200,5\"", "thousands separator"];
+    rejects_forecast_aht_saved_as_a_fraction_of_a_day: ["run", "tests/fixtures/bad/forecast-aht-fraction.toml", "--out", "out"]
+        => ["forecast-aht-fraction.csv line 2", "column `aht`", "0.0035", "at least 1 s", "05:00"];
+    rejects_forecast_dates_against_another_start_date: ["run", "tests/fixtures/bad/forecast-start-date.toml", "--out", "out"]
+        => ["forecast-start-date.csv line 2", "column `date`", "2026-12-07", "2026-12-08", "leave run.start_date out"];
+    rejects_forecast_aht_with_the_turn_model: ["run", "tests/fixtures/bad/forecast-aht-turns.toml", "--out", "out"]
+        => ["forecast-aht-turns.csv line 2", "column `aht`", "turn model", "chatsim fit"];
     rejects_empty_trace: ["run", "tests/fixtures/bad/trace-empty.toml", "--out", "out"]
         => ["trace-empty.csv line 1", "no arrival times", "one arrival time per line"];
     rejects_unsorted_trace: ["run", "tests/fixtures/bad/trace-unsorted.toml", "--out", "out"]

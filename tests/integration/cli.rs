@@ -89,7 +89,7 @@ fn validate_accepts_every_bundled_scenario() {
     }
 }
 
-/// The event cap passes the load-time check (7 400 arrivals expected, under 50 000) but
+/// The event cap passes the load-time check (7 361 arrivals expected, under 50 000) but
 /// each turn-by-turn chat takes many events, so the run reaches it.
 #[test]
 fn the_event_limit_stops_a_real_run_with_2_and_says_how_to_raise_it() {
@@ -123,7 +123,7 @@ fn the_event_limit_stops_a_real_run_with_2_and_says_how_to_raise_it() {
 #[test]
 fn the_simulated_time_limit_stops_a_real_run_with_2_and_says_how_to_raise_it() {
     let tmp = tempfile::tempdir().unwrap();
-    let sc = default_desk_with(tmp.path(), "max_sim_time_s = 45000");
+    let sc = default_desk_with(tmp.path(), "max_sim_time_s = 43200");
     let out = tmp.path().join("out");
     let assert = chatsim()
         .arg("run")
@@ -135,7 +135,7 @@ fn the_simulated_time_limit_stops_a_real_run_with_2_and_says_how_to_raise_it() {
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
     for want in [
         "desk.toml: ",
-        "exceeded its limit of 45000 s of simulated time",
+        "exceeded its limit of 43200 s of simulated time",
         "raise `run.max_sim_time_s` in the scenario",
     ] {
         assert!(stderr.contains(want), "lacks {want:?}:\n{stderr}");

@@ -17,6 +17,7 @@ mod conventions;
 mod determinism;
 mod event_log;
 mod fit;
+mod forecast;
 mod fuzz;
 mod hardening;
 mod interrupt;

@@ -230,7 +230,7 @@ fn unit_kind(w: &Planned) -> &'static str {
     match w {
         Planned::Run(_) => "replications",
         Planned::Sweep(_) => "grid points",
-        Planned::Staff(_) => "distinct interval rates",
+        Planned::Staff(_) => "distinct interval loads (rate and AHT)",
     }
 }
 
@@ -408,13 +408,13 @@ fn run_units(
         }
         Planned::Staff(a) => {
             let setup = staff::setup(a, cancel)?;
-            let rates = staff::staff_rates(&setup.sc);
+            let loads = staff::staff_loads(&setup.sc);
             let t = Instant::now();
-            let plans = staff::staff_rate_plans(
+            let plans = staff::staff_load_plans(
                 &setup.sc,
                 &setup.targets,
                 &setup.settings,
-                &rates[r.start as usize..r.end as usize],
+                &loads[r.start as usize..r.end as usize],
             )?;
             // The searches run in parallel: their wall time is shared out evenly.
             let wall = t.elapsed().as_secs_f64() / plans.len().max(1) as f64;
@@ -626,15 +626,15 @@ pub fn merge(args: &MergeArgs, cancel: &'static AtomicBool) -> anyhow::Result<Ex
         }
         Planned::Staff(a) => {
             let setup = staff::setup(a, cancel)?;
-            let rates = staff::staff_rates(&setup.sc);
-            let mut plans = Vec::with_capacity(rates.len());
-            for ((p, u), rate) in units.zip(&rates) {
+            let loads = staff::staff_loads(&setup.sc);
+            let mut plans = Vec::with_capacity(loads.len());
+            for ((p, u), load) in units.zip(&loads) {
                 let plan = part::unrate_plan(&u.data)
-                    .filter(|plan| plan.rate_per_hour.to_bits() == rate.to_bits())
+                    .filter(|plan| plan.rate_per_hour.to_bits() == load.rate_per_hour.to_bits())
                     .ok_or_else(|| bad(p, u))?;
                 plans.push(plan);
             }
-            let intervals = staff::assign_plans(&setup.sc, &plans);
+            let intervals = staff::assign_plans(&setup.sc, &loads, &plans);
             staff::report(
                 a,
                 &setup.sc,
