@@ -187,6 +187,8 @@ fn holding_example_parses_into_expected_scenario() {
         },
         routing: RoutingRule::LeastLoaded,
         staffing: Default::default(),
+        about: Default::default(),
+        targets: vec![],
     };
     assert_eq!(s, expected);
 }

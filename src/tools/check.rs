@@ -3,7 +3,7 @@
 //! Also home of what `staff` and `sweep` share about metric names on the command line:
 //! the list of valid names ([`metric_names`]) and the error for an unknown one
 //! ([`check_metric_name`]). The expectation syntax ([`Target`]) lives in
-//! [`crate::metrics::target`], each metric's better direction in the catalogue
+//! [`crate::target`], its judging in [`crate::metrics::target`], each metric's better direction in the catalogue
 //! ([`Metric::more_is_better`]).
 //!
 //! An expectation holds when it holds at the conservative end of the metric's 95 %
@@ -38,21 +38,11 @@ pub fn metric_names(_sc: &Scenario) -> Vec<String> {
 
 /// An error naming an unknown metric, or `Ok` when `name` is one of `valid`. The error
 /// suggests the closest valid name when one is close ([`crate::suggest::closest`]:
-/// `servce_level` → "did you mean service_level?"), and lists every valid name otherwise.
+/// `servce_level` → "did you mean service_level?"), and lists every valid name otherwise
+/// ([`crate::target::check_name`]).
 pub fn check_metric_name(name: &str, valid: &[String], what: &str) -> anyhow::Result<()> {
-    if valid.iter().any(|v| v == name) {
-        return Ok(());
-    }
-    if let Some(close) = crate::suggest::closest(name, valid) {
-        anyhow::bail!(
-            "unknown metric \"{name}\" in {what}; did you mean {close}? (docs/outputs.md \
-             lists every metric)"
-        )
-    }
-    anyhow::bail!(
-        "unknown metric \"{name}\" in {what}; valid metric names: {}",
-        valid.join(", ")
-    )
+    crate::target::check_name(name, valid)
+        .map_err(|e| anyhow::anyhow!("unknown metric \"{}\" in {what}; {}", e.name, e.fix))
 }
 
 /// Parses every target and checks its metric name against `valid`.
