@@ -610,7 +610,10 @@ fn convert_about(ctx: &Ctx, raw: Option<&RawAbout>) -> Result<About, ScenarioErr
         Some("") => {
             return Err(ctx.field(
                 "scenario.name",
-                "value \"\" is empty",
+                format!(
+                    "value {} is empty",
+                    fmt_text(raw.name.as_deref().unwrap_or_default())
+                ),
                 "give the desk a name, e.g. name = \"Chat desk, weekday\", or leave the field out",
             ))
         }

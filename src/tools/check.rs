@@ -65,14 +65,16 @@ pub fn parse_targets(
 #[derive(Args, Debug, Clone)]
 #[command(after_help = "Example:\n  chatsim check scenarios/default.toml \
     --expect 'service_level>=0.8' --expect 'premature_disconnects<=60'\n\n\
+    Without --expect, the scenario's [targets] are checked.\n\n\
     Exit status: 0 every expectation holds at the conservative end of its 95% CI \
     (mean - half-width for >=, mean + half-width for <=), 1 one fails, 2 bad input.")]
 pub struct CheckArgs {
     #[command(flatten)]
     pub input: ScenarioFlags,
     /// An expectation NAME>=VALUE, NAME<=VALUE (also > and <), or NAME=VALUE (the
-    /// metric's better direction); repeat for several.
-    #[arg(long = "expect", required = true, value_name = "EXPECTATION")]
+    /// metric's better direction); repeat for several. Without any, the scenario's
+    /// `[targets]` are checked.
+    #[arg(long = "expect", value_name = "EXPECTATION")]
     pub expect: Vec<String>,
     /// Number of replications (overrides `run.replications`; at least 2 for a CI).
     #[arg(long, allow_negative_numbers = true)]
@@ -88,7 +90,19 @@ pub struct CheckArgs {
 pub fn run(args: &CheckArgs, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
     let input = &args.input;
     let sc = pipeline::load(&input.scenario, input.seed, args.replications, vec![])?;
-    let targets = parse_targets(&args.expect, &metric_names(&sc), "--expect")?;
+    let targets = if args.expect.is_empty() {
+        if sc.targets.is_empty() {
+            anyhow::bail!(
+                "{}: nothing to check: the scenario has no [targets]; give one or more \
+                 --expect NAME>=VALUE, or add [targets] expect = [\"service_level>=0.8\"] to \
+                 the scenario (docs/scenario.md)",
+                input.scenario.display()
+            );
+        }
+        sc.targets.clone()
+    } else {
+        parse_targets(&args.expect, &metric_names(&sc), "--expect")?
+    };
     let summary = pipeline::simulate(&sc, input.threads, cancel, &|| {})
         .with_context(|| format!("{}", input.scenario.display()))?;
     let (lines, all_hold) = judge(&targets, |m| summary.metrics.get(m));
