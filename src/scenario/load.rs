@@ -5,13 +5,13 @@ use super::clock::{fmt_clock, parse_breaks, parse_clock};
 use super::csv_files::{read_profile, read_roster, read_samples, read_trace, resolve};
 use super::input::{read_regular_file, MAX_SCENARIO_BYTES};
 use super::raw::{
-    RawAbout, RawTargets, ArrivalKind, DistKind, IntervalOrOff, NumberOrText, RawAgents, RawArrivals, RawBehaviour,
-    RawCustomers, RawDist, RawInterval, RawRosterRow, RawRun, RawScenario, RawThresholds,
-    RosterSource, SessionKind, TimeValue, U64Value,
+    ArrivalKind, DistKind, IntervalOrOff, NumberOrText, RawAbout, RawAgents, RawArrivals,
+    RawBehaviour, RawCustomers, RawDist, RawInterval, RawRosterRow, RawRun, RawScenario,
+    RawTargets, RawThresholds, RosterSource, SessionKind, TimeValue, U64Value,
 };
 use super::{
-    About, AgentBehaviour, AgentSpec, Arrivals, AuxPeriods, Break, ProfileInterval, RunSpec, Scenario,
-    ScenarioError, Segment, SessionModel, StaffingSpec, Thresholds,
+    About, AgentBehaviour, AgentSpec, Arrivals, AuxPeriods, Break, ProfileInterval, RunSpec,
+    Scenario, ScenarioError, Segment, SessionModel, StaffingSpec, Thresholds,
 };
 use crate::catalogue::{run_level_names, Metric};
 use crate::clock::Clock;
@@ -605,37 +605,36 @@ fn convert_about(ctx: &Ctx, raw: Option<&RawAbout>) -> Result<About, ScenarioErr
     let Some(raw) = raw else {
         return Ok(About::default());
     };
-    let name = match raw.name.as_deref().map(str::trim) {
-        None => None,
-        Some("") => {
-            return Err(ctx.field(
+    let name =
+        match raw.name.as_deref().map(str::trim) {
+            None => None,
+            Some("") => return Err(ctx.field(
                 "scenario.name",
                 format!(
                     "value {} is empty",
                     fmt_text(raw.name.as_deref().unwrap_or_default())
                 ),
                 "give the desk a name, e.g. name = \"Chat desk, weekday\", or leave the field out",
-            ))
-        }
-        Some(n) if n.contains(['\n', '\r']) => {
-            return Err(ctx.field(
-                "scenario.name",
-                format!("value {} has a line break", fmt_text(n)),
-                "keep the name to one line; longer text goes in scenario.description",
-            ))
-        }
-        Some(n) if n.chars().count() > MAX_NAME_CHARS => {
-            return Err(ctx.field(
-                "scenario.name",
-                format!("the name is {} characters long", n.chars().count()),
-                format!(
-                    "keep it to {MAX_NAME_CHARS} characters; longer text goes in \
+            )),
+            Some(n) if n.contains(['\n', '\r']) => {
+                return Err(ctx.field(
+                    "scenario.name",
+                    format!("value {} has a line break", fmt_text(n)),
+                    "keep the name to one line; longer text goes in scenario.description",
+                ))
+            }
+            Some(n) if n.chars().count() > MAX_NAME_CHARS => {
+                return Err(ctx.field(
+                    "scenario.name",
+                    format!("the name is {} characters long", n.chars().count()),
+                    format!(
+                        "keep it to {MAX_NAME_CHARS} characters; longer text goes in \
                      scenario.description"
-                ),
-            ))
-        }
-        Some(n) => Some(n.to_owned()),
-    };
+                    ),
+                ))
+            }
+            Some(n) => Some(n.to_owned()),
+        };
     let description = raw
         .description
         .as_deref()
@@ -657,8 +656,8 @@ fn convert_targets(ctx: &Ctx, raw: Option<&RawTargets>) -> Result<Vec<Target>, S
         .enumerate()
         .map(|(i, text)| {
             let field = format!("targets.expect[{i}]");
-            let target =
-                Target::parse(text).map_err(|e| ctx.field(&field, e.to_string(), TARGET_FIX_DOC))?;
+            let target = Target::parse(text)
+                .map_err(|e| ctx.field(&field, e.to_string(), TARGET_FIX_DOC))?;
             check_name(&target.metric, &valid).map_err(|e| {
                 ctx.field(
                     &field,

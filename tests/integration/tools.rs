@@ -264,9 +264,8 @@ fn check_without_expect_holds_the_scenario_to_its_targets() {
     let dir = TempDir::new().unwrap();
     // The same desk as `check_exits_one_when_an_expectation_fails`, its expectations
     // written in the scenario instead.
-    let with_targets = format!(
-        "{MMC}\n[targets]\nexpect = [\"service_level>=0.5\", \"offered<=10\"]\n"
-    );
+    let with_targets =
+        format!("{MMC}\n[targets]\nexpect = [\"service_level>=0.5\", \"offered<=10\"]\n");
     let sc = write_scenario(&dir, "targets.toml", &with_targets);
     chatsim()
         .args(["check", sc.to_str().unwrap()])
@@ -276,7 +275,12 @@ fn check_without_expect_holds_the_scenario_to_its_targets() {
         .stdout(predicate::str::contains("PASS service_level>=0.5"));
     // --expect replaces the scenario's targets.
     chatsim()
-        .args(["check", sc.to_str().unwrap(), "--expect", "service_level>=0.5"])
+        .args([
+            "check",
+            sc.to_str().unwrap(),
+            "--expect",
+            "service_level>=0.5",
+        ])
         .assert()
         .code(0)
         .stdout(predicate::str::contains("offered").not());
