@@ -382,9 +382,16 @@ fn tables(out: &mut String, summary: &RunSummary, clock: Clock, verdict: &Verdic
             } else {
                 f64::NAN
             };
+            // A wall-clock row is marked: the one part of the page that differs between
+            // two runs of the same scenario and seed.
+            let row = if m.is_wall_clock() {
+                "<tr class=\"wall-clock\">"
+            } else {
+                "<tr>"
+            };
             let _ = writeln!(
                 out,
-                "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td class=\"n\">{}</td>\
+                "{row}<td>{}</td><td><code>{}</code></td><td>{}</td><td class=\"n\">{}</td>\
                  <td class=\"n\">{}</td></tr>",
                 escape(m.label()),
                 escape(m.name()),

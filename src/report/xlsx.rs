@@ -5,8 +5,9 @@
 //! `report.html`). Figures are numbers, not text: shares are stored as fractions (0.85)
 //! and shown in a percent format, so a formula reads the value `summary.json` holds.
 //!
-//! The bytes are a pure function of the run: the document's creation time, which
-//! `rust_xlsxwriter` takes from the system clock by default, is fixed.
+//! The bytes are a pure function of (scenario, seed): the document's creation time, which
+//! `rust_xlsxwriter` takes from the system clock by default, is fixed, and the wall-clock
+//! figures (`events_per_s`, `routing_decisions_per_s`) are left out.
 
 use crate::catalogue::{Level, Metric, Section, Unit};
 use crate::metrics::{MetricSet, RunSummary, Stat};
@@ -210,7 +211,8 @@ fn summary_sheet(
         0,
         &format!(
             "seed {}, {} replication(s); every figure is the mean over replications and the \
-             half-width of its 95 % CI; shares in percent",
+             half-width of its 95 % CI; shares in percent; the wall-clock figures (the \
+             simulator's speed) are in summary.json only",
             summary.seed, summary.replications
         ),
     )?;
@@ -231,11 +233,13 @@ fn summary_sheet(
     ws.set_freeze_panes(row + 1, 0)?;
     row += 1;
     for section in Section::ALL {
-        for (m, s) in summary
+        let figures = summary
             .metrics
             .iter()
-            .filter(|(m, _)| m.section() == section)
-        {
+            .filter(|(m, _)| m.section() == section);
+        // The wall-clock figures stay in summary.json: without them the workbook is the
+        // same bytes for the same scenario and seed.
+        for (m, s) in figures.filter(|(m, _)| !m.is_wall_clock()) {
             put_text(ws, row, 0, section.title())?;
             put_text(ws, row, 1, m.label())?;
             put_text(ws, row, 2, m.name())?;

@@ -19,6 +19,7 @@ mod hardening;
 mod interrupt;
 mod live;
 mod mutate_cli;
+mod report;
 mod snapshots;
 mod soak;
 mod staffing_exact;
