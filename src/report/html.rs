@@ -127,7 +127,7 @@ pub fn report_html(summary: &RunSummary, sc: &Scenario, plots: &[Plot]) -> Vec<u
     out.into_bytes()
 }
 
-/// 1. The name, the description (its blank lines separate paragraphs) and the run.
+/// Part 1: the name, the description (its blank lines separate paragraphs) and the run.
 fn about(out: &mut String, summary: &RunSummary, sc: &Scenario, title: &str) {
     out.push_str("<header id=\"about\">\n");
     let _ = writeln!(out, "<h1>{}</h1>", escape(title));
@@ -190,7 +190,7 @@ fn target_words(t: &TargetVerdict) -> String {
     }
 }
 
-/// 2. The verdict.
+/// Part 2: the verdict.
 fn verdict_section(out: &mut String, summary: &RunSummary, verdict: &Verdict) {
     out.push_str("<section id=\"verdict\">\n<h2>Verdict</h2>\n");
     let n = verdict.targets.len();
@@ -274,7 +274,7 @@ fn verdict_section(out: &mut String, summary: &RunSummary, verdict: &Verdict) {
     out.push_str("</section>\n");
 }
 
-/// 3. The intervals that miss a target: one row per such interval, one column per
+/// Part 3, the intervals that miss a target: one row per such interval, one column per
 /// target judged per interval, the missing cells highlighted.
 fn missed_intervals(out: &mut String, summary: &RunSummary, clock: Clock, verdict: &Verdict) {
     out.push_str("<section id=\"missed-intervals\">\n<h2>Intervals that miss a target</h2>\n");
@@ -346,8 +346,8 @@ fn missed_intervals(out: &mut String, summary: &RunSummary, clock: Clock, verdic
     out.push_str("</table>\n</section>\n");
 }
 
-/// 5. Every figure, by section: the run's figures (pooled percentiles with them), then
-/// the section's per-interval figures, and for the agents the per-group table.
+/// Part 5, every figure by section: the run's figures (pooled percentiles with them),
+/// then the section's per-interval figures, and for the agents the per-group table.
 fn tables(out: &mut String, summary: &RunSummary, clock: Clock, verdict: &Verdict) {
     out.push_str(
         "<section id=\"tables\">\n<h2>All figures</h2>\n<p class=\"note\">Every figure is the \
