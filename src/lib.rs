@@ -18,7 +18,7 @@
 //!      └───────────────────────────────────────────────────────┘         │ RepMetrics
 //!                                                                        v
 //!                  metrics::Summarizer ──> RunSummary (mean ± 95 % CI per figure,
-//!                                          named by metrics::catalogue)
+//!                                          named by catalogue)
 //!                                                                        v
 //!  tools (run, check, staff, sweep: what to ask; replay, live: the engine alone)
 //!                                                                        v
@@ -33,6 +33,7 @@
 //! parses arguments and maps errors to exit codes; [`bench`] measures the engine alone.
 
 pub mod bench;
+pub mod catalogue;
 pub mod cli;
 pub mod clock;
 pub mod csv_line;
@@ -45,6 +46,7 @@ pub mod report;
 pub mod scenario;
 pub mod sim;
 pub mod suggest;
+pub mod target;
 pub mod tools;
 
 /// The dispatch engine: its own crate, `chatsim-engine`, which knows nothing of the rest.

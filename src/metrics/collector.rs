@@ -1157,6 +1157,8 @@ pub(crate) mod tests {
             },
             routing: RoutingRule::LeastLoaded,
             staffing: Default::default(),
+            about: Default::default(),
+            targets: vec![],
         }
     }
 

@@ -1,13 +1,16 @@
 //! Metrics: streamed from the simulator's [`Observer`](crate::sim::Observer) calls,
 //! summarised per replication and over replications.
 
-pub mod catalogue;
 pub mod collector;
 pub mod erlang;
 pub mod laws;
 pub mod stats;
 pub mod summary;
 pub mod target;
+
+/// The metric catalogue lives below the scenario (a scenario's `[targets]` name metrics);
+/// `metrics::catalogue` is its path from here up, as before.
+pub use crate::catalogue;
 
 pub use catalogue::{Level, Metric};
 pub use collector::{

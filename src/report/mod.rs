@@ -15,19 +15,30 @@ pub mod sweep;
 pub mod tabular;
 pub mod terminal;
 pub mod text;
+pub mod verdict;
+pub mod xlsx;
 
 pub use html::report_html;
 pub use json::summary_json;
 pub use output::{check_target, write_outputs, OutputError};
 pub use tabular::{agents_csv, groups_csv, intervals_csv};
 pub use terminal::terminal_table;
+pub use xlsx::report_xlsx;
 
+use crate::catalogue::{Metric, Unit};
+use crate::clock::Clock;
 use crate::metrics::RunSummary;
+use crate::scenario::Scenario;
+use crate::time::SimTime;
 
 /// Every file of a run's output directory, by name, in a fixed order: `summary.json`,
 /// `intervals.csv`, `agents.csv`, `groups.csv`, `scenario.resolved.toml` (the scenario as
-/// run, `run.seed` included), `seed.txt`, the four plots and `report.html`.
-pub fn run_files(summary: &RunSummary, resolved_scenario_toml: &str) -> Vec<(String, Vec<u8>)> {
+/// run, `run.seed` included), `seed.txt`, the plots (each drawn once, and shown again in
+/// the page), `report.html` and `report.xlsx`.
+pub fn run_files(
+    summary: &RunSummary,
+    sc: &Scenario,
+) -> Result<Vec<(String, Vec<u8>)>, rust_xlsxwriter::XlsxError> {
     let mut files = vec![
         ("summary.json".to_string(), summary_json(summary)),
         ("intervals.csv".to_string(), intervals_csv(summary)),
@@ -35,18 +46,57 @@ pub fn run_files(summary: &RunSummary, resolved_scenario_toml: &str) -> Vec<(Str
         ("groups.csv".to_string(), groups_csv(summary)),
         (
             "scenario.resolved.toml".to_string(),
-            resolved_scenario_toml.as_bytes().to_vec(),
+            crate::scenario::to_resolved_toml(sc).into_bytes(),
         ),
         (
             "seed.txt".to_string(),
             format!("{}\n", summary.seed).into_bytes(),
         ),
     ];
-    for (name, svg) in plots::all_plots(summary) {
-        files.push((name.to_string(), svg.into_bytes()));
+    let plots = plots::all_plots(summary, sc.run.clock, &sc.targets);
+    for p in &plots {
+        files.push((p.file.clone(), p.svg.as_bytes().to_vec()));
     }
-    files.push(("report.html".to_string(), report_html(summary)));
-    files
+    files.push(("report.html".to_string(), report_html(summary, sc, &plots)));
+    files.push(("report.xlsx".to_string(), report_xlsx(summary, sc)?));
+    Ok(files)
+}
+
+/// Seconds from the epoch as a simulated time (whole milliseconds, as the run has them).
+pub(crate) fn at_secs(s: f64) -> SimTime {
+    SimTime::from_millis((s.max(0.0) * 1000.0).round() as u64)
+}
+
+/// An interval as a planner reads it: `08:00–08:15`; with `days`, its day first (the
+/// date when the scenario gives one): `day 2 00:00–00:15`, `2026-12-08 00:00–00:15`.
+pub(crate) fn interval_label(clock: &Clock, start_s: f64, end_s: f64, days: bool) -> String {
+    let (a, b) = (at_secs(start_s), at_secs(end_s));
+    let span = format!("{}–{}", clock.time_of_day(a), clock.time_of_day(b));
+    if !days {
+        return span;
+    }
+    match clock.date(a) {
+        Some(date) => format!("{date} {span}"),
+        None => format!("day {} {span}", clock.day(a)),
+    }
+}
+
+/// A value of `m` with its unit, for a sentence or a legend: `80 %`, `60 s`,
+/// `5 customers` (to six significant digits, so 0.07 is `7 %`).
+pub(crate) fn show_value(m: Metric, v: f64) -> String {
+    let short = |x: f64| {
+        if x == 0.0 || !x.is_finite() {
+            return format!("{x}");
+        }
+        let digits = 6 - 1 - x.abs().log10().floor() as i32;
+        let k = 10f64.powi(digits.max(0));
+        format!("{}", (x * k).round() / k)
+    };
+    match m.unit() {
+        Unit::Share => format!("{} %", short(v * 100.0)),
+        Unit::Seconds => format!("{} s", short(v)),
+        Unit::Count(noun) | Unit::Other(noun) => format!("{} {noun}", short(v)),
+    }
 }
 
 /// A number as a CSV cell: shortest exact decimal, empty when undefined (NaN).
@@ -105,7 +155,9 @@ pub(crate) mod tests {
 
     #[test]
     fn run_files_lists_every_output() {
-        let files = run_files(&sample_summary(), "[run]\nseed = 42\n");
+        let sc =
+            crate::metrics::collector::tests::test_scenario(&[(0, 2), (1, 1)], &["north", "south"]);
+        let files = run_files(&sample_summary(), &sc).unwrap();
         let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(
             names,
@@ -121,12 +173,32 @@ pub(crate) mod tests {
                 "plot_reminders_disconnects.svg",
                 "plot_occupancy_groups.svg",
                 "report.html",
+                "report.xlsx",
             ]
         );
         assert_eq!(files[5].1, b"42\n");
         // A report written before manifests existed is recognised by these names.
         assert!(names.iter().all(|n| output::is_chatsim_file_name(n)));
         assert!(files.iter().all(|(_, bytes)| !bytes.is_empty()));
+    }
+
+    #[test]
+    fn values_with_units_and_interval_labels() {
+        assert_eq!(show_value(Metric::ServiceLevel, 0.8), "80 %");
+        assert_eq!(show_value(Metric::AbandonRatio, 0.07), "7 %");
+        assert_eq!(show_value(Metric::AsaS, 20.0), "20 s");
+        assert_eq!(show_value(Metric::MeanQueueLen, 2.5), "2.5 customers");
+        let clock = Clock::new(8 * 3_600_000, None);
+        assert_eq!(interval_label(&clock, 0.0, 900.0, false), "08:00–08:15");
+        assert_eq!(
+            interval_label(&clock, 57_600.0, 58_500.0, true),
+            "day 2 00:00–00:15"
+        );
+        let dated = Clock::new(8 * 3_600_000, Some(jiff::civil::date(2026, 12, 7)));
+        assert_eq!(
+            interval_label(&dated, 57_600.0, 58_500.0, true),
+            "2026-12-08 00:00–00:15"
+        );
     }
 
     #[test]

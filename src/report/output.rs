@@ -41,6 +41,7 @@ pub const KNOWN_FILE_NAMES: &[&str] = &[
     "scenario.resolved.toml",
     "seed.txt",
     "report.html",
+    "report.xlsx",
     "staffing.csv",
     "staffing.svg",
     "sweep.csv",

@@ -44,19 +44,7 @@ pub fn ci95_column(metric: &str) -> String {
 /// An interval as people read it in a table: `08:00–08:15` on the scenario's clock,
 /// prefixed by its date (or `day N` without a start date) when the run spans days.
 pub fn interval_label(summary: &RunSummary, i: &IntervalSummary) -> String {
-    let clock = &summary.clock;
-    let times = format!(
-        "{}–{}",
-        clock.time_of_day(i.start()),
-        clock.time_of_day(i.end())
-    );
-    if !summary.spans_days() {
-        return times;
-    }
-    match clock.date(i.start()) {
-        Some(date) => format!("{date} {times}"),
-        None => format!("day {} {times}", clock.day(i.start())),
-    }
+    crate::report::interval_label(&summary.clock, i.start_s, i.end_s, summary.spans_days())
 }
 
 /// One row per reporting interval: `interval`; `day` and `date` when the run spans days

@@ -6,20 +6,22 @@ use super::csv_files::{read_roster, read_samples, read_trace, resolve};
 use super::forecast::{read_forecast, ForecastRow};
 use super::input::{read_regular_file, MAX_SCENARIO_BYTES};
 use super::raw::{
-    ArrivalKind, DistKind, IntervalOrOff, NumberOrText, RawAgents, RawArrivals, RawBehaviour,
-    RawCustomers, RawDist, RawInterval, RawRosterRow, RawRun, RawScenario, RawThresholds,
-    RosterSource, SessionKind, TimeValue, U64Value,
+    ArrivalKind, DistKind, IntervalOrOff, NumberOrText, RawAbout, RawAgents, RawArrivals,
+    RawBehaviour, RawCustomers, RawDist, RawInterval, RawRosterRow, RawRun, RawScenario,
+    RawTargets, RawThresholds, RosterSource, SessionKind, TimeValue, U64Value,
 };
 use super::{
-    AgentBehaviour, AgentSpec, Arrivals, AuxPeriods, Break, ProfileInterval, RunSpec, Scenario,
-    ScenarioError, Segment, SessionModel, StaffingSpec, Thresholds,
+    About, AgentBehaviour, AgentSpec, Arrivals, AuxPeriods, Break, ProfileInterval, RunSpec,
+    Scenario, ScenarioError, Segment, SessionModel, StaffingSpec, Thresholds,
 };
+use crate::catalogue::{run_level_names, Metric};
 use crate::clock::Clock;
 use crate::dist::{
     fmt_approx, fmt_duration_human, fmt_value, Dist, DistLimitError, MAX_CV, MAX_DRAW,
     MAX_MEAN_COUNT, MAX_MEAN_S,
 };
 use crate::engine::{LogOutMode, RoutingRule};
+use crate::target::{check_name, Target};
 use crate::time::{Millis, SimTime};
 use jiff::civil::Date;
 use std::collections::HashMap;
@@ -589,6 +591,8 @@ pub fn convert(raw: &RawScenario, path: &Path) -> Result<Scenario, ScenarioError
             None => 0.0,
         },
     };
+    let about = convert_about(&ctx, raw.scenario.as_ref())?;
+    let targets = convert_targets(&ctx, raw.targets.as_ref())?;
     Ok(Scenario {
         run,
         arrivals,
@@ -600,7 +604,104 @@ pub fn convert(raw: &RawScenario, path: &Path) -> Result<Scenario, ScenarioError
         thresholds,
         routing,
         staffing,
+        about,
+        targets,
     })
+}
+
+/// Longest `scenario.name`, in characters: a heading, not a paragraph.
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// `[scenario]`: a name is one non-empty line; a description any text (a blank one is
+/// left out).
+fn convert_about(ctx: &Ctx, raw: Option<&RawAbout>) -> Result<About, ScenarioError> {
+    let Some(raw) = raw else {
+        return Ok(About::default());
+    };
+    let name =
+        match raw.name.as_deref().map(str::trim) {
+            None => None,
+            Some("") => return Err(ctx.field(
+                "scenario.name",
+                format!(
+                    "value {} is empty",
+                    fmt_text(raw.name.as_deref().unwrap_or_default())
+                ),
+                "give the desk a name, e.g. name = \"Chat desk, weekday\", or leave the field out",
+            )),
+            Some(n) if n.contains(['\n', '\r']) => {
+                return Err(ctx.field(
+                    "scenario.name",
+                    format!("value {} has a line break", fmt_text(n)),
+                    "keep the name to one line; longer text goes in scenario.description",
+                ))
+            }
+            Some(n) if n.chars().count() > MAX_NAME_CHARS => {
+                return Err(ctx.field(
+                    "scenario.name",
+                    format!("the name is {} characters long", n.chars().count()),
+                    format!(
+                        "keep it to {MAX_NAME_CHARS} characters; longer text goes in \
+                     scenario.description"
+                    ),
+                ))
+            }
+            Some(n) => Some(n.to_owned()),
+        };
+    let description = raw
+        .description
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(str::to_owned);
+    Ok(About { name, description })
+}
+
+/// `[targets]`: each expectation in `check`'s syntax, on a run-level metric that does
+/// not depend on the machine (a verdict in a report must be the same on every computer).
+fn convert_targets(ctx: &Ctx, raw: Option<&RawTargets>) -> Result<Vec<Target>, ScenarioError> {
+    let Some(texts) = raw.and_then(|t| t.expect.as_ref()) else {
+        return Ok(vec![]);
+    };
+    let valid = run_level_names();
+    texts
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let field = format!("targets.expect[{i}]");
+            let target = Target::parse(text)
+                .map_err(|e| ctx.field(&field, e.to_string(), TARGET_FIX_DOC))?;
+            check_name(&target.metric, &valid).map_err(|e| {
+                ctx.field(
+                    &field,
+                    format!("unknown metric \"{}\" in {}", e.name, fmt_text(text)),
+                    e.fix,
+                )
+            })?;
+            let metric = Metric::parse(&target.metric).expect("a run-level name");
+            if metric.is_wall_clock() {
+                return Err(ctx.field(
+                    &field,
+                    format!(
+                        "{metric} in {} is measured on the wall clock, so its verdict would \
+                         change from run to run and machine to machine",
+                        fmt_text(text)
+                    ),
+                    "hold the simulator's speed to a figure with `chatsim check --expect` \
+                     in CI instead",
+                ));
+            }
+            Ok(target)
+        })
+        .collect()
+}
+
+/// Where the expectation syntax is documented (the parse error says how to write one).
+const TARGET_FIX_DOC: &str = "see docs/scenario.md, [targets]";
+
+/// Text as quoted in a message (`"…"`).
+fn fmt_text(s: &str) -> String {
+    format!("{s:?}")
 }
 
 /// Checks a shrinkage share: finite, in [0, 1). The message and fix `staff --shrinkage`

@@ -32,6 +32,7 @@ pub use resolved::to_resolved_toml;
 use crate::clock::Clock;
 use crate::dist::Dist;
 use crate::engine::{LogOutMode, RoutingRule};
+use crate::target::Target;
 use crate::time::{Millis, SimTime};
 
 /// A fully checked scenario: every value here is valid, every file already read.
@@ -58,6 +59,20 @@ pub struct Scenario {
     pub routing: RoutingRule,
     /// What `chatsim staff` adds on top of the agents on the floor (`[staffing]`).
     pub staffing: StaffingSpec,
+    /// The scenario's name and description (`[scenario]`): the report's heading.
+    pub about: About,
+    /// What the desk must achieve (`[targets]`), in the order written: `check`'s
+    /// expectations when none is given, the report's verdict. Nothing simulated reads them.
+    pub targets: Vec<Target>,
+}
+
+/// The `[scenario]` table, checked: what the desk is, for people reading its report.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct About {
+    /// A one-line name (`"Chat desk, weekday"`).
+    pub name: Option<String>,
+    /// Free text: what is modelled, from which data, what is being decided.
+    pub description: Option<String>,
 }
 
 /// The `[staffing]` table, checked: planning figures only, nothing simulated reads them.

@@ -23,6 +23,24 @@ pub struct RawScenario {
     pub thresholds: Option<RawThresholds>,
     pub routing: Option<RawRouting>,
     pub staffing: Option<RawStaffing>,
+    /// `[scenario]`: the name and description.
+    pub scenario: Option<RawAbout>,
+    pub targets: Option<RawTargets>,
+}
+
+/// `[scenario]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAbout {
+    pub name: Option<String>,
+    pub description: Option<String>,
+}
+
+/// `[targets]`: expectations in `check`'s syntax (`service_level>=0.8`).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTargets {
+    pub expect: Option<Vec<String>>,
 }
 
 /// `[run]`.

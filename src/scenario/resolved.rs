@@ -172,6 +172,21 @@ pub fn to_resolved_toml(s: &Scenario) -> String {
         o.push_str("\n[staffing]\n");
         let _ = writeln!(o, "shrinkage = {}", num(s.staffing.shrinkage));
     }
+    // Written only when set, as the staffing.
+    if s.about.name.is_some() || s.about.description.is_some() {
+        o.push_str("\n[scenario]\n");
+        if let Some(name) = &s.about.name {
+            let _ = writeln!(o, "name = {}", quote(name));
+        }
+        if let Some(description) = &s.about.description {
+            let _ = writeln!(o, "description = {}", quote(description));
+        }
+    }
+    if !s.targets.is_empty() {
+        // Each as `metric op value`, the value in shortest round-trip form (`Display`).
+        let list: Vec<String> = s.targets.iter().map(|t| quote(&t.to_string())).collect();
+        let _ = write!(o, "\n[targets]\nexpect = [{}]\n", list.join(", "));
+    }
     o
 }
 

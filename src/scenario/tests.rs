@@ -187,6 +187,8 @@ fn holding_example_parses_into_expected_scenario() {
         },
         routing: RoutingRule::LeastLoaded,
         staffing: Default::default(),
+        about: Default::default(),
+        targets: vec![],
     };
     assert_eq!(s, expected);
 }
@@ -728,5 +730,93 @@ fn an_unknown_toml_key_gets_the_closest_field_suggested() {
     assert!(
         e.contains("fix: remove the field or correct its spelling; docs/scenario.md"),
         "{e}"
+    );
+}
+
+/// A small desk with `[scenario]` and `[targets]` appended.
+fn with_about_and_targets(extra: &str) -> Result<Scenario, ScenarioError> {
+    let text = format!(
+        "[run]\nhorizon_s = 3600\n\n[arrivals]\nkind = \"poisson\"\nrate_per_hour = 60\n\n\
+         [sessions]\nmodel = \"holding\"\nholding_time = {{ dist = \"constant\", value_s = 60 }}\n\n\
+         [agents]\ncount = 2\n{extra}"
+    );
+    from_toml_str(&text, Path::new("x.toml"))
+}
+
+#[test]
+fn name_description_and_targets_load_in_order_and_round_trip() {
+    let s = with_about_and_targets(
+        "\n[scenario]\nname = \"  Night desk \"\ndescription = \"\"\"\nTwo agents.\n\n\
+         \"Quoted\" and \\\\ escaped.\"\"\"\n\n\
+         [targets]\nexpect = [\"service_level=0.8\", \"abandon_ratio < 0.05\", \"asa_s<=20\"]\n",
+    )
+    .unwrap();
+    assert_eq!(s.about.name.as_deref(), Some("Night desk"));
+    assert_eq!(
+        s.about.description.as_deref(),
+        Some("Two agents.\n\n\"Quoted\" and \\ escaped.")
+    );
+    let texts: Vec<String> = s.targets.iter().map(|t| t.to_string()).collect();
+    // A bare `=` takes the metric's better direction; the order is the file's.
+    assert_eq!(
+        texts,
+        ["service_level>=0.8", "abandon_ratio<0.05", "asa_s<=20"]
+    );
+    round_trip(&s);
+    // Neither table: nothing written back, nothing read.
+    let bare = with_about_and_targets("").unwrap();
+    assert_eq!(
+        (bare.about.clone(), bare.targets.len()),
+        (About::default(), 0)
+    );
+    assert!(!to_resolved_toml(&bare).contains("[targets]"));
+    assert!(!to_resolved_toml(&bare).contains("[scenario]"));
+}
+
+#[test]
+fn bad_names_and_targets_name_the_field_the_value_and_the_fix() {
+    let err = |extra: &str| with_about_and_targets(extra).unwrap_err().to_string();
+    let e = err("\n[targets]\nexpect = [\"service_level>=0.8\", \"servce_level>=0.8\"]\n");
+    assert!(
+        e.contains("field `targets.expect[1]`")
+            && e.contains("unknown metric \"servce_level\"")
+            && e.contains("did you mean service_level?"),
+        "{e}"
+    );
+    let e = err("\n[targets]\nexpect = [\"service_level\"]\n");
+    assert!(
+        e.contains("field `targets.expect[0]`") && e.contains("NAME>=VALUE"),
+        "{e}"
+    );
+    let e = err("\n[targets]\nexpect = [\"routing_decisions_per_s>=1\"]\n");
+    assert!(
+        e.contains("wall clock") && e.contains("check --expect"),
+        "{e}"
+    );
+    let e = err("\n[scenario]\nname = \"two\\nlines\"\n");
+    assert!(
+        e.contains("field `scenario.name`") && e.contains("line break"),
+        "{e}"
+    );
+    let e = err(&format!("\n[scenario]\nname = \"{}\"\n", "x".repeat(201)));
+    assert!(e.contains("201 characters") && e.contains("200"), "{e}");
+}
+
+#[test]
+fn the_default_desk_holds_itself_to_three_targets() {
+    let s = load(&bundled("default.toml")).unwrap();
+    assert!(s
+        .about
+        .name
+        .as_deref()
+        .is_some_and(|n| n.contains("08:00–20:00")));
+    let texts: Vec<String> = s.targets.iter().map(|t| t.to_string()).collect();
+    assert_eq!(
+        texts,
+        [
+            "service_level>=0.8",
+            "abandon_ratio<=0.05",
+            "late_reply_ratio<=0.2"
+        ]
     );
 }

@@ -74,6 +74,8 @@ pub fn holding_mmc(
         },
         routing: RoutingRule::LeastLoaded,
         staffing: Default::default(),
+        about: Default::default(),
+        targets: vec![],
     }
 }
 

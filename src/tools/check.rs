@@ -3,7 +3,7 @@
 //! Also home of what `staff` and `sweep` share about metric names on the command line:
 //! the list of valid names ([`metric_names`]) and the error for an unknown one
 //! ([`check_metric_name`]). The expectation syntax ([`Target`]) lives in
-//! [`crate::metrics::target`], each metric's better direction in the catalogue
+//! [`crate::target`], its judging in [`crate::metrics::target`], each metric's better direction in the catalogue
 //! ([`Metric::more_is_better`]).
 //!
 //! An expectation holds when it holds at the conservative end of the metric's 95 %
@@ -38,21 +38,11 @@ pub fn metric_names(_sc: &Scenario) -> Vec<String> {
 
 /// An error naming an unknown metric, or `Ok` when `name` is one of `valid`. The error
 /// suggests the closest valid name when one is close ([`crate::suggest::closest`]:
-/// `servce_level` → "did you mean service_level?"), and lists every valid name otherwise.
+/// `servce_level` → "did you mean service_level?"), and lists every valid name otherwise
+/// ([`crate::target::check_name`]).
 pub fn check_metric_name(name: &str, valid: &[String], what: &str) -> anyhow::Result<()> {
-    if valid.iter().any(|v| v == name) {
-        return Ok(());
-    }
-    if let Some(close) = crate::suggest::closest(name, valid) {
-        anyhow::bail!(
-            "unknown metric \"{name}\" in {what}; did you mean {close}? (docs/outputs.md \
-             lists every metric)"
-        )
-    }
-    anyhow::bail!(
-        "unknown metric \"{name}\" in {what}; valid metric names: {}",
-        valid.join(", ")
-    )
+    crate::target::check_name(name, valid)
+        .map_err(|e| anyhow::anyhow!("unknown metric \"{}\" in {what}; {}", e.name, e.fix))
 }
 
 /// Parses every target and checks its metric name against `valid`.
@@ -75,6 +65,7 @@ pub fn parse_targets(
 #[derive(Args, Debug, Clone)]
 #[command(after_help = "Example:\n  chatsim check scenarios/default.toml \
     --expect 'service_level>=0.8' --expect 'premature_disconnects<=60'\n\n\
+    Without --expect, the scenario's [targets] are checked.\n\n\
     Exit status: 0 every expectation holds at the conservative end of its 95% CI \
     (mean - half-width for >=, mean + half-width for <=), 1 one fails, 2 bad input.")]
 pub struct CheckArgs {
@@ -83,8 +74,9 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub set: SetFlags,
     /// An expectation NAME>=VALUE, NAME<=VALUE (also > and <), or NAME=VALUE (the
-    /// metric's better direction); repeat for several.
-    #[arg(long = "expect", required = true, value_name = "EXPECTATION")]
+    /// metric's better direction); repeat for several. Without any, the scenario's
+    /// `[targets]` are checked.
+    #[arg(long = "expect", value_name = "EXPECTATION")]
     pub expect: Vec<String>,
     /// Number of replications (overrides `run.replications`; at least 2 for a CI).
     #[arg(long, allow_negative_numbers = true)]
@@ -105,7 +97,19 @@ pub fn run(args: &CheckArgs, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
         args.replications,
         args.set.overrides()?,
     )?;
-    let targets = parse_targets(&args.expect, &metric_names(&sc), "--expect")?;
+    let targets = if args.expect.is_empty() {
+        if sc.targets.is_empty() {
+            anyhow::bail!(
+                "{}: nothing to check: the scenario has no [targets]; give one or more \
+                 --expect NAME>=VALUE, or add [targets] expect = [\"service_level>=0.8\"] to \
+                 the scenario (docs/scenario.md)",
+                input.scenario.display()
+            );
+        }
+        sc.targets.clone()
+    } else {
+        parse_targets(&args.expect, &metric_names(&sc), "--expect")?
+    };
     let summary = pipeline::simulate(&sc, input.threads, cancel, &|| {})
         .with_context(|| format!("{}", input.scenario.display()))?;
     let (lines, all_hold) = judge(&targets, |m| summary.metrics.get(m));

@@ -111,7 +111,7 @@ pub fn report(
         Some(out) => {
             // Written before the table is printed: a reader that stops early (`| head`)
             // cannot cost the results. The table is shown even when writing failed.
-            let files = report::run_files(summary, &scenario::to_resolved_toml(sc));
+            let files = report::run_files(summary, sc).context("writing report.xlsx")?;
             let written = report::output::write_outputs(out, output.force, &files, cancel);
             if !matches!(written, Err(report::OutputError::Interrupted)) {
                 print_out(&table, cancel)?;

@@ -134,6 +134,20 @@ cases! {
     rejects_seed_string_beyond_u64: ["run", "tests/fixtures/bad/seed-beyond-u64.toml", "--out", "out"]
         => ["seed-beyond-u64.toml", "field `run.seed`", "\"18446744073709551616\"", "from 0 to 18446744073709551615"];
 
+    // ----- [scenario] and [targets] ----------------------------------------------------------
+    rejects_a_target_on_an_unknown_metric: ["validate", "tests/fixtures/bad/target-unknown-metric.toml"]
+        => ["target-unknown-metric.toml", "field `targets.expect[1]`", "unknown metric \"abandon_rate\"", "did you mean abandon_ratio?"];
+    rejects_a_malformed_target: ["run", "tests/fixtures/bad/target-bad-syntax.toml", "--out", "out"]
+        => ["target-bad-syntax.toml", "field `targets.expect[0]`", "bad expectation \"service_level>>0.8\"", "write NAME>=VALUE"];
+    rejects_a_target_on_a_wall_clock_metric: ["check", "tests/fixtures/bad/target-wall-clock.toml"]
+        => ["target-wall-clock.toml", "field `targets.expect[0]`", "events_per_s", "wall clock", "chatsim check --expect"];
+    rejects_an_empty_scenario_name: ["run", "tests/fixtures/bad/scenario-empty-name.toml", "--out", "out"]
+        => ["scenario-empty-name.toml", "field `scenario.name`", "value \"  \" is empty", "give the desk a name"];
+    rejects_a_misspelt_scenario_field: ["validate", "tests/fixtures/bad/scenario-unknown-field.toml"]
+        => ["scenario-unknown-field.toml", "unknown field `nmae`", "`name`"];
+    check_without_expectations_or_targets: ["check", "tests/fixtures/small.toml"]
+        => ["tests/fixtures/small.toml", "nothing to check", "--expect NAME>=VALUE", "[targets]"];
+
     // ----- distributions: every mean and every draw within the limits --------------------
     rejects_holding_time_mean_over_the_limit: ["run", "tests/fixtures/bad/holding-mean-1e8.toml", "--out", "out"]
         => ["holding-mean-1e8.toml", "field `sessions.holding_time`", "mean of 100000000 s (3.2 years)", "limit of 10000000 s (116 days)", "give a mean of at most 10000000 s"];

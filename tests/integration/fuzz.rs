@@ -406,7 +406,7 @@ fn check_accepted(sc: &Scenario, dir: &Path) -> Result<(), TestCaseError> {
     match Replication::new(&tiny, seed, 0, Collector::new(&tiny)).run() {
         Ok((collector, _)) => {
             let summary = summarize(&tiny, seed, &[collector.finish()], 0.0);
-            let files = report::run_files(&summary, &resolved);
+            let files = report::run_files(&summary, &tiny).expect("the report's files");
             prop_assert!(files.iter().all(|(_, bytes)| !bytes.is_empty()));
         }
         Err(SimError::EventLimit { .. } | SimError::TimeLimit { .. }) => {}

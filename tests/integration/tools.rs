@@ -260,6 +260,44 @@ fn check_exits_one_when_an_expectation_fails() {
 }
 
 #[test]
+fn check_without_expect_holds_the_scenario_to_its_targets() {
+    let dir = TempDir::new().unwrap();
+    // The same desk as `check_exits_one_when_an_expectation_fails`, its expectations
+    // written in the scenario instead.
+    let with_targets =
+        format!("{MMC}\n[targets]\nexpect = [\"service_level>=0.5\", \"offered<=10\"]\n");
+    let sc = write_scenario(&dir, "targets.toml", &with_targets);
+    chatsim()
+        .args(["check", sc.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("FAIL offered<=10"))
+        .stdout(predicate::str::contains("PASS service_level>=0.5"));
+    // --expect replaces the scenario's targets.
+    chatsim()
+        .args([
+            "check",
+            sc.to_str().unwrap(),
+            "--expect",
+            "service_level>=0.5",
+        ])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("offered").not());
+    // No targets and no --expect: bad input, saying what to add.
+    let bare = write_scenario(&dir, "bare.toml", MMC);
+    chatsim()
+        .args(["check", bare.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("nothing to check")
+                .and(predicate::str::contains("--expect"))
+                .and(predicate::str::contains("[targets]")),
+        );
+}
+
+#[test]
 fn check_exits_two_on_a_malformed_expectation_or_unknown_metric() {
     let dir = TempDir::new().unwrap();
     let sc = write_scenario(&dir, "mmc.toml", MMC);

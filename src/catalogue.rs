@@ -687,6 +687,165 @@ impl fmt::Display for Metric {
     }
 }
 
+/// Which part of the desk a metric describes: the groups of a report's tables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Section {
+    /// Arrivals, waits, the queue, abandonment, the service level.
+    Customers,
+    /// Sessions once connected: replies, reminders, disconnects, closes.
+    Conversations,
+    /// The agents' time and capacity.
+    Agents,
+    /// What the simulation itself cost (events, routing decisions).
+    EngineCost,
+}
+
+impl Section {
+    /// Every section, in report order.
+    pub const ALL: [Section; 4] = [
+        Section::Customers,
+        Section::Conversations,
+        Section::Agents,
+        Section::EngineCost,
+    ];
+
+    /// The section's heading.
+    pub fn title(self) -> &'static str {
+        match self {
+            Section::Customers => "Customers",
+            Section::Conversations => "Conversations",
+            Section::Agents => "Agents",
+            Section::EngineCost => "The engine's cost",
+        }
+    }
+}
+
+impl Metric {
+    /// The part of the desk the metric describes (its table in a report).
+    pub fn section(self) -> Section {
+        use Section::*;
+        match self {
+            M::Offered
+            | M::Connected
+            | M::Abandoned
+            | M::Unresolved
+            | M::PWait
+            | M::AbandonRatio
+            | M::ServiceLevel
+            | M::AsaS
+            | M::WaitSMean
+            | M::WaitSP50
+            | M::WaitSP90
+            | M::WaitSP99
+            | M::WaitSMax
+            | M::MeanQueueLen
+            | M::MaxQueueLen
+            | M::ConnectedWithinThreshold
+            | M::WaitsRecorded => Customers,
+            M::Sessions
+            | M::Replies
+            | M::MissedResponses
+            | M::MissedResponseRatio
+            | M::Reminders
+            | M::RemindersPerSession
+            | M::SessionsWithReminder
+            | M::SessionsWithReminderRatio
+            | M::ReplyLatencySP50
+            | M::ReplyLatencySP90
+            | M::ReplyLatencySP99
+            | M::ReplyLatencySMean
+            | M::Disconnects
+            | M::PrematureDisconnects
+            | M::GhostDisconnects
+            | M::PrematureDisconnectRatio
+            | M::SilentCapacityS
+            | M::NormalCloses
+            | M::HandedBack
+            | M::Reconnected
+            | M::LateReplies
+            | M::LateReplyRatio
+            | M::MeanConcurrentSessions
+            | M::BusyCapacity
+            | M::SessionS
+            | M::RepliesRecorded => Conversations,
+            M::RemindersPerAgentHour
+            | M::Occupancy
+            | M::MeanSessionsPerAgent
+            | M::MeanLoggedInCapacity
+            | M::LoggedInAgentHours
+            | M::BusyTimeS
+            | M::LoggedInCapacity
+            | M::CapacityUtilisation
+            | M::LoggedInS => Agents,
+            M::Events | M::EventsPerS | M::RoutingDecisions | M::RoutingDecisionsPerS => EngineCost,
+        }
+    }
+
+    /// Whether the figure is a total that grows with the length of the time measured
+    /// (customers, replies, busy seconds): an interval's value then cannot be held to a
+    /// target set for the whole run. Shares, means, percentiles, levels and maxima can.
+    pub fn is_window_total(self) -> bool {
+        match self {
+            M::Offered
+            | M::Connected
+            | M::Abandoned
+            | M::Unresolved
+            | M::Sessions
+            | M::Replies
+            | M::MissedResponses
+            | M::Reminders
+            | M::SessionsWithReminder
+            | M::Disconnects
+            | M::PrematureDisconnects
+            | M::GhostDisconnects
+            | M::SilentCapacityS
+            | M::NormalCloses
+            | M::HandedBack
+            | M::Reconnected
+            | M::LateReplies
+            | M::LoggedInAgentHours
+            | M::BusyTimeS
+            | M::Events
+            | M::RoutingDecisions
+            | M::ConnectedWithinThreshold
+            | M::LoggedInS
+            | M::SessionS
+            | M::WaitsRecorded
+            | M::RepliesRecorded => true,
+            M::PWait
+            | M::AbandonRatio
+            | M::ServiceLevel
+            | M::AsaS
+            | M::WaitSMean
+            | M::WaitSP50
+            | M::WaitSP90
+            | M::WaitSP99
+            | M::WaitSMax
+            | M::MeanQueueLen
+            | M::MaxQueueLen
+            | M::MissedResponseRatio
+            | M::RemindersPerAgentHour
+            | M::RemindersPerSession
+            | M::SessionsWithReminderRatio
+            | M::ReplyLatencySP50
+            | M::ReplyLatencySP90
+            | M::ReplyLatencySP99
+            | M::PrematureDisconnectRatio
+            | M::Occupancy
+            | M::MeanConcurrentSessions
+            | M::MeanSessionsPerAgent
+            | M::MeanLoggedInCapacity
+            | M::EventsPerS
+            | M::RoutingDecisionsPerS
+            | M::LateReplyRatio
+            | M::ReplyLatencySMean
+            | M::BusyCapacity
+            | M::LoggedInCapacity
+            | M::CapacityUtilisation => false,
+        }
+    }
+}
+
 /// The run-level metric names, in report order: what `check`, `staff` and `sweep` accept.
 pub fn run_level_names() -> Vec<String> {
     RUN.iter().map(|m| m.name().to_string()).collect()
@@ -743,6 +902,26 @@ mod tests {
             .map(|m| m.name())
             .collect();
         assert_eq!(wall, ["events_per_s", "routing_decisions_per_s"]);
+    }
+
+    #[test]
+    fn sections_and_totals_read_as_a_planner_would() {
+        assert_eq!(Metric::ServiceLevel.section(), Section::Customers);
+        assert_eq!(Metric::LateReplyRatio.section(), Section::Conversations);
+        assert_eq!(Metric::Occupancy.section(), Section::Agents);
+        assert_eq!(Metric::EventsPerS.section(), Section::EngineCost);
+        // Every section holds some run-level metric.
+        for s in Section::ALL {
+            assert!(RUN.iter().any(|m| m.section() == s), "{s:?} is empty");
+        }
+        // A count of things is a total; a share never is.
+        for m in Metric::ALL {
+            if m.unit() == Unit::Share {
+                assert!(!m.is_window_total(), "{m}");
+            }
+        }
+        assert!(Metric::Abandoned.is_window_total());
+        assert!(!Metric::MaxQueueLen.is_window_total());
     }
 
     /// The published names and their order at each level: the contract of
@@ -907,7 +1086,7 @@ mod tests {
                 .expect("under src")
                 .to_string_lossy()
                 .replace('\\', "/");
-            if rel == "metrics/catalogue.rs" {
+            if rel == "catalogue.rs" {
                 continue;
             }
             let text = std::fs::read_to_string(&path).expect("a source file");
