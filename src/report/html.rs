@@ -475,9 +475,9 @@ fn interval_table(
     out.push_str("</table>\n");
 }
 
-/// One row per agent group, every group figure as mean ± CI.
+/// One row per agent group (`name (N agents)`), every group figure as mean ± CI.
 fn group_table(out: &mut String, summary: &RunSummary) {
-    out.push_str("<table>\n<tr><th>group</th><th>agents</th>");
+    out.push_str("<table>\n<tr><th>group</th>");
     let columns = Level::Group.metrics();
     for m in columns {
         out.push_str(&heading(*m));
@@ -486,9 +486,8 @@ fn group_table(out: &mut String, summary: &RunSummary) {
     for g in &summary.groups {
         let _ = write!(
             out,
-            "<tr><td>{}</td><td class=\"n\">{}</td>",
-            escape(&g.name),
-            g.agents
+            "<tr><td>{}</td>",
+            escape(&format!("{} ({} agents)", g.name, g.agents))
         );
         for m in columns {
             let cell = cell_of(&g.metrics, *m);
@@ -534,7 +533,7 @@ mod tests {
             html.matches("href=\"#").count()
         );
         assert!(html.contains(Metric::ServiceLevel.name()));
-        assert!(html.contains(">north<"));
+        assert!(html.contains(">north (1 agents)<"));
         assert!(html.contains("No targets"));
         assert!(html.trim_end().ends_with("</html>"));
     }

@@ -59,6 +59,7 @@ fn a_run_exits_0_and_writes_every_documented_file() {
             "plot_reminders_disconnects.svg",
             "plot_service_level.svg",
             "report.html",
+            "report.xlsx",
             "scenario.resolved.toml",
             "seed.txt",
             "summary.json",
@@ -68,9 +69,10 @@ fn a_run_exits_0_and_writes_every_documented_file() {
     // The manifest lists every file written, in the order of docs/outputs.md.
     let manifest = fs::read_to_string(out.join(".chatsim-output")).unwrap();
     let listed: Vec<&str> = manifest.lines().filter(|l| !l.starts_with('#')).collect();
-    assert_eq!(listed.len(), 11, "{manifest}");
+    assert_eq!(listed.len(), 12, "{manifest}");
     assert_eq!(listed[0], "summary.json");
     assert_eq!(listed[10], "report.html");
+    assert_eq!(listed[11], "report.xlsx");
 }
 
 #[test]

@@ -891,6 +891,24 @@ fn hostile_names_keep_every_output_well_formed() {
         .map(|g| g["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, HOSTILE_GROUPS);
+    // The workbook is valid and round-trips them too (a spreadsheet is a program's reader).
+    use calamine::Reader;
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook(out.join("report.xlsx")).expect("report.xlsx opens");
+    let sheet_column = |wb: &mut calamine::Xlsx<_>, sheet: &str, rows: usize| -> Vec<String> {
+        let r = wb.worksheet_range(sheet).unwrap();
+        (0..rows)
+            .map(|k| r.get_value((3 + k as u32, 0)).unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        sheet_column(&mut wb, "Agents", HOSTILE_AGENTS.len()),
+        HOSTILE_AGENTS
+    );
+    assert_eq!(
+        sheet_column(&mut wb, "Groups", HOSTILE_GROUPS.len()),
+        HOSTILE_GROUPS
+    );
 }
 
 /// Names from a replay log reach the terminal table and the JSON report; from a roster
