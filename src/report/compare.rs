@@ -354,7 +354,7 @@ mod tests {
         assert_eq!(
             line(Metric::ServiceLevel.name()),
             [
-                "service_level",
+                Metric::ServiceLevel.name(),
                 "0.5000",
                 "0.6250",
                 "+0.1250",
@@ -368,7 +368,10 @@ mod tests {
         );
         // abandon_ratio: d = 0.25, −0.25, 0: mean 0, not significant, no mark.
         let ab = line(Metric::AbandonRatio.name());
-        assert_eq!(&ab[..4], ["abandon_ratio", "0.2917", "0.2917", "0"]);
+        assert_eq!(
+            &ab[..4],
+            [Metric::AbandonRatio.name(), "0.2917", "0.2917", "0"]
+        );
         assert!(!ab.contains(&"*"), "{ab:?}");
         assert!(
             t.contains("not defined in any replication on both sides: reminders"),

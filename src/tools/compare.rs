@@ -189,16 +189,7 @@ pub fn pair_metrics(a: Vec<Vec<f64>>, b: Vec<Vec<f64>>) -> Vec<MetricComparison>
         .collect()
 }
 
-/// Runs both sides of `args` and compares them; `on_done` as each replication finishes.
-pub fn compare(
-    args: &CompareArgs,
-    cancel: &AtomicBool,
-    on_done: &(dyn Fn() + Sync),
-) -> anyhow::Result<(Comparison, [String; 2])> {
-    let (a, b) = load_sides(args)?;
-    run_sides(args, a, b, cancel, on_done)
-}
-
+/// Runs both sides and compares them; `on_done` as each replication finishes.
 fn run_sides(
     args: &CompareArgs,
     a: Loaded,
