@@ -397,6 +397,7 @@ impl Desk {
             message_interval: Some(MESSAGE_INTERVAL),
             repeat_reminders: true,
             reminder_cap: None,
+            switches: Default::default(),
         };
         let mut engine = Engine::new(config, &vec![MAX_SESSIONS; agents]);
         for a in 0..agents {

@@ -1089,9 +1089,9 @@ impl Observer for Collector {
 pub(crate) mod tests {
     use super::*;
     use crate::dist::Dist;
-    use crate::engine::{LogOutMode, RoutingRule};
+    use crate::engine::{LogOutMode, QueueId, RoutingRule, Skill};
     use crate::scenario::{
-        AgentBehaviour, AgentSpec, Arrivals, RunSpec, Segment, SessionModel, Thresholds,
+        AgentBehaviour, AgentSpec, Arrivals, Queue, RunSpec, Segment, SessionModel, Thresholds,
     };
 
     /// A scenario with one agent per entry of `agents` (group index, max sessions), the
@@ -1122,6 +1122,7 @@ pub(crate) mod tests {
                 messages: one.clone(),
                 think_time: one.clone(),
                 silent_prob: 0.0,
+                queue: QueueId(0),
             }],
             sessions: SessionModel::Holding {
                 holding_time: one.clone(),
@@ -1138,6 +1139,10 @@ pub(crate) mod tests {
                     shift_end: SimTime::from_secs(3600),
                     breaks: vec![],
                     speed_factor: 1.0,
+                    skills: vec![Skill {
+                        queue: QueueId(0),
+                        level: 1,
+                    }],
                 })
                 .collect(),
             behaviour: AgentBehaviour {
@@ -1156,6 +1161,9 @@ pub(crate) mod tests {
                 reminder_cap: None,
             },
             routing: RoutingRule::LeastLoaded,
+            switches: Default::default(),
+            preset: None,
+            queues: vec![Queue::default_queue()],
             staffing: Default::default(),
             about: Default::default(),
             targets: vec![],

@@ -276,6 +276,10 @@ mod tests {
                 })
                 .collect(),
             speed_factor: 1.0,
+            skills: vec![crate::engine::Skill {
+                queue: crate::engine::QueueId(0),
+                level: 1,
+            }],
         }
     }
 

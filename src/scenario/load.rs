@@ -11,7 +11,7 @@ use super::raw::{
     RawTargets, RawThresholds, RosterSource, SessionKind, TimeValue, U64Value,
 };
 use super::{
-    About, AgentBehaviour, AgentSpec, Arrivals, AuxPeriods, Break, ProfileInterval, RunSpec,
+    About, AgentBehaviour, AgentSpec, Arrivals, AuxPeriods, Break, ProfileInterval, Queue, RunSpec,
     Scenario, ScenarioError, Segment, SessionModel, StaffingSpec, Thresholds,
 };
 use crate::catalogue::{run_level_names, Metric};
@@ -20,7 +20,7 @@ use crate::dist::{
     fmt_approx, fmt_duration_human, fmt_value, Dist, DistLimitError, MAX_CV, MAX_DRAW,
     MAX_MEAN_COUNT, MAX_MEAN_S,
 };
-use crate::engine::{LogOutMode, RoutingRule};
+use crate::engine::{LogOutMode, QueueId, RoutingRule, Skill};
 use crate::target::{check_name, Target};
 use crate::time::{Millis, SimTime};
 use jiff::civil::Date;
@@ -606,6 +606,9 @@ pub fn convert(raw: &RawScenario, path: &Path) -> Result<Scenario, ScenarioError
         staffing,
         about,
         targets,
+        switches: Default::default(),
+        preset: None,
+        queues: vec![Queue::default_queue()],
     })
 }
 
@@ -1259,6 +1262,7 @@ fn convert_segments(
             messages,
             think_time,
             silent_prob,
+            queue: QueueId(0),
         })
     };
     let Some(segs) = &c.segments else {
@@ -2153,6 +2157,10 @@ fn convert_roster(
                     shift_end: SimTime::from_millis(end),
                     breaks: Vec::new(),
                     speed_factor: 1.0,
+                    skills: vec![Skill {
+                        queue: QueueId(0),
+                        level: 1,
+                    }],
                 })
                 .collect();
             return Ok((groups, agents));
@@ -2365,6 +2373,10 @@ fn convert_roster(
             shift_end: SimTime::from_millis(stop.min(ctx.end_ms) as u64),
             breaks,
             speed_factor,
+            skills: vec![Skill {
+                queue: QueueId(0),
+                level: 1,
+            }],
         });
     }
     Ok((groups, agents))

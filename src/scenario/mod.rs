@@ -31,7 +31,7 @@ pub use resolved::to_resolved_toml;
 
 use crate::clock::Clock;
 use crate::dist::Dist;
-use crate::engine::{LogOutMode, RoutingRule};
+use crate::engine::{Desk, LogOutMode, QueueId, QueueSpec, RoutingRule, Skill, Switches};
 use crate::target::Target;
 use crate::time::{Millis, SimTime};
 
@@ -57,6 +57,13 @@ pub struct Scenario {
     pub thresholds: Thresholds,
     /// The distribution rule (S3).
     pub routing: RoutingRule,
+    /// Product behaviours beyond the rule (`[routing]`'s switches, or its preset's).
+    pub switches: Switches,
+    /// The `[routing] preset` the rule and switches came from, if any: for the report.
+    pub preset: Option<String>,
+    /// The desk's queues (`[[queues]]`); `Segment::queue` and `AgentSpec::skills` index
+    /// them. A scenario without queues has one, "default", that every agent serves.
+    pub queues: Vec<Queue>,
     /// What `chatsim staff` adds on top of the agents on the floor (`[staffing]`).
     pub staffing: StaffingSpec,
     /// The scenario's name and description (`[scenario]`): the report's heading.
@@ -64,6 +71,33 @@ pub struct Scenario {
     /// What the desk must achieve (`[targets]`), in the order written: `check`'s
     /// expectations when none is given, the report's verdict. Nothing simulated reads them.
     pub targets: Vec<Target>,
+}
+
+/// One queue of the desk, checked: its name and how the engine routes it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Queue {
+    pub name: String,
+    pub spec: QueueSpec,
+}
+
+impl Queue {
+    /// The one queue of a scenario without `[[queues]]`.
+    pub fn default_queue() -> Queue {
+        Queue {
+            name: "default".into(),
+            spec: QueueSpec::own(QueueId(0)),
+        }
+    }
+}
+
+impl Scenario {
+    /// The queues and skills the engine routes by.
+    pub fn desk(&self) -> Desk {
+        Desk {
+            queues: self.queues.iter().map(|q| q.spec.clone()).collect(),
+            skills: self.agents.iter().map(|a| a.skills.clone()).collect(),
+        }
+    }
 }
 
 /// The `[scenario]` table, checked: what the desk is, for people reading its report.
@@ -148,6 +182,8 @@ pub struct Segment {
     pub think_time: Dist,
     /// Probability of going silent for good at each turn (ghost chats), in [0, 1].
     pub silent_prob: f64,
+    /// The queue its customers wait in.
+    pub queue: QueueId,
 }
 
 /// How long a session lasts.
@@ -175,6 +211,8 @@ pub struct AgentSpec {
     pub breaks: Vec<Break>,
     /// Multiplies every reply time (1.0 = nominal; > 0).
     pub speed_factor: f64,
+    /// The queues it serves, and at what level (at least one).
+    pub skills: Vec<Skill>,
 }
 
 /// A planned break: a busy request at `start`, un-busy at `start + length`.

@@ -3,7 +3,7 @@
 //! value in the message.
 
 use super::*;
-use crate::engine::{LogOutMode, RoutingRule};
+use crate::engine::{LogOutMode, QueueId, RoutingRule, Skill};
 use crate::time::{Millis, SimTime};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -139,6 +139,10 @@ fn holding_example_parses_into_expected_scenario() {
             shift_end: end,
             breaks: vec![],
             speed_factor: 1.0,
+            skills: vec![Skill {
+                queue: QueueId(0),
+                level: 1,
+            }],
         })
         .collect();
     let expected = Scenario {
@@ -164,6 +168,7 @@ fn holding_example_parses_into_expected_scenario() {
             messages: Dist::Constant { value: 1.0 },
             think_time: Dist::Constant { value: 0.0 },
             silent_prob: 0.0,
+            queue: QueueId(0),
         }],
         sessions: SessionModel::Holding {
             holding_time: Dist::Exponential { mean: 60.0 },
@@ -189,6 +194,9 @@ fn holding_example_parses_into_expected_scenario() {
         staffing: Default::default(),
         about: Default::default(),
         targets: vec![],
+        switches: Default::default(),
+        preset: None,
+        queues: vec![Queue::default_queue()],
     };
     assert_eq!(s, expected);
 }

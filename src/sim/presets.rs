@@ -1,9 +1,10 @@
 //! Scenarios built in code, for validation tests, benchmarks and the staffing search.
 
 use crate::dist::Dist;
-use crate::engine::{LogOutMode, RoutingRule};
+use crate::engine::{LogOutMode, QueueId, RoutingRule, Skill};
 use crate::scenario::{
-    AgentBehaviour, AgentSpec, Arrivals, RunSpec, Scenario, Segment, SessionModel, Thresholds,
+    AgentBehaviour, AgentSpec, Arrivals, Queue, RunSpec, Scenario, Segment, SessionModel,
+    Thresholds,
 };
 use crate::time::{Millis, SimTime};
 
@@ -39,6 +40,7 @@ pub fn holding_mmc(
             messages: Dist::Constant { value: 1.0 },
             think_time: Dist::Constant { value: 0.0 },
             silent_prob: 0.0,
+            queue: QueueId(0),
         }],
         sessions: SessionModel::Holding {
             holding_time: Dist::Exponential {
@@ -55,6 +57,10 @@ pub fn holding_mmc(
                 shift_end: end,
                 breaks: vec![],
                 speed_factor: 1.0,
+                skills: vec![Skill {
+                    queue: QueueId(0),
+                    level: 1,
+                }],
             })
             .collect(),
         behaviour: AgentBehaviour {
@@ -73,6 +79,9 @@ pub fn holding_mmc(
             reminder_cap: None,
         },
         routing: RoutingRule::LeastLoaded,
+        switches: Default::default(),
+        preset: None,
+        queues: vec![Queue::default_queue()],
         staffing: Default::default(),
         about: Default::default(),
         targets: vec![],

@@ -172,6 +172,7 @@ impl<'a, O: Observer> Replication<'a, O> {
             },
             repeat_reminders: sc.thresholds.repeat_reminders,
             reminder_cap: sc.thresholds.reminder_cap,
+            switches: sc.switches,
         };
         let maxes: Vec<u32> = sc.agents.iter().map(|a| a.max_sessions).collect();
         let mut queue = EventQueue::default();
@@ -204,9 +205,9 @@ impl<'a, O: Observer> Replication<'a, O> {
         Replication {
             sc,
             engine: if holding {
-                Engine::new(config, &maxes).without_conversations()
+                Engine::with_desk(config, &maxes, &sc.desk()).without_conversations()
             } else {
-                Engine::new(config, &maxes)
+                Engine::with_desk(config, &maxes, &sc.desk())
             },
             queue,
             chats: Vec::new(),
@@ -431,7 +432,7 @@ impl<'a, O: Observer> Replication<'a, O> {
         let draw: u64 = self.routing_rng.random();
         let id = self
             .engine
-            .handle_session_request(now, draw)
+            .handle_session_request_in(now, self.sc.segments[segment as usize].queue, draw)
             .expect("time is monotone");
         let slot = id.slot as usize;
         if slot >= self.chats.len() {

@@ -1645,6 +1645,7 @@ fn progress_bar(intervals: usize) -> indicatif::ProgressBar {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::{QueueId, Skill};
     use crate::sim::presets::holding_mmc;
 
     fn roster(groups: &[(u16, u32, usize)]) -> Vec<AgentSpec> {
@@ -1659,6 +1660,10 @@ mod tests {
                     shift_end: SimTime::from_millis(1),
                     breaks: vec![],
                     speed_factor: 1.0,
+                    skills: vec![Skill {
+                        queue: QueueId(0),
+                        level: 1,
+                    }],
                 });
             }
         }

@@ -33,6 +33,7 @@ fn soak(rule: RoutingRule, seed: u64) {
         message_interval: Some(Millis::from_millis(120_000)),
         repeat_reminders: true,
         reminder_cap: Some(5),
+        switches: Default::default(),
     };
     let mut e = Engine::new(config, &maxes);
     let mut now = SimTime::ZERO;

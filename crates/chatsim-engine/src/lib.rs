@@ -373,6 +373,38 @@ impl Engine {
         }
     }
 
+    /// An engine for a desk of queues and skills (see [`Desk`]): `max_sessions` as for
+    /// [`Engine::new`], `desk.skills` one list per agent. A pooled desk (one queue, every
+    /// agent at one level, no overflow) is [`Engine::new`]'s, on the same fast path.
+    ///
+    /// Not yet implemented for more than one queue: panics on a desk that is not pooled.
+    pub fn with_desk(config: EngineConfig, max_sessions: &[u32], desk: &Desk) -> Engine {
+        assert_eq!(
+            desk.skills.len(),
+            max_sessions.len(),
+            "one skill list per agent"
+        );
+        assert!(
+            desk.is_pooled(),
+            "queues and skills are not implemented yet"
+        );
+        Engine::new(config, max_sessions)
+    }
+
+    /// S3 for a desk of queues: a customer of `queue` asks for a session. As
+    /// [`Engine::handle_session_request`], which is this for `QueueId(0)`.
+    pub fn handle_session_request_in(
+        &mut self,
+        now: SimTime,
+        queue: QueueId,
+        draw: u64,
+    ) -> Result<SessionId, EngineError> {
+        if queue != QueueId(0) {
+            return Err(EngineError::UnknownQueue(queue));
+        }
+        self.handle_session_request(now, draw)
+    }
+
     /// For a driver whose sessions have no turns (the holding model: a session just lasts
     /// its time): the engine then keeps no turn state for a session connected at once on a
     /// desk without timers, so such a connection never touches the session's detail (a

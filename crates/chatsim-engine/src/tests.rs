@@ -694,6 +694,7 @@ fn run_random(rule: RoutingRule, maxes: &[u32], cmds: &[Cmd], cfg_bits: u8) -> R
         },
         repeat_reminders: cfg_bits & 4 == 0,
         reminder_cap: if cfg_bits & 8 == 0 { None } else { Some(3) },
+        switches: Default::default(),
     };
     let mut e = Engine::new(cfg, maxes);
     let mut now = SimTime::ZERO;

@@ -199,6 +199,8 @@ pub enum EngineError {
     WrongSessionState(SessionId),
     #[error("agent {0:?} is not logged in")]
     AgentOffline(AgentId),
+    #[error("unknown queue {0:?}")]
+    UnknownQueue(QueueId),
     #[error("time went backwards: now {now} is before the last command's {last}")]
     TimeWentBackwards { now: SimTime, last: SimTime },
 }
@@ -215,6 +217,8 @@ pub struct EngineConfig {
     pub repeat_reminders: bool,
     /// At most this many reminders per owed reply.
     pub reminder_cap: Option<u32>,
+    /// Product behaviours beyond the rule (inactive chats, offer time-outs).
+    pub switches: Switches,
 }
 
 impl Default for EngineConfig {
@@ -225,6 +229,108 @@ impl Default for EngineConfig {
             message_interval: Some(Millis::from_secs(300)),
             repeat_reminders: true,
             reminder_cap: None,
+            switches: Switches::default(),
         }
     }
+}
+
+/// A queue customers wait in, by index into [`Desk::queues`]. A desk without queues has
+/// one, `QueueId(0)`, that every agent serves.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct QueueId(pub u16);
+
+/// An agent's skill: it may serve `queue`'s customers, and among the agents a ring of that
+/// queue admits, those of a higher `level` are picked first (1 = the lowest).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Skill {
+    pub queue: QueueId,
+    pub level: u8,
+}
+
+/// Who may serve a queue's customer once it has waited `after`: agents with a skill in
+/// `skill` at `min_level` or above. A queue's first ring (after 0, its own skill, level 1)
+/// is its own agents; later rings are overflow to other skill groups, or a widening to
+/// lower levels of the same skill (Genesys "bullseye" routing).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ring {
+    pub after: Millis,
+    pub skill: QueueId,
+    pub min_level: u8,
+}
+
+/// One queue of a desk: its priority and who may serve it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueueSpec {
+    /// An agent that could take the head of several queues takes the one whose head has
+    /// the highest priority now, then the one waiting longest.
+    pub priority: f64,
+    /// Points a waiting customer's priority gains per minute waited (0 = no ageing).
+    pub aging_per_min: f64,
+    /// Sorted by `after`; the first usually has `after` 0.
+    pub rings: Vec<Ring>,
+}
+
+impl QueueSpec {
+    /// A queue served by its own skill's agents only, priority 0, no ageing.
+    pub fn own(queue: QueueId) -> QueueSpec {
+        QueueSpec {
+            priority: 0.0,
+            aging_per_min: 0.0,
+            rings: vec![Ring {
+                after: Millis::ZERO,
+                skill: queue,
+                min_level: 1,
+            }],
+        }
+    }
+}
+
+/// The desk's queues and its agents' skills: what [`Engine::with_desk`](crate::Engine::with_desk)
+/// routes by.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Desk {
+    pub queues: Vec<QueueSpec>,
+    /// Per agent (`AgentId(i)` has `skills[i]`): the queues it serves and at what level.
+    pub skills: Vec<Vec<Skill>>,
+}
+
+impl Desk {
+    /// One queue that all `agents` serve at level 1: the desk of [`Engine::new`](crate::Engine::new).
+    pub fn pooled(agents: usize) -> Desk {
+        Desk {
+            queues: vec![QueueSpec::own(QueueId(0))],
+            skills: vec![
+                vec![Skill {
+                    queue: QueueId(0),
+                    level: 1,
+                }];
+                agents
+            ],
+        }
+    }
+
+    /// One queue, every agent at one level, no overflow: the engine's fast path.
+    pub fn is_pooled(&self) -> bool {
+        self.queues.len() == 1
+            && self.queues[0].rings.len() == 1
+            && self.skills.iter().all(|s| s.len() == 1)
+    }
+}
+
+/// The switches chat products differ by, beyond the distribution rule (docs/model.md,
+/// "Routing presets"). All off by default: the method as claimed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Switches {
+    /// A session whose customer has been silent this long (the agent replied, the customer
+    /// owes a message) becomes inactive: it stops counting toward its agent's load and
+    /// cap. `None`: sessions never go inactive.
+    pub inactive_after: Option<Millis>,
+    /// When an inactive session's customer writes again the session counts again, even if
+    /// that takes its agent over its cap (Zendesk). Off: a session that would take its
+    /// agent over the cap goes back to its queue's head for another agent.
+    pub reactivate_over_cap: bool,
+    /// Offer/alert time-out: a session whose agent has not answered the opening message
+    /// this long after connecting moves to an eligible agent that has not held it yet
+    /// (LiveChat's transfer, Genesys/Connect's alert time-out). `None`: never.
+    pub first_reply_timeout: Option<Millis>,
 }

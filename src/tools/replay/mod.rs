@@ -124,6 +124,7 @@ impl ReplaySettings {
             message_interval: Some(message),
             repeat_reminders: self.repeat_reminders,
             reminder_cap: self.reminder_cap,
+            switches: Default::default(),
         })
     }
 }
