@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# chatsim against the turn-model bare loop (examples/turn_loop.rs) on the same desk
+# (benches/turn-ratio.toml: the default desk's distributions, 60 agents × 3 sessions,
+# Poisson 900 chats/h): customers per CPU-second of each, paired (back to back,
+# alternating, one thread), their ratio, and each side's reminders and disconnects per
+# customer, to show both simulate the same desk.
+#
+#   benches/turn_ratio.sh [ROUNDS] [DAYS]     defaults: 3, 60 (about 1.3 M customers)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-3}
+days=${2:-60}
+horizon=$((days * 86400))
+cargo build --release --quiet --bin chatsim --example turn_loop
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+
+cpu() { # command... -> user+system seconds; the command's stdout in $dir/out
+    /usr/bin/time -f '%U %S' -o "$dir/time" "$@" >"$dir/out"
+    awk '{print $1 + $2}' "$dir/time"
+}
+
+printf '%5s %13s %13s %7s %22s %22s\n' round "chatsim c/s" "bare c/s" ratio \
+    "reminders/c sim bare" "disconnects/c sim bare"
+for round in $(seq "$rounds"); do
+    sim=$(cpu target/release/chatsim run benches/turn-ratio.toml --threads 1 --json \
+        --set run.horizon_s="$horizon" --set run.seed="$round")
+    read -r n rem dis < <(python3 -c "
+import json,sys; m=json.load(open('$dir/out'))['metrics']
+print(m['offered']['mean'], m['reminders']['mean'], m['disconnects']['mean'])")
+    bare=$(cpu target/release/examples/turn_loop 60 3 900 "$horizon" "$round")
+    read -r bn _ brem bdis _ _ <"$dir/out"
+    awk -v r="$round" -v n="$n" -v s="$sim" -v bn="$bn" -v b="$bare" -v rem="$rem" \
+        -v dis="$dis" -v brem="$brem" -v bdis="$bdis" 'BEGIN {
+        printf "%5d %13.0f %13.0f %7.3f %11.4f %10.4f %11.4f %10.4f\n", r, n / s, bn / b,
+            (n / s) / (bn / b), rem / n, brem / bn, dis / n, bdis / bn }'
+    awk -v n="$n" -v s="$sim" -v bn="$bn" -v b="$bare" 'BEGIN {print (n / s) / (bn / b)}' >>"$dir/ratios"
+done
+echo
+sort -g "$dir/ratios" | awk '{v[NR]=$1} END {m = (NR % 2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2;
+    printf "median chatsim ÷ turn-model bare loop (customers per CPU-second): %.3f\n", m}'
