@@ -72,6 +72,12 @@
 //! of session [timers] (S5). The steady state allocates nothing: slots, queues and the
 //! event buffer are reused once grown.
 //!
+//! A desk of several queues, skills, levels and rings ([`Engine::with_desk`] with a
+//! [`Desk`] that is not [pooled](Desk::is_pooled)) routes through the [`queues`] module
+//! instead: one FIFO per queue, one service queue per (skill, level), and one pending
+//! wake-up per queue for its head's next ring (overflow after N seconds, bullseye
+//! widening). A pooled desk never builds those and keeps the single-queue path below.
+//!
 //! The layout is chosen for large rosters, where every close reads a random session and
 //! the cost is cache misses, not instructions. An agent is one 64-byte record (one cache
 //! line) holding its routing state, its place in the service queue, the list of its open

@@ -505,7 +505,8 @@ fn an_unknown_queue_is_an_error_value_and_changes_nothing() {
 fn desk_check_names_each_mistake() {
     let good = billing_overflow();
     assert_eq!(good.check(), Ok(()));
-    let bad: Vec<(fn(&mut Desk), &str)> = vec![
+    type Spoil = fn(&mut Desk);
+    let bad: Vec<(Spoil, &str)> = vec![
         (|d| d.queues.clear(), "at least one queue"),
         (|d| d.queues[1].rings.clear(), "queue 1: no ring"),
         (
