@@ -168,10 +168,31 @@ pub enum Event {
         waited: Millis,
         missed: u32,
     },
-    /// The agent logged out with hand-back: the session waits again at the queue's head.
+    /// The session waits again at the queue's head, its conversation kept: its agent
+    /// logged out with hand-back, or (switch `inactive_after` without
+    /// `reactivate_over_cap`) its customer wrote to an inactive session while the agent
+    /// was at its cap (another agent with room, if any, takes it at once).
     HandedBack { session: SessionId, agent: AgentId },
     /// An agent's state changed (log-in/out, busy/un-busy).
     Agent { agent: AgentId, change: AgentChange },
+    /// Switch `inactive_after`: the customer has been silent that long since the agent's
+    /// last reply; the session stays with `agent` (it may still be closed, or disconnected
+    /// at the message interval) but no longer counts toward its load or cap, so the agent
+    /// may be given new sessions (their `Connected` events follow).
+    Inactive { session: SessionId, agent: AgentId },
+    /// The customer of an inactive session wrote again: the session counts again on the
+    /// same agent (above its cap with `reactivate_over_cap`) and the agent owes a reply.
+    /// Without room and without that switch the session goes back to the queue's head
+    /// instead, reported as [`Event::HandedBack`].
+    Reactivated { session: SessionId, agent: AgentId },
+    /// Switch `first_reply_timeout`: `from` had not answered the opening in time; the
+    /// session is now `to`'s, who owes the reply (its latency and reminders still count
+    /// from the customer's message). `from`'s count dropped, `to`'s rose.
+    Transferred {
+        session: SessionId,
+        from: AgentId,
+        to: AgentId,
+    },
 }
 
 /// What an agent's reply answered, as [`Engine::handle_agent_reply`](crate::Engine::handle_agent_reply)
