@@ -1035,7 +1035,11 @@ impl Engine {
 
     /// Entries held by the internal queues, live or stale (for memory-bound tests).
     pub fn stored_entries(&self) -> usize {
-        self.waiting.stored() + self.reminders.stored() + self.disconnects.stored()
+        self.waiting.stored()
+            + self.reminders.stored()
+            + self.disconnects.stored()
+            + self.switches.inactivity.stored()
+            + self.switches.transfers.stored()
     }
 
     // ----- internal reactions --------------------------------------------------------

@@ -29,8 +29,8 @@ pub(crate) enum TimerKind {
 
 impl TimerKind {
     /// Which of several timers due at one instant fires first: reminders, first-reply
-    /// time-outs, inactivity, disconnects (a session due both to go inactive and to be
-    /// disconnected at one instant is disconnected once, inactive first).
+    /// time-outs, inactivity, disconnects (a reminder before the time-out that moves its
+    /// session; a chat going inactive frees its place before a disconnect frees another).
     pub(crate) fn rank(self) -> u8 {
         match self {
             TimerKind::Reminder => 0,
