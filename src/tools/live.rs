@@ -80,8 +80,8 @@ pub struct LiveArgs {
     pub max_sessions: u32,
     #[command(flatten)]
     pub method: MethodFlags,
-    /// The distribution rule: least_loaded, lowest_load_ratio, round_robin, longest_idle
-    /// or random.
+    /// The distribution rule: least_loaded, lowest_load_ratio, round_robin, longest_idle,
+    /// random, fill_first or most_spare.
     #[arg(long, value_name = "RULE", default_value = "least_loaded", value_parser = rule_arg)]
     pub rule: RoutingRule,
     /// Seed of the draws the `random` rule uses.
@@ -533,6 +533,12 @@ impl<W: Write> Live<W> {
             };
             let agent = |a: AgentId| self.agents[a.0 as usize].as_str();
             let wire_line = match event {
+                // `live` has no flags for the product switches (the engine runs without
+                // them), so these never come; a server that turns them on must act on
+                // them (docs/model.md, "Product switches").
+                Event::Inactive { .. } | Event::Reactivated { .. } | Event::Transferred { .. } => {
+                    continue
+                }
                 Event::Connected {
                     session,
                     agent: a,

@@ -91,6 +91,7 @@ pub mod time;
 
 mod queues;
 mod service_queue;
+mod switches;
 mod timers;
 mod types;
 mod wait_queue;
@@ -112,6 +113,7 @@ use crate::time::{Millis, SimTime};
 use queues::DeskRouting;
 use service_queue::{is_queued, Placement, Places, QueuePlace, ServiceQueue};
 use std::collections::VecDeque;
+use switches::SwitchState;
 use timers::{TimerEntry, TimerKind, TimerQueue};
 use wait_queue::WaitQueue;
 
@@ -207,7 +209,9 @@ const _: () = assert!(std::mem::size_of::<Session>() == 8);
 const _: () = assert!(std::mem::size_of::<SessionDetail>() == 40);
 
 /// Where a session is, packed in one `u32`: free, waiting, or connected to an agent with
-/// the S53 flag "the agent owes a reply" in the top bit (agent ids fit in 22 bits).
+/// the S53 flag "the agent owes a reply" in the top bit (agent ids fit in 22 bits), and
+/// the two flags of a session its agent holds outside its open-session list (switch
+/// `inactive_after`, see [`switches`]): inactive, or counting but above the cap.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Link(u32);
 
@@ -215,6 +219,11 @@ impl Link {
     const FREE: Link = Link(u32::MAX);
     const WAITING: Link = Link(u32::MAX - 1);
     const REPLY_OWED: u32 = 1 << 31;
+    /// Inactive: held by its agent but not counted (its customer has been silent).
+    const INACTIVE: u32 = 1 << 30;
+    /// Counted, but held beyond the agent's cap (reactivated over it).
+    const OVER: u32 = 1 << 29;
+    const AGENT: u32 = (1 << service_queue::INDEX_BITS) - 1;
 
     fn connected(agent: u32, reply_owed: bool) -> Link {
         Link(agent | if reply_owed { Link::REPLY_OWED } else { 0 })
@@ -222,11 +231,29 @@ impl Link {
 
     /// The agent of a connected session.
     fn agent(self) -> Option<u32> {
-        (self.0 < Link::WAITING.0).then_some(self.0 & !Link::REPLY_OWED)
+        (self.0 < Link::WAITING.0).then_some(self.0 & Link::AGENT)
     }
 
     fn reply_owed(self) -> bool {
         self.agent().is_some() && self.0 & Link::REPLY_OWED != 0
+    }
+
+    /// The same link with the reply-owed flag set to `owed` (the other flags kept).
+    fn with_reply_owed(self, owed: bool) -> Link {
+        Link(self.0 & !Link::REPLY_OWED | if owed { Link::REPLY_OWED } else { 0 })
+    }
+
+    /// Connected and held outside its agent's open-session list (inactive or over cap).
+    fn parked(self) -> bool {
+        self.agent().is_some() && self.0 & (Link::INACTIVE | Link::OVER) != 0
+    }
+
+    fn inactive(self) -> bool {
+        self.agent().is_some() && self.0 & Link::INACTIVE != 0
+    }
+
+    fn over(self) -> bool {
+        self.agent().is_some() && self.0 & Link::OVER != 0
     }
 }
 
@@ -279,8 +306,11 @@ pub struct AgentView {
     pub max: u32,
     pub online: bool,
     pub busy: bool,
-    /// Set while the agent holds at least one session (S4).
+    /// Set while the agent holds at least one session (S4), inactive ones included.
     pub serving: bool,
+    /// Sessions it holds that do not count (switch `inactive_after`): `count` leaves them
+    /// out. With `reactivate_over_cap`, `count` may exceed `max`.
+    pub inactive: u32,
 }
 
 /// Counters of the engine's own work.
@@ -325,6 +355,8 @@ pub struct Engine {
     /// The queues and skills of a desk that is not pooled ([`queues`]); `None` on a pooled
     /// desk, whose customers wait in `waiting` and whose agents are in `service`.
     desk: Option<Box<DeskRouting>>,
+    /// The product switches' own state (empty while they are off).
+    switches: SwitchState,
 }
 
 impl Engine {
@@ -384,6 +416,12 @@ impl Engine {
             conversations: true,
             earlier: Vec::new(),
             desk: None,
+            switches: SwitchState::new(
+                max_sessions.len(),
+                home_slots,
+                config.switches.inactive_after.is_some(),
+                config.switches.first_reply_timeout.is_some(),
+            ),
         }
     }
 
@@ -482,7 +520,11 @@ impl Engine {
             agent,
             change: AgentChange::LoggedOut,
         });
-        if mode == LogOutMode::HandBack && self.agents[a].count > 0 {
+        let parked = self.switches.inactive_on && !self.switches.parked[a].slots.is_empty();
+        if mode == LogOutMode::HandBack && (self.agents[a].count > 0 || parked) {
+            if parked {
+                self.hand_back_parked(a as u32, now);
+            }
             // Newest first onto the head, so the oldest ends up first in line.
             for i in (0..self.agents[a].count as usize).rev() {
                 let s = self.agents[a].open(&self.spilled)[i];
@@ -498,10 +540,10 @@ impl Engine {
                 detail.resume = true;
                 detail.owed = owed;
                 self.cancel_timer(s);
-                match self.desk.as_deref_mut() {
-                    None => self.waiting.push_front(id),
-                    Some(desk) => desk.push_front(id),
+                if self.switches.transfer_on {
+                    self.first_reply_pause(s);
                 }
+                self.wait_at_head(id);
                 self.events
                     .push_back(Event::HandedBack { session: id, agent });
             }
@@ -621,6 +663,10 @@ impl Engine {
             }
             return Ok(());
         }
+        if self.switches.inactive_on && self.session(s).link.inactive() {
+            self.reactivate(s, now);
+            return Ok(());
+        }
         if self.set_reply_owed(session, true)? && self.config.reply_interval.is_some() {
             self.note_earlier(s);
         }
@@ -661,11 +707,15 @@ impl Engine {
         if earlier > 0 {
             reply.missed += self.settle_earlier(s, now);
         }
-        self.arm(
-            s,
-            TimerKind::Disconnect,
-            self.config.message_interval.map(|i| exceeded(now, i)),
-        );
+        if self.switches.timers_on() {
+            self.switch_reply(s, now);
+        } else {
+            self.arm(
+                s,
+                TimerKind::Disconnect,
+                self.config.message_interval.map(|i| exceeded(now, i)),
+            );
+        }
         Ok(reply)
     }
 
@@ -729,11 +779,17 @@ impl Engine {
         loop {
             let r = self.live_front(TimerKind::Reminder);
             let d = self.live_front(TimerKind::Disconnect);
-            let (kind, entry) = match (r, d) {
-                (Some(r), Some(d)) if d.deadline < r.deadline => (TimerKind::Disconnect, d),
-                (Some(r), _) => (TimerKind::Reminder, r),
-                (None, Some(d)) => (TimerKind::Disconnect, d),
-                (None, None) => break,
+            let mut best = match (r, d) {
+                (Some(r), Some(d)) if d.deadline < r.deadline => Some((TimerKind::Disconnect, d)),
+                (Some(r), _) => Some((TimerKind::Reminder, r)),
+                (None, Some(d)) => Some((TimerKind::Disconnect, d)),
+                (None, None) => None,
+            };
+            if self.switches.timers_on() {
+                best = self.switch_timer_before(best);
+            }
+            let Some((kind, entry)) = best else {
+                break;
             };
             if entry.deadline > now {
                 break;
@@ -758,6 +814,7 @@ impl Engine {
                         EndReason::Silence,
                     );
                 }
+                TimerKind::Inactive | TimerKind::FirstReply => self.fire_switch_timer(kind, entry),
             }
         }
     }
@@ -773,25 +830,36 @@ impl Engine {
     pub fn poll_timeout(&mut self) -> Option<SimTime> {
         let r = self.live_front(TimerKind::Reminder).map(|e| e.deadline);
         let d = self.live_front(TimerKind::Disconnect).map(|e| e.deadline);
-        let due = match (r, d) {
+        let mut next = match (r, d) {
             (Some(r), Some(d)) => Some(r.min(d)),
             (r, d) => r.or(d),
         };
-        match self.desk.as_deref_mut().and_then(|desk| desk.next_wake()) {
-            Some(w) => Some(due.map_or(w, |t| t.min(w))),
-            None => due,
+        if self.switches.timers_on() {
+            if let Some(t) = self.switch_timer_before(None).map(|(_, e)| e.deadline) {
+                next = Some(next.map_or(t, |n| n.min(t)));
+            }
         }
+        if let Some(w) = self.desk.as_deref_mut().and_then(|desk| desk.next_wake()) {
+            next = Some(next.map_or(w, |t| t.min(w)));
+        }
+        next
     }
 
     /// A view of one agent.
     pub fn agent(&self, agent: AgentId) -> Result<AgentView, EngineError> {
-        let a = &self.agents[self.agent_index(agent)?];
+        let i = self.agent_index(agent)?;
+        let a = &self.agents[i];
+        let (over, inactive) = match self.switches.parked.get(i) {
+            Some(p) => (p.over, p.slots.len() as u32 - p.over),
+            None => (0, 0),
+        };
         Ok(AgentView {
-            count: a.count as u32,
+            count: a.count as u32 + over,
             max: a.max as u32,
             online: a.online,
             busy: a.busy,
-            serving: a.count > 0,
+            serving: a.count > 0 || over + inactive > 0,
+            inactive,
         })
     }
 
@@ -895,7 +963,8 @@ impl Engine {
         let homes = self.agents.iter().flat_map(|a| a.home.iter());
         for s in homes.chain(&self.overflow) {
             if let Some(a) = s.link.agent() {
-                open[a as usize] += 1;
+                // The sessions that count: the list's and those over the cap.
+                open[a as usize] += u32::from(!s.link.inactive());
             } else if s.link == Link::WAITING {
                 waiting += 1;
             }
@@ -919,7 +988,7 @@ impl Engine {
                     ));
                 }
                 let owed = link.reply_owed();
-                if owed != (kind == TimerKind::Reminder) {
+                if owed != (kind == TimerKind::Reminder) || (owed && link.inactive()) {
                     return Err(format!(
                         "session slot {}: {kind:?} armed while reply_owed={owed}",
                         e.slot
@@ -989,11 +1058,13 @@ impl Engine {
         self.service
             .check(&self.agents[..], self.agents.len() as u32)?;
         let pooled = self.desk.is_none();
+        self.check_switches()?;
         let mut any_eligible = false;
         for (i, a) in self.agents.iter().enumerate() {
-            if a.count as u32 != open[i] {
+            let over = self.switches.parked.get(i).map_or(0, |p| p.over);
+            if a.count as u32 + over != open[i] {
                 return Err(format!(
-                    "agent {i}: service count {} but {} open sessions",
+                    "agent {i}: service count {} (+{over} over the cap) but {} open sessions",
                     a.count, open[i]
                 ));
             }
@@ -1004,10 +1075,10 @@ impl Engine {
                 ));
             }
             let listed = a.open(&self.spilled);
-            if let Some(s) = listed
-                .iter()
-                .find(|&&s| self.session(s).link.agent() != Some(i as u32))
-            {
+            if let Some(s) = listed.iter().find(|&&s| {
+                let link = self.session(s).link;
+                link.agent() != Some(i as u32) || link.parked()
+            }) {
                 return Err(format!(
                     "agent {i}: lists slot {s}, not one of its sessions"
                 ));
@@ -1042,6 +1113,8 @@ impl Engine {
             + self.reminders.stored()
             + self.disconnects.stored()
             + self.desk.as_deref().map_or(0, |desk| desk.stored())
+            + self.switches.inactivity.stored()
+            + self.switches.transfers.stored()
     }
 
     // ----- internal reactions --------------------------------------------------------
@@ -1078,6 +1151,9 @@ impl Engine {
             .desk
             .as_deref()
             .map_or(SimTime::NEVER, |desk| desk.earliest_wake());
+        if self.switches.timers_on() {
+            return r.min(d).min(w).min(self.switch_earliest_stored());
+        }
         r.min(d).min(w)
     }
 
@@ -1106,11 +1182,11 @@ impl Engine {
     #[inline(always)]
     fn set_reply_owed(&mut self, id: SessionId, owed: bool) -> Result<bool, EngineError> {
         let mut session = session_at_mut(&mut self.agents, &mut self.overflow, id.slot);
-        let a = connected_agent(session.as_deref(), id)?;
+        connected_agent(session.as_deref(), id)?;
         let mut was = false;
         if let Some(s) = session.as_mut() {
             was = s.link.reply_owed();
-            s.link = Link::connected(a, owed);
+            s.link = s.link.with_reply_owed(owed);
         }
         Ok(was)
     }
@@ -1206,6 +1282,9 @@ impl Engine {
                 self.arm_reminder(s, self.now);
             }
         }
+        if self.switches.transfer_on {
+            self.first_reply_on_connect(s, a);
+        }
         let count = self.agents[a as usize].count as u32;
         self.events.push_back(Event::Connected {
             session: id,
@@ -1220,15 +1299,11 @@ impl Engine {
     /// count, puts the agent back at its new place (claim 5) and serves the wait queue.
     fn end_session(&mut self, id: SessionId, a: u32, reason: EndReason) {
         let s = id.slot;
-        let agent = &mut self.agents[a as usize];
-        let n = agent.count as usize;
-        let open = &mut agent.open_places(&mut self.spilled)[..n];
-        let at = open
-            .iter()
-            .position(|&x| x == s)
-            .expect("a connected session is listed");
-        open.copy_within(at + 1.., at);
-        agent.count -= 1;
+        if self.switches.inactive_on && self.session(s).link.parked() {
+            self.end_parked(id, a, reason);
+            return;
+        }
+        self.leave_list(a, s);
         self.touch(a as usize);
         let missed = self.free_slot(s);
         self.place(a as usize);
@@ -1242,6 +1317,40 @@ impl Engine {
     }
 
     /// Work conservation: connect waiting customers while an agent can take one.
+    /// A handed-back session waits at the head of its queue (the desk's queue of its
+    /// session on a desk of queues).
+    fn wait_at_head(&mut self, id: SessionId) {
+        match self.desk.as_deref_mut() {
+            None => self.waiting.push_front(id),
+            Some(desk) => desk.push_front(id),
+        }
+    }
+
+    /// Takes agent `a` out of routing until the next `place(a)`: a transfer skips the
+    /// agents that held the session already.
+    fn unplace(&mut self, a: usize) {
+        let placement = self.agents[a].placement();
+        match self.desk.as_deref_mut() {
+            None => self
+                .service
+                .update(&mut self.agents[..], a as u32, false, placement),
+            Some(desk) => desk.place(a as u32, false, placement),
+        }
+    }
+
+    /// The agent the rule gives connected session `s` now (a transfer), told it was
+    /// picked. On a desk of queues, any ring of its queue may serve it, as a hand-back.
+    fn pick_for_transfer(&mut self, s: u32, draw: u64) -> Option<u32> {
+        match self.desk.as_deref_mut() {
+            None => {
+                let b = self.service.pick(&self.agents[..], draw)?;
+                self.service.on_picked(b);
+                Some(b)
+            }
+            Some(desk) => desk.pick_for_transfer(s, draw),
+        }
+    }
+
     fn drain_wait_queue(&mut self) {
         if self.desk.is_some() {
             return self.drain_desk();
@@ -1272,6 +1381,9 @@ impl Engine {
         if self.has_timers() {
             missed = self.settle(s);
             self.cancel_timer(s);
+        }
+        if self.switches.transfer_on {
+            self.first_reply_forget(s);
         }
         let session = self.session_mut(s);
         session.link = Link::FREE;
@@ -1401,16 +1513,21 @@ impl Engine {
                 _ => None,
             }
         } else {
-            self.config
+            let (kind, deadline) = self.silence_timer(s, from);
+            // An inactivity only while the disconnect is still to come.
+            let disconnect_due = self
+                .config
                 .message_interval
-                .map(|i| exceeded(from, i).max(now))
+                .is_some_and(|i| exceeded(from, i) <= now);
+            let (kind, deadline) = if kind == TimerKind::Inactive && disconnect_due {
+                (TimerKind::Disconnect, Some(now))
+            } else {
+                (kind, deadline.map(|d| d.max(now)))
+            };
+            self.arm(s, kind, deadline);
+            return;
         };
-        let kind = if owed {
-            TimerKind::Reminder
-        } else {
-            TimerKind::Disconnect
-        };
-        self.arm(s, kind, deadline);
+        self.arm(s, TimerKind::Reminder, deadline);
     }
 
     /// Replaces the session's timer with `kind` at `deadline` (or none).
@@ -1427,6 +1544,8 @@ impl Engine {
             match kind {
                 TimerKind::Reminder => self.reminders.push(entry),
                 TimerKind::Disconnect => self.disconnects.push(entry),
+                TimerKind::Inactive => self.switches.inactivity.push(entry),
+                TimerKind::FirstReply => unreachable!("armed by `arm_first_reply`"),
             }
             self.next_due = self.next_due.min(deadline);
         }
@@ -1444,6 +1563,8 @@ impl Engine {
         match kind {
             TimerKind::Reminder => self.reminders.front(live),
             TimerKind::Disconnect => self.disconnects.front(live),
+            TimerKind::Inactive => self.switches.inactivity.front(live),
+            TimerKind::FirstReply => unreachable!("its own epochs"),
         }
     }
 

@@ -2,7 +2,7 @@
 //! tests against the pooled engine, and property tests on random skill matrices.
 
 use super::*;
-use crate::tests::{cmd, invariant_cases, random_config, run_engine, Cmd};
+use crate::tests::{cmd, invariant_cases, random_config, run_engine, switches_of, Cmd};
 use crate::time::Millis;
 use proptest::prelude::*;
 
@@ -572,8 +572,13 @@ fn only_one_queue_one_open_ring_and_one_level_is_pooled() {
 
 // ----- differential and property tests --------------------------------------------------
 
-fn config_of(rule: RoutingRule, cfg_bits: u8) -> EngineConfig {
-    random_config(rule, cfg_bits)
+/// The engine settings `cfg_bits` pick, with the product switches `sw_bits` pick
+/// (`tests::switches_of`): the queues must keep every switch's behaviour.
+fn config_of(rule: RoutingRule, cfg_bits: u8, sw_bits: u8) -> EngineConfig {
+    EngineConfig {
+        switches: switches_of(sw_bits),
+        ..random_config(rule, cfg_bits)
+    }
 }
 
 /// A random desk: 1-4 queues, a list of skills per agent (queue, level 1-3; maybe
@@ -646,17 +651,19 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 10 * invariant_cases(), ..ProptestConfig::default() })]
 
     /// A pooled desk run through the multi-queue structures, with or without a second
-    /// ring that never opens, gives exactly the events of `Engine::new`, for every rule.
+    /// ring that never opens, gives exactly the events of `Engine::new`, for every rule
+    /// and every combination of the product switches.
     #[test]
     fn a_pooled_desk_through_the_queues_matches_the_pooled_engine(
         rule in prop::sample::select(RoutingRule::ALL.to_vec()),
         maxes in prop::collection::vec(1u32..8, 1..6),
         cmds in prop::collection::vec(cmd(6), 1..300),
         cfg_bits in (0u8..8).prop_map(|b| b * 2),
+        sw_bits in 0u8..18,
         never_ring in any::<bool>(),
     ) {
         let cmds = map_agents(cmds, maxes.len());
-        let config = config_of(rule, cfg_bits);
+        let config = config_of(rule, cfg_bits, sw_bits);
         let want = run_engine(Engine::new(config, &maxes), &cmds)
             .map_err(TestCaseError::fail)?;
         let mut desk = Desk::pooled(maxes.len());
@@ -680,11 +687,12 @@ proptest! {
         }),
         cmds in prop::collection::vec(cmd(12), 1..300),
         cfg_bits in (0u8..8).prop_map(|b| b * 2),
+        sw_bits in 0u8..18,
         never_to in any::<u16>(),
     ) {
         desk.check().map_err(TestCaseError::fail)?;
         let cmds = map_agents(cmds, maxes.len());
-        let config = config_of(rule, cfg_bits);
+        let config = config_of(rule, cfg_bits, sw_bits);
         let want = run_engine(Engine::with_desk_routing(config, &maxes, &desk), &cmds)
             .map_err(TestCaseError::fail)?;
         let mut never = desk.clone();

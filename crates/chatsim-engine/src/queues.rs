@@ -274,6 +274,14 @@ impl DeskRouting {
         }
     }
 
+    /// The agent any ring of slot `s`'s queue gives its connected session (a transfer:
+    /// it was served already, so it waits for no ring, as a hand-back); told it picked.
+    pub(crate) fn pick_for_transfer(&mut self, s: u32, draw: u64) -> Option<u32> {
+        let q = self.slot_queue[s as usize] as usize;
+        let open = self.open_rings(q, SimTime::ZERO, SimTime::ZERO, true);
+        self.pick(q, open, draw)
+    }
+
     /// The agent the open rings (the first `open` of queue `q`) give a customer: rings in
     /// order, levels from the highest, the rule inside a level. Tells the pool it picked.
     fn pick(&mut self, q: usize, open: usize, draw: u64) -> Option<u32> {

@@ -642,6 +642,41 @@ fn longest_idle_picks_the_agent_unchanged_longest() {
     assert_eq!(d.agent_of(c), 1, "agent 1 changed at 2 s, agent 0 at 3 s");
 }
 
+#[test]
+fn fill_first_fills_one_agent_before_the_next() {
+    // Caps 2 and 3, no waiting. Fill-first takes the fullest agent below its cap:
+    // r1 → 0 (both empty, both assigned at 0 by log-in order: lower id), r2 → 0 (count 1
+    // beats 0), r3 → 1 (agent 0 full), r4 → 1, r5 → 1 (count 2 of 3), r6 waits.
+    // Closing r1 frees agent 0 (count 1 of 2): the waiting r6 goes there.
+    let mut d = Desk::with_rule(RoutingRule::FillFirst, &[2, 3]);
+    let r: Vec<SessionId> = (0..6).map(|_| d.request()).collect();
+    let agents: Vec<Option<u32>> = r
+        .iter()
+        .map(|&s| d.engine.session_agent(s).map(|a| a.0))
+        .collect();
+    assert_eq!(agents, [Some(0), Some(0), Some(1), Some(1), Some(1), None]);
+    assert_eq!(d.engine.waiting_len(), 1);
+    d.engine.handle_customer_close(d.now, r[0]).unwrap();
+    d.drain();
+    assert_eq!(d.agent_of(r[5]), 0);
+    assert_eq!(d.engine.agent(AgentId(0)).unwrap().count, 2);
+    assert_eq!(d.engine.agent(AgentId(1)).unwrap().count, 3);
+}
+
+#[test]
+fn most_spare_prefers_the_bigger_cap_at_equal_count() {
+    // Caps 1 and 3. r1 → 1 (spare 3 vs 1), r2 → 1 (spare 2 vs 1), r3 at 1 s: spare 1
+    // each; agent 0 was last assigned never (0) and agent 1 at 0 s → 0. r4 → 1 (the only
+    // room left). Least loaded would have sent r2 to agent 0 (count 0 < 1).
+    let mut d = Desk::with_rule(RoutingRule::MostSpare, &[1, 3]);
+    let r1 = d.request();
+    let r2 = d.request();
+    d.now = SimTime::from_secs(1);
+    let r3 = d.request();
+    let r4 = d.request();
+    assert_eq!([r1, r2, r3, r4].map(|s| d.agent_of(s)), [1, 1, 0, 1]);
+}
+
 // ----- property tests: SPEC A's invariants after every step, for every rule -----------
 
 #[derive(Clone, Debug)]
@@ -677,11 +712,36 @@ struct Shadow {
     live: Vec<SessionId>,
     ended: std::collections::HashSet<SessionId>,
     log: Vec<Event>,
+    /// Every agent each session was connected or transferred to.
+    held: std::collections::HashMap<SessionId, Vec<AgentId>>,
+    /// Inactive, Reactivated and Transferred events seen.
+    switched: [u32; 3],
 }
 
-/// Runs one random command sequence, checking invariants and event sanity at each step.
-fn run_random(rule: RoutingRule, maxes: &[u32], cmds: &[Cmd], cfg_bits: u8) -> Result<(), String> {
-    run_engine(Engine::new(random_config(rule, cfg_bits), maxes), cmds).map(|_| ())
+/// The product switches the property test draws: inactivity off, at 100 s (before the
+/// 300 s disconnect) or at 1 ms; reactivation over the cap or not; first-reply time-out
+/// off, at 20 s or at 90 s. `sw_bits` in `0..18`.
+pub(crate) fn switches_of(sw_bits: u8) -> Switches {
+    let ms = |m: u64| Some(Millis::from_millis(m));
+    Switches {
+        inactive_after: [None, ms(100_000), ms(1)][(sw_bits % 3) as usize],
+        reactivate_over_cap: (sw_bits / 3) % 2 == 1,
+        first_reply_timeout: [None, ms(20_000), ms(90_000)][(sw_bits / 6 % 3) as usize],
+    }
+}
+
+/// Runs one random command sequence, checking invariants and event sanity at each step;
+/// returns the Inactive, Reactivated and Transferred events seen.
+fn run_random(
+    rule: RoutingRule,
+    maxes: &[u32],
+    cmds: &[Cmd],
+    cfg_bits: u8,
+    sw_bits: u8,
+) -> Result<[u32; 3], String> {
+    let mut cfg = random_config(rule, cfg_bits);
+    cfg.switches = switches_of(sw_bits);
+    run_shadow(Engine::new(cfg, maxes), cmds).map(|sh| sh.switched)
 }
 
 /// The engine settings `cfg_bits` pick: reply interval 60 s or 1 ms, message interval
@@ -708,7 +768,12 @@ pub(crate) fn random_config(rule: RoutingRule, cfg_bits: u8) -> EngineConfig {
 /// Runs `cmds` on `e` (every agent logged in first), checking the invariants and the
 /// events' sanity after every step, and returns every event in order (for differential
 /// tests). A request goes to queue `draw.rotate_left(17) % queues`.
-pub(crate) fn run_engine(mut e: Engine, cmds: &[Cmd]) -> Result<Vec<Event>, String> {
+pub(crate) fn run_engine(e: Engine, cmds: &[Cmd]) -> Result<Vec<Event>, String> {
+    run_shadow(e, cmds).map(|sh| sh.log)
+}
+
+/// [`run_engine`], returning the driver's whole shadow.
+fn run_shadow(mut e: Engine, cmds: &[Cmd]) -> Result<Shadow, String> {
     let mut now = SimTime::ZERO;
     let mut sh = Shadow::default();
     let queues = e.queue_count() as u64;
@@ -799,7 +864,7 @@ pub(crate) fn run_engine(mut e: Engine, cmds: &[Cmd]) -> Result<Vec<Event>, Stri
         check_events(&mut e, &mut sh, &owed_before)?;
         e.check_invariants()?;
     }
-    Ok(std::mem::take(&mut sh.log))
+    Ok(sh)
 }
 
 fn check_events(
@@ -810,10 +875,43 @@ fn check_events(
     while let Some(ev) = e.poll_event() {
         sh.log.push(ev);
         match ev {
-            Event::Connected { agent, .. } => {
+            Event::Connected { agent, session, .. } => {
                 let v = e.agent(agent).unwrap();
                 if !v.online {
                     return Err(format!("offline agent {agent:?} was connected"));
+                }
+                sh.held.entry(session).or_default().push(agent);
+            }
+            Event::Inactive { session, agent } => {
+                if e.session_agent(session) != Some(agent) || e.reply_owed(session) != Some(false) {
+                    return Err(format!("{session:?} inactive but not {agent:?}'s, or owed"));
+                }
+                if e.agent(agent).unwrap().inactive == 0 {
+                    return Err(format!("{agent:?} holds {session:?} inactive, counts none"));
+                }
+                sh.switched[0] += 1;
+            }
+            Event::Reactivated { session, agent } => {
+                if e.session_agent(session) != Some(agent) || e.reply_owed(session) != Some(true) {
+                    return Err(format!(
+                        "{session:?} reactivated but not {agent:?}'s, or not owed"
+                    ));
+                }
+                sh.switched[1] += 1;
+            }
+            Event::Transferred { session, from, to } => {
+                let held = sh.held.entry(session).or_default();
+                if held.last() != Some(&from) || held.contains(&to) {
+                    return Err(format!(
+                        "{session:?} moved {from:?} → {to:?}, having been with {held:?}"
+                    ));
+                }
+                held.push(to);
+                sh.switched[2] += 1;
+                if e.session_agent(session) != Some(to) || e.reply_owed(session) != Some(true) {
+                    return Err(format!(
+                        "{session:?} transferred to {to:?}, not there owing"
+                    ));
                 }
             }
             Event::ReminderDue { session, .. } => {
@@ -895,6 +993,7 @@ proptest! {
         maxes in prop::collection::vec(1u32..8, 1..6),
         cmds in prop::collection::vec(cmd(6), 1..300),
         cfg_bits in 0u8..16,
+        sw_bits in 0u8..18,
     ) {
         let maxes: Vec<u32> = maxes;
         let cmds: Vec<Cmd> = cmds.into_iter().map(|c| match c {
@@ -903,7 +1002,7 @@ proptest! {
             Cmd::LogOut(a, b) => Cmd::LogOut(a % maxes.len() as u32, b),
             c => c,
         }).collect();
-        if let Err(msg) = run_random(rule, &maxes, &cmds, cfg_bits) {
+        if let Err(msg) = run_random(rule, &maxes, &cmds, cfg_bits, sw_bits) {
             return Err(TestCaseError::fail(msg));
         }
     }
@@ -945,10 +1044,57 @@ fn invariants_hold_on_the_cases_the_property_test_found() {
     ];
     for (maxes, cmds, cfg_bits) in cases {
         for rule in RoutingRule::ALL {
-            if let Err(msg) = run_random(rule, maxes, &cmds, cfg_bits) {
-                panic!("{rule:?} {maxes:?} {cmds:?} cfg_bits {cfg_bits}: {msg}");
+            for sw_bits in 0..18 {
+                if let Err(msg) = run_random(rule, maxes, &cmds, cfg_bits, sw_bits) {
+                    panic!("{rule:?} {maxes:?} {cmds:?} cfg_bits {cfg_bits} sw {sw_bits}: {msg}");
+                }
             }
         }
+    }
+}
+
+/// The property test's driver does reach the switches' states: a fixed long command
+/// stream (xorshift) on a desk of caps 1-3, for every rule, makes chats go inactive, come
+/// back and move, with the invariants checked after every step.
+#[test]
+fn the_random_driver_reaches_every_switch_event() {
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let cmds: Vec<Cmd> = (0..3000)
+        .map(|_| {
+            let r = next();
+            let k = (r >> 8) as usize;
+            match r % 16 {
+                0..=3 => Cmd::Request(r),
+                4..=6 => Cmd::Message(k),
+                7..=9 => Cmd::Reply(k),
+                10 => Cmd::Close(k),
+                11 => Cmd::Abandon(k),
+                12 => Cmd::Busy((k % 3) as u32, r >> 63 == 1),
+                13 => Cmd::LogIn((k % 3) as u32),
+                _ => Cmd::Advance(k as u64 % 60_000),
+            }
+        })
+        .collect();
+    // Inactive after 100 s, first-reply time-out 20 s; over the cap (9) or not (3).
+    // Every rule sees chats go inactive and move; reactivations in place need an agent
+    // below its cap at the customer's message, so they are counted over the rules.
+    for sw_bits in [3 + 6 + 1, 6 + 1] {
+        let mut reactivated = 0;
+        for rule in RoutingRule::ALL {
+            let seen = run_random(rule, &[1, 2, 3], &cmds, 0, sw_bits).unwrap();
+            assert!(
+                seen[0] > 0 && seen[2] > 0,
+                "{rule:?} sw {sw_bits}: {seen:?}"
+            );
+            reactivated += seen[1];
+        }
+        assert!(reactivated > 0, "sw {sw_bits}: no reactivation");
     }
 }
 
