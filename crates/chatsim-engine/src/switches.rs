@@ -287,6 +287,7 @@ impl Engine {
 
     /// Removes in-list session `s` from agent `a`'s open-session list (its count drops);
     /// if the agent holds sessions over its cap, the oldest of them takes the place.
+    #[inline]
     pub(crate) fn leave_list(&mut self, a: u32, s: u32) {
         let agent = &mut self.agents[a as usize];
         let n = agent.count as usize;
