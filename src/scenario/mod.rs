@@ -8,6 +8,8 @@
 
 mod clock;
 mod csv_files;
+#[cfg(test)]
+mod desk_tests;
 mod error;
 mod forecast;
 #[cfg(test)]

@@ -26,7 +26,7 @@ pub const PRESETS: [RoutingPreset; 6] = [
     RoutingPreset {
         name: "zendesk_spare_capacity",
         products: "Zendesk omnichannel routing (its default)",
-        rule: RoutingRule::LeastLoaded, // MERGE: MostSpare
+        rule: RoutingRule::MostSpare,
         switches: Switches {
             // "Inactive after 10 min without an end-user message" frees the slot.
             inactive_after: Some(Millis::from_secs(600)),
@@ -77,7 +77,7 @@ pub const PRESETS: [RoutingPreset; 6] = [
         name: "fill_first",
         products: "LiveAgent max utilisation",
         // The most running chats below the limit.
-        rule: RoutingRule::LeastLoaded, // MERGE: FillFirst
+        rule: RoutingRule::FillFirst,
         switches: Switches {
             inactive_after: None,
             reactivate_over_cap: false,

@@ -4,7 +4,7 @@
 use super::{duration, Ctx};
 use crate::engine::{RoutingRule, Switches};
 use crate::scenario::raw::{IntervalOrOff, RawRouting};
-use crate::scenario::routing_presets::{preset, preset_names};
+use crate::scenario::routing_presets::{preset, preset_names, PRESETS};
 use crate::scenario::{ScenarioError, Thresholds};
 use crate::time::Millis;
 
@@ -21,7 +21,17 @@ pub(super) fn convert_routing(
         Some(name) => {
             let Some(p) = preset(name) else {
                 let names = preset_names();
-                let fix = match crate::suggest::closest(name, &names) {
+                // A misspelling, else a product's name ("zendesk", "chatwoot").
+                let lower = name.to_lowercase();
+                let by_product = PRESETS
+                    .iter()
+                    .find(|p| {
+                        !lower.is_empty()
+                            && (p.name.contains(&lower)
+                                || p.products.to_lowercase().contains(&lower))
+                    })
+                    .map(|p| p.name);
+                let fix = match crate::suggest::closest(name, &names).or(by_product) {
                     Some(close) => format!(
                         "did you mean \"{close}\"? the presets are {}",
                         names.join(", ")
