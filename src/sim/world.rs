@@ -749,6 +749,10 @@ impl<'a, O: Observer> Replication<'a, O> {
                     self.obs.on_handed_back(now, agent);
                     self.report_sessions(now, agent);
                 }
+                // The scenario loader turns no product switch on yet (`Scenario::switches`
+                // is always off), so these never come here; docs/model.md, "Product
+                // switches", says what the simulator must do with them once it does.
+                Event::Inactive { .. } | Event::Reactivated { .. } | Event::Transferred { .. } => {}
                 Event::Agent { agent, change } => match change {
                     AgentChange::LoggedIn => self.obs.on_agent_online(now, agent, true),
                     AgentChange::LoggedOut => self.obs.on_agent_online(now, agent, false),

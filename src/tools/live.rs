@@ -533,6 +533,12 @@ impl<W: Write> Live<W> {
             };
             let agent = |a: AgentId| self.agents[a.0 as usize].as_str();
             let wire_line = match event {
+                // `live` has no flags for the product switches (the engine runs without
+                // them), so these never come; a server that turns them on must act on
+                // them (docs/model.md, "Product switches").
+                Event::Inactive { .. } | Event::Reactivated { .. } | Event::Transferred { .. } => {
+                    continue
+                }
                 Event::Connected {
                     session,
                     agent: a,

@@ -84,6 +84,7 @@
 pub mod time;
 
 mod service_queue;
+mod switches;
 mod timers;
 mod types;
 mod wait_queue;
@@ -102,6 +103,7 @@ pub use types::*;
 use crate::time::{Millis, SimTime};
 use service_queue::{is_queued, Placement, Places, QueuePlace, ServiceQueue};
 use std::collections::VecDeque;
+use switches::SwitchState;
 use timers::{TimerEntry, TimerKind, TimerQueue};
 use wait_queue::WaitQueue;
 
@@ -197,7 +199,9 @@ const _: () = assert!(std::mem::size_of::<Session>() == 8);
 const _: () = assert!(std::mem::size_of::<SessionDetail>() == 40);
 
 /// Where a session is, packed in one `u32`: free, waiting, or connected to an agent with
-/// the S53 flag "the agent owes a reply" in the top bit (agent ids fit in 22 bits).
+/// the S53 flag "the agent owes a reply" in the top bit (agent ids fit in 22 bits), and
+/// the two flags of a session its agent holds outside its open-session list (switch
+/// `inactive_after`, see [`switches`]): inactive, or counting but above the cap.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Link(u32);
 
@@ -205,6 +209,11 @@ impl Link {
     const FREE: Link = Link(u32::MAX);
     const WAITING: Link = Link(u32::MAX - 1);
     const REPLY_OWED: u32 = 1 << 31;
+    /// Inactive: held by its agent but not counted (its customer has been silent).
+    const INACTIVE: u32 = 1 << 30;
+    /// Counted, but held beyond the agent's cap (reactivated over it).
+    const OVER: u32 = 1 << 29;
+    const AGENT: u32 = (1 << service_queue::INDEX_BITS) - 1;
 
     fn connected(agent: u32, reply_owed: bool) -> Link {
         Link(agent | if reply_owed { Link::REPLY_OWED } else { 0 })
@@ -212,11 +221,29 @@ impl Link {
 
     /// The agent of a connected session.
     fn agent(self) -> Option<u32> {
-        (self.0 < Link::WAITING.0).then_some(self.0 & !Link::REPLY_OWED)
+        (self.0 < Link::WAITING.0).then_some(self.0 & Link::AGENT)
     }
 
     fn reply_owed(self) -> bool {
         self.agent().is_some() && self.0 & Link::REPLY_OWED != 0
+    }
+
+    /// The same link with the reply-owed flag set to `owed` (the other flags kept).
+    fn with_reply_owed(self, owed: bool) -> Link {
+        Link(self.0 & !Link::REPLY_OWED | if owed { Link::REPLY_OWED } else { 0 })
+    }
+
+    /// Connected and held outside its agent's open-session list (inactive or over cap).
+    fn parked(self) -> bool {
+        self.agent().is_some() && self.0 & (Link::INACTIVE | Link::OVER) != 0
+    }
+
+    fn inactive(self) -> bool {
+        self.agent().is_some() && self.0 & Link::INACTIVE != 0
+    }
+
+    fn over(self) -> bool {
+        self.agent().is_some() && self.0 & Link::OVER != 0
     }
 }
 
@@ -269,8 +296,11 @@ pub struct AgentView {
     pub max: u32,
     pub online: bool,
     pub busy: bool,
-    /// Set while the agent holds at least one session (S4).
+    /// Set while the agent holds at least one session (S4), inactive ones included.
     pub serving: bool,
+    /// Sessions it holds that do not count (switch `inactive_after`): `count` leaves them
+    /// out. With `reactivate_over_cap`, `count` may exceed `max`.
+    pub inactive: u32,
 }
 
 /// Counters of the engine's own work.
@@ -312,6 +342,8 @@ pub struct Engine {
     /// (a customer who writes again before the reply): rare, since a reply answers them
     /// all, so one short list for the engine instead of a list per session.
     earlier: Vec<(u32, SimTime)>,
+    /// The product switches' own state (empty while they are off).
+    switches: SwitchState,
 }
 
 impl Engine {
@@ -370,6 +402,12 @@ impl Engine {
             stats: EngineStats::default(),
             conversations: true,
             earlier: Vec::new(),
+            switches: SwitchState::new(
+                max_sessions.len(),
+                home_slots,
+                config.switches.inactive_after.is_some(),
+                config.switches.first_reply_timeout.is_some(),
+            ),
         }
     }
 
@@ -454,7 +492,11 @@ impl Engine {
             agent,
             change: AgentChange::LoggedOut,
         });
-        if mode == LogOutMode::HandBack && self.agents[a].count > 0 {
+        let parked = self.switches.inactive_on && !self.switches.parked[a].slots.is_empty();
+        if mode == LogOutMode::HandBack && (self.agents[a].count > 0 || parked) {
+            if parked {
+                self.hand_back_parked(a as u32, now);
+            }
             // Newest first onto the head, so the oldest ends up first in line.
             for i in (0..self.agents[a].count as usize).rev() {
                 let s = self.agents[a].open(&self.spilled)[i];
@@ -470,6 +512,9 @@ impl Engine {
                 detail.resume = true;
                 detail.owed = owed;
                 self.cancel_timer(s);
+                if self.switches.transfer_on {
+                    self.first_reply_pause(s);
+                }
                 self.waiting.push_front(id);
                 self.events
                     .push_back(Event::HandedBack { session: id, agent });
@@ -587,6 +632,10 @@ impl Engine {
             }
             return Ok(());
         }
+        if self.switches.inactive_on && self.session(s).link.inactive() {
+            self.reactivate(s, now);
+            return Ok(());
+        }
         if self.set_reply_owed(session, true)? && self.config.reply_interval.is_some() {
             self.note_earlier(s);
         }
@@ -627,11 +676,15 @@ impl Engine {
         if earlier > 0 {
             reply.missed += self.settle_earlier(s, now);
         }
-        self.arm(
-            s,
-            TimerKind::Disconnect,
-            self.config.message_interval.map(|i| exceeded(now, i)),
-        );
+        if self.switches.timers_on() {
+            self.switch_reply(s, now);
+        } else {
+            self.arm(
+                s,
+                TimerKind::Disconnect,
+                self.config.message_interval.map(|i| exceeded(now, i)),
+            );
+        }
         Ok(reply)
     }
 
@@ -686,11 +739,17 @@ impl Engine {
         loop {
             let r = self.live_front(TimerKind::Reminder);
             let d = self.live_front(TimerKind::Disconnect);
-            let (kind, entry) = match (r, d) {
-                (Some(r), Some(d)) if d.deadline < r.deadline => (TimerKind::Disconnect, d),
-                (Some(r), _) => (TimerKind::Reminder, r),
-                (None, Some(d)) => (TimerKind::Disconnect, d),
-                (None, None) => break,
+            let mut best = match (r, d) {
+                (Some(r), Some(d)) if d.deadline < r.deadline => Some((TimerKind::Disconnect, d)),
+                (Some(r), _) => Some((TimerKind::Reminder, r)),
+                (None, Some(d)) => Some((TimerKind::Disconnect, d)),
+                (None, None) => None,
+            };
+            if self.switches.timers_on() {
+                best = self.switch_timer_before(best);
+            }
+            let Some((kind, entry)) = best else {
+                break;
             };
             if entry.deadline > now {
                 break;
@@ -715,6 +774,7 @@ impl Engine {
                         EndReason::Silence,
                     );
                 }
+                TimerKind::Inactive | TimerKind::FirstReply => self.fire_switch_timer(kind, entry),
             }
         }
     }
@@ -730,21 +790,34 @@ impl Engine {
     pub fn poll_timeout(&mut self) -> Option<SimTime> {
         let r = self.live_front(TimerKind::Reminder).map(|e| e.deadline);
         let d = self.live_front(TimerKind::Disconnect).map(|e| e.deadline);
-        match (r, d) {
+        let next = match (r, d) {
             (Some(r), Some(d)) => Some(r.min(d)),
             (r, d) => r.or(d),
+        };
+        if self.switches.timers_on() {
+            return self
+                .switch_timer_before(None)
+                .map(|(_, e)| e.deadline)
+                .map_or(next, |t| Some(next.map_or(t, |n| n.min(t))));
         }
+        next
     }
 
     /// A view of one agent.
     pub fn agent(&self, agent: AgentId) -> Result<AgentView, EngineError> {
-        let a = &self.agents[self.agent_index(agent)?];
+        let i = self.agent_index(agent)?;
+        let a = &self.agents[i];
+        let (over, inactive) = match self.switches.parked.get(i) {
+            Some(p) => (p.over, p.slots.len() as u32 - p.over),
+            None => (0, 0),
+        };
         Ok(AgentView {
-            count: a.count as u32,
+            count: a.count as u32 + over,
             max: a.max as u32,
             online: a.online,
             busy: a.busy,
-            serving: a.count > 0,
+            serving: a.count > 0 || over + inactive > 0,
+            inactive,
         })
     }
 
@@ -821,7 +894,8 @@ impl Engine {
         let homes = self.agents.iter().flat_map(|a| a.home.iter());
         for s in homes.chain(&self.overflow) {
             if let Some(a) = s.link.agent() {
-                open[a as usize] += 1;
+                // The sessions that count: the list's and those over the cap.
+                open[a as usize] += u32::from(!s.link.inactive());
             } else if s.link == Link::WAITING {
                 waiting += 1;
             }
@@ -845,7 +919,7 @@ impl Engine {
                     ));
                 }
                 let owed = link.reply_owed();
-                if owed != (kind == TimerKind::Reminder) {
+                if owed != (kind == TimerKind::Reminder) || (owed && link.inactive()) {
                     return Err(format!(
                         "session slot {}: {kind:?} armed while reply_owed={owed}",
                         e.slot
@@ -914,11 +988,13 @@ impl Engine {
         }
         self.service
             .check(&self.agents[..], self.agents.len() as u32)?;
+        self.check_switches()?;
         let mut any_eligible = false;
         for (i, a) in self.agents.iter().enumerate() {
-            if a.count as u32 != open[i] {
+            let over = self.switches.parked.get(i).map_or(0, |p| p.over);
+            if a.count as u32 + over != open[i] {
                 return Err(format!(
-                    "agent {i}: service count {} but {} open sessions",
+                    "agent {i}: service count {} (+{over} over the cap) but {} open sessions",
                     a.count, open[i]
                 ));
             }
@@ -929,10 +1005,10 @@ impl Engine {
                 ));
             }
             let listed = a.open(&self.spilled);
-            if let Some(s) = listed
-                .iter()
-                .find(|&&s| self.session(s).link.agent() != Some(i as u32))
-            {
+            if let Some(s) = listed.iter().find(|&&s| {
+                let link = self.session(s).link;
+                link.agent() != Some(i as u32) || link.parked()
+            }) {
                 return Err(format!(
                     "agent {i}: lists slot {s}, not one of its sessions"
                 ));
@@ -959,7 +1035,11 @@ impl Engine {
 
     /// Entries held by the internal queues, live or stale (for memory-bound tests).
     pub fn stored_entries(&self) -> usize {
-        self.waiting.stored() + self.reminders.stored() + self.disconnects.stored()
+        self.waiting.stored()
+            + self.reminders.stored()
+            + self.disconnects.stored()
+            + self.switches.inactivity.stored()
+            + self.switches.transfers.stored()
     }
 
     // ----- internal reactions --------------------------------------------------------
@@ -992,6 +1072,9 @@ impl Engine {
     fn earliest_stored(&self) -> SimTime {
         let r = self.reminders.front_deadline().unwrap_or(SimTime::NEVER);
         let d = self.disconnects.front_deadline().unwrap_or(SimTime::NEVER);
+        if self.switches.timers_on() {
+            return r.min(d).min(self.switch_earliest_stored());
+        }
         r.min(d)
     }
 
@@ -1020,11 +1103,11 @@ impl Engine {
     #[inline(always)]
     fn set_reply_owed(&mut self, id: SessionId, owed: bool) -> Result<bool, EngineError> {
         let mut session = session_at_mut(&mut self.agents, &mut self.overflow, id.slot);
-        let a = connected_agent(session.as_deref(), id)?;
+        connected_agent(session.as_deref(), id)?;
         let mut was = false;
         if let Some(s) = session.as_mut() {
             was = s.link.reply_owed();
-            s.link = Link::connected(a, owed);
+            s.link = s.link.with_reply_owed(owed);
         }
         Ok(was)
     }
@@ -1116,6 +1199,9 @@ impl Engine {
                 self.arm_reminder(s, self.now);
             }
         }
+        if self.switches.transfer_on {
+            self.first_reply_on_connect(s, a);
+        }
         let count = self.agents[a as usize].count as u32;
         self.events.push_back(Event::Connected {
             session: id,
@@ -1130,15 +1216,11 @@ impl Engine {
     /// count, puts the agent back at its new place (claim 5) and serves the wait queue.
     fn end_session(&mut self, id: SessionId, a: u32, reason: EndReason) {
         let s = id.slot;
-        let agent = &mut self.agents[a as usize];
-        let n = agent.count as usize;
-        let open = &mut agent.open_places(&mut self.spilled)[..n];
-        let at = open
-            .iter()
-            .position(|&x| x == s)
-            .expect("a connected session is listed");
-        open.copy_within(at + 1.., at);
-        agent.count -= 1;
+        if self.switches.inactive_on && self.session(s).link.parked() {
+            self.end_parked(id, a, reason);
+            return;
+        }
+        self.leave_list(a, s);
         self.touch(a as usize);
         let missed = self.free_slot(s);
         self.place(a as usize);
@@ -1179,6 +1261,9 @@ impl Engine {
         if self.has_timers() {
             missed = self.settle(s);
             self.cancel_timer(s);
+        }
+        if self.switches.transfer_on {
+            self.first_reply_forget(s);
         }
         let session = self.session_mut(s);
         session.link = Link::FREE;
@@ -1308,16 +1393,21 @@ impl Engine {
                 _ => None,
             }
         } else {
-            self.config
+            let (kind, deadline) = self.silence_timer(s, from);
+            // An inactivity only while the disconnect is still to come.
+            let disconnect_due = self
+                .config
                 .message_interval
-                .map(|i| exceeded(from, i).max(now))
+                .is_some_and(|i| exceeded(from, i) <= now);
+            let (kind, deadline) = if kind == TimerKind::Inactive && disconnect_due {
+                (TimerKind::Disconnect, Some(now))
+            } else {
+                (kind, deadline.map(|d| d.max(now)))
+            };
+            self.arm(s, kind, deadline);
+            return;
         };
-        let kind = if owed {
-            TimerKind::Reminder
-        } else {
-            TimerKind::Disconnect
-        };
-        self.arm(s, kind, deadline);
+        self.arm(s, TimerKind::Reminder, deadline);
     }
 
     /// Replaces the session's timer with `kind` at `deadline` (or none).
@@ -1334,6 +1424,8 @@ impl Engine {
             match kind {
                 TimerKind::Reminder => self.reminders.push(entry),
                 TimerKind::Disconnect => self.disconnects.push(entry),
+                TimerKind::Inactive => self.switches.inactivity.push(entry),
+                TimerKind::FirstReply => unreachable!("armed by `arm_first_reply`"),
             }
             self.next_due = self.next_due.min(deadline);
         }
@@ -1351,6 +1443,8 @@ impl Engine {
         match kind {
             TimerKind::Reminder => self.reminders.front(live),
             TimerKind::Disconnect => self.disconnects.front(live),
+            TimerKind::Inactive => self.switches.inactivity.front(live),
+            TimerKind::FirstReply => unreachable!("its own epochs"),
         }
     }
 

@@ -711,10 +711,32 @@ fn cmd(agents: u32) -> impl Strategy<Value = Cmd> {
 struct Shadow {
     live: Vec<SessionId>,
     ended: std::collections::HashSet<SessionId>,
+    /// Every agent each session was connected or transferred to.
+    held: std::collections::HashMap<SessionId, Vec<AgentId>>,
+    /// Inactive, Reactivated and Transferred events seen.
+    switched: [u32; 3],
+}
+
+/// The product switches the property test draws: inactivity off, at 100 s (before the
+/// 300 s disconnect) or at 1 ms; reactivation over the cap or not; first-reply time-out
+/// off, at 20 s or at 90 s. `sw_bits` in `0..18`.
+fn switches_of(sw_bits: u8) -> Switches {
+    let ms = |m: u64| Some(Millis::from_millis(m));
+    Switches {
+        inactive_after: [None, ms(100_000), ms(1)][(sw_bits % 3) as usize],
+        reactivate_over_cap: (sw_bits / 3) % 2 == 1,
+        first_reply_timeout: [None, ms(20_000), ms(90_000)][(sw_bits / 6 % 3) as usize],
+    }
 }
 
 /// Runs one random command sequence, checking invariants and event sanity at each step.
-fn run_random(rule: RoutingRule, maxes: &[u32], cmds: &[Cmd], cfg_bits: u8) -> Result<(), String> {
+fn run_random(
+    rule: RoutingRule,
+    maxes: &[u32],
+    cmds: &[Cmd],
+    cfg_bits: u8,
+    sw_bits: u8,
+) -> Result<[u32; 3], String> {
     let cfg = EngineConfig {
         rule,
         reply_interval: if cfg_bits & 1 == 0 {
@@ -729,7 +751,7 @@ fn run_random(rule: RoutingRule, maxes: &[u32], cmds: &[Cmd], cfg_bits: u8) -> R
         },
         repeat_reminders: cfg_bits & 4 == 0,
         reminder_cap: if cfg_bits & 8 == 0 { None } else { Some(3) },
-        switches: Default::default(),
+        switches: switches_of(sw_bits),
     };
     let mut e = Engine::new(cfg, maxes);
     let mut now = SimTime::ZERO;
@@ -811,7 +833,7 @@ fn run_random(rule: RoutingRule, maxes: &[u32], cmds: &[Cmd], cfg_bits: u8) -> R
         check_events(&mut e, &mut sh, &owed_before)?;
         e.check_invariants()?;
     }
-    Ok(())
+    Ok(sh.switched)
 }
 
 fn check_events(
@@ -821,10 +843,43 @@ fn check_events(
 ) -> Result<(), String> {
     while let Some(ev) = e.poll_event() {
         match ev {
-            Event::Connected { agent, .. } => {
+            Event::Connected { agent, session, .. } => {
                 let v = e.agent(agent).unwrap();
                 if !v.online {
                     return Err(format!("offline agent {agent:?} was connected"));
+                }
+                sh.held.entry(session).or_default().push(agent);
+            }
+            Event::Inactive { session, agent } => {
+                if e.session_agent(session) != Some(agent) || e.reply_owed(session) != Some(false) {
+                    return Err(format!("{session:?} inactive but not {agent:?}'s, or owed"));
+                }
+                if e.agent(agent).unwrap().inactive == 0 {
+                    return Err(format!("{agent:?} holds {session:?} inactive, counts none"));
+                }
+                sh.switched[0] += 1;
+            }
+            Event::Reactivated { session, agent } => {
+                if e.session_agent(session) != Some(agent) || e.reply_owed(session) != Some(true) {
+                    return Err(format!(
+                        "{session:?} reactivated but not {agent:?}'s, or not owed"
+                    ));
+                }
+                sh.switched[1] += 1;
+            }
+            Event::Transferred { session, from, to } => {
+                let held = sh.held.entry(session).or_default();
+                if held.last() != Some(&from) || held.contains(&to) {
+                    return Err(format!(
+                        "{session:?} moved {from:?} → {to:?}, having been with {held:?}"
+                    ));
+                }
+                held.push(to);
+                sh.switched[2] += 1;
+                if e.session_agent(session) != Some(to) || e.reply_owed(session) != Some(true) {
+                    return Err(format!(
+                        "{session:?} transferred to {to:?}, not there owing"
+                    ));
                 }
             }
             Event::ReminderDue { session, .. } => {
@@ -906,6 +961,7 @@ proptest! {
         maxes in prop::collection::vec(1u32..8, 1..6),
         cmds in prop::collection::vec(cmd(6), 1..300),
         cfg_bits in 0u8..16,
+        sw_bits in 0u8..18,
     ) {
         let maxes: Vec<u32> = maxes;
         let cmds: Vec<Cmd> = cmds.into_iter().map(|c| match c {
@@ -914,7 +970,7 @@ proptest! {
             Cmd::LogOut(a, b) => Cmd::LogOut(a % maxes.len() as u32, b),
             c => c,
         }).collect();
-        if let Err(msg) = run_random(rule, &maxes, &cmds, cfg_bits) {
+        if let Err(msg) = run_random(rule, &maxes, &cmds, cfg_bits, sw_bits) {
             return Err(TestCaseError::fail(msg));
         }
     }
@@ -956,10 +1012,57 @@ fn invariants_hold_on_the_cases_the_property_test_found() {
     ];
     for (maxes, cmds, cfg_bits) in cases {
         for rule in RoutingRule::ALL {
-            if let Err(msg) = run_random(rule, maxes, &cmds, cfg_bits) {
-                panic!("{rule:?} {maxes:?} {cmds:?} cfg_bits {cfg_bits}: {msg}");
+            for sw_bits in 0..18 {
+                if let Err(msg) = run_random(rule, maxes, &cmds, cfg_bits, sw_bits) {
+                    panic!("{rule:?} {maxes:?} {cmds:?} cfg_bits {cfg_bits} sw {sw_bits}: {msg}");
+                }
             }
         }
+    }
+}
+
+/// The property test's driver does reach the switches' states: a fixed long command
+/// stream (xorshift) on a desk of caps 1-3, for every rule, makes chats go inactive, come
+/// back and move, with the invariants checked after every step.
+#[test]
+fn the_random_driver_reaches_every_switch_event() {
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let cmds: Vec<Cmd> = (0..3000)
+        .map(|_| {
+            let r = next();
+            let k = (r >> 8) as usize;
+            match r % 16 {
+                0..=3 => Cmd::Request(r),
+                4..=6 => Cmd::Message(k),
+                7..=9 => Cmd::Reply(k),
+                10 => Cmd::Close(k),
+                11 => Cmd::Abandon(k),
+                12 => Cmd::Busy((k % 3) as u32, r >> 63 == 1),
+                13 => Cmd::LogIn((k % 3) as u32),
+                _ => Cmd::Advance(k as u64 % 60_000),
+            }
+        })
+        .collect();
+    // Inactive after 100 s, first-reply time-out 20 s; over the cap (9) or not (3).
+    // Every rule sees chats go inactive and move; reactivations in place need an agent
+    // below its cap at the customer's message, so they are counted over the rules.
+    for sw_bits in [3 + 6 + 1, 6 + 1] {
+        let mut reactivated = 0;
+        for rule in RoutingRule::ALL {
+            let seen = run_random(rule, &[1, 2, 3], &cmds, 0, sw_bits).unwrap();
+            assert!(
+                seen[0] > 0 && seen[2] > 0,
+                "{rule:?} sw {sw_bits}: {seen:?}"
+            );
+            reactivated += seen[1];
+        }
+        assert!(reactivated > 0, "sw {sw_bits}: no reactivation");
     }
 }
 

@@ -1,8 +1,9 @@
 //! Session timers (S5): one deadline queue per timer kind.
 //!
 //! Each session holds at most one armed timer (a reminder while the agent owes a reply, a
-//! disconnect while the customer owes a message; the reply-owed flag says which), known by
-//! the session's epoch. Arming bumps the epoch and pushes an entry; cancelling only bumps
+//! disconnect, or first the inactivity of switch `inactive_after`, while the customer owes
+//! a message; the reply-owed flag says which), known by the session's epoch; switch
+//! `first_reply_timeout` keeps its own timer beside it, with its own epoch. Arming bumps the epoch and pushes an entry; cancelling only bumps
 //! the epoch, so a cancelled timer costs one skipped pop when it comes due.
 //!
 //! Every deadline of a kind is `now + that kind's interval`, and `now` never goes back, so
@@ -20,6 +21,24 @@ pub(crate) enum TimerKind {
     Reminder,
     /// S56: disconnect for customer silence.
     Disconnect,
+    /// Switch `inactive_after`: the silent customer's session stops counting.
+    Inactive,
+    /// Switch `first_reply_timeout`: the opening is still unanswered; move the session.
+    FirstReply,
+}
+
+impl TimerKind {
+    /// Which of several timers due at one instant fires first: reminders, first-reply
+    /// time-outs, inactivity, disconnects (a reminder before the time-out that moves its
+    /// session; a chat going inactive frees its place before a disconnect frees another).
+    pub(crate) fn rank(self) -> u8 {
+        match self {
+            TimerKind::Reminder => 0,
+            TimerKind::FirstReply => 1,
+            TimerKind::Inactive => 2,
+            TimerKind::Disconnect => 3,
+        }
+    }
 }
 
 /// One armed deadline: live iff the session's epoch still equals `epoch`.

@@ -168,10 +168,31 @@ pub enum Event {
         waited: Millis,
         missed: u32,
     },
-    /// The agent logged out with hand-back: the session waits again at the queue's head.
+    /// The session waits again at the queue's head, its conversation kept: its agent
+    /// logged out with hand-back, or (switch `inactive_after` without
+    /// `reactivate_over_cap`) its customer wrote to an inactive session while the agent
+    /// was at its cap (another agent with room, if any, takes it at once).
     HandedBack { session: SessionId, agent: AgentId },
     /// An agent's state changed (log-in/out, busy/un-busy).
     Agent { agent: AgentId, change: AgentChange },
+    /// Switch `inactive_after`: the customer has been silent that long since the agent's
+    /// last reply; the session stays with `agent` (it may still be closed, or disconnected
+    /// at the message interval) but no longer counts toward its load or cap, so the agent
+    /// may be given new sessions (their `Connected` events follow).
+    Inactive { session: SessionId, agent: AgentId },
+    /// The customer of an inactive session wrote again: the session counts again on the
+    /// same agent (above its cap with `reactivate_over_cap`) and the agent owes a reply.
+    /// Without room and without that switch the session goes back to the queue's head
+    /// instead, reported as [`Event::HandedBack`].
+    Reactivated { session: SessionId, agent: AgentId },
+    /// Switch `first_reply_timeout`: `from` had not answered the opening in time; the
+    /// session is now `to`'s, who owes the reply (its latency and reminders still count
+    /// from the customer's message). `from`'s count dropped, `to`'s rose.
+    Transferred {
+        session: SessionId,
+        from: AgentId,
+        to: AgentId,
+    },
 }
 
 /// What an agent's reply answered, as [`Engine::handle_agent_reply`](crate::Engine::handle_agent_reply)
@@ -329,19 +350,24 @@ impl Desk {
 }
 
 /// The switches chat products differ by, beyond the distribution rule (docs/model.md,
-/// "Routing presets"). All off by default: the method as claimed.
+/// "Product switches"). All off by default: the method as claimed, with the same events.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Switches {
-    /// A session whose customer has been silent this long (the agent replied, the customer
-    /// owes a message) becomes inactive: it stops counting toward its agent's load and
-    /// cap. `None`: sessions never go inactive.
+    /// A connected session whose customer owes the next message (the agent replied) and has
+    /// been silent longer than this since the agent's last reply becomes inactive
+    /// ([`Event::Inactive`]): it stays with its agent and still ends by close or by the
+    /// message interval, but stops counting toward the agent's load and cap. `None`:
+    /// sessions never go inactive.
     pub inactive_after: Option<Millis>,
-    /// When an inactive session's customer writes again the session counts again, even if
-    /// that takes its agent over its cap (Zendesk). Off: a session that would take its
-    /// agent over the cap goes back to its queue's head for another agent.
+    /// When an inactive session's customer writes again the session counts again on its
+    /// agent ([`Event::Reactivated`]) even if that takes the agent over its cap (Zendesk);
+    /// the agent then gets no new session until below it. Off: a session that would take
+    /// its agent over the cap goes back to the queue's head instead ([`Event::HandedBack`]).
     pub reactivate_over_cap: bool,
     /// Offer/alert time-out: a session whose agent has not answered the opening message
     /// this long after connecting moves to an eligible agent that has not held it yet
-    /// (LiveChat's transfer, Genesys/Connect's alert time-out). `None`: never.
+    /// ([`Event::Transferred`]; LiveChat's transfer, Genesys/Connect's alert time-out). With
+    /// none free it stays, and is offered again one time-out later, until the first reply.
+    /// `None`: never.
     pub first_reply_timeout: Option<Millis>,
 }

@@ -405,6 +405,8 @@ impl<'a> Replayer<'a> {
                     return Err(self.internal(line, "a session had to wait for its agent"));
                 }
                 Event::Connected { .. } | Event::Agent { .. } => {}
+                // Replay runs the method without product switches: these never come.
+                Event::Inactive { .. } | Event::Reactivated { .. } | Event::Transferred { .. } => {}
             }
         }
         Ok(())
