@@ -4,9 +4,9 @@
 //! seconds (from whole milliseconds) and floats in Rust's shortest round-trip form.
 
 use super::load::MAX_SECONDS;
-use super::{Arrivals, Scenario, SessionModel};
+use super::{Arrivals, Queue, Scenario, SessionModel};
 use crate::dist::Dist;
-use crate::engine::LogOutMode;
+use crate::engine::{LogOutMode, QueueId, Skill, Switches};
 use crate::time::{Millis, SimTime};
 use std::fmt::Write as _;
 
@@ -19,6 +19,9 @@ pub fn to_resolved_toml(s: &Scenario) -> String {
          # start of warm-up); durations are in seconds.\n",
     );
     let origin = s.run.clock.origin_ms();
+    // Queues and skills are written only for a desk that has them: a pooled scenario
+    // resolves byte for byte as it did before queues existed.
+    let desk = has_desk(s);
     let time = |t: SimTime| secs_of(origin + t.as_millis());
 
     let r = &s.run;
@@ -99,6 +102,9 @@ pub fn to_resolved_toml(s: &Scenario) -> String {
         let _ = writeln!(o, "messages = {}", dist(&seg.messages, false));
         let _ = writeln!(o, "think_time = {}", dist(&seg.think_time, true));
         let _ = writeln!(o, "silent_prob = {}", num(seg.silent_prob));
+        if desk {
+            let _ = writeln!(o, "queue = {}", quote(queue_name(s, seg.queue)));
+        }
     }
 
     o.push_str("\n[agents]\n");
@@ -127,6 +133,14 @@ pub fn to_resolved_toml(s: &Scenario) -> String {
                 .map(|b| format!("{}+{}s", time(b.start), ms(b.length)))
                 .collect();
             let _ = write!(o, ", breaks = {}", quote(&list.join(";")));
+        }
+        if desk {
+            let list: Vec<String> = a
+                .skills
+                .iter()
+                .map(|k| format!("{}:{}", queue_name(s, k.queue), k.level))
+                .collect();
+            let _ = write!(o, ", skills = {}", quote(&list.join(" ")));
         }
         o.push_str(" },\n");
     }
@@ -167,6 +181,45 @@ pub fn to_resolved_toml(s: &Scenario) -> String {
 
     o.push_str("\n[routing]\n");
     let _ = writeln!(o, "rule = \"{}\"", s.routing.name());
+    if let Some(p) = &s.preset {
+        let _ = writeln!(o, "preset = {}", quote(p));
+    }
+    // Every switch, when a preset or a key set any: explicit keys override the preset's.
+    if s.preset.is_some() || s.switches != Switches::default() {
+        let off = |v: Option<Millis>| v.map_or_else(|| "\"off\"".to_owned(), ms);
+        let w = &s.switches;
+        let _ = writeln!(o, "inactive_after_s = {}", off(w.inactive_after));
+        let _ = writeln!(o, "reactivate_over_cap = {}", w.reactivate_over_cap);
+        let _ = writeln!(o, "first_reply_timeout_s = {}", off(w.first_reply_timeout));
+    }
+    if desk {
+        for q in &s.queues {
+            o.push_str("\n[[queues]]\n");
+            let _ = writeln!(o, "name = {}", quote(&q.name));
+            let _ = writeln!(o, "priority = {}", num(q.spec.priority));
+            let _ = writeln!(o, "aging_per_min = {}", num(q.spec.aging_per_min));
+            let (first, steps) = q
+                .spec
+                .rings
+                .split_first()
+                .expect("a queue has its own ring");
+            let _ = writeln!(o, "min_level = {}", first.min_level);
+            if !steps.is_empty() {
+                let list: Vec<String> = steps
+                    .iter()
+                    .map(|r| {
+                        format!(
+                            "{{ after_s = {}, to = {}, min_level = {} }}",
+                            ms(r.after),
+                            quote(queue_name(s, r.skill)),
+                            r.min_level
+                        )
+                    })
+                    .collect();
+                let _ = writeln!(o, "overflow = [{}]", list.join(", "));
+            }
+        }
+    }
     // Written only when set: a scenario without shrinkage resolves as it always did.
     if s.staffing.shrinkage != 0.0 {
         o.push_str("\n[staffing]\n");
@@ -188,6 +241,22 @@ pub fn to_resolved_toml(s: &Scenario) -> String {
         let _ = write!(o, "\n[targets]\nexpect = [{}]\n", list.join(", "));
     }
     o
+}
+
+/// Whether the scenario has queues or skills to write: anything but one queue, "default",
+/// that every agent serves at level 1.
+fn has_desk(s: &Scenario) -> bool {
+    let pooled = [Skill {
+        queue: QueueId(0),
+        level: 1,
+    }];
+    s.queues != [Queue::default_queue()] || s.agents.iter().any(|a| a.skills != pooled)
+}
+
+fn queue_name(s: &Scenario, q: QueueId) -> &str {
+    s.queues
+        .get(usize::from(q.0))
+        .map_or("?", |q| q.name.as_str())
 }
 
 /// A u64 as a TOML integer, or as a quoted decimal above what TOML integers hold.

@@ -295,7 +295,7 @@ impl<'a, O: Observer> Replication<'a, O> {
         if Ledger::ON {
             let open = (0..self.engine.agent_count())
                 .filter_map(|a| self.engine.agent(AgentId(a as u32)).ok())
-                .map(|v| u64::from(v.count))
+                .map(|v| u64::from(v.count) + u64::from(v.inactive))
                 .sum();
             let waiting = u64::from(self.engine.waiting_len());
             if let Err(law) = self.ledger.check(open, waiting) {
@@ -749,10 +749,16 @@ impl<'a, O: Observer> Replication<'a, O> {
                     self.obs.on_handed_back(now, agent);
                     self.report_sessions(now, agent);
                 }
-                // The scenario loader turns no product switch on yet (`Scenario::switches`
-                // is always off), so these never come here; docs/model.md, "Product
-                // switches", says what the simulator must do with them once it does.
-                Event::Inactive { .. } | Event::Reactivated { .. } | Event::Transferred { .. } => {}
+                // Product switches (docs/model.md, "Product switches"). An inactive session
+                // keeps its customer and its agent; only the agent's load falls.
+                Event::Inactive { agent, .. } => self.report_sessions(now, agent),
+                // The customer's message to an inactive session: the agent owes the reply,
+                // already drawn when the message came (`on_customer_message`); the session
+                // counts again.
+                Event::Reactivated { agent, .. } => self.report_sessions(now, agent),
+                Event::Transferred { session, from, to } => {
+                    self.on_transferred(now, session, from, to)
+                }
                 Event::Agent { agent, change } => match change {
                     AgentChange::LoggedIn => self.obs.on_agent_online(now, agent, true),
                     AgentChange::LoggedOut => self.obs.on_agent_online(now, agent, false),
@@ -768,6 +774,35 @@ impl<'a, O: Observer> Replication<'a, O> {
             if waiting > super::MAX_WAITING {
                 self.overloaded = Some(now);
             }
+        }
+    }
+
+    /// A first-reply time-out moved the chat from `from` to `to`: a reconnection to
+    /// another agent. `from`'s pending reply is void (the chat's token moves on), `to`
+    /// owes the reply to the customer's last message, drawn from now with `to`'s own
+    /// reply time; a customer message on its way keeps its instant. For the figures it is
+    /// a hand-back by `from` and a reconnection to `to`, so every per-agent law holds.
+    fn on_transferred(&mut self, now: SimTime, session: SessionId, from: AgentId, to: AgentId) {
+        let slot = session.slot;
+        let chat = &mut self.chats[slot as usize];
+        chat.token = chat.token.wrapping_add(1);
+        chat.overlooked = false;
+        chat.agent = to.0;
+        if let Some(at) = chat.next_msg_at {
+            let token = chat.token;
+            self.queue.push(at, Action::CustomerMessage { slot, token });
+        }
+        let customer = chat.customer;
+        self.ledger.handed_back();
+        self.ledger.connected(false);
+        self.obs.on_handed_back(now, from);
+        self.report_sessions(now, from);
+        self.obs.on_chat(now, customer, ChatEvent::Connect(to));
+        self.obs.on_reconnected(now, to);
+        self.report_sessions(now, to);
+        if self.engine.reply_owed(session) == Some(true) {
+            let count = self.engine.agent(to).map_or(1, |v| v.count);
+            self.schedule_reply(now, slot, count);
         }
     }
 

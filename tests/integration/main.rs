@@ -23,6 +23,7 @@ mod hardening;
 mod interrupt;
 mod live;
 mod mutate_cli;
+mod presets;
 mod report;
 mod shard;
 mod snapshots;
