@@ -519,7 +519,7 @@ fn pooled(waits: &Histogram<u64>, replies: &Histogram<u64>, wait_max: u64) -> Or
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::engine::AgentId;
+    use crate::engine::{AgentId, QueueId};
     use crate::metrics::collector::tests::test_scenario;
     use crate::sim::Observer;
     use crate::time::Millis;
@@ -542,20 +542,28 @@ pub(crate) mod tests {
                         arrived + Millis::from_secs(2 * k),
                         arrived,
                         AgentId((j % 2) as u32),
+                        QueueId(0),
                     );
                     c.on_queue_len(arrived + Millis::from_secs(2 * k), 0);
                 }
                 c.on_offered(s(60), 0);
-                c.on_abandoned(s(60 + k), s(60));
+                c.on_abandoned(s(60 + k), s(60), QueueId(0));
                 c.on_agent_sessions(s(20), AgentId(0), 1);
                 c.on_agent_sessions(s(40), AgentId(0), 0);
-                c.on_reply(s(30), AgentId(0), Millis::from_millis(1500 * k), k == 3);
+                c.on_reply(
+                    s(30),
+                    AgentId(0),
+                    Millis::from_millis(1500 * k),
+                    k == 3,
+                    QueueId(0),
+                );
                 c.on_reminder(s(33), AgentId(0), true);
                 c.on_disconnect(
                     s(50),
                     AgentId(1),
                     crate::sim::DisconnectKind::Ghost,
                     Millis::from_millis(90_000),
+                    QueueId(0),
                 );
                 c.on_close(s(45), AgentId(0));
                 c.on_end(s(70), 1000 * k, 10 * k);
