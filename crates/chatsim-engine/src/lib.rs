@@ -72,6 +72,12 @@
 //! of session [timers] (S5). The steady state allocates nothing: slots, queues and the
 //! event buffer are reused once grown.
 //!
+//! A desk of several queues, skills, levels and rings ([`Engine::with_desk`] with a
+//! [`Desk`] that is not [pooled](Desk::is_pooled)) routes through the [`queues`] module
+//! instead: one FIFO per queue, one service queue per (skill, level), and one pending
+//! wake-up per queue for its head's next ring (overflow after N seconds, bullseye
+//! widening). A pooled desk never builds those and keeps the single-queue path below.
+//!
 //! The layout is chosen for large rosters, where every close reads a random session and
 //! the cost is cache misses, not instructions. An agent is one 64-byte record (one cache
 //! line) holding its routing state, its place in the service queue, the list of its open
@@ -83,11 +89,14 @@
 
 pub mod time;
 
+mod queues;
 mod service_queue;
 mod timers;
 mod types;
 mod wait_queue;
 
+#[cfg(test)]
+mod queue_tests;
 #[cfg(test)]
 mod tests;
 
@@ -100,6 +109,7 @@ pub use service_queue::MAX_AGENTS;
 pub use types::*;
 
 use crate::time::{Millis, SimTime};
+use queues::DeskRouting;
 use service_queue::{is_queued, Placement, Places, QueuePlace, ServiceQueue};
 use std::collections::VecDeque;
 use timers::{TimerEntry, TimerKind, TimerQueue};
@@ -312,6 +322,9 @@ pub struct Engine {
     /// (a customer who writes again before the reply): rare, since a reply answers them
     /// all, so one short list for the engine instead of a list per session.
     earlier: Vec<(u32, SimTime)>,
+    /// The queues and skills of a desk that is not pooled ([`queues`]); `None` on a pooled
+    /// desk, whose customers wait in `waiting` and whose agents are in `service`.
+    desk: Option<Box<DeskRouting>>,
 }
 
 impl Engine {
@@ -370,35 +383,50 @@ impl Engine {
             stats: EngineStats::default(),
             conversations: true,
             earlier: Vec::new(),
+            desk: None,
         }
     }
 
-    /// An engine for a desk of queues and skills (see [`Desk`]): `max_sessions` as for
-    /// [`Engine::new`], `desk.skills` one list per agent. A pooled desk (one queue, every
-    /// agent at one level, no overflow) is [`Engine::new`]'s, on the same fast path.
-    ///
-    /// Not yet implemented for more than one queue: panics on a desk that is not pooled.
+    /// An engine for a desk of queues and skills (see [`Desk`] and the [`queues`] module):
+    /// `max_sessions` as for [`Engine::new`], `desk.skills` one list per agent. A pooled
+    /// desk ([`Desk::is_pooled`]) is [`Engine::new`]'s, on the same fast path. Panics
+    /// unless [`Desk::check`] accepts the desk and it has one skill list per agent (the
+    /// scenario loader reports both first).
     pub fn with_desk(config: EngineConfig, max_sessions: &[u32], desk: &Desk) -> Engine {
         assert_eq!(
             desk.skills.len(),
             max_sessions.len(),
             "one skill list per agent"
         );
-        assert!(
-            desk.is_pooled(),
-            "queues and skills are not implemented yet"
-        );
-        Engine::new(config, max_sessions)
+        if let Err(e) = desk.check() {
+            panic!("invalid desk: {e}");
+        }
+        if desk.is_pooled() {
+            return Engine::new(config, max_sessions);
+        }
+        Engine::with_desk_routing(config, max_sessions, desk)
+    }
+
+    /// The engine with the multi-queue structures, whatever the desk (tests force a pooled
+    /// desk through them with it).
+    fn with_desk_routing(config: EngineConfig, max_sessions: &[u32], desk: &Desk) -> Engine {
+        let mut engine = Engine::new(config, max_sessions);
+        engine.desk = Some(Box::new(DeskRouting::new(config.rule, max_sessions, desk)));
+        engine
     }
 
     /// S3 for a desk of queues: a customer of `queue` asks for a session. As
-    /// [`Engine::handle_session_request`], which is this for `QueueId(0)`.
+    /// [`Engine::handle_session_request`], which is this for `QueueId(0)`. A queue the
+    /// desk does not have is `UnknownQueue` (the state is unchanged).
     pub fn handle_session_request_in(
         &mut self,
         now: SimTime,
         queue: QueueId,
         draw: u64,
     ) -> Result<SessionId, EngineError> {
+        if self.desk.is_some() {
+            return self.request_in_desk(now, queue, draw);
+        }
         if queue != QueueId(0) {
             return Err(EngineError::UnknownQueue(queue));
         }
@@ -470,7 +498,10 @@ impl Engine {
                 detail.resume = true;
                 detail.owed = owed;
                 self.cancel_timer(s);
-                self.waiting.push_front(id);
+                match self.desk.as_deref_mut() {
+                    None => self.waiting.push_front(id),
+                    Some(desk) => desk.push_front(id),
+                }
                 self.events
                     .push_back(Event::HandedBack { session: id, agent });
             }
@@ -527,6 +558,9 @@ impl Engine {
         now: SimTime,
         draw: u64,
     ) -> Result<SessionId, EngineError> {
+        if self.desk.is_some() {
+            return self.request_in_desk(now, QueueId(0), draw);
+        }
         self.advance(now)?;
         let picked = match self.waiting.len() {
             0 => self.service.pick(&self.agents[..], draw),
@@ -656,9 +690,13 @@ impl Engine {
         }
         let waited = now.saturating_since(self.details[s as usize].waiting_since);
         let missed = self.free_slot(s);
-        let (agents, overflow) = (&self.agents, &self.overflow);
-        self.waiting
-            .forget_one(|id| is_waiting(agents, overflow, id));
+        if self.desk.is_some() {
+            self.forget_waiting_in_desk(s);
+        } else {
+            let (agents, overflow) = (&self.agents, &self.overflow);
+            self.waiting
+                .forget_one(|id| is_waiting(agents, overflow, id));
+        }
         self.events.push_back(Event::Abandoned {
             session,
             waited,
@@ -679,6 +717,11 @@ impl Engine {
     /// at equal deadlines).
     fn fire_due(&mut self, now: SimTime) {
         self.fire_due_entries(now);
+        // Ring openings after the timers of the instant; their connections may arm a
+        // handed-back session's timer due now, fired in turn.
+        while self.desk.is_some() && self.fire_ring_wakes(now) {
+            self.fire_due_entries(now);
+        }
         self.next_due = self.earliest_stored();
     }
 
@@ -730,9 +773,13 @@ impl Engine {
     pub fn poll_timeout(&mut self) -> Option<SimTime> {
         let r = self.live_front(TimerKind::Reminder).map(|e| e.deadline);
         let d = self.live_front(TimerKind::Disconnect).map(|e| e.deadline);
-        match (r, d) {
+        let due = match (r, d) {
             (Some(r), Some(d)) => Some(r.min(d)),
             (r, d) => r.or(d),
+        };
+        match self.desk.as_deref_mut().and_then(|desk| desk.next_wake()) {
+            Some(w) => Some(due.map_or(w, |t| t.min(w))),
+            None => due,
         }
     }
 
@@ -753,9 +800,36 @@ impl Engine {
         self.agents.len()
     }
 
-    /// Customers waiting for an agent now.
+    /// Customers waiting for an agent now, in all queues.
     pub fn waiting_len(&self) -> u32 {
-        self.waiting.len()
+        match self.desk.as_deref() {
+            None => self.waiting.len(),
+            Some(desk) => desk.waiting_total(),
+        }
+    }
+
+    /// Customers waiting in `queue` now (0 for a queue the desk does not have).
+    pub fn waiting_in(&self, queue: QueueId) -> u32 {
+        match self.desk.as_deref() {
+            None if queue == QueueId(0) => self.waiting.len(),
+            None => 0,
+            Some(desk) => desk.waiting_in(queue),
+        }
+    }
+
+    /// Number of queues of the desk (1 for a pooled one).
+    pub fn queue_count(&self) -> usize {
+        self.desk.as_deref().map_or(1, |desk| desk.queue_count())
+    }
+
+    /// The queue a live session (waiting or connected) belongs to.
+    pub fn session_queue(&self, session: SessionId) -> Option<QueueId> {
+        let s = self.live_slot(session).ok()?;
+        Some(
+            self.desk
+                .as_deref()
+                .map_or(QueueId(0), |desk| desk.queue_of(s)),
+        )
     }
 
     /// The agent a session is connected to, if it is connected.
@@ -826,7 +900,7 @@ impl Engine {
                 waiting += 1;
             }
         }
-        if waiting != self.waiting.len() {
+        if self.desk.is_none() && waiting != self.waiting.len() {
             return Err(format!(
                 "{waiting} sessions waiting, wait queue counts {}",
                 self.waiting.len()
@@ -914,6 +988,7 @@ impl Engine {
         }
         self.service
             .check(&self.agents[..], self.agents.len() as u32)?;
+        let pooled = self.desk.is_none();
         let mut any_eligible = false;
         for (i, a) in self.agents.iter().enumerate() {
             if a.count as u32 != open[i] {
@@ -941,7 +1016,7 @@ impl Engine {
                 return Err(format!("agent {i}: lists slot {} twice", listed[k]));
             }
             let queued = is_queued(&self.agents[..], i as u32);
-            if queued != a.eligible() {
+            if pooled && queued != a.eligible() {
                 return Err(format!(
                     "agent {i}: queued={queued} but eligible={}",
                     a.eligible()
@@ -949,17 +1024,24 @@ impl Engine {
             }
             any_eligible |= a.eligible();
         }
-        if waiting > 0 && any_eligible {
+        if pooled && waiting > 0 && any_eligible {
             return Err(format!(
                 "{waiting} customers wait while an eligible agent has room"
             ));
+        }
+        if !pooled {
+            // Per queue, on the desk's own structures (`queues`).
+            self.check_desk()?;
         }
         Ok(())
     }
 
     /// Entries held by the internal queues, live or stale (for memory-bound tests).
     pub fn stored_entries(&self) -> usize {
-        self.waiting.stored() + self.reminders.stored() + self.disconnects.stored()
+        self.waiting.stored()
+            + self.reminders.stored()
+            + self.disconnects.stored()
+            + self.desk.as_deref().map_or(0, |desk| desk.stored())
     }
 
     // ----- internal reactions --------------------------------------------------------
@@ -992,7 +1074,11 @@ impl Engine {
     fn earliest_stored(&self) -> SimTime {
         let r = self.reminders.front_deadline().unwrap_or(SimTime::NEVER);
         let d = self.disconnects.front_deadline().unwrap_or(SimTime::NEVER);
-        r.min(d)
+        let w = self
+            .desk
+            .as_deref()
+            .map_or(SimTime::NEVER, |desk| desk.earliest_wake());
+        r.min(d).min(w)
     }
 
     fn agent_index(&self, agent: AgentId) -> Result<usize, EngineError> {
@@ -1041,6 +1127,10 @@ impl Engine {
     fn place(&mut self, a: usize) {
         let agent = &self.agents[a];
         let (eligible, placement) = (agent.eligible(), agent.placement());
+        if let Some(desk) = self.desk.as_deref_mut() {
+            desk.place(a as u32, eligible, placement);
+            return;
+        }
         self.service
             .update(&mut self.agents[..], a as u32, eligible, placement);
     }
@@ -1153,6 +1243,9 @@ impl Engine {
 
     /// Work conservation: connect waiting customers while an agent can take one.
     fn drain_wait_queue(&mut self) {
+        if self.desk.is_some() {
+            return self.drain_desk();
+        }
         while self.waiting.len() > 0 {
             let (agents, overflow) = (&self.agents, &self.overflow);
             let Some(head) = self.waiting.front(|id| is_waiting(agents, overflow, id)) else {

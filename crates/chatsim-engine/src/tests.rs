@@ -645,7 +645,7 @@ fn longest_idle_picks_the_agent_unchanged_longest() {
 // ----- property tests: SPEC A's invariants after every step, for every rule -----------
 
 #[derive(Clone, Debug)]
-enum Cmd {
+pub(crate) enum Cmd {
     Request(u64),
     Message(usize),
     Reply(usize),
@@ -657,7 +657,7 @@ enum Cmd {
     Advance(u64),
 }
 
-fn cmd(agents: u32) -> impl Strategy<Value = Cmd> {
+pub(crate) fn cmd(agents: u32) -> impl Strategy<Value = Cmd> {
     prop_oneof![
         4 => any::<u64>().prop_map(Cmd::Request),
         3 => any::<usize>().prop_map(Cmd::Message),
@@ -676,11 +676,18 @@ fn cmd(agents: u32) -> impl Strategy<Value = Cmd> {
 struct Shadow {
     live: Vec<SessionId>,
     ended: std::collections::HashSet<SessionId>,
+    log: Vec<Event>,
 }
 
 /// Runs one random command sequence, checking invariants and event sanity at each step.
 fn run_random(rule: RoutingRule, maxes: &[u32], cmds: &[Cmd], cfg_bits: u8) -> Result<(), String> {
-    let cfg = EngineConfig {
+    run_engine(Engine::new(random_config(rule, cfg_bits), maxes), cmds).map(|_| ())
+}
+
+/// The engine settings `cfg_bits` pick: reply interval 60 s or 1 ms, message interval
+/// 300 s or none, reminders repeated or not, capped at 3 or not.
+pub(crate) fn random_config(rule: RoutingRule, cfg_bits: u8) -> EngineConfig {
+    EngineConfig {
         rule,
         reply_interval: if cfg_bits & 1 == 0 {
             Some(Millis::from_millis(60_000))
@@ -695,11 +702,17 @@ fn run_random(rule: RoutingRule, maxes: &[u32], cmds: &[Cmd], cfg_bits: u8) -> R
         repeat_reminders: cfg_bits & 4 == 0,
         reminder_cap: if cfg_bits & 8 == 0 { None } else { Some(3) },
         switches: Default::default(),
-    };
-    let mut e = Engine::new(cfg, maxes);
+    }
+}
+
+/// Runs `cmds` on `e` (every agent logged in first), checking the invariants and the
+/// events' sanity after every step, and returns every event in order (for differential
+/// tests). A request goes to queue `draw.rotate_left(17) % queues`.
+pub(crate) fn run_engine(mut e: Engine, cmds: &[Cmd]) -> Result<Vec<Event>, String> {
     let mut now = SimTime::ZERO;
     let mut sh = Shadow::default();
-    for i in 0..maxes.len() {
+    let queues = e.queue_count() as u64;
+    for i in 0..e.agent_count() {
         e.handle_log_in(now, AgentId(i as u32)).unwrap();
     }
     let pick = |sh: &Shadow, k: usize| sh.live.get(k % sh.live.len().max(1)).copied();
@@ -716,7 +729,17 @@ fn run_random(rule: RoutingRule, maxes: &[u32], cmds: &[Cmd], cfg_bits: u8) -> R
         let owed_before: Vec<(SessionId, Option<bool>)> =
             sh.live.iter().map(|&s| (s, e.reply_owed(s))).collect();
         match *c {
-            Cmd::Request(draw) => sh.live.push(e.handle_session_request(now, draw).unwrap()),
+            Cmd::Request(draw) => {
+                let queue = QueueId((draw.rotate_left(17) % queues) as u16);
+                let s = e.handle_session_request_in(now, queue, draw).unwrap();
+                if e.session_queue(s) != Some(queue) {
+                    return Err(format!(
+                        "{s:?} of {queue:?} reports {:?}",
+                        e.session_queue(s)
+                    ));
+                }
+                sh.live.push(s);
+            }
             Cmd::Message(k) => {
                 if let Some(s) = pick(&sh, k) {
                     let _ = e.handle_customer_message(now, s);
@@ -776,7 +799,7 @@ fn run_random(rule: RoutingRule, maxes: &[u32], cmds: &[Cmd], cfg_bits: u8) -> R
         check_events(&mut e, &mut sh, &owed_before)?;
         e.check_invariants()?;
     }
-    Ok(())
+    Ok(std::mem::take(&mut sh.log))
 }
 
 fn check_events(
@@ -785,6 +808,7 @@ fn check_events(
     owed_before: &[(SessionId, Option<bool>)],
 ) -> Result<(), String> {
     while let Some(ev) = e.poll_event() {
+        sh.log.push(ev);
         match ev {
             Event::Connected { agent, .. } => {
                 let v = e.agent(agent).unwrap();
@@ -852,7 +876,7 @@ fn long_tests() -> bool {
 /// 400 000 timer wake-ups per advance, each followed by an invariant check), 1 000 with
 /// `CHATSIM_LONG_TESTS=1` (five times the 200 cases every run had before the switch).
 /// Proptest draws a fresh seed each run, so the default runs add up to new cases over time.
-fn invariant_cases() -> u32 {
+pub(crate) fn invariant_cases() -> u32 {
     if long_tests() {
         1000
     } else {

@@ -251,11 +251,22 @@ pub struct Skill {
 /// `skill` at `min_level` or above. A queue's first ring (after 0, its own skill, level 1)
 /// is its own agents; later rings are overflow to other skill groups, or a widening to
 /// lower levels of the same skill (Genesys "bullseye" routing).
+///
+/// A ring opens when the customer has waited `after` (at exactly `after`, not 1 ms past
+/// it: the first ring's `after` 0 must be open at the request itself); a ring whose
+/// `after` is [`Ring::NEVER`] never opens (overflow with N = ∞). A customer handed back at
+/// log-out has every ring of its queue open at once, [`Ring::NEVER`] ones excepted
+/// (docs/model.md, "Queues and skills").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ring {
     pub after: Millis,
     pub skill: QueueId,
     pub min_level: u8,
+}
+
+impl Ring {
+    /// The `after` of a ring that never opens.
+    pub const NEVER: Millis = Millis::from_millis(u64::MAX);
 }
 
 /// One queue of a desk: its priority and who may serve it.
@@ -309,11 +320,99 @@ impl Desk {
         }
     }
 
-    /// One queue, every agent at one level, no overflow: the engine's fast path.
+    /// One queue, one ring open from the request on, every agent with that one skill at
+    /// one level the ring admits: the engine's fast path (one service queue, one FIFO), on
+    /// which every customer may take every agent.
     pub fn is_pooled(&self) -> bool {
-        self.queues.len() == 1
-            && self.queues[0].rings.len() == 1
-            && self.skills.iter().all(|s| s.len() == 1)
+        let [queue] = &self.queues[..] else {
+            return false;
+        };
+        let [ring] = &queue.rings[..] else {
+            return false;
+        };
+        let level = self.skills.first().and_then(|s| s.first()).map(|s| s.level);
+        ring.after == Millis::ZERO
+            && ring.skill == QueueId(0)
+            && self.skills.iter().all(|s| {
+                matches!(s[..], [Skill { queue: QueueId(0), level: l }]
+                    if Some(l) == level && l >= ring.min_level)
+            })
+    }
+
+    /// Checks what the engine relies on, for the scenario loader to report: at least one
+    /// and at most 65 536 queues; every queue has rings, sorted by `after`, each naming a
+    /// known queue's skill at `min_level` 1 or more; priorities finite, ageing finite and
+    /// not negative (the head of a queue must stay its most urgent customer); every skill
+    /// names a known queue at level 1 or more, at most once per agent. The message names the
+    /// queue (by index) or agent and the bad value.
+    pub fn check(&self) -> Result<(), String> {
+        let n = self.queues.len();
+        if n == 0 {
+            return Err("a desk needs at least one queue".into());
+        }
+        if n > 1 << 16 {
+            return Err(format!("{n} queues: at most 65536 (queue ids are 16-bit)"));
+        }
+        for (q, spec) in self.queues.iter().enumerate() {
+            if spec.rings.is_empty() {
+                return Err(format!(
+                    "queue {q}: no ring, so no agent may ever serve it (give it at least its own skill at after 0)"
+                ));
+            }
+            if !spec.priority.is_finite() {
+                return Err(format!(
+                    "queue {q}: priority {} is not a finite number",
+                    spec.priority
+                ));
+            }
+            if !(spec.aging_per_min.is_finite() && spec.aging_per_min >= 0.0) {
+                return Err(format!(
+                    "queue {q}: aging_per_min {} must be a finite number ≥ 0",
+                    spec.aging_per_min
+                ));
+            }
+            for (r, ring) in spec.rings.iter().enumerate() {
+                if ring.skill.0 as usize >= n {
+                    return Err(format!(
+                        "queue {q}, ring {r}: skill of queue {} but the desk has {n} queues",
+                        ring.skill.0
+                    ));
+                }
+                if ring.min_level == 0 {
+                    return Err(format!(
+                        "queue {q}, ring {r}: min_level 0 (levels start at 1)"
+                    ));
+                }
+                if r > 0 && ring.after < spec.rings[r - 1].after {
+                    return Err(format!(
+                        "queue {q}, ring {r}: after {} is before ring {}'s {} (sort rings by after)",
+                        ring.after,
+                        r - 1,
+                        spec.rings[r - 1].after
+                    ));
+                }
+            }
+        }
+        for (a, skills) in self.skills.iter().enumerate() {
+            for (k, skill) in skills.iter().enumerate() {
+                if skill.queue.0 as usize >= n {
+                    return Err(format!(
+                        "agent {a}: skill for queue {} but the desk has {n} queues",
+                        skill.queue.0
+                    ));
+                }
+                if skill.level == 0 {
+                    return Err(format!(
+                        "agent {a}: level 0 for queue {} (levels start at 1)",
+                        skill.queue.0
+                    ));
+                }
+                if skills[..k].iter().any(|s| s.queue == skill.queue) {
+                    return Err(format!("agent {a}: two skills for queue {}", skill.queue.0));
+                }
+            }
+        }
+        Ok(())
     }
 }
 

@@ -61,6 +61,11 @@ impl WaitQueue {
         None
     }
 
+    /// Every stored entry, live or stale, head first (for invariant checks).
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &SessionId> {
+        self.entries.iter()
+    }
+
     /// Entries stored, live or stale (for memory checks).
     pub(crate) fn stored(&self) -> usize {
         self.entries.len()
