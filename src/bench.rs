@@ -98,7 +98,8 @@ pub struct BenchArgs {
     )]
     pub agents: Vec<u32>,
     /// Distribution rules: `all`, or a comma-separated list of rule names
-    /// (least_loaded, lowest_load_ratio, round_robin, longest_idle, random).
+    /// (least_loaded, lowest_load_ratio, round_robin, longest_idle, random, fill_first,
+    /// most_spare).
     #[arg(long, value_delimiter = ',', default_value = "all", value_parser = parse_rule)]
     pub rule: Vec<RuleChoice>,
     /// Runs per rule and size; the median, min and max are reported.

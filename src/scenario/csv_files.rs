@@ -11,7 +11,7 @@ use crate::dist::{fmt_value, MAX_DRAW};
 use std::path::{Path, PathBuf};
 
 /// Roster columns, in the documented order.
-pub(super) const ROSTER_COLUMNS: [&str; 7] = [
+pub(super) const ROSTER_COLUMNS: [&str; 8] = [
     "id",
     "group",
     "max_sessions",
@@ -19,6 +19,7 @@ pub(super) const ROSTER_COLUMNS: [&str; 7] = [
     "shift_end",
     "breaks",
     "speed_factor",
+    "skills",
 ];
 
 pub(super) fn line_err(
@@ -204,6 +205,7 @@ pub(super) fn read_roster(path: &Path) -> Result<Vec<(u64, RawRosterRow)>, Scena
                 shift_end: TimeValue::Text(cell(row, idx[4]).unwrap_or("").to_owned()),
                 breaks: cell(row, idx[5]).map(str::to_owned),
                 speed_factor,
+                skills: cell(row, idx[7]).map(str::to_owned),
             },
         ));
     }

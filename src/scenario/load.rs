@@ -11,7 +11,7 @@ use super::raw::{
     RawTargets, RawThresholds, RosterSource, SessionKind, TimeValue, U64Value,
 };
 use super::{
-    About, AgentBehaviour, AgentSpec, Arrivals, AuxPeriods, Break, ProfileInterval, Queue, RunSpec,
+    About, AgentBehaviour, AgentSpec, Arrivals, AuxPeriods, Break, ProfileInterval, RunSpec,
     Scenario, ScenarioError, Segment, SessionModel, StaffingSpec, Thresholds,
 };
 use crate::catalogue::{run_level_names, Metric};
@@ -20,12 +20,17 @@ use crate::dist::{
     fmt_approx, fmt_duration_human, fmt_value, Dist, DistLimitError, MAX_CV, MAX_DRAW,
     MAX_MEAN_COUNT, MAX_MEAN_S,
 };
-use crate::engine::{LogOutMode, QueueId, RoutingRule, Skill};
+use crate::engine::{LogOutMode, QueueId, Skill};
 use crate::target::{check_name, Target};
 use crate::time::{Millis, SimTime};
 use jiff::civil::Date;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+
+mod desk;
+mod routing;
+
+pub use desk::{MAX_LEVEL, MAX_QUEUES};
 
 /// Default `run.interval_s`.
 pub const DEFAULT_INTERVAL_S: u64 = 900;
@@ -568,16 +573,26 @@ pub fn convert(raw: &RawScenario, path: &Path) -> Result<Scenario, ScenarioError
         run.clock = Clock::new(run.clock.origin_ms(), Some(date));
     }
     check_forecast_aht(&ctx, &run, &sessions, &arrivals)?;
-    let (groups, agents) = convert_agents(&ctx, &raw.agents)?;
+    let (groups, mut agents, skill_cells) = convert_agents(&ctx, &raw.agents)?;
+    let queues = desk::convert_queues(&ctx, raw.queues.as_ref())?;
+    let mut segments = segments;
+    desk::assign_segment_queues(&ctx, raw.customers.as_ref(), &queues, &mut segments)?;
+    desk::assign_skills(
+        &ctx,
+        &raw.agents,
+        &skill_cells,
+        &groups,
+        &queues,
+        raw.queues.is_some(),
+        &mut agents,
+    )?;
+    desk::check_served(&ctx, &queues, &segments, &agents)?;
     let behaviour = convert_behaviour(&ctx, raw.agents.behaviour.as_ref(), turns)?;
     let thresholds = convert_thresholds(&ctx, raw.thresholds.as_ref(), turns)?;
     check_session_lengths(&ctx, &run, &sessions, &agents, &behaviour, turns)?;
     check_event_budget(&ctx, &run, &arrivals, &agents, &behaviour)?;
-    let routing = raw
-        .routing
-        .as_ref()
-        .and_then(|r| r.rule)
-        .unwrap_or(RoutingRule::LeastLoaded);
+    let (routing, switches, preset) =
+        routing::convert_routing(&ctx, raw.routing.as_ref(), &thresholds)?;
     let staffing = StaffingSpec {
         shrinkage: match raw.staffing.as_ref().and_then(|s| s.shrinkage.as_ref()) {
             Some(NumberOrText::Number(v)) => shrinkage(&ctx, "staffing.shrinkage", *v)?,
@@ -606,9 +621,9 @@ pub fn convert(raw: &RawScenario, path: &Path) -> Result<Scenario, ScenarioError
         staffing,
         about,
         targets,
-        switches: Default::default(),
-        preset: None,
-        queues: vec![Queue::default_queue()],
+        switches,
+        preset,
+        queues,
     })
 }
 
@@ -2031,10 +2046,13 @@ fn check_session_lengths(
     Ok(())
 }
 
+/// The roster's skills cells, per agent, with where each was written.
+type SkillCells = Vec<Option<(At, String)>>;
+
 fn convert_agents(
     ctx: &Ctx,
     a: &RawAgents,
-) -> Result<(Vec<String>, Vec<AgentSpec>), ScenarioError> {
+) -> Result<(Vec<String>, Vec<AgentSpec>, SkillCells), ScenarioError> {
     let default_max = match a.max_sessions {
         Some(m) => Some(int_in(
             ctx,
@@ -2058,19 +2076,20 @@ fn convert_agents(
         None => None,
     };
     // A cell left empty takes the cap too, so a roster without caps needs no default.
-    let (groups, mut agents) = convert_roster(ctx, a, default_max.or(cap_all))?;
+    let (groups, mut agents, cells) = convert_roster(ctx, a, default_max.or(cap_all))?;
     if let Some(cap) = cap_all {
         agents.iter_mut().for_each(|agent| agent.max_sessions = cap);
     }
-    Ok((groups, agents))
+    Ok((groups, agents, cells))
 }
 
-/// The roster's groups and agents, each agent with its own cap (or the default).
+/// The roster's groups and agents, each agent with its own cap (or the default), and
+/// each agent's skills cell (read against the queues later).
 fn convert_roster(
     ctx: &Ctx,
     a: &RawAgents,
     default_max: Option<u32>,
-) -> Result<(Vec<String>, Vec<AgentSpec>), ScenarioError> {
+) -> Result<(Vec<String>, Vec<AgentSpec>, SkillCells), ScenarioError> {
     let default_group = match &a.group {
         Some(g) if g.trim().is_empty() => {
             return Err(ctx.field(
@@ -2163,7 +2182,7 @@ fn convert_roster(
                     }],
                 })
                 .collect();
-            return Ok((groups, agents));
+            return Ok((groups, agents, vec![None; n as usize]));
         }
         (Some(RosterSource::File(f)), None) => {
             let path = resolve(&ctx.dir, f);
@@ -2195,7 +2214,14 @@ fn convert_roster(
     }
     let mut seen: HashMap<String, At> = HashMap::with_capacity(rows.len());
     let mut agents = Vec::with_capacity(rows.len());
+    let mut cells: SkillCells = Vec::with_capacity(rows.len());
     for (at, r) in rows {
+        cells.push(
+            r.skills
+                .as_deref()
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| (at.clone(), s.to_owned())),
+        );
         let id = r.id.trim().to_owned();
         if id.is_empty() {
             return Err(ctx.at(&at, "id", "the agent id is empty", "give each agent an id"));
@@ -2379,7 +2405,7 @@ fn convert_roster(
             }],
         });
     }
-    Ok((groups, agents))
+    Ok((groups, agents, cells))
 }
 
 fn convert_behaviour(

@@ -9,6 +9,7 @@
 use crate::engine::{LogOutMode, RoutingRule};
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// The whole file.
@@ -26,6 +27,30 @@ pub struct RawScenario {
     /// `[scenario]`: the name and description.
     pub scenario: Option<RawAbout>,
     pub targets: Option<RawTargets>,
+    /// `[[queues]]`: the desk's queues; none = one queue every agent serves.
+    pub queues: Option<Vec<RawQueue>>,
+}
+
+/// `[[queues]]`: one queue, its priority and who may serve it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawQueue {
+    pub name: String,
+    pub priority: Option<f64>,
+    pub aging_per_min: Option<f64>,
+    /// The lowest skill level of the queue's own agents (its first ring).
+    pub min_level: Option<i64>,
+    pub overflow: Option<Vec<RawOverflow>>,
+}
+
+/// One overflow step: after `after_s` of waiting, agents of skill `to` (default the
+/// queue's own) at `min_level` or above may take the customer too.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOverflow {
+    pub after_s: f64,
+    pub to: Option<String>,
+    pub min_level: Option<i64>,
 }
 
 /// `[scenario]`.
@@ -116,6 +141,8 @@ pub struct RawCustomers {
     pub messages: Option<RawDist>,
     pub think_time: Option<RawDist>,
     pub silent_prob: Option<f64>,
+    /// The one segment's queue, or the default for `[[customers.segments]]`.
+    pub queue: Option<String>,
     pub segments: Option<Vec<RawSegment>>,
 }
 
@@ -129,6 +156,8 @@ pub struct RawSegment {
     pub messages: Option<RawDist>,
     pub think_time: Option<RawDist>,
     pub silent_prob: Option<f64>,
+    /// The queue its customers wait in (a `[[queues]]` name).
+    pub queue: Option<String>,
 }
 
 /// `[sessions]`.
@@ -162,6 +191,9 @@ pub struct RawAgents {
     pub group: Option<String>,
     /// Optional explicit group list; fixes the groups' order (their indices).
     pub groups: Option<Vec<String>>,
+    /// `[agents.skills]`: a skill list per roster group (`bilingual = "english:2 spanish:2"`),
+    /// for the agents whose roster row gives none.
+    pub skills: Option<BTreeMap<String, String>>,
     pub behaviour: Option<RawBehaviour>,
 }
 
@@ -184,6 +216,8 @@ pub struct RawRosterRow {
     /// `"12:00+30m;15:00+15m"`.
     pub breaks: Option<String>,
     pub speed_factor: Option<f64>,
+    /// `"english:3 spanish:1"`: the queues the agent serves and at what level.
+    pub skills: Option<String>,
 }
 
 /// `[agents.behaviour]`.
@@ -229,6 +263,11 @@ pub enum IntervalOrOff {
 #[serde(deny_unknown_fields)]
 pub struct RawRouting {
     pub rule: Option<RoutingRule>,
+    /// A named product behaviour: a rule and switches (explicit keys override it).
+    pub preset: Option<String>,
+    pub inactive_after_s: Option<IntervalOrOff>,
+    pub reactivate_over_cap: Option<bool>,
+    pub first_reply_timeout_s: Option<IntervalOrOff>,
 }
 
 /// `[staffing]`.

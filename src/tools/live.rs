@@ -80,8 +80,8 @@ pub struct LiveArgs {
     pub max_sessions: u32,
     #[command(flatten)]
     pub method: MethodFlags,
-    /// The distribution rule: least_loaded, lowest_load_ratio, round_robin, longest_idle
-    /// or random.
+    /// The distribution rule: least_loaded, lowest_load_ratio, round_robin, longest_idle,
+    /// random, fill_first or most_spare.
     #[arg(long, value_name = "RULE", default_value = "least_loaded", value_parser = rule_arg)]
     pub rule: RoutingRule,
     /// Seed of the draws the `random` rule uses.

@@ -1,11 +1,12 @@
 //! The service queue (S3, S8, claim 5): the eligible agents, ordered by the distribution
 //! rule, so that a pick never scans agents.
 //!
-//! Three shapes cover the five rules:
-//! - [`LevelQueue`] for the ordered rules (least loaded, lowest load ratio, longest idle):
-//!   agents are bucketed by a small integer *level* (their service count, or the rank of
-//!   count/max), and inside a level ordered by a `u64` key (last assignment or last change
-//!   time, then id). A bitmask finds the lowest non-empty level in O(levels/64).
+//! Three shapes cover the seven rules:
+//! - [`LevelQueue`] for the ordered rules (least loaded, lowest load ratio, longest idle,
+//!   fill-first, most spare): agents are bucketed by a small integer *level* (their
+//!   service count, the rank of count/max, top − 1 − count for fill-first, top − spare
+//!   for most spare, where top is the roster's largest cap), and inside a level ordered
+//!   by a `u64` key (last assignment or last change time, then id). A bitmask finds the lowest non-empty level in O(levels/64).
 //!   Inside a level, an agent whose key is not below the level's newest key is appended to
 //!   a sorted run (O(1): a connect always stamps `now`, so this is the common case); any
 //!   other goes into a small binary heap. Removal is lazy: an agent's tag changes, and its
@@ -293,10 +294,26 @@ pub(crate) struct Placement {
 #[derive(Debug)]
 pub(crate) enum ServiceQueue {
     LeastLoaded(LevelQueue),
-    LowestLoadRatio { queue: LevelQueue, rank: Vec<u16> },
+    LowestLoadRatio {
+        queue: LevelQueue,
+        rank: Vec<u16>,
+    },
     LongestIdle(LevelQueue),
-    RoundRobin { set: EligibleSet, last: Option<u32> },
+    RoundRobin {
+        set: EligibleSet,
+        last: Option<u32>,
+    },
     Random(EligibleList),
+    /// Level `top − 1 − count`: the fullest eligible agent first.
+    FillFirst {
+        queue: LevelQueue,
+        top: u32,
+    },
+    /// Level `top − (max − count)`: the most spare capacity first.
+    MostSpare {
+        queue: LevelQueue,
+        top: u32,
+    },
 }
 
 /// Rank-table width: index `max * RATIO_STRIDE + count`.
@@ -325,6 +342,16 @@ impl ServiceQueue {
                 last: None,
             },
             RoutingRule::Random => ServiceQueue::Random(EligibleList::default()),
+            RoutingRule::FillFirst | RoutingRule::MostSpare => {
+                // An eligible agent has count < max ≤ top: both levels lie in 0..top.
+                let top = maxes.iter().copied().max().unwrap_or(1);
+                let queue = LevelQueue::new(top as usize);
+                if rule == RoutingRule::FillFirst {
+                    ServiceQueue::FillFirst { queue, top }
+                } else {
+                    ServiceQueue::MostSpare { queue, top }
+                }
+            }
         }
     }
 
@@ -366,6 +393,20 @@ impl ServiceQueue {
                 }
             }
             ServiceQueue::Random(list) => list.update(places, agent, eligible),
+            ServiceQueue::FillFirst { queue, top } => {
+                queue.remove(places, agent);
+                if eligible {
+                    let level = (*top - 1 - p.count) as u16;
+                    queue.insert(places, agent, level, p.tie_ms << INDEX_BITS | id);
+                }
+            }
+            ServiceQueue::MostSpare { queue, top } => {
+                queue.remove(places, agent);
+                if eligible {
+                    let level = (*top - (p.max - p.count)) as u16;
+                    queue.insert(places, agent, level, p.tie_ms << INDEX_BITS | id);
+                }
+            }
         }
     }
 
@@ -373,7 +414,9 @@ impl ServiceQueue {
     pub(crate) fn pick<P: Places + ?Sized>(&mut self, places: &P, draw: u64) -> Option<u32> {
         match self {
             ServiceQueue::LeastLoaded(q) | ServiceQueue::LongestIdle(q) => q.peek(places),
-            ServiceQueue::LowestLoadRatio { queue, .. } => queue.peek(places),
+            ServiceQueue::LowestLoadRatio { queue, .. }
+            | ServiceQueue::FillFirst { queue, .. }
+            | ServiceQueue::MostSpare { queue, .. } => queue.peek(places),
             ServiceQueue::RoundRobin { set, last } => {
                 if set.total == 0 {
                     return None;
@@ -408,7 +451,9 @@ impl ServiceQueue {
         match self {
             ServiceQueue::LeastLoaded(q)
             | ServiceQueue::LongestIdle(q)
-            | ServiceQueue::LowestLoadRatio { queue: q, .. } => {
+            | ServiceQueue::LowestLoadRatio { queue: q, .. }
+            | ServiceQueue::FillFirst { queue: q, .. }
+            | ServiceQueue::MostSpare { queue: q, .. } => {
                 let mut held = vec![false; agents as usize];
                 for (l, lv) in q.levels.iter().enumerate() {
                     let entries = lv.run.iter().chain(lv.heap.iter().map(|Reverse(e)| e));
@@ -576,6 +621,52 @@ mod tests {
         assert_eq!(q.pick(0), Some(1));
         q.update(1, false, place(1, 3, 2));
         assert_eq!(q.pick(0), Some(2), "equal ratio: older assignment wins");
+    }
+
+    #[test]
+    fn fill_first_prefers_the_most_open_sessions_below_the_cap() {
+        // Caps 3, 3, 5, 2; counts 1, 2, 2, 0. Level = top − 1 − count, top = 5.
+        let mut q = Desk::new(RoutingRule::FillFirst, &[3, 3, 5, 2]);
+        q.update(0, true, place(1, 3, 1));
+        q.update(1, true, place(2, 3, 9));
+        q.update(2, true, place(2, 5, 4));
+        q.update(3, true, place(0, 2, 0));
+        assert_eq!(q.pick(0), Some(2), "count 2 twice: assigned at 4 before 9");
+        q.update(2, true, place(4, 5, 10));
+        assert_eq!(q.pick(0), Some(2), "count 4 of 5 is the fullest with room");
+        q.update(2, false, place(5, 5, 11));
+        assert_eq!(q.pick(0), Some(1), "agent 2 full: the next fullest");
+        q.update(1, false, place(3, 3, 12));
+        assert_eq!(q.pick(0), Some(0));
+        q.update(0, false, place(3, 3, 13));
+        assert_eq!(q.pick(0), Some(3), "only the empty agent left");
+    }
+
+    #[test]
+    fn most_spare_prefers_the_largest_spare_capacity() {
+        // Caps 2, 4, 4, 6; counts 0, 1, 1, 4: spare 2, 3, 3, 2. Level = top − spare.
+        let mut q = Desk::new(RoutingRule::MostSpare, &[2, 4, 4, 6]);
+        q.update(0, true, place(0, 2, 0));
+        q.update(1, true, place(1, 4, 8));
+        q.update(2, true, place(1, 4, 3));
+        q.update(3, true, place(4, 6, 1));
+        assert_eq!(q.pick(0), Some(2), "spare 3 twice: assigned at 3 before 8");
+        q.update(2, true, place(2, 4, 20));
+        assert_eq!(q.pick(0), Some(1), "spare 3 beats 2");
+        q.update(1, true, place(2, 4, 21));
+        assert_eq!(
+            q.pick(0),
+            Some(0),
+            "spare 2 four ways: agent 0 assigned longest ago (0), before 3 (1), 2, 1"
+        );
+        q.update(0, false, place(2, 2, 22));
+        assert_eq!(q.pick(0), Some(3));
+        // Where least loaded would take agent 0 (count 0 of 1), most spare takes agent 1
+        // (count 2 of 6: spare 4).
+        let mut q = Desk::new(RoutingRule::MostSpare, &[1, 6]);
+        q.update(0, true, place(0, 1, 0));
+        q.update(1, true, place(2, 6, 0));
+        assert_eq!(q.pick(0), Some(1));
     }
 
     #[test]

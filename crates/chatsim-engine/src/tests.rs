@@ -642,6 +642,41 @@ fn longest_idle_picks_the_agent_unchanged_longest() {
     assert_eq!(d.agent_of(c), 1, "agent 1 changed at 2 s, agent 0 at 3 s");
 }
 
+#[test]
+fn fill_first_fills_one_agent_before_the_next() {
+    // Caps 2 and 3, no waiting. Fill-first takes the fullest agent below its cap:
+    // r1 → 0 (both empty, both assigned at 0 by log-in order: lower id), r2 → 0 (count 1
+    // beats 0), r3 → 1 (agent 0 full), r4 → 1, r5 → 1 (count 2 of 3), r6 waits.
+    // Closing r1 frees agent 0 (count 1 of 2): the waiting r6 goes there.
+    let mut d = Desk::with_rule(RoutingRule::FillFirst, &[2, 3]);
+    let r: Vec<SessionId> = (0..6).map(|_| d.request()).collect();
+    let agents: Vec<Option<u32>> = r
+        .iter()
+        .map(|&s| d.engine.session_agent(s).map(|a| a.0))
+        .collect();
+    assert_eq!(agents, [Some(0), Some(0), Some(1), Some(1), Some(1), None]);
+    assert_eq!(d.engine.waiting_len(), 1);
+    d.engine.handle_customer_close(d.now, r[0]).unwrap();
+    d.drain();
+    assert_eq!(d.agent_of(r[5]), 0);
+    assert_eq!(d.engine.agent(AgentId(0)).unwrap().count, 2);
+    assert_eq!(d.engine.agent(AgentId(1)).unwrap().count, 3);
+}
+
+#[test]
+fn most_spare_prefers_the_bigger_cap_at_equal_count() {
+    // Caps 1 and 3. r1 → 1 (spare 3 vs 1), r2 → 1 (spare 2 vs 1), r3 at 1 s: spare 1
+    // each; agent 0 was last assigned never (0) and agent 1 at 0 s → 0. r4 → 1 (the only
+    // room left). Least loaded would have sent r2 to agent 0 (count 0 < 1).
+    let mut d = Desk::with_rule(RoutingRule::MostSpare, &[1, 3]);
+    let r1 = d.request();
+    let r2 = d.request();
+    d.now = SimTime::from_secs(1);
+    let r3 = d.request();
+    let r4 = d.request();
+    assert_eq!([r1, r2, r3, r4].map(|s| d.agent_of(s)), [1, 1, 0, 1]);
+}
+
 // ----- property tests: SPEC A's invariants after every step, for every rule -----------
 
 #[derive(Clone, Debug)]

@@ -34,16 +34,25 @@ pub enum RoutingRule {
     LongestIdle,
     /// Uniformly random among eligible agents, from the draw the caller passes in.
     Random,
+    /// Fill-first (LiveAgent): the most open sessions still below the cap, so that agents
+    /// fill up one after another; ties by longest since last assignment, then by id.
+    FillFirst,
+    /// Most spare capacity, max − count (Zendesk's spare capacity, Salesforce's Most
+    /// Available): with equal caps it is least loaded, with mixed caps an agent of a
+    /// larger cap is preferred at the same count; same tie-breaks.
+    MostSpare,
 }
 
 impl RoutingRule {
     /// Every rule, in documentation order.
-    pub const ALL: [RoutingRule; 5] = [
+    pub const ALL: [RoutingRule; 7] = [
         RoutingRule::LeastLoaded,
         RoutingRule::LowestLoadRatio,
         RoutingRule::RoundRobin,
         RoutingRule::LongestIdle,
         RoutingRule::Random,
+        RoutingRule::FillFirst,
+        RoutingRule::MostSpare,
     ];
 
     /// The name used in scenario files and reports.
@@ -54,6 +63,8 @@ impl RoutingRule {
             RoutingRule::RoundRobin => "round_robin",
             RoutingRule::LongestIdle => "longest_idle",
             RoutingRule::Random => "random",
+            RoutingRule::FillFirst => "fill_first",
+            RoutingRule::MostSpare => "most_spare",
         }
     }
 }
