@@ -165,6 +165,19 @@ pub struct RunSummary {
 }
 
 impl RunSummary {
+    /// The figure `target` is held to: the run's metric, or its queue's.
+    pub fn stat_of(&self, target: &crate::target::Target) -> Option<&Stat> {
+        match &target.queue {
+            None => self.metrics.get(&target.metric),
+            Some(q) => self
+                .queues
+                .iter()
+                .find(|s| &s.name == q)?
+                .metrics
+                .get(&target.metric),
+        }
+    }
+
     /// Whether the reporting intervals fall on more than one day of the clock: then every
     /// table shows `day` and `date` beside the times of day (the rule of `staffing.csv`).
     pub fn spans_days(&self) -> bool {

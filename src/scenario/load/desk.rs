@@ -289,19 +289,20 @@ fn parse_skills(text: &str, names: &[String]) -> Result<Vec<Skill>, (String, Str
                 unknown_queue_fix(names, name),
             ));
         };
-        let level =
-            match lvl {
-                None => 1,
-                Some(l) => match l.parse::<i64>() {
-                    Ok(v) if (1..=MAX_LEVEL).contains(&v) => v as u8,
-                    _ => return Err((
+        let level = match lvl {
+            None => 1,
+            Some(l) => match l.parse::<i64>() {
+                Ok(v) if (1..=MAX_LEVEL).contains(&v) => v as u8,
+                _ => {
+                    return Err((
                         format!(
                             "\"{item}\": level \"{l}\" is not a whole number from 1 to {MAX_LEVEL}"
                         ),
                         "write QUEUE:LEVEL, e.g. english:3 (1 is the lowest level)".to_owned(),
-                    )),
-                },
-            };
+                    ))
+                }
+            },
+        };
         let queue = QueueId(q as u16);
         if out.iter().any(|s| s.queue == queue) {
             return Err((
