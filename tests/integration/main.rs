@@ -23,6 +23,7 @@ mod hardening;
 mod interrupt;
 mod live;
 mod mutate_cli;
+mod queues;
 mod report;
 mod shard;
 mod snapshots;
