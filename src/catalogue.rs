@@ -33,16 +33,24 @@ pub enum Level {
     /// Over every replication's customers and replies together (histograms merged), no
     /// CI: `summary.json` → `pooled`.
     Pooled,
+    /// One queue of a desk with several, the whole window: `summary.json` →
+    /// `queues[].metrics`, `queues.csv`. A chat counts in the queue it was offered to.
+    Queue,
+    /// One queue in one reporting interval: `summary.json` → `queues[].intervals[]`,
+    /// `queue_intervals.csv`.
+    QueueInterval,
 }
 
 impl Level {
     /// Every level.
-    pub const ALL: [Level; 5] = [
+    pub const ALL: [Level; 7] = [
         Level::Run,
         Level::Interval,
         Level::Group,
         Level::Agent,
         Level::Pooled,
+        Level::Queue,
+        Level::QueueInterval,
     ];
 
     /// The level's metrics in report order: the order of `summary.json`'s keys and of the
@@ -54,6 +62,8 @@ impl Level {
             Level::Group => GROUP,
             Level::Agent => AGENT,
             Level::Pooled => POOLED,
+            Level::Queue => QUEUE,
+            Level::QueueInterval => QUEUE_INTERVAL,
         }
     }
 }
@@ -623,6 +633,58 @@ const POOLED: &[Metric] = &[
     M::RepliesRecorded,
 ];
 
+/// Queue metrics, in `queues.csv` column order: the customers offered to the queue
+/// (counted by arrival, wherever they were served) and the replies, late replies, missed
+/// responses and disconnects of its chats.
+const QUEUE: &[Metric] = &[
+    M::Offered,
+    M::Connected,
+    M::Abandoned,
+    M::Unresolved,
+    M::AbandonRatio,
+    M::PWait,
+    M::ServiceLevel,
+    M::AsaS,
+    M::WaitSMean,
+    M::WaitSP50,
+    M::WaitSP90,
+    M::WaitSP99,
+    M::WaitSMax,
+    M::Replies,
+    M::LateReplies,
+    M::LateReplyRatio,
+    M::MissedResponses,
+    M::MissedResponseRatio,
+    M::ReplyLatencySMean,
+    M::Disconnects,
+    M::PrematureDisconnects,
+    M::GhostDisconnects,
+];
+
+/// Queue-interval metrics, in `queue_intervals.csv` column order (the interval level's
+/// percentiles: p90 and the maximum).
+const QUEUE_INTERVAL: &[Metric] = &[
+    M::Offered,
+    M::Connected,
+    M::Abandoned,
+    M::Unresolved,
+    M::AbandonRatio,
+    M::PWait,
+    M::ServiceLevel,
+    M::AsaS,
+    M::WaitSMean,
+    M::WaitSP90,
+    M::WaitSMax,
+    M::Replies,
+    M::LateReplies,
+    M::LateReplyRatio,
+    M::MissedResponses,
+    M::ReplyLatencySMean,
+    M::Disconnects,
+    M::PrematureDisconnects,
+    M::GhostDisconnects,
+];
+
 /// The group-level metrics that are the group's own (customers connected to its agents),
 /// before its agents' figures summed.
 pub const GROUP_OWN: usize = 3;
@@ -851,6 +913,12 @@ pub fn run_level_names() -> Vec<String> {
     RUN.iter().map(|m| m.name().to_string()).collect()
 }
 
+/// The per-queue metric names, in report order: what a per-queue target
+/// (`service_level[spanish]>=0.8`) may name.
+pub fn queue_level_names() -> Vec<String> {
+    QUEUE.iter().map(|m| m.name().to_string()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -962,6 +1030,25 @@ mod tests {
             names(Level::Group)[..GROUP_OWN].join(","),
             "connected,asa_s,connected_within_threshold"
         );
+        assert_eq!(
+            names(Level::Queue).join(","),
+            "offered,connected,abandoned,unresolved,abandon_ratio,p_wait,service_level,asa_s,\
+             wait_s_mean,wait_s_p50,wait_s_p90,wait_s_p99,wait_s_max,replies,late_replies,\
+             late_reply_ratio,missed_responses,missed_response_ratio,reply_latency_s_mean,\
+             disconnects,premature_disconnects,ghost_disconnects"
+        );
+        assert_eq!(
+            names(Level::QueueInterval).join(","),
+            "offered,connected,abandoned,unresolved,abandon_ratio,p_wait,service_level,asa_s,\
+             wait_s_mean,wait_s_p90,wait_s_max,replies,late_replies,late_reply_ratio,\
+             missed_responses,reply_latency_s_mean,disconnects,premature_disconnects,\
+             ghost_disconnects"
+        );
+        // Every queue figure is a run-level figure too, with the same meaning for the
+        // queue's chats (so a per-queue target reads like a run-level one).
+        for m in QUEUE.iter().chain(QUEUE_INTERVAL) {
+            assert!(RUN.contains(m), "{m}");
+        }
         assert_eq!(
             names(Level::Pooled).join(","),
             "wait_s_p50,wait_s_p90,wait_s_p99,wait_s_max,waits_recorded,reply_latency_s_p50,\

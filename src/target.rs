@@ -1,14 +1,15 @@
-//! The target syntax, `metric op value` on a run-level metric: `check`'s expectations,
-//! `staff`'s targets and a scenario's `[targets]` (which is why it sits below the
-//! scenario). How a target is judged against a mean and CI is
-//! [`crate::metrics::target`]'s business.
+//! The target syntax, `metric op value` on a run-level metric, or `metric[queue] op value`
+//! on one queue's figure (a desk with several queues): `check`'s expectations, `staff`'s
+//! targets and a scenario's `[targets]` (which is why it sits below the scenario). How a
+//! target is judged against a mean and CI is [`crate::metrics::target`]'s business.
 
 use crate::catalogue::Metric;
 use std::fmt;
 
 /// How to write an expectation, said by every error about one.
 pub const TARGET_FIX: &str = "write NAME>=VALUE, NAME<=VALUE or NAME=VALUE \
-    (e.g. service_level>=0.8, abandon_ratio<=0.05)";
+    (e.g. service_level>=0.8, abandon_ratio<=0.05), or NAME[QUEUE]>=VALUE for one queue \
+    (e.g. service_level[spanish]>=0.8)";
 
 /// An expectation that cannot be read: the text and why.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -41,6 +42,67 @@ pub fn check_name(name: &str, valid: &[String]) -> Result<(), UnknownMetric> {
     })
 }
 
+/// A target's name that is not valid: what (`metric "x"`, `queue "x"`) and the fix.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UnknownName {
+    pub what: String,
+    pub fix: String,
+}
+
+impl From<UnknownMetric> for UnknownName {
+    fn from(e: UnknownMetric) -> UnknownName {
+        UnknownName {
+            what: format!("metric \"{}\"", e.name),
+            fix: e.fix,
+        }
+    }
+}
+
+/// `Ok` when `target` names a figure `queues` (the scenario's queue names) has: a
+/// run-level metric, or with a queue, a per-queue metric of one of the queues of a desk
+/// with several. Otherwise what is wrong and how to fix it (the closest name, or the
+/// valid ones).
+pub fn check_target_names(target: &Target, queues: &[String]) -> Result<(), UnknownName> {
+    let Some(queue) = &target.queue else {
+        return Ok(check_name(
+            &target.metric,
+            &crate::catalogue::run_level_names(),
+        )?);
+    };
+    if queues.len() < 2 {
+        return Err(UnknownName {
+            what: format!("queue \"{queue}\""),
+            fix: format!(
+                "the desk has one queue, whose figures are the run's: write {}{}{} \
+                 without [{queue}]",
+                target.metric,
+                target.op(),
+                target.value
+            ),
+        });
+    }
+    check_name(&target.metric, &crate::catalogue::queue_level_names()).map_err(|e| {
+        UnknownName {
+            fix: format!("{} (of the figures measured per queue)", e.fix),
+            ..e.into()
+        }
+    })?;
+    if queues.iter().any(|q| q == queue) {
+        return Ok(());
+    }
+    let fix = match crate::suggest::closest(queue, queues) {
+        Some(close) => format!(
+            "did you mean [{close}]? the queues are {}",
+            queues.join(", ")
+        ),
+        None => format!("name one of the queues: {}", queues.join(", ")),
+    };
+    Err(UnknownName {
+        what: format!("queue \"{queue}\""),
+        fix,
+    })
+}
+
 /// Which side of the value a metric must be on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Direction {
@@ -54,6 +116,9 @@ pub enum Direction {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Target {
     pub metric: String,
+    /// The queue whose figure is held to the target (`metric[queue]`); `None` for the
+    /// run's (the whole desk's) figure.
+    pub queue: Option<String>,
     pub direction: Direction,
     /// `>` / `<` rather than `>=` / `<=`.
     pub strict: bool,
@@ -103,6 +168,20 @@ impl Target {
         };
         let name = name.trim();
         let value_text = rest[op.len()..].trim();
+        let (name, queue) = match name.split_once('[') {
+            None => (name, None),
+            Some((metric, q)) => {
+                let Some(q) = q.strip_suffix(']') else {
+                    return Err(bad("a queue is written in brackets after the metric, \
+                         service_level[spanish]"));
+                };
+                let q = q.trim();
+                if q.is_empty() || q.contains(['[', ']']) {
+                    return Err(bad("no queue name between [ and ]"));
+                }
+                (metric.trim_end(), Some(q.to_string()))
+            }
+        };
         if name.is_empty() {
             return Err(bad("no metric name before the operator"));
         }
@@ -117,6 +196,7 @@ impl Target {
         let direction = dir.unwrap_or_else(|| default(name));
         Ok(Target {
             metric: name.to_string(),
+            queue,
             direction,
             strict: *strict,
             value,
@@ -146,6 +226,9 @@ impl Target {
 
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}{}", self.metric, self.op(), self.value)
+        match &self.queue {
+            Some(q) => write!(f, "{}[{q}]{}{}", self.metric, self.op(), self.value),
+            None => write!(f, "{}{}{}", self.metric, self.op(), self.value),
+        }
     }
 }

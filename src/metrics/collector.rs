@@ -11,8 +11,12 @@
 //!   events whose instant is in the window, in the interval of that instant;
 //! - time-weighted figures (queue length, open sessions, logged-in capacity, agents'
 //!   logged-in, busy and session time) are integrals over the window only.
+//!
+//! A desk with several queues also gets each queue's customer and reply figures, per run
+//! and per interval ([`QueueMetrics`]): a chat counts in the queue it was offered to (its
+//! segment's), wherever it is served. A one-queue desk keeps none (its queue *is* the run).
 
-use crate::engine::AgentId;
+use crate::engine::{AgentId, QueueId};
 use crate::metrics::catalogue::{self, Metric};
 use crate::scenario::Scenario;
 use crate::sim::{DisconnectKind, Observer};
@@ -50,6 +54,32 @@ pub(crate) fn ratio(a: f64, b: f64) -> f64 {
         f64::NAN
     } else {
         a / b
+    }
+}
+
+/// Adds a resolved arrival's wait to an interval's sum, maximum and histogram.
+fn record_interval_wait(acc: &mut IntervalAcc, wait: Millis) {
+    acc.counts.wait_ms_sum += wait.as_millis();
+    acc.counts.wait_ms_max = acc.counts.wait_ms_max.max(wait.as_millis());
+    record(
+        acc.wait_histogram.get_or_insert_with(new_histogram),
+        wait.as_millis(),
+    );
+}
+
+/// Closes one interval's accumulators into its figures: unresolved arrivals were not
+/// connected at once either (`p_wait`).
+fn finish_interval(tl: &Timeline, index: usize, acc: IntervalAcc) -> IntervalMetrics {
+    let (start, end) = tl.bounds(index);
+    let wait_ms_p90 = acc.wait_p90();
+    let mut counts = acc.counts;
+    counts.waited += counts.offered.saturating_sub(counts.resolved());
+    IntervalMetrics {
+        index,
+        start,
+        end,
+        counts,
+        wait_ms_p90,
     }
 }
 
@@ -248,6 +278,12 @@ impl IntervalMetrics {
     /// The interval's figures, in report order ([`catalogue::Level::Interval`]); NaN where undefined.
     pub fn scalars(&self) -> Vec<(Metric, f64)> {
         level_values(catalogue::Level::Interval, |m| self.value(m))
+    }
+
+    /// The figures of one queue in this interval, in report order
+    /// ([`catalogue::Level::QueueInterval`]); NaN where undefined.
+    pub fn queue_scalars(&self) -> Vec<(Metric, f64)> {
+        level_values(catalogue::Level::QueueInterval, |m| self.value(m))
     }
 
     /// One interval figure (NaN where undefined); `None` for a metric not reported per
@@ -461,6 +497,68 @@ pub struct Totals {
     pub reply_latency_ms_p99: u64,
 }
 
+/// One queue's figures in one replication, for a desk with several queues: the customers
+/// offered to it (by arrival, as every customer figure) wherever they were served, and
+/// the replies, missed responses and disconnects of its chats (by instant).
+#[derive(Clone, Debug, Serialize)]
+pub struct QueueMetrics {
+    /// The queue's intervals summed (only the customer and reply fields are kept).
+    #[serde(flatten)]
+    pub counts: Counts,
+    /// Customers who arrived in the window and were still waiting at the end.
+    pub unresolved: u64,
+    /// Wait percentiles over the queue's resolved arrivals.
+    pub wait_ms_p50: u64,
+    pub wait_ms_p90: u64,
+    pub wait_ms_p99: u64,
+    /// The queue's part of each interval of [`RepMetrics::intervals`], same index.
+    pub intervals: Vec<IntervalMetrics>,
+}
+
+impl QueueMetrics {
+    /// The queue's figures, in report order ([`catalogue::Level::Queue`]). Undefined
+    /// ratios are 0, as at run level (a per-queue figure is a run-level one restricted
+    /// to the queue's chats).
+    pub fn scalars(&self) -> Vec<(Metric, f64)> {
+        level_values(catalogue::Level::Queue, |m| {
+            self.value(m).map(|x| if x.is_finite() { x } else { 0.0 })
+        })
+    }
+
+    /// One queue figure (NaN where undefined); `None` for a metric not reported per queue.
+    pub fn value(&self, m: Metric) -> Option<f64> {
+        let c = &self.counts;
+        let resolved = c.resolved() > 0;
+        let pct = |ms: u64| {
+            if resolved {
+                ms as f64 / 1000.0
+            } else {
+                f64::NAN
+            }
+        };
+        Some(match m {
+            Metric::Unresolved => self.unresolved as f64,
+            Metric::WaitSP50 => pct(self.wait_ms_p50),
+            Metric::WaitSP90 => pct(self.wait_ms_p90),
+            Metric::WaitSP99 => pct(self.wait_ms_p99),
+            Metric::WaitSMax => pct(c.wait_ms_max),
+            Metric::MissedResponseRatio => ratio(c.missed_responses as f64, c.replies as f64),
+            // The rest read the same off the queue's counts as off an interval's.
+            _ if catalogue::Level::Queue.metrics().contains(&m) => {
+                let whole = IntervalMetrics {
+                    index: 0,
+                    start: SimTime::ZERO,
+                    end: SimTime::ZERO,
+                    counts: c.clone(),
+                    wait_ms_p90: self.wait_ms_p90,
+                };
+                return whole.value(m);
+            }
+            _ => return None,
+        })
+    }
+}
+
 /// One replication's figures: what [`Collector::finish`] returns and
 /// [`summarize`](crate::metrics::summarize) takes.
 #[derive(Clone, Debug, Serialize)]
@@ -478,6 +576,8 @@ pub struct RepMetrics {
     pub agents: Vec<AgentMetrics>,
     /// In `Scenario::groups` order.
     pub groups: Vec<GroupMetrics>,
+    /// In `Scenario::queues` order; empty for a one-queue desk (its figures are the run's).
+    pub queues: Vec<QueueMetrics>,
     /// Simulation events processed (warm-up and drain included: the engine's cost).
     pub events: u64,
     /// Routing decisions made by the engine (warm-up and drain included).
@@ -644,6 +744,14 @@ impl IntervalAcc {
     }
 }
 
+/// One queue's accumulators while the replication runs: its part of every interval, and
+/// its waits for the run's percentiles.
+#[derive(Clone, Debug)]
+struct QueueAcc {
+    intervals: Vec<IntervalAcc>,
+    wait_histogram: Histogram<u64>,
+}
+
 /// One agent's state and accumulators while the replication runs.
 #[derive(Clone, Debug, Default)]
 struct AgentAcc {
@@ -679,6 +787,10 @@ pub struct Collector {
     intervals: Vec<IntervalAcc>,
     agents: Vec<AgentAcc>,
     groups: Vec<GroupMetrics>,
+    /// Per queue, for a desk with several; empty otherwise.
+    queues: Vec<QueueAcc>,
+    /// Each segment's queue (what `on_offered` is told is the segment).
+    segment_queue: Vec<QueueId>,
     queue: Level,
     open_sessions: Level,
     capacity: Level,
@@ -714,6 +826,15 @@ impl Collector {
                 g.agents += 1;
             }
         }
+        let queues = if scenario.queues.len() > 1 {
+            let acc = QueueAcc {
+                intervals: vec![IntervalAcc::default(); timeline.count],
+                wait_histogram: new_histogram(),
+            };
+            vec![acc; scenario.queues.len()]
+        } else {
+            vec![]
+        };
         Collector {
             timeline,
             threshold: scenario.run.service_level_threshold,
@@ -721,6 +842,8 @@ impl Collector {
             intervals: vec![IntervalAcc::default(); timeline.count],
             agents,
             groups,
+            queues,
+            segment_queue: scenario.segments.iter().map(|s| s.queue).collect(),
             queue: Level::default(),
             open_sessions: Level::default(),
             capacity: Level::default(),
@@ -807,16 +930,20 @@ impl Collector {
     }
 
     /// Records a resolved arrival's wait (connected: until connection; abandoned: until it
-    /// gave up) in interval `i` and in the run histogram.
-    fn record_wait(&mut self, i: usize, wait: Millis) {
-        let acc = &mut self.intervals[i];
-        acc.counts.wait_ms_sum += wait.as_millis();
-        acc.counts.wait_ms_max = acc.counts.wait_ms_max.max(wait.as_millis());
-        record(
-            acc.wait_histogram.get_or_insert_with(new_histogram),
-            wait.as_millis(),
-        );
+    /// gave up) in interval `i` and in the run histogram, and in its queue's.
+    fn record_wait(&mut self, i: usize, wait: Millis, queue: QueueId) {
+        record_interval_wait(&mut self.intervals[i], wait);
         record(&mut self.wait_histogram, wait.as_millis());
+        if let Some(q) = self.queues.get_mut(queue.0 as usize) {
+            record_interval_wait(&mut q.intervals[i], wait);
+            record(&mut q.wait_histogram, wait.as_millis());
+        }
+    }
+
+    /// Queue `queue`'s part of interval `i`, for a desk with several queues.
+    fn queue_counts(&mut self, queue: QueueId, i: usize) -> Option<&mut Counts> {
+        let q = self.queues.get_mut(queue.0 as usize)?;
+        Some(&mut q.intervals[i].counts)
     }
 
     /// Finalizes, in order, every interval that is over at `now` and whose arrivals are all
@@ -829,6 +956,12 @@ impl Collector {
             }
             acc.wait_ms_p90 = Some(acc.wait_p90());
             acc.wait_histogram = None;
+            // The queues' parts of the interval hold its arrivals: all resolved too.
+            for q in &mut self.queues {
+                let part = &mut q.intervals[self.first_open_interval];
+                part.wait_ms_p90 = Some(part.wait_p90());
+                part.wait_histogram = None;
+            }
             self.first_open_interval += 1;
         }
     }
@@ -857,18 +990,29 @@ impl Collector {
             .intervals
             .into_iter()
             .enumerate()
-            .map(|(index, acc)| {
-                let (start, end) = tl.bounds(index);
-                let wait_ms_p90 = acc.wait_p90();
-                let mut counts = acc.counts;
-                // Unresolved customers were not connected at once either (p_wait).
-                counts.waited += counts.offered.saturating_sub(counts.resolved());
-                IntervalMetrics {
-                    index,
-                    start,
-                    end,
+            .map(|(index, acc)| finish_interval(&tl, index, acc))
+            .collect();
+        let queues = self
+            .queues
+            .into_iter()
+            .map(|q| {
+                let intervals: Vec<IntervalMetrics> = q
+                    .intervals
+                    .into_iter()
+                    .enumerate()
+                    .map(|(index, acc)| finish_interval(&tl, index, acc))
+                    .collect();
+                let mut counts = Counts::default();
+                for i in &intervals {
+                    counts.add(&i.counts);
+                }
+                QueueMetrics {
+                    unresolved: counts.offered.saturating_sub(counts.resolved()),
+                    wait_ms_p50: quantile_ms(&q.wait_histogram, 0.5),
+                    wait_ms_p90: quantile_ms(&q.wait_histogram, 0.9),
+                    wait_ms_p99: quantile_ms(&q.wait_histogram, 0.99),
                     counts,
-                    wait_ms_p90,
+                    intervals,
                 }
             })
             .collect();
@@ -908,6 +1052,7 @@ impl Collector {
             intervals,
             agents,
             groups,
+            queues,
             events: self.events,
             routing_decisions: self.routing_decisions,
             wall_secs: 0.0,
@@ -924,14 +1069,18 @@ impl Collector {
 }
 
 impl Observer for Collector {
-    fn on_offered(&mut self, now: SimTime, _segment: u16) {
+    fn on_offered(&mut self, now: SimTime, segment: u16) {
         if let Some(i) = self.timeline.index(now) {
             self.intervals[i].counts.offered += 1;
+            let queue = self.segment_queue.get(segment as usize).copied();
+            if let Some(c) = queue.and_then(|q| self.queue_counts(q, i)) {
+                c.offered += 1;
+            }
         }
         self.finalize_intervals(now);
     }
 
-    fn on_connected(&mut self, now: SimTime, arrived: SimTime, agent: AgentId) {
+    fn on_connected(&mut self, now: SimTime, arrived: SimTime, agent: AgentId, queue: QueueId) {
         let Some(a) = self.agent(agent) else { return };
         if let Some(i) = self.timeline.index(now) {
             self.intervals[i].counts.sessions_started += 1;
@@ -942,12 +1091,17 @@ impl Observer for Collector {
         };
         let wait = now.saturating_since(arrived);
         let within = wait <= self.threshold;
-        let c = &mut self.intervals[i].counts;
-        c.connected += 1;
-        c.wait_ms_sum_connected += wait.as_millis();
-        c.waited += u64::from(wait > Millis::ZERO);
-        c.within_threshold += u64::from(within);
-        self.record_wait(i, wait);
+        let count = |c: &mut Counts| {
+            c.connected += 1;
+            c.wait_ms_sum_connected += wait.as_millis();
+            c.waited += u64::from(wait > Millis::ZERO);
+            c.within_threshold += u64::from(within);
+        };
+        count(&mut self.intervals[i].counts);
+        if let Some(c) = self.queue_counts(queue, i) {
+            count(c);
+        }
+        self.record_wait(i, wait, queue);
         if let Some(g) = self.groups.get_mut(self.agents[a].m.group as usize) {
             g.connected += 1;
             g.wait_ms_sum_connected += wait.as_millis();
@@ -966,14 +1120,18 @@ impl Observer for Collector {
         m.reconnected += 1;
     }
 
-    fn on_abandoned(&mut self, now: SimTime, arrived: SimTime) {
+    fn on_abandoned(&mut self, now: SimTime, arrived: SimTime, queue: QueueId) {
         let Some(i) = self.timeline.index(arrived) else {
             return;
         };
         let c = &mut self.intervals[i].counts;
         c.abandoned += 1;
         c.waited += 1;
-        self.record_wait(i, now.saturating_since(arrived));
+        if let Some(c) = self.queue_counts(queue, i) {
+            c.abandoned += 1;
+            c.waited += 1;
+        }
+        self.record_wait(i, now.saturating_since(arrived), queue);
         self.finalize_intervals(now);
     }
 
@@ -1012,16 +1170,28 @@ impl Observer for Collector {
         self.agents[a].busy = busy;
     }
 
-    fn on_reply(&mut self, now: SimTime, agent: AgentId, latency: Millis, missed: bool) {
+    fn on_reply(
+        &mut self,
+        now: SimTime,
+        agent: AgentId,
+        latency: Millis,
+        missed: bool,
+        queue: QueueId,
+    ) {
         let Some((i, a)) = self.event_at(now, agent) else {
             return;
         };
         let late = u64::from(latency > self.reply_target);
-        let c = &mut self.intervals[i].counts;
-        c.replies += 1;
-        c.missed_responses += u64::from(missed);
-        c.late_replies += late;
-        c.reply_latency_ms_sum += latency.as_millis();
+        let count = |c: &mut Counts| {
+            c.replies += 1;
+            c.missed_responses += u64::from(missed);
+            c.late_replies += late;
+            c.reply_latency_ms_sum += latency.as_millis();
+        };
+        count(&mut self.intervals[i].counts);
+        if let Some(c) = self.queue_counts(queue, i) {
+            count(c);
+        }
         let m = &mut self.agents[a].m;
         m.replies += 1;
         m.missed_responses += u64::from(missed);
@@ -1046,16 +1216,22 @@ impl Observer for Collector {
         agent: AgentId,
         kind: DisconnectKind,
         held_silent: Millis,
+        queue: QueueId,
     ) {
         let Some((i, a)) = self.event_at(now, agent) else {
             return;
         };
         let premature = kind == DisconnectKind::Premature;
-        let c = &mut self.intervals[i].counts;
-        c.disconnects += 1;
-        c.premature_disconnects += u64::from(premature);
-        c.ghost_disconnects += u64::from(!premature);
-        c.silent_ms += held_silent.as_millis();
+        let count = |c: &mut Counts| {
+            c.disconnects += 1;
+            c.premature_disconnects += u64::from(premature);
+            c.ghost_disconnects += u64::from(!premature);
+            c.silent_ms += held_silent.as_millis();
+        };
+        count(&mut self.intervals[i].counts);
+        if let Some(c) = self.queue_counts(queue, i) {
+            count(c);
+        }
         let m = &mut self.agents[a].m;
         m.disconnects += 1;
         m.premature_disconnects += u64::from(premature);
@@ -1188,19 +1364,19 @@ pub(crate) mod tests {
         // Arrived in warm-up, connected in the window: not counted as a customer,
         // but the session start is an event in the window.
         c.on_offered(s(5), 0);
-        c.on_connected(s(12), s(5), AgentId(0));
+        c.on_connected(s(12), s(5), AgentId(0), QueueId(0));
         // Arrived in interval 0 (10..30 s), connected in interval 1, after 15 s.
         c.on_offered(s(25), 0);
-        c.on_connected(s(40), s(25), AgentId(0));
+        c.on_connected(s(40), s(25), AgentId(0), QueueId(0));
         // Arrived in interval 1, connected at once.
         c.on_offered(s(35), 0);
-        c.on_connected(s(35), s(35), AgentId(0));
+        c.on_connected(s(35), s(35), AgentId(0), QueueId(0));
         // Arrived in interval 2, abandoned after 3 s (within the threshold, still a miss).
         c.on_offered(s(55), 0);
-        c.on_abandoned(s(58), s(55));
+        c.on_abandoned(s(58), s(55), QueueId(0));
         // Arrived after the window: ignored.
         c.on_offered(s(70), 0);
-        c.on_connected(s(71), s(70), AgentId(0));
+        c.on_connected(s(71), s(70), AgentId(0), QueueId(0));
         c.on_end(s(80), 100, 4);
         let r = c.finish();
         let per: Vec<(u64, u64, u64)> = r
@@ -1231,6 +1407,162 @@ pub(crate) mod tests {
         assert_eq!(r.agents[0].sessions, 3);
         let sl1 = scalar(&r.intervals[1].scalars(), Metric::ServiceLevel);
         assert_eq!(sl1, 1.0);
+    }
+
+    /// [`test_scenario`] with two queues, `english` (segment 0) and `spanish` (segment 1).
+    pub(crate) fn two_queue_scenario(agents: &[(u16, u32)], groups: &[&str]) -> Scenario {
+        let mut sc = test_scenario(agents, groups);
+        let mut spanish = sc.segments[0].clone();
+        spanish.name = "spanish".into();
+        spanish.queue = QueueId(1);
+        sc.segments[0].name = "english".into();
+        sc.segments[0].share = 0.5;
+        spanish.share = 0.5;
+        sc.segments.push(spanish);
+        sc.queues = vec![
+            Queue {
+                name: "english".into(),
+                spec: crate::engine::QueueSpec::own(QueueId(0)),
+            },
+            Queue {
+                name: "spanish".into(),
+                spec: crate::engine::QueueSpec::own(QueueId(1)),
+            },
+        ];
+        sc
+    }
+
+    #[test]
+    fn a_chat_counts_in_the_queue_it_was_offered_to() {
+        let sc = two_queue_scenario(&[(0, 2), (0, 2)], &["g"]);
+        let mut c = Collector::new(&sc);
+        let (en, es) = (QueueId(0), QueueId(1));
+        // Window 10..70 s in intervals [10,30) [30,50) [50,70); T = 5 s; reply target 60 s.
+        // An English customer in the warm-up: counted nowhere.
+        c.on_offered(s(5), 0);
+        c.on_connected(s(6), s(5), AgentId(1), en);
+        // English, interval 0: waits 2 s (within T).
+        c.on_offered(s(12), 0);
+        c.on_connected(s(14), s(12), AgentId(0), en);
+        // Spanish, interval 0: waits 10 s and is served by agent 0 (an overflow agent);
+        // it still counts in spanish.
+        c.on_offered(s(15), 1);
+        c.on_connected(s(25), s(15), AgentId(0), es);
+        // Spanish, interval 1: gives up after 8 s.
+        c.on_offered(s(32), 1);
+        c.on_abandoned(s(40), s(32), es);
+        // English, interval 2: still waiting at the end (unresolved).
+        c.on_offered(s(55), 0);
+        // Replies and a disconnect, by their instants: English at 20 s (3 s, on time);
+        // Spanish at 35 s (70 s: late past 60 s, and missed), a ghost disconnect at 45 s.
+        c.on_reply(s(20), AgentId(0), Millis::from_secs(3), false, en);
+        c.on_reply(s(35), AgentId(0), Millis::from_secs(70), true, es);
+        c.on_disconnect(
+            s(45),
+            AgentId(0),
+            DisconnectKind::Ghost,
+            Millis::from_secs(30),
+            es,
+        );
+        c.on_end(s(80), 0, 0);
+        let r = c.finish();
+        assert_eq!(r.queues.len(), 2);
+        // By hand, English: offered 2 (12 s, 55 s), connected 1 (2 s), unresolved 1;
+        // SL 1/2; P(wait) (the 2 s wait and the unresolved) 2/2; ASA = mean wait = 2 s;
+        // one reply of 3 s, none late or missed.
+        let en_m = r.queues[0].scalars();
+        let want_en = [
+            (Metric::Offered, 2.0),
+            (Metric::Connected, 1.0),
+            (Metric::Abandoned, 0.0),
+            (Metric::Unresolved, 1.0),
+            (Metric::AbandonRatio, 0.0),
+            (Metric::PWait, 1.0),
+            (Metric::ServiceLevel, 0.5),
+            (Metric::AsaS, 2.0),
+            (Metric::WaitSMean, 2.0),
+            (Metric::WaitSMax, 2.0),
+            (Metric::Replies, 1.0),
+            (Metric::LateReplies, 0.0),
+            (Metric::LateReplyRatio, 0.0),
+            (Metric::MissedResponses, 0.0),
+            (Metric::ReplyLatencySMean, 3.0),
+            (Metric::Disconnects, 0.0),
+        ];
+        for (m, v) in want_en {
+            assert_eq!(scalar(&en_m, m), v, "english {m}");
+        }
+        // Spanish: offered 2, connected 1 (10 s), abandoned 1 (8 s); SL 0/2; abandon
+        // ratio 1/2; ASA 10 s; mean wait (10 + 8)/2 = 9 s; p50 8 s, p90 = p99 = max 10 s
+        // (both exact in the histogram); one reply, late and missed; one ghost disconnect.
+        let es_m = r.queues[1].scalars();
+        let want_es = [
+            (Metric::Offered, 2.0),
+            (Metric::Connected, 1.0),
+            (Metric::Abandoned, 1.0),
+            (Metric::Unresolved, 0.0),
+            (Metric::AbandonRatio, 0.5),
+            (Metric::PWait, 1.0),
+            (Metric::ServiceLevel, 0.0),
+            (Metric::AsaS, 10.0),
+            (Metric::WaitSMean, 9.0),
+            (Metric::WaitSP50, 8.0),
+            (Metric::WaitSP90, 10.0),
+            (Metric::WaitSP99, 10.0),
+            (Metric::WaitSMax, 10.0),
+            (Metric::Replies, 1.0),
+            (Metric::LateReplies, 1.0),
+            (Metric::LateReplyRatio, 1.0),
+            (Metric::MissedResponses, 1.0),
+            (Metric::MissedResponseRatio, 1.0),
+            (Metric::Disconnects, 1.0),
+            (Metric::GhostDisconnects, 1.0),
+            (Metric::PrematureDisconnects, 0.0),
+        ];
+        for (m, v) in want_es {
+            assert_eq!(scalar(&es_m, m), v, "spanish {m}");
+        }
+        // Per interval: (offered, connected, abandoned, replies, disconnects).
+        let per = |q: usize| -> Vec<[u64; 5]> {
+            r.queues[q]
+                .intervals
+                .iter()
+                .map(|i| {
+                    let c = &i.counts;
+                    [
+                        c.offered,
+                        c.connected,
+                        c.abandoned,
+                        c.replies,
+                        c.disconnects,
+                    ]
+                })
+                .collect()
+        };
+        assert_eq!(per(0), [[1, 1, 0, 1, 0], [0, 0, 0, 0, 0], [1, 0, 0, 0, 0]]);
+        assert_eq!(per(1), [[1, 1, 0, 0, 0], [1, 0, 1, 1, 1], [0, 0, 0, 0, 0]]);
+        // English interval 2: its one customer unresolved, a miss of the SL, waited.
+        let en2 = r.queues[0].intervals[2].queue_scalars();
+        assert_eq!(scalar(&en2, Metric::Unresolved), 1.0);
+        assert_eq!(scalar(&en2, Metric::ServiceLevel), 0.0);
+        assert_eq!(scalar(&en2, Metric::PWait), 1.0);
+        assert!(scalar(&en2, Metric::WaitSMean).is_nan());
+        // The desk is the two queues together (the laws check every count as well).
+        let m = r.scalars();
+        assert_eq!(scalar(&m, Metric::Offered), 4.0);
+        assert_eq!(scalar(&m, Metric::ServiceLevel), 0.25);
+        // Agent 0 served both queues' window customers (12 s English, 15 s Spanish):
+        // group figures go by the agent, queue figures by the queue offered to.
+        assert_eq!(r.groups[0].connected, 2);
+    }
+
+    #[test]
+    fn a_one_queue_desk_keeps_no_queue_figures() {
+        let sc = test_scenario(&[(0, 1)], &["g"]);
+        let mut c = Collector::new(&sc);
+        c.on_offered(s(12), 0);
+        c.on_connected(s(12), s(12), AgentId(0), QueueId(0));
+        assert!(c.finish().queues.is_empty());
     }
 
     #[test]
@@ -1309,26 +1641,47 @@ pub(crate) mod tests {
         c.on_reminder(s(5), AgentId(0), true); // warm-up
         c.on_reminder(s(15), AgentId(0), true);
         c.on_reminder(s(45), AgentId(0), false);
-        c.on_reply(s(9), AgentId(1), Millis::from_millis(31_000), true); // warm-up
-        c.on_reply(s(16), AgentId(1), Millis::from_millis(31_000), true);
-        c.on_reply(s(17), AgentId(1), Millis::from_millis(2_000), false);
+        c.on_reply(
+            s(9),
+            AgentId(1),
+            Millis::from_millis(31_000),
+            true,
+            QueueId(0),
+        ); // warm-up
+        c.on_reply(
+            s(16),
+            AgentId(1),
+            Millis::from_millis(31_000),
+            true,
+            QueueId(0),
+        );
+        c.on_reply(
+            s(17),
+            AgentId(1),
+            Millis::from_millis(2_000),
+            false,
+            QueueId(0),
+        );
         c.on_disconnect(
             s(50),
             AgentId(1),
             DisconnectKind::Premature,
             Millis::from_millis(120_000),
+            QueueId(0),
         );
         c.on_disconnect(
             s(60),
             AgentId(0),
             DisconnectKind::Ghost,
             Millis::from_millis(120_000),
+            QueueId(0),
         );
         c.on_disconnect(
             s(75),
             AgentId(0),
             DisconnectKind::Ghost,
             Millis::from_millis(120_000),
+            QueueId(0),
         ); // after
         c.on_close(s(29), AgentId(0));
         c.on_handed_back(s(31), AgentId(1));

@@ -7,9 +7,12 @@
 //! offered = connected + abandoned + unresolved; the per-agent rows add up to the run's
 //! event counts (an agent's `sessions` counts its takings of handed-back sessions too, so
 //! they add up to `sessions + reconnected`); the groups' customers add up to the run's;
-//! every occupancy is a share in [0, 1].
+//! every occupancy is a share in [0, 1]; on a desk with several queues, each queue's
+//! offered = connected + abandoned + unresolved, and the queues' customer, reply and
+//! disconnect counts add up to the run's, per interval and per run (every chat counts in
+//! exactly one queue).
 
-use super::collector::{AgentMetrics, RepMetrics};
+use super::collector::{AgentMetrics, Counts, RepMetrics};
 use crate::metrics::catalogue::Metric;
 
 /// Whether [`check`] runs when a collector finishes.
@@ -102,6 +105,54 @@ pub fn check(m: &RepMetrics) -> Result<(), String> {
     for g in &m.groups {
         if g.totals.session_ms_logged_in > g.capacity_ms {
             return Err("a group's occupancy is above 1".to_string());
+        }
+    }
+    queues_add_up(m)
+}
+
+/// Each queue balances, and the queues partition the run's chats: per interval and per
+/// run, their counts add up to the desk's.
+fn queues_add_up(m: &RepMetrics) -> Result<(), String> {
+    if m.queues.is_empty() {
+        return Ok(());
+    }
+    let key = |c: &Counts| {
+        [
+            c.offered,
+            c.connected,
+            c.abandoned,
+            c.waited,
+            c.within_threshold,
+            c.wait_ms_sum,
+            c.replies,
+            c.missed_responses,
+            c.late_replies,
+            c.disconnects,
+            c.premature_disconnects,
+            c.ghost_disconnects,
+        ]
+    };
+    for (q, queue) in m.queues.iter().enumerate() {
+        let c = &queue.counts;
+        if c.offered != c.connected + c.abandoned + queue.unresolved {
+            return Err(format!(
+                "queue {q}: offered {} ≠ connected {} + abandoned {} + unresolved {}",
+                c.offered, c.connected, c.abandoned, queue.unresolved
+            ));
+        }
+    }
+    for (i, interval) in m.intervals.iter().enumerate() {
+        let mut sum = [0u64; 12];
+        for queue in &m.queues {
+            for (s, x) in sum.iter_mut().zip(key(&queue.intervals[i].counts)) {
+                *s += x;
+            }
+        }
+        if sum != key(&interval.counts) {
+            return Err(format!(
+                "interval {i}: the queues' counts {sum:?} do not add up to the desk's {:?}",
+                key(&interval.counts)
+            ));
         }
     }
     Ok(())

@@ -14,10 +14,11 @@ pub use crate::catalogue;
 
 pub use catalogue::{Level, Metric};
 pub use collector::{
-    AgentMetrics, Collector, Counts, GroupMetrics, IntervalMetrics, RepMetrics, Totals,
+    AgentMetrics, Collector, Counts, GroupMetrics, IntervalMetrics, QueueMetrics, RepMetrics,
+    Totals,
 };
 pub use stats::{Paired, Stat};
 pub use summary::{
-    summarize, AgentSummary, GroupSummary, IntervalSummary, MetricSet, Ordered, RepDetail,
-    RepFigures, RunSummary, Summarizer,
+    summarize, AgentSummary, GroupSummary, IntervalSummary, MetricSet, Ordered, QueueSummary,
+    RepDetail, RepFigures, RunSummary, Summarizer,
 };

@@ -6,6 +6,7 @@ use crate::clock::Clock;
 use crate::math::student_t_quantile;
 use crate::metrics::catalogue::{Level, Metric};
 use crate::metrics::collector::{quantile_ms, Collector, HISTOGRAM_SIGFIG};
+use crate::metrics::collector::{IntervalMetrics, QueueMetrics};
 use crate::metrics::stats::Stat;
 use crate::metrics::RepMetrics;
 use crate::scenario::Scenario;
@@ -120,6 +121,16 @@ pub struct AgentSummary {
     pub metrics: MetricSet,
 }
 
+/// One queue of a desk with several, over replications: its run figures (mean, CI and
+/// per replication, like the run's) and its part of every interval (mean and CI).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct QueueSummary {
+    pub name: String,
+    /// Every value is a number (undefined ratios are 0), as at run level.
+    pub metrics: MetricSet,
+    pub intervals: Vec<IntervalSummary>,
+}
+
 /// A whole run: what every writer in [`crate::report`] turns into bytes.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct RunSummary {
@@ -139,6 +150,11 @@ pub struct RunSummary {
     pub pooled: Ordered<f64>,
     pub intervals: Vec<IntervalSummary>,
     pub groups: Vec<GroupSummary>,
+    /// Per-queue figures of a desk with several queues, in `[[queues]]` order; a
+    /// one-queue desk has none (its queue's figures are the run's), and its
+    /// `summary.json` has no `queues` key.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub queues: Vec<QueueSummary>,
     /// Per-agent figures; written to `agents.csv`, left out of `summary.json` for size.
     #[serde(skip)]
     pub agents: Vec<AgentSummary>,
@@ -149,6 +165,19 @@ pub struct RunSummary {
 }
 
 impl RunSummary {
+    /// The figure `target` is held to: the run's metric, or its queue's.
+    pub fn stat_of(&self, target: &crate::target::Target) -> Option<&Stat> {
+        match &target.queue {
+            None => self.metrics.get(&target.metric),
+            Some(q) => self
+                .queues
+                .iter()
+                .find(|s| &s.name == q)?
+                .metrics
+                .get(&target.metric),
+        }
+    }
+
     /// Whether the reporting intervals fall on more than one day of the clock: then every
     /// table shows `day` and `date` beside the times of day (the rule of `staffing.csv`).
     pub fn spans_days(&self) -> bool {
@@ -249,6 +278,8 @@ impl LevelAcc {
 pub struct RepFigures {
     /// Run-level values ([`RepMetrics::scalars`]: undefined ratios already 0).
     pub run: Vec<f64>,
+    /// Each queue's values ([`QueueMetrics::scalars`]); empty for a one-queue desk.
+    pub queues: Vec<Vec<f64>>,
     /// Interval, group and agent figures with the pooled histograms; `None` for a
     /// run-level summary ([`Summarizer::run_level`]).
     pub detail: Option<RepDetail>,
@@ -260,6 +291,8 @@ pub struct RepDetail {
     pub intervals: Vec<Vec<f64>>,
     pub groups: Vec<Vec<f64>>,
     pub agents: Vec<Vec<f64>>,
+    /// Each queue's intervals, queue by queue ([`IntervalMetrics::queue_scalars`]).
+    pub queue_intervals: Vec<Vec<f64>>,
     pub waits: Histogram<u64>,
     pub replies: Histogram<u64>,
     pub wait_max: u64,
@@ -274,10 +307,17 @@ impl RepFigures {
     pub fn of(r: &RepMetrics, detail: bool) -> RepFigures {
         RepFigures {
             run: values(&r.scalars()),
+            queues: r.queues.iter().map(|q| values(&q.scalars())).collect(),
             detail: detail.then(|| RepDetail {
                 intervals: r.intervals.iter().map(|i| values(&i.scalars())).collect(),
                 groups: r.groups.iter().map(|g| values(&g.scalars())).collect(),
                 agents: r.agents.iter().map(|a| values(&a.scalars())).collect(),
+                queue_intervals: r
+                    .queues
+                    .iter()
+                    .flat_map(|q| &q.intervals)
+                    .map(|i| values(&i.queue_scalars()))
+                    .collect(),
                 waits: r.wait_histogram.clone(),
                 replies: r.reply_latency_histogram.clone(),
                 wait_max: r.totals.counts.wait_ms_max,
@@ -301,6 +341,11 @@ pub struct Summarizer<'a> {
     intervals: Vec<LevelAcc>,
     groups: Vec<LevelAcc>,
     agents: Vec<LevelAcc>,
+    /// Per queue, per metric, the replications' values (for `per_replication`).
+    queue_names: Vec<Metric>,
+    queue_values: Vec<Vec<Vec<f64>>>,
+    /// Each queue's intervals, queue by queue.
+    queue_intervals: Vec<LevelAcc>,
     waits: Histogram<u64>,
     replies: Histogram<u64>,
     wait_max: u64,
@@ -332,6 +377,17 @@ impl<'a> Summarizer<'a> {
                 .iter()
                 .map(|a| LevelAcc::new(&a.scalars()))
                 .collect(),
+            queue_names: Level::Queue.metrics().to_vec(),
+            queue_values: vec![
+                vec![Vec::new(); Level::Queue.metrics().len()];
+                template.queues.len()
+            ],
+            queue_intervals: template
+                .queues
+                .iter()
+                .flat_map(|q| &q.intervals)
+                .map(|i| LevelAcc::new(&i.queue_scalars()))
+                .collect(),
             waits: histogram(),
             replies: histogram(),
             wait_max: 0,
@@ -348,9 +404,13 @@ impl<'a> Summarizer<'a> {
         s.intervals.clear();
         s.groups.clear();
         s.agents.clear();
+        s.queue_intervals.clear();
         s.template.intervals.clear();
         s.template.groups.clear();
         s.template.agents.clear();
+        for q in &mut s.template.queues {
+            q.intervals.clear();
+        }
         s
     }
 
@@ -365,12 +425,15 @@ impl<'a> Summarizer<'a> {
             || !self.template.groups.is_empty()
             || !self.template.agents.is_empty();
         f.run.len() == self.run_names.len()
+            && f.queues.len() == self.queue_values.len()
+            && f.queues.iter().all(|q| q.len() == self.queue_names.len())
             && match &f.detail {
                 Some(d) => {
                     detailed
                         && shape(&self.intervals, &d.intervals)
                         && shape(&self.groups, &d.groups)
                         && shape(&self.agents, &d.agents)
+                        && shape(&self.queue_intervals, &d.queue_intervals)
                 }
                 None => !detailed,
             }
@@ -390,6 +453,11 @@ impl<'a> Summarizer<'a> {
         for (values, x) in self.run_values.iter_mut().zip(&f.run) {
             values.push(*x);
         }
+        for (queue, row) in self.queue_values.iter_mut().zip(&f.queues) {
+            for (values, x) in queue.iter_mut().zip(row) {
+                values.push(*x);
+            }
+        }
         if let Some(d) = &f.detail {
             for (acc, row) in self.intervals.iter_mut().zip(&d.intervals) {
                 acc.push_values(row);
@@ -398,6 +466,9 @@ impl<'a> Summarizer<'a> {
                 acc.push_values(row);
             }
             for (acc, row) in self.agents.iter_mut().zip(&d.agents) {
+                acc.push_values(row);
+            }
+            for (acc, row) in self.queue_intervals.iter_mut().zip(&d.queue_intervals) {
                 acc.push_values(row);
             }
             // Both auto-resize, so adding cannot fail.
@@ -418,17 +489,43 @@ impl<'a> Summarizer<'a> {
                 .map(|(n, v)| (*n, Stat::from_values(v).finite_or_zero()))
                 .collect(),
         );
+        let interval_summary = |t: &IntervalMetrics, acc: &LevelAcc| IntervalSummary {
+            index: t.index,
+            start_s: t.start.as_secs_f64(),
+            end_s: t.end.as_secs_f64(),
+            metrics: acc.metric_set(),
+        };
         let intervals = self
             .template
             .intervals
             .iter()
             .zip(&self.intervals)
-            .map(|(t, acc)| IntervalSummary {
-                index: t.index,
-                start_s: t.start.as_secs_f64(),
-                end_s: t.end.as_secs_f64(),
-                metrics: acc.metric_set(),
-            })
+            .map(|(t, acc)| interval_summary(t, acc))
+            .collect();
+        let mut queue_intervals = self.queue_intervals.iter();
+        let queues = scenario
+            .queues
+            .iter()
+            .zip(&self.template.queues)
+            .zip(self.queue_values)
+            .map(
+                |((queue, t), values): ((_, &QueueMetrics), _)| QueueSummary {
+                    name: queue.name.clone(),
+                    metrics: Ordered(
+                        self.queue_names
+                            .iter()
+                            .zip(values)
+                            .map(|(n, v)| (*n, Stat::from_values(v).finite_or_zero()))
+                            .collect(),
+                    ),
+                    intervals: t
+                        .intervals
+                        .iter()
+                        .zip(queue_intervals.by_ref())
+                        .map(|(t, acc)| interval_summary(t, acc))
+                        .collect(),
+                },
+            )
             .collect();
         let groups = scenario
             .groups
@@ -469,6 +566,7 @@ impl<'a> Summarizer<'a> {
             pooled: pooled(&self.waits, &self.replies, self.wait_max),
             intervals,
             groups,
+            queues,
             agents,
             clock: scenario.run.clock,
         }
@@ -519,7 +617,7 @@ fn pooled(waits: &Histogram<u64>, replies: &Histogram<u64>, wait_max: u64) -> Or
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::engine::AgentId;
+    use crate::engine::{AgentId, QueueId};
     use crate::metrics::collector::tests::test_scenario;
     use crate::sim::Observer;
     use crate::time::Millis;
@@ -542,20 +640,28 @@ pub(crate) mod tests {
                         arrived + Millis::from_secs(2 * k),
                         arrived,
                         AgentId((j % 2) as u32),
+                        QueueId(0),
                     );
                     c.on_queue_len(arrived + Millis::from_secs(2 * k), 0);
                 }
                 c.on_offered(s(60), 0);
-                c.on_abandoned(s(60 + k), s(60));
+                c.on_abandoned(s(60 + k), s(60), QueueId(0));
                 c.on_agent_sessions(s(20), AgentId(0), 1);
                 c.on_agent_sessions(s(40), AgentId(0), 0);
-                c.on_reply(s(30), AgentId(0), Millis::from_millis(1500 * k), k == 3);
+                c.on_reply(
+                    s(30),
+                    AgentId(0),
+                    Millis::from_millis(1500 * k),
+                    k == 3,
+                    QueueId(0),
+                );
                 c.on_reminder(s(33), AgentId(0), true);
                 c.on_disconnect(
                     s(50),
                     AgentId(1),
                     crate::sim::DisconnectKind::Ghost,
                     Millis::from_millis(90_000),
+                    QueueId(0),
                 );
                 c.on_close(s(45), AgentId(0));
                 c.on_end(s(70), 1000 * k, 10 * k);
@@ -669,6 +775,89 @@ pub(crate) mod tests {
                 assert!(stat.per_replication.is_empty());
             }
         }
+    }
+
+    /// Replication k (1..=3) of the two-queue desk: k English customers connected at
+    /// once in interval 0, one Spanish customer who gives up after k seconds in interval 1.
+    pub(crate) fn two_queue_reps(scenario: &Scenario) -> Vec<RepMetrics> {
+        (1..=3u64)
+            .map(|k| {
+                let s = SimTime::from_secs;
+                let mut c = Collector::new(scenario);
+                for j in 0..k {
+                    c.on_offered(s(12 + j), 0);
+                    c.on_connected(s(12 + j), s(12 + j), AgentId(0), QueueId(0));
+                }
+                c.on_offered(s(31), 1);
+                c.on_abandoned(s(31 + k), s(31), QueueId(1));
+                c.on_end(s(70), 0, 0);
+                c.finish()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_queue_has_its_figures_over_replications() {
+        let sc = crate::metrics::collector::tests::two_queue_scenario(&[(0, 5)], &["g"]);
+        let sum = summarize(&sc, 1, &two_queue_reps(&sc), 1.0);
+        let names: Vec<&str> = sum.queues.iter().map(|q| q.name.as_str()).collect();
+        assert_eq!(names, ["english", "spanish"]);
+        // English offered 1, 2, 3 (mean 2, sd 1), all connected at once: SL 1 each.
+        let en = &sum.queues[0].metrics;
+        let offered = en.get(Metric::Offered).unwrap();
+        assert_eq!(offered.per_replication, vec![1.0, 2.0, 3.0]);
+        assert_eq!(offered.mean, 2.0);
+        assert!((offered.ci95_half_width - 4.302_652_730 / 3f64.sqrt()).abs() < 1e-8);
+        assert_eq!(
+            en.get(Metric::ServiceLevel).unwrap().per_replication,
+            [1.0; 3]
+        );
+        // English never abandoned; its undefined wait percentiles would be NaN: never,
+        // since every customer connected (wait 0 s).
+        assert_eq!(en.get(Metric::WaitSP90).unwrap().mean, 0.0);
+        // Spanish: one abandoner a replication, after 1, 2, 3 s; no reply: the late reply
+        // ratio is undefined and written 0, as at run level.
+        let es = &sum.queues[1].metrics;
+        assert_eq!(
+            es.get(Metric::AbandonRatio).unwrap().per_replication,
+            [1.0; 3]
+        );
+        assert_eq!(
+            es.get(Metric::WaitSMean).unwrap().per_replication,
+            vec![1.0, 2.0, 3.0]
+        );
+        assert_eq!(es.get(Metric::LateReplyRatio).unwrap().mean, 0.0);
+        // Per interval: Spanish interval 1 holds the abandoner; its interval 0 is empty
+        // (service level undefined: NaN, written null).
+        let es_i = &sum.queues[1].intervals;
+        assert_eq!(es_i.len(), 3);
+        assert_eq!(es_i[1].metrics.get(Metric::Abandoned).unwrap().mean, 1.0);
+        assert!(es_i[0]
+            .metrics
+            .get(Metric::ServiceLevel)
+            .unwrap()
+            .mean
+            .is_nan());
+        let json: serde_json::Value = serde_json::to_value(&sum).unwrap();
+        let q = &json["queues"][1];
+        assert_eq!(q["name"], "spanish");
+        assert_eq!(
+            q["metrics"][Metric::Abandoned.name()]["per_replication"]
+                .as_array()
+                .unwrap()
+                .len(),
+            3
+        );
+        assert!(q["intervals"][1]["metrics"][Metric::Abandoned.name()]["mean"].is_number());
+    }
+
+    #[test]
+    fn a_one_queue_summary_has_no_queues_key() {
+        let sc = test_scenario(&[(0, 2), (1, 1)], &["north", "south"]);
+        let sum = summarize(&sc, 42, &sample_reps(&sc), 0.9);
+        assert!(sum.queues.is_empty());
+        let json: serde_json::Value = serde_json::to_value(&sum).unwrap();
+        assert!(json.get("queues").is_none());
     }
 
     #[test]

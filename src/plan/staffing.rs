@@ -250,6 +250,7 @@ pub fn erlang_a_targets(targets: &[Target]) -> Vec<Target> {
     }
     vec![Target {
         metric: Metric::ServiceLevel.name().into(),
+        queue: None,
         direction: Direction::AtLeast,
         strict: false,
         value: erlang_service_level(targets),

@@ -112,6 +112,7 @@ pub fn report_html(summary: &RunSummary, sc: &Scenario, plots: &[Plot]) -> Vec<u
     about(&mut out, summary, sc, &title);
     verdict_section(&mut out, summary, &verdict);
     missed_intervals(&mut out, summary, clock, &verdict);
+    queue_section(&mut out, summary, &verdict);
     out.push_str("<section id=\"plots\">\n<h2>Plots</h2>\n");
     for p in plots {
         let _ = writeln!(
@@ -184,10 +185,53 @@ fn target_words(t: &TargetVerdict) -> String {
         (Direction::AtMost, false) => "at most",
         (Direction::AtMost, true) => "less than",
     };
+    let of = t
+        .target
+        .queue
+        .as_ref()
+        .map_or(String::new(), |q| format!(" of queue {q}"));
     match t.metric {
-        Some(m) => format!("{} {side} {}", m.label(), show_value(m, t.target.value)),
+        Some(m) => format!("{}{of} {side} {}", m.label(), show_value(m, t.target.value)),
         None => t.target.to_string(),
     }
+}
+
+/// The queues of a desk with several: one row per queue, every per-queue figure as
+/// mean ± CI; a cell whose queue target is missed is highlighted (`td.miss`). A chat
+/// counts in the queue it was offered to, wherever it was served.
+fn queue_section(out: &mut String, summary: &RunSummary, verdict: &Verdict) {
+    if summary.queues.is_empty() {
+        return;
+    }
+    out.push_str(
+        "<section id=\"queues\">\n<h2>Queues</h2>\n<p>Each chat counts in the queue it \
+         was offered to, even when an agent of another skill served it \
+         (<code>queues.csv</code>; per interval: <code>queue_intervals.csv</code>).</p>\n\
+         <table>\n<tr><th>queue</th>",
+    );
+    let columns = Level::Queue.metrics();
+    for m in columns {
+        out.push_str(&heading(*m));
+    }
+    out.push_str("</tr>\n");
+    for q in &summary.queues {
+        let _ = write!(
+            out,
+            "<tr data-queue=\"{}\"><td>{}</td>",
+            escape(&q.name),
+            escape(&q.name)
+        );
+        for m in columns {
+            let missed = verdict.targets.iter().any(|t| {
+                !t.met && t.metric == Some(*m) && t.target.queue.as_ref() == Some(&q.name)
+            });
+            let class = if missed { "n miss" } else { "n" };
+            let cell = cell_of(&q.metrics, *m);
+            let _ = write!(out, "<td class=\"{class}\">{}</td>", escape(&cell));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</table>\n</section>\n");
 }
 
 /// Part 2: the verdict.

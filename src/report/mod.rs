@@ -21,7 +21,7 @@ pub mod xlsx;
 pub use html::report_html;
 pub use json::summary_json;
 pub use output::{check_target, write_outputs, OutputError};
-pub use tabular::{agents_csv, groups_csv, intervals_csv};
+pub use tabular::{agents_csv, groups_csv, intervals_csv, queue_intervals_csv, queues_csv};
 pub use terminal::terminal_table;
 pub use xlsx::report_xlsx;
 
@@ -34,7 +34,9 @@ use crate::time::SimTime;
 /// Every file of a run's output directory, by name, in a fixed order: `summary.json`,
 /// `intervals.csv`, `agents.csv`, `groups.csv`, `scenario.resolved.toml` (the scenario as
 /// run, `run.seed` included), `seed.txt`, the plots (each drawn once, and shown again in
-/// the page), `report.html` and `report.xlsx`.
+/// the page), `report.html` and `report.xlsx`; a desk with several queues adds
+/// `queues.csv` and `queue_intervals.csv` after `groups.csv` (a one-queue desk's files
+/// are as they were).
 pub fn run_files(
     summary: &RunSummary,
     sc: &Scenario,
@@ -44,6 +46,15 @@ pub fn run_files(
         ("intervals.csv".to_string(), intervals_csv(summary)),
         ("agents.csv".to_string(), agents_csv(summary)),
         ("groups.csv".to_string(), groups_csv(summary)),
+    ];
+    if !summary.queues.is_empty() {
+        files.push(("queues.csv".to_string(), queues_csv(summary)));
+        files.push((
+            "queue_intervals.csv".to_string(),
+            queue_intervals_csv(summary),
+        ));
+    }
+    files.extend([
         (
             "scenario.resolved.toml".to_string(),
             crate::scenario::to_resolved_toml(sc).into_bytes(),
@@ -52,7 +63,7 @@ pub fn run_files(
             "seed.txt".to_string(),
             format!("{}\n", summary.seed).into_bytes(),
         ),
-    ];
+    ]);
     let plots = plots::all_plots(summary, sc.run.clock, &sc.targets);
     for p in &plots {
         files.push((p.file.clone(), p.svg.as_bytes().to_vec()));

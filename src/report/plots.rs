@@ -52,7 +52,8 @@ pub fn all_plots(summary: &RunSummary, clock: Clock, targets: &[Target]) -> Vec<
         ),
     ];
     let mut own: Vec<Metric> = vec![];
-    for t in targets {
+    // A queue's target is not drawn on the desk's figures.
+    for t in targets.iter().filter(|t| t.queue.is_none()) {
         let Some(m) = Metric::parse(&t.metric) else {
             continue;
         };
@@ -123,7 +124,7 @@ fn steps(summary: &RunSummary, axis: &ClockAxis, m: Metric) -> Vec<Vec<(f64, f64
 fn target_lines(m: Metric, targets: &[Target]) -> Vec<(f64, String)> {
     targets
         .iter()
-        .filter(|t| t.metric == m.name())
+        .filter(|t| t.metric == m.name() && t.queue.is_none())
         .map(|t| {
             let side = match t.direction {
                 Direction::AtLeast => "at least",

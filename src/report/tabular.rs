@@ -1,7 +1,8 @@
 //! `intervals.csv`, `groups.csv`, `agents.csv`: one row per interval, group or agent;
 //! for every figure a column with its mean over replications (`<metric>_mean`) and one
 //! with the half-width of its 95 % confidence interval (`<metric>_ci95`), the naming of
-//! every CSV chatsim writes (`staffing.csv` and `sweep.csv` too).
+//! every CSV chatsim writes (`staffing.csv` and `sweep.csv` too). A desk with several
+//! queues adds `queues.csv` and `queue_intervals.csv`.
 
 use crate::metrics::summary::IntervalSummary;
 use crate::metrics::{MetricSet, RunSummary};
@@ -53,31 +54,82 @@ pub fn interval_label(summary: &RunSummary, i: &IntervalSummary) -> String {
 /// `_ci95`.
 pub fn intervals_csv(summary: &RunSummary) -> Vec<u8> {
     let mut w = writer();
-    let days = summary.spans_days();
-    let head: &[&str] = if days {
-        &[
-            "interval", "day", "date", "start", "end", "start_s", "end_s",
-        ]
-    } else {
-        &["interval", "start", "end", "start_s", "end_s"]
-    };
-    let header = metric_header(head, summary.intervals.first().map(|i| &i.metrics));
+    let header = metric_header(
+        &interval_head(summary, &[]),
+        summary.intervals.first().map(|i| &i.metrics),
+    );
     w.write_record(&header).expect("in memory");
-    let clock = &summary.clock;
     for i in &summary.intervals {
-        let mut row = vec![i.index.to_string()];
-        if days {
-            row.push(clock.day(i.start()).to_string());
-            row.push(clock.date(i.start()).unwrap_or_default());
-        }
-        row.extend([
-            clock.time_of_day(i.start()),
-            clock.time_of_day(i.end()),
-            csv_number(i.start_s),
-            csv_number(i.end_s),
-        ]);
+        let mut row = interval_cells(summary, i);
         metric_cells(&mut row, &i.metrics);
         w.write_record(&row).expect("in memory");
+    }
+    finish(w)
+}
+
+/// The leading columns of an interval row, after `first`: `interval`, `day` and `date`
+/// when the run spans days, `start`, `end`, `start_s`, `end_s`.
+fn interval_head<'a>(summary: &RunSummary, first: &[&'a str]) -> Vec<&'a str> {
+    let mut head = first.to_vec();
+    head.push("interval");
+    if summary.spans_days() {
+        head.extend(["day", "date"]);
+    }
+    head.extend(["start", "end", "start_s", "end_s"]);
+    head
+}
+
+/// The cells of [`interval_head`] (after `first`'s) for interval `i`.
+fn interval_cells(summary: &RunSummary, i: &IntervalSummary) -> Vec<String> {
+    let clock = &summary.clock;
+    let mut row = vec![i.index.to_string()];
+    if summary.spans_days() {
+        row.push(clock.day(i.start()).to_string());
+        row.push(clock.date(i.start()).unwrap_or_default());
+    }
+    row.extend([
+        clock.time_of_day(i.start()),
+        clock.time_of_day(i.end()),
+        csv_number(i.start_s),
+        csv_number(i.end_s),
+    ]);
+    row
+}
+
+/// One row per queue of a desk with several (in `[[queues]]` order): `queue`, then each
+/// per-queue figure's `_mean` and `_ci95`. A chat counts in the queue it was offered to.
+pub fn queues_csv(summary: &RunSummary) -> Vec<u8> {
+    let mut w = writer();
+    w.write_record(metric_header(
+        &["queue"],
+        summary.queues.first().map(|q| &q.metrics),
+    ))
+    .expect("in memory");
+    for q in &summary.queues {
+        let mut row = vec![q.name.clone()];
+        metric_cells(&mut row, &q.metrics);
+        w.write_record(&row).expect("in memory");
+    }
+    finish(w)
+}
+
+/// One row per queue and interval, queue by queue: `queue`, the interval's columns as in
+/// `intervals.csv`, then each queue-interval figure's `_mean` and `_ci95`.
+pub fn queue_intervals_csv(summary: &RunSummary) -> Vec<u8> {
+    let mut w = writer();
+    let first = summary.queues.first().and_then(|q| q.intervals.first());
+    let header = metric_header(
+        &interval_head(summary, &["queue"]),
+        first.map(|i| &i.metrics),
+    );
+    w.write_record(&header).expect("in memory");
+    for q in &summary.queues {
+        for i in &q.intervals {
+            let mut row = vec![q.name.clone()];
+            row.extend(interval_cells(summary, i));
+            metric_cells(&mut row, &i.metrics);
+            w.write_record(&row).expect("in memory");
+        }
     }
     finish(w)
 }

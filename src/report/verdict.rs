@@ -23,6 +23,11 @@ pub const NO_INTERVAL_FIGURE: &str = "no per-interval figure of this metric is m
 pub const WINDOW_TOTAL: &str =
     "a total over the whole run: an interval's part of it is not held to the run's target";
 
+/// … or the target is a queue's: judged on the queue's run figures (its intervals are in
+/// `queue_intervals.csv`).
+pub const QUEUE_TARGET: &str =
+    "a queue's target, judged on the queue's figures over the run (per interval: queue_intervals.csv)";
+
 /// One target's verdict.
 #[derive(Clone, Debug)]
 pub struct TargetVerdict<'a> {
@@ -59,12 +64,13 @@ impl<'a> Verdict<'a> {
             .iter()
             .map(|target| {
                 let metric = Metric::parse(&target.metric);
-                let stat = summary.metrics.get(&target.metric);
+                let stat = summary.stat_of(target);
                 let judged = stat.map_or(f64::NAN, |s| {
                     target.judged_value(s, Confidence::Conservative)
                 });
                 let met = stat.is_some_and(|s| target.holds(s, Confidence::Conservative));
                 let per_interval = match metric {
+                    _ if target.queue.is_some() => PerInterval::RunLevelOnly(QUEUE_TARGET),
                     Some(m) if !Level::Interval.metrics().contains(&m) => {
                         PerInterval::RunLevelOnly(NO_INTERVAL_FIGURE)
                     }

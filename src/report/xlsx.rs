@@ -185,6 +185,9 @@ pub fn report_xlsx(summary: &RunSummary, sc: &Scenario) -> Result<Vec<u8>, XlsxE
     intervals_sheet(wb.add_worksheet(), summary, sc, &verdict, &f)?;
     agents_sheet(wb.add_worksheet(), summary, &f)?;
     groups_sheet(wb.add_worksheet(), summary, &f)?;
+    if !summary.queues.is_empty() {
+        queues_sheet(wb.add_worksheet(), summary, &verdict, &f)?;
+    }
     targets_sheet(wb.add_worksheet(), summary, sc, &verdict, &f)?;
     wb.save_to_buffer()
 }
@@ -434,6 +437,34 @@ fn groups_sheet(ws: &mut Worksheet, summary: &RunSummary, f: &Formats) -> Result
             |_| false,
             f,
         )?;
+    }
+    Ok(())
+}
+
+/// Queues (a desk with several): name, then every per-queue figure by section; a figure
+/// whose queue target is missed is highlighted.
+fn queues_sheet(
+    ws: &mut Worksheet,
+    summary: &RunSummary,
+    verdict: &Verdict,
+    f: &Formats,
+) -> Result<(), XlsxError> {
+    ws.set_name("Queues")?;
+    put_bold(ws, 1, 0, "queue", f)?;
+    put_text(ws, 2, 0, "queue")?;
+    let metrics = by_section(Level::Queue);
+    figure_headings(ws, 1, &metrics, f)?;
+    ws.set_freeze_panes(3, 1)?;
+    for (k, q) in summary.queues.iter().enumerate() {
+        let row = 3 + k as u32;
+        put_text(ws, row, 0, &q.name)?;
+        let missed = |m: Metric| {
+            verdict
+                .targets
+                .iter()
+                .any(|t| !t.met && t.metric == Some(m) && t.target.queue.as_ref() == Some(&q.name))
+        };
+        figure_cells(ws, row, 1, &metrics, &q.metrics, missed, f)?;
     }
     Ok(())
 }

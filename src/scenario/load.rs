@@ -14,14 +14,14 @@ use super::{
     About, AgentBehaviour, AgentSpec, Arrivals, AuxPeriods, Break, ProfileInterval, RunSpec,
     Scenario, ScenarioError, Segment, SessionModel, StaffingSpec, Thresholds,
 };
-use crate::catalogue::{run_level_names, Metric};
+use crate::catalogue::Metric;
 use crate::clock::Clock;
 use crate::dist::{
     fmt_approx, fmt_duration_human, fmt_value, Dist, DistLimitError, MAX_CV, MAX_DRAW,
     MAX_MEAN_COUNT, MAX_MEAN_S,
 };
 use crate::engine::{LogOutMode, QueueId, Skill};
-use crate::target::{check_name, Target};
+use crate::target::{check_target_names, Target};
 use crate::time::{Millis, SimTime};
 use jiff::civil::Date;
 use std::collections::HashMap;
@@ -607,7 +607,8 @@ pub fn convert(raw: &RawScenario, path: &Path) -> Result<Scenario, ScenarioError
         },
     };
     let about = convert_about(&ctx, raw.scenario.as_ref())?;
-    let targets = convert_targets(&ctx, raw.targets.as_ref())?;
+    let queue_names: Vec<String> = queues.iter().map(|q| q.name.clone()).collect();
+    let targets = convert_targets(&ctx, raw.targets.as_ref(), &queue_names)?;
     Ok(Scenario {
         run,
         arrivals,
@@ -677,11 +678,14 @@ fn convert_about(ctx: &Ctx, raw: Option<&RawAbout>) -> Result<About, ScenarioErr
 
 /// `[targets]`: each expectation in `check`'s syntax, on a run-level metric that does
 /// not depend on the machine (a verdict in a report must be the same on every computer).
-fn convert_targets(ctx: &Ctx, raw: Option<&RawTargets>) -> Result<Vec<Target>, ScenarioError> {
+fn convert_targets(
+    ctx: &Ctx,
+    raw: Option<&RawTargets>,
+    queues: &[String],
+) -> Result<Vec<Target>, ScenarioError> {
     let Some(texts) = raw.and_then(|t| t.expect.as_ref()) else {
         return Ok(vec![]);
     };
-    let valid = run_level_names();
     texts
         .iter()
         .enumerate()
@@ -689,10 +693,10 @@ fn convert_targets(ctx: &Ctx, raw: Option<&RawTargets>) -> Result<Vec<Target>, S
             let field = format!("targets.expect[{i}]");
             let target = Target::parse(text)
                 .map_err(|e| ctx.field(&field, e.to_string(), TARGET_FIX_DOC))?;
-            check_name(&target.metric, &valid).map_err(|e| {
+            check_target_names(&target, queues).map_err(|e| {
                 ctx.field(
                     &field,
-                    format!("unknown metric \"{}\" in {}", e.name, fmt_text(text)),
+                    format!("unknown {} in {}", e.what, fmt_text(text)),
                     e.fix,
                 )
             })?;

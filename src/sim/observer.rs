@@ -4,8 +4,12 @@
 //! The simulator is generic over `O: Observer`, so a call is static dispatch and the bare
 //! benchmark ([`NullObserver`]) compiles to nothing. Every call carries `now`; the
 //! observer itself decides what falls in the warm-up and is ignored.
+//!
+//! The calls about one chat's customer side carry `queue`: the queue the chat was
+//! offered to (its segment's), even when an overflow agent of another skill serves it,
+//! so every chat counts in one queue from its arrival to its end.
 
-use crate::engine::AgentId;
+use crate::engine::{AgentId, QueueId};
 use crate::time::{Millis, SimTime};
 
 /// Why a session ended by silence was, or was not, a loss.
@@ -43,12 +47,13 @@ pub enum ChatEvent {
 pub trait Observer {
     /// A customer asked for a session (offered), of segment `segment`.
     fn on_offered(&mut self, _now: SimTime, _segment: u16) {}
-    /// A customer who arrived at `arrived` was connected to `agent` at `now`.
-    fn on_connected(&mut self, _now: SimTime, _arrived: SimTime, _agent: AgentId) {}
+    /// A customer of `queue` who arrived at `arrived` was connected to `agent` at `now`.
+    fn on_connected(&mut self, _now: SimTime, _arrived: SimTime, _agent: AgentId, _queue: QueueId) {
+    }
     /// A session handed back at log-off was connected again, to `agent`.
     fn on_reconnected(&mut self, _now: SimTime, _agent: AgentId) {}
-    /// A customer who arrived at `arrived` gave up waiting at `now`.
-    fn on_abandoned(&mut self, _now: SimTime, _arrived: SimTime) {}
+    /// A customer of `queue` who arrived at `arrived` gave up waiting at `now`.
+    fn on_abandoned(&mut self, _now: SimTime, _arrived: SimTime, _queue: QueueId) {}
     /// The number of customers waiting changed to `len`.
     fn on_queue_len(&mut self, _now: SimTime, _len: u32) {}
     /// `agent`'s service count changed to `sessions`.
@@ -57,19 +62,28 @@ pub trait Observer {
     fn on_agent_online(&mut self, _now: SimTime, _agent: AgentId, _online: bool) {}
     /// `agent` set (`true`) or cleared (`false`) its busy flag.
     fn on_agent_busy(&mut self, _now: SimTime, _agent: AgentId, _busy: bool) {}
-    /// `agent` replied to a customer message sent `latency` ago; `missed` when the
-    /// engine found it later than the reply interval (a missed response).
-    fn on_reply(&mut self, _now: SimTime, _agent: AgentId, _latency: Millis, _missed: bool) {}
+    /// `agent` replied to a customer message of a chat of `queue` sent `latency` ago;
+    /// `missed` when the engine found it later than the reply interval (a missed response).
+    fn on_reply(
+        &mut self,
+        _now: SimTime,
+        _agent: AgentId,
+        _latency: Millis,
+        _missed: bool,
+        _queue: QueueId,
+    ) {
+    }
     /// An idle reminder was sent to `agent`; `first_in_session` for the session's first.
     fn on_reminder(&mut self, _now: SimTime, _agent: AgentId, _first_in_session: bool) {}
-    /// A session was disconnected for customer silence after the slot had been held
-    /// `held_silent` since the agent's last reply.
+    /// A session of a chat of `queue` was disconnected for customer silence after the
+    /// slot had been held `held_silent` since the agent's last reply.
     fn on_disconnect(
         &mut self,
         _now: SimTime,
         _agent: AgentId,
         _kind: DisconnectKind,
         _held_silent: Millis,
+        _queue: QueueId,
     ) {
     }
     /// A session ended normally (the customer closed it, or its holding time ran out).

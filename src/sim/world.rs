@@ -503,7 +503,9 @@ impl<'a, O: Observer> Replication<'a, O> {
         let chat = &mut self.chats[slot as usize];
         chat.last_reply_at = now;
         let agent = AgentId(chat.agent);
-        self.obs.on_reply(now, agent, reply.latency, reply.late);
+        let queue = self.sc.segments[chat.segment as usize].queue;
+        self.obs
+            .on_reply(now, agent, reply.latency, reply.late, queue);
         self.obs
             .on_chat(now, chat.customer, ChatEvent::Reply(agent));
         self.ledger.reply(reply.late, reply.reminders > 0);
@@ -721,7 +723,8 @@ impl<'a, O: Observer> Replication<'a, O> {
                                 DisconnectKind::Premature
                             };
                             let held = now.saturating_since(chat.last_reply_at);
-                            self.obs.on_disconnect(now, agent, kind, held);
+                            let queue = self.sc.segments[chat.segment as usize].queue;
+                            self.obs.on_disconnect(now, agent, kind, held, queue);
                         }
                     }
                     self.report_sessions(now, agent);
@@ -732,7 +735,8 @@ impl<'a, O: Observer> Replication<'a, O> {
                     chat.token = chat.token.wrapping_add(1);
                     self.ledger.abandoned();
                     self.obs.on_chat(now, chat.customer, ChatEvent::Abandon);
-                    self.obs.on_abandoned(now, chat.arrived);
+                    let queue = self.sc.segments[chat.segment as usize].queue;
+                    self.obs.on_abandoned(now, chat.arrived, queue);
                 }
                 Event::HandedBack { session, agent } => {
                     let chat = &mut self.chats[session.slot as usize];
@@ -824,7 +828,8 @@ impl<'a, O: Observer> Replication<'a, O> {
         let first = !chat.connected_once;
         if first {
             chat.connected_once = true;
-            self.obs.on_connected(now, chat.arrived, agent);
+            let queue = self.sc.segments[chat.segment as usize].queue;
+            self.obs.on_connected(now, chat.arrived, agent, queue);
         } else {
             self.obs.on_reconnected(now, agent);
         }

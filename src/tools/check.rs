@@ -61,6 +61,21 @@ pub fn parse_targets(
         .collect()
 }
 
+/// Parses `check`'s expectations: a run-level metric, or `metric[queue]` on one queue of
+/// `sc`'s (a desk with several queues; the did-you-mean covers queue names too).
+pub fn parse_expectations(texts: &[String], sc: &Scenario) -> anyhow::Result<Vec<Target>> {
+    let queues: Vec<String> = sc.queues.iter().map(|q| q.name.clone()).collect();
+    texts
+        .iter()
+        .map(|t| {
+            let target = Target::parse(t)?;
+            crate::target::check_target_names(&target, &queues)
+                .map_err(|e| anyhow::anyhow!("unknown {} in --expect; {}", e.what, e.fix))?;
+            Ok(target)
+        })
+        .collect()
+}
+
 /// Options of `chatsim check`.
 #[derive(Args, Debug, Clone)]
 #[command(after_help = "Example:\n  chatsim check scenarios/default.toml \
@@ -108,13 +123,13 @@ pub fn run(args: &CheckArgs, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
         }
         sc.targets.clone()
     } else {
-        parse_targets(&args.expect, &metric_names(&sc), "--expect")?
+        parse_expectations(&args.expect, &sc)?
     };
     let summary = pipeline::simulate(&sc, input.threads, cancel, &|| {})
         .with_context(|| format!("{}", input.scenario.display()))?;
-    let (lines, all_hold) = judge(&targets, |m| summary.metrics.get(m));
+    let (lines, all_hold) = judge(&targets, |t| summary.stat_of(t));
     if args.json {
-        let verdict = verdict_json(&targets, |m| summary.metrics.get(m));
+        let verdict = verdict_json(&targets, |t| summary.stat_of(t));
         let object = serde_json::json!({
             "scenario": input.scenario.display().to_string(),
             "seed": summary.seed,
@@ -162,12 +177,12 @@ fn json_text(value: &serde_json::Value) -> String {
 /// and whether it holds. A figure JSON cannot hold (NaN, or not measured) is `null`.
 fn verdict_json<'a>(
     targets: &[Target],
-    get: impl Fn(&str) -> Option<&'a Stat>,
+    get: impl Fn(&Target) -> Option<&'a Stat>,
 ) -> Vec<serde_json::Value> {
     targets
         .iter()
         .map(|t| {
-            let stat = get(&t.metric);
+            let stat = get(t);
             let (mean, hw, end, holds) = match stat {
                 Some(stat) => (
                     Some(stat.mean),
@@ -177,7 +192,7 @@ fn verdict_json<'a>(
                 ),
                 None => (None, None, None, false),
             };
-            serde_json::json!({
+            let mut object = serde_json::json!({
                 "expectation": t.to_string(),
                 "metric": t.metric,
                 "op": t.op(),
@@ -186,17 +201,21 @@ fn verdict_json<'a>(
                 "ci95_half_width": hw,
                 "conservative_end": end,
                 "holds": holds,
-            })
+            });
+            if let Some(q) = &t.queue {
+                object["queue"] = serde_json::json!(q);
+            }
+            object
         })
         .collect()
 }
 
 /// One report line per target and whether all hold.
-fn judge<'a>(targets: &[Target], get: impl Fn(&str) -> Option<&'a Stat>) -> (Vec<String>, bool) {
+fn judge<'a>(targets: &[Target], get: impl Fn(&Target) -> Option<&'a Stat>) -> (Vec<String>, bool) {
     let mut all = true;
     let lines = targets
         .iter()
-        .map(|t| match get(&t.metric) {
+        .map(|t| match get(t) {
             Some(stat) => {
                 let ok = t.holds(stat, Confidence::Conservative);
                 all &= ok;
@@ -322,7 +341,7 @@ mod tests {
             Target::parse("abandon_ratio<0.05").unwrap(),
         ];
         let sl = Metric::ServiceLevel.name();
-        let v = verdict_json(&targets, |m| (m == sl).then_some(&s));
+        let v = verdict_json(&targets, |t| (t.metric == sl).then_some(&s));
         assert_eq!(v[0]["metric"], sl);
         assert_eq!(v[0]["op"], ">=");
         assert_eq!(v[0]["value"], 0.85);

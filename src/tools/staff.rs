@@ -46,7 +46,7 @@
 use super::check::{check_metric_name, metric_names, Confidence, Direction, Target};
 use super::flags::{OutputFlags, ScenarioFlags, SetFlags};
 use super::shard::{self, PlanFlags};
-use crate::engine::AgentId;
+use crate::engine::{AgentId, QueueId};
 use crate::math::student_t_quantile;
 use crate::metrics::catalogue::Metric;
 use crate::metrics::erlang::{smallest_c_for_erlang_a, smallest_c_for_service_level, ErlangA};
@@ -810,17 +810,17 @@ impl Observer for Tracked {
         }
         self.collector.on_offered(now, segment);
     }
-    fn on_connected(&mut self, now: SimTime, arrived: SimTime, agent: AgentId) {
+    fn on_connected(&mut self, now: SimTime, arrived: SimTime, agent: AgentId, queue: QueueId) {
         self.controls.tick(now);
-        self.collector.on_connected(now, arrived, agent);
+        self.collector.on_connected(now, arrived, agent, queue);
     }
     fn on_reconnected(&mut self, now: SimTime, agent: AgentId) {
         self.controls.tick(now);
         self.collector.on_reconnected(now, agent);
     }
-    fn on_abandoned(&mut self, now: SimTime, arrived: SimTime) {
+    fn on_abandoned(&mut self, now: SimTime, arrived: SimTime, queue: QueueId) {
         self.controls.tick(now);
-        self.collector.on_abandoned(now, arrived);
+        self.collector.on_abandoned(now, arrived, queue);
     }
     fn on_queue_len(&mut self, now: SimTime, len: u32) {
         self.controls.tick(now);
@@ -845,9 +845,16 @@ impl Observer for Tracked {
         self.controls.tick(now);
         self.collector.on_agent_busy(now, agent, busy);
     }
-    fn on_reply(&mut self, now: SimTime, agent: AgentId, latency: Millis, missed: bool) {
+    fn on_reply(
+        &mut self,
+        now: SimTime,
+        agent: AgentId,
+        latency: Millis,
+        missed: bool,
+        queue: QueueId,
+    ) {
         self.controls.tick(now);
-        self.collector.on_reply(now, agent, latency, missed);
+        self.collector.on_reply(now, agent, latency, missed, queue);
     }
     fn on_reminder(&mut self, now: SimTime, agent: AgentId, first_in_session: bool) {
         self.controls.tick(now);
@@ -859,9 +866,11 @@ impl Observer for Tracked {
         agent: AgentId,
         kind: DisconnectKind,
         held_silent: Millis,
+        queue: QueueId,
     ) {
         self.controls.tick(now);
-        self.collector.on_disconnect(now, agent, kind, held_silent);
+        self.collector
+            .on_disconnect(now, agent, kind, held_silent, queue);
     }
     fn on_close(&mut self, now: SimTime, agent: AgentId) {
         let c = &mut self.controls;

@@ -3,7 +3,7 @@
 //! it, and a spreadsheet export over two days runs as is with days and dates in its
 //! outputs.
 
-use chatsim::engine::AgentId;
+use chatsim::engine::{AgentId, QueueId};
 use chatsim::metrics::Metric;
 use chatsim::scenario::{from_toml_str, Scenario};
 use chatsim::sim::{Observer, Replication};
@@ -58,7 +58,7 @@ struct Sessions {
 }
 
 impl Observer for Sessions {
-    fn on_connected(&mut self, now: SimTime, arrived: SimTime, agent: AgentId) {
+    fn on_connected(&mut self, now: SimTime, arrived: SimTime, agent: AgentId, _queue: QueueId) {
         let a = agent.0 as usize;
         if self.open.len() <= a {
             self.open.resize(a + 1, None);

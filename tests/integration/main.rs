@@ -24,6 +24,7 @@ mod interrupt;
 mod live;
 mod mutate_cli;
 mod presets;
+mod queues;
 mod report;
 mod shard;
 mod snapshots;

@@ -292,13 +292,20 @@ fn unhistogram(v: &Value) -> Option<Histogram<u64>> {
     Some(h)
 }
 
-/// A replication's figures as a part's data.
+/// A replication's figures as a part's data. A desk with several queues adds `queues`
+/// (and, with the detail, `queue_intervals`); a one-queue desk's data is as before.
 pub fn figures(f: &RepFigures) -> Value {
     let mut v = json!({"run": floats(&f.run)});
+    if !f.queues.is_empty() {
+        v["queues"] = rows(&f.queues);
+    }
     if let Some(d) = &f.detail {
         v["intervals"] = rows(&d.intervals);
         v["groups"] = rows(&d.groups);
         v["agents"] = rows(&d.agents);
+        if !d.queue_intervals.is_empty() {
+            v["queue_intervals"] = rows(&d.queue_intervals);
+        }
         v["wait_histogram"] = histogram(&d.waits);
         v["reply_histogram"] = histogram(&d.replies);
         v["wait_max"] = json!(d.wait_max);
@@ -314,6 +321,10 @@ pub fn unfigures(v: &Value) -> Option<RepFigures> {
             intervals: unrows(intervals)?,
             groups: unrows(v.get("groups")?)?,
             agents: unrows(v.get("agents")?)?,
+            queue_intervals: match v.get("queue_intervals") {
+                Some(rows) => unrows(rows)?,
+                None => vec![],
+            },
             waits: unhistogram(v.get("wait_histogram")?)?,
             replies: unhistogram(v.get("reply_histogram")?)?,
             wait_max: v.get("wait_max")?.as_u64()?,
@@ -321,6 +332,10 @@ pub fn unfigures(v: &Value) -> Option<RepFigures> {
     };
     Some(RepFigures {
         run: unfloats(v.get("run")?)?,
+        queues: match v.get("queues") {
+            Some(rows) => unrows(rows)?,
+            None => vec![],
+        },
         detail,
     })
 }
