@@ -43,6 +43,8 @@
 //!   simulation at the required staffing by Little's law (turn model; the search starts
 //!   from an analytic estimate instead, see [`analytic_session_s`]).
 
+pub mod skill_groups;
+
 use super::check::{check_metric_name, metric_names, Confidence, Direction, Target};
 use super::flags::{OutputFlags, ScenarioFlags, SetFlags};
 use super::shard::{self, PlanFlags};
