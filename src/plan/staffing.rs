@@ -4,6 +4,7 @@
 
 use crate::clock::Clock;
 use crate::metrics::catalogue::Metric;
+use crate::metrics::erlang::smallest_c_for_service_level;
 use crate::metrics::target::{Confidence, Direction, Target};
 use crate::metrics::Stat;
 use crate::scenario::AgentSpec;
@@ -81,6 +82,8 @@ pub struct StaffingResult {
     /// The scenario's own agents in each interval, by its shifts and breaks, in the order
     /// of `intervals` ([`roster_cover`]).
     pub roster: Vec<RosterCover>,
+    /// The chat planner's calculator answer shown beside Erlang C ([`RuleOfThumb`]).
+    pub rule_of_thumb: RuleOfThumb,
 }
 
 impl StaffingResult {
@@ -111,6 +114,25 @@ impl StaffingResult {
     pub fn gap(&self, k: usize) -> Option<f64> {
         let agents = self.intervals.get(k)?.1.required_agents?;
         Some(self.roster.get(k)?.on_floor - f64::from(agents))
+    }
+
+    /// The rule-of-thumb agents of interval `k` ([`RuleOfThumb::agents`]), at the Erlang C
+    /// column's service level and session length.
+    pub fn rule_of_thumb_agents(&self, k: usize) -> Option<u32> {
+        let (_, p) = self.intervals.get(k)?;
+        Some(self.rule_of_thumb.agents(
+            p.rate_per_hour,
+            p.erlang_session_s,
+            self.service_level_threshold_s,
+            erlang_service_level(&self.targets),
+        ))
+    }
+
+    /// Simulated − rule-of-thumb agents in interval `k`: how far the answer is from what a
+    /// planner would have typed into a calculator (`None` when it could not be staffed).
+    pub fn vs_rule_of_thumb(&self, k: usize) -> Option<i64> {
+        let required = self.intervals.get(k)?.1.required_agents?;
+        Some(i64::from(required) - i64::from(self.rule_of_thumb_agents(k)?))
     }
 
     /// The day's totals ([`DaySummary`]).
@@ -216,6 +238,96 @@ impl DaySummary {
     }
 }
 
+/// Call Centre Helper's concurrency factors ("Erlang C for chat",
+/// callcentrehelper.com/erlang-c-for-chat-206984.htm): an agent holding c chats at once
+/// does the work of `factor` single-chat agents, less than c because handling slows as
+/// chats overlap. (concurrent chats, factor).
+pub const CONCURRENCY_FACTORS: [(f64, f64); 5] =
+    [(1.0, 1.0), (2.0, 1.7), (3.0, 2.5), (4.0, 2.9), (5.0, 3.5)];
+
+/// The concurrency factor of [`CONCURRENCY_FACTORS`] for `concurrency` chats: the table's
+/// own value at 1–5, linear between its rows (a roster mixing caps 2 and 3 half and half,
+/// mean 2.5: 2.1), and clamped outside. Beyond 5 the factor stays 3.5 (our choice: the
+/// table stops there, and the field evidence is that throughput stops growing around 5
+/// chats — FM Outsource's contacts per hour peaked at a limit of 5 and fell at 6 — so
+/// extrapolating the table's slope would promise capacity nobody measured). Below 1 (no
+/// roster) it is 1.
+pub fn concurrency_factor(concurrency: f64) -> f64 {
+    let (first, last) = (CONCURRENCY_FACTORS[0], CONCURRENCY_FACTORS[4]);
+    if concurrency.is_nan() || concurrency <= first.0 {
+        return first.1;
+    }
+    if concurrency >= last.0 {
+        return last.1;
+    }
+    CONCURRENCY_FACTORS
+        .windows(2)
+        .find(|w| concurrency <= w[1].0)
+        .map_or(last.1, |w| {
+            let ((c0, f0), (c1, f1)) = (w[0], w[1]);
+            f0 + (f1 - f0) * (concurrency - c0) / (c1 - c0)
+        })
+}
+
+/// The rule of thumb planners staff chat with, shown beside the simulated answer: Erlang C
+/// with one server per agent on an effective handle time EAHT = AHT ÷ the concurrency
+/// factor ([`concurrency_factor`]). The concurrency is the roster's mean session cap
+/// (each roster row once): the staffed candidates scale the roster in an interleaved order
+/// that keeps its mix of caps, so this is the mean cap of any candidate.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RuleOfThumb {
+    /// Chats per agent the factor is read at.
+    pub concurrency: f64,
+    /// The factor AHT is divided by.
+    pub factor: f64,
+}
+
+impl RuleOfThumb {
+    /// The rule at `concurrency` chats per agent.
+    pub fn at(concurrency: f64) -> RuleOfThumb {
+        RuleOfThumb {
+            concurrency,
+            factor: concurrency_factor(concurrency),
+        }
+    }
+
+    /// The rule at the mean `max_sessions` of `roster` (1 for an empty roster).
+    pub fn of_roster(roster: &[AgentSpec]) -> RuleOfThumb {
+        let caps: f64 = roster.iter().map(|a| f64::from(a.max_sessions)).sum();
+        RuleOfThumb::at(if roster.is_empty() {
+            1.0
+        } else {
+            caps / roster.len() as f64
+        })
+    }
+
+    /// EAHT = `aht_s` ÷ factor, seconds.
+    pub fn effective_aht_s(&self, aht_s: f64) -> f64 {
+        aht_s / self.factor
+    }
+
+    /// Agents by the rule: the fewest servers whose M/M/c queue, fed `rate_per_hour`
+    /// chats of mean length EAHT, answers `service_level` of them within `threshold_s`
+    /// (0 without chats).
+    pub fn agents(
+        &self,
+        rate_per_hour: f64,
+        aht_s: f64,
+        threshold_s: f64,
+        service_level: f64,
+    ) -> u32 {
+        if rate_per_hour.is_nan() || rate_per_hour <= 0.0 {
+            return 0;
+        }
+        smallest_c_for_service_level(
+            rate_per_hour / 3600.0,
+            1.0 / self.effective_aht_s(aht_s).max(1e-9),
+            threshold_s,
+            service_level.min(1.0 - 1e-12),
+        )
+    }
+}
+
 /// The service level the Erlang C column staffs to: the highest `service_level` target,
 /// else [`DEFAULT_ERLANG_SERVICE_LEVEL`].
 pub fn erlang_service_level(targets: &[Target]) -> f64 {
@@ -282,6 +394,70 @@ mod tests {
                 level: 1,
             }],
         }
+    }
+
+    #[test]
+    fn the_concurrency_factor_is_the_table_interpolated_and_clamped() {
+        for (c, f) in CONCURRENCY_FACTORS {
+            assert_eq!(concurrency_factor(c), f, "the table's own row {c}");
+        }
+        // Half way between 2 (1.7) and 3 (2.5): 2.1; a quarter of the way from 4 (2.9)
+        // to 5 (3.5): 3.05.
+        assert!((concurrency_factor(2.5) - 2.1).abs() < 1e-12);
+        assert!((concurrency_factor(4.25) - 3.05).abs() < 1e-12);
+        // Clamped: beyond 5 the factor stays 3.5, below 1 it is 1.
+        assert_eq!(concurrency_factor(6.0), 3.5);
+        assert_eq!(concurrency_factor(64.0), 3.5);
+        assert_eq!(concurrency_factor(0.0), 1.0);
+        assert_eq!(concurrency_factor(f64::NAN), 1.0);
+        // The roster's mean cap: caps 2, 2, 3, 3 → 2.5 → 2.1.
+        let mut roster = vec![agent((0, 60), &[]); 4];
+        roster[2].max_sessions = 3;
+        roster[3].max_sessions = 3;
+        let rule = RuleOfThumb::of_roster(&roster);
+        assert_eq!(rule.concurrency, 2.5);
+        assert!((rule.factor - 2.1).abs() < 1e-12);
+        assert_eq!(RuleOfThumb::of_roster(&[]).factor, 1.0);
+    }
+
+    #[test]
+    fn rule_of_thumb_agents_by_hand() {
+        // Case 1: 60 chats an hour of AHT 120 s = 2 Erlangs of chat, concurrency 2
+        // (factor 1.7), 80 % within 20 s. EAHT = 120 / 1.7 = 70.588 s, μ = 0.0141667/s,
+        // λ = 1/60 s, a = 2/1.7 = 1.17647 Erlangs. Erlang B by recursion:
+        // B1 = a/(1+a) = 0.540541, B2 = a·B1/(2 + a·B1) = 0.635930/2.635930 = 0.241255,
+        // B3 = a·B2/(3 + a·B2) = 0.283829/3.283829 = 0.086432.
+        // C(c) = c·Bc/(c − a(1 − Bc)): C2 = 0.482510/1.107359 = 0.435730,
+        // C3 = 0.259297/1.925214 = 0.134685.
+        // SL(c) = 1 − C(c)·exp(−(cμ − λ)·20):
+        // c = 2: 1 − 0.435730·exp(−0.233333) = 1 − 0.435730·0.791882 = 0.654953 < 0.8;
+        // c = 3: 1 − 0.134685·exp(−0.516667) = 1 − 0.134685·0.596526 = 0.919657 ≥ 0.8.
+        // → 3 agents (Erlang C on 2-session slots would say 4 slots = 2 agents).
+        let two = RuleOfThumb::at(2.0);
+        assert!((two.effective_aht_s(120.0) - 70.588_235).abs() < 1e-6);
+        assert_eq!(two.agents(60.0, 120.0, 20.0, 0.8), 3);
+        let sl =
+            |c, aht: f64| crate::metrics::erlang::mmc_service_level(c, 1.0 / 60.0, 1.0 / aht, 20.0);
+        assert!((sl(2, 120.0 / 1.7) - 0.654953).abs() < 1e-5);
+        assert!((sl(3, 120.0 / 1.7) - 0.919657).abs() < 1e-5);
+        // Case 2: 120 chats an hour of AHT 150 s = 5 Erlangs, concurrency 3 (factor 2.5):
+        // EAHT = 60 s, μ = 1/60, λ = 1/30, a = 2. B1 = 2/3, B2 = 0.4, B3 = 0.210526,
+        // B4 = 0.095238; C3 = 0.631579/1.421053 = 0.444444, C4 = 0.380952/2.190476 =
+        // 0.173913. c = 3: 1 − 0.444444·exp(−(3/60 − 2/60)·20) = 1 − 0.444444·0.716531
+        // = 0.681542 < 0.8; c = 4: 1 − 0.173913·exp(−0.666667) = 1 − 0.173913·0.513417
+        // = 0.910710 ≥ 0.8 → 4 agents.
+        let three = RuleOfThumb::at(3.0);
+        assert_eq!(three.effective_aht_s(150.0), 60.0);
+        let sl2 = |c| crate::metrics::erlang::mmc_service_level(c, 1.0 / 30.0, 1.0 / 60.0, 20.0);
+        assert!((sl2(3) - 0.681542).abs() < 1e-5);
+        assert!((sl2(4) - 0.910710).abs() < 1e-5);
+        assert_eq!(three.agents(120.0, 150.0, 20.0, 0.8), 4);
+        // One chat at a time: factor 1, plain Erlang C; no chats: no agents.
+        assert_eq!(
+            RuleOfThumb::at(1.0).agents(480.0, 60.0, 20.0, 0.8),
+            smallest_c_for_service_level(480.0 / 3600.0, 1.0 / 60.0, 20.0, 0.8)
+        );
+        assert_eq!(two.agents(0.0, 120.0, 20.0, 0.8), 0);
     }
 
     #[test]

@@ -17,6 +17,12 @@ pub(crate) fn percent(share: f64) -> String {
     text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
+/// A factor or a mean cap to two decimals at most: 1.7 → "1.7", 3.0 → "3", 2.125 → "2.13".
+fn short(x: f64) -> String {
+    let text = format!("{x:.2}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 /// The terminal table: one row per interval.
 pub fn staffing_table(r: &StaffingResult) -> String {
     let mut out = String::new();
@@ -59,6 +65,13 @@ pub fn staffing_table(r: &StaffingResult) -> String {
             fmt_num(p)
         ));
     }
+    out.push_str(&format!(
+        "rule of thumb (\"thumb\"): Erlang C with one server per agent on AHT ÷ {} (Call \
+         Centre Helper's concurrency factor at {} chats per agent, the roster's mean cap), \
+         the same service level and session; Δthumb = agents − thumb\n",
+        short(r.rule_of_thumb.factor),
+        short(r.rule_of_thumb.concurrency)
+    ));
     let metric_names: Vec<String> = r
         .intervals
         .iter()
@@ -74,6 +87,7 @@ pub fn staffing_table(r: &StaffingResult) -> String {
     if with_a {
         header.push_str(&format!(" {:>8}", "Erlang A"));
     }
+    header.push_str(&format!(" {:>6} {:>7}", "thumb", "Δthumb"));
     header.push_str(&format!(" {:>7} {:>7} {:>7}", "FTE", "roster", "gap"));
     for n in &metric_names {
         header.push_str(&format!("  {n:>22}"));
@@ -123,6 +137,13 @@ pub fn staffing_table(r: &StaffingResult) -> String {
                 .map_or("-".into(), |(agents, _)| agents.to_string());
             row.push_str(&format!(" {a:>8}"));
         }
+        let thumb = r
+            .rule_of_thumb_agents(k)
+            .map_or("-".into(), |a| a.to_string());
+        let vs = r
+            .vs_rule_of_thumb(k)
+            .map_or("-".into(), |d| format!("{d:+}"));
+        row.push_str(&format!(" {thumb:>6} {vs:>7}"));
         let one = |v: Option<f64>| v.map_or("-".into(), |x| format!("{x:.1}"));
         let gap = r.gap(k).map_or("-".into(), |g| format!("{g:+.1}"));
         row.push_str(&format!(
@@ -147,24 +168,22 @@ pub fn staffing_table(r: &StaffingResult) -> String {
         ));
         out.push_str(&row);
     }
-    let staffed = r
-        .intervals
-        .iter()
-        .filter(|(_, p)| p.required_agents.is_some());
-    let (total_required, total_c, total_a) =
-        staffed.fold((0u64, 0u64, 0u64), |(a, b, c), (_, p)| {
-            (
-                a + p.required_agents.unwrap_or(0) as u64,
-                b + p.erlang_c_agents as u64,
-                c + p.erlang_a.map_or(0, |(agents, _)| agents) as u64,
-            )
-        });
+    let (mut total_required, mut total_c, mut total_a, mut total_thumb) = (0u64, 0u64, 0u64, 0u64);
+    for (k, (_, p)) in r.intervals.iter().enumerate() {
+        let Some(required) = p.required_agents else {
+            continue;
+        };
+        total_required += u64::from(required);
+        total_c += u64::from(p.erlang_c_agents);
+        total_a += u64::from(p.erlang_a.map_or(0, |(agents, _)| agents));
+        total_thumb += u64::from(r.rule_of_thumb_agents(k).unwrap_or(0));
+    }
     out.push_str(&format!(
         "agent-intervals over the {} staffed interval(s): {total_required} simulated vs \
-         {total_c} Erlang C{}\n",
+         {total_c} Erlang C{} and {total_thumb} rule of thumb\n",
         r.intervals.len() - unmet,
         if with_a {
-            format!(" and {total_a} Erlang A")
+            format!(", {total_a} Erlang A")
         } else {
             String::new()
         }
@@ -217,6 +236,8 @@ enum Cell {
     /// ([`crate::report::csv_number`]), the JSON the same value.
     Float(f64),
     Int(u64),
+    /// A signed count (a difference of agents).
+    Signed(i64),
     Bool(bool),
     /// No value: an empty CSV cell, JSON null.
     Empty,
@@ -240,6 +261,7 @@ impl Cell {
             Cell::Text(t) => t.clone(),
             Cell::Float(x) => crate::report::csv_number(*x),
             Cell::Int(k) => k.to_string(),
+            Cell::Signed(k) => k.to_string(),
             Cell::Bool(b) => b.to_string(),
             Cell::Empty => String::new(),
         }
@@ -253,6 +275,7 @@ impl serde::Serialize for Cell {
             // serde_json writes a float's shortest exact digits: the CSV's value.
             Cell::Float(x) => s.serialize_f64(*x),
             Cell::Int(k) => s.serialize_u64(*k),
+            Cell::Signed(k) => s.serialize_i64(*k),
             Cell::Bool(b) => s.serialize_bool(*b),
             Cell::Empty => s.serialize_none(),
         }
@@ -318,6 +341,18 @@ fn staffing_rows(r: &StaffingResult) -> (Vec<String>, Vec<Vec<Cell>>) {
     if days {
         header.extend(["day", "date"].map(String::from));
     }
+    // Appended last, after `day,date` too, so that every earlier column keeps its place:
+    // the chat rule of thumb beside Erlang C (`RuleOfThumb`).
+    header.extend(
+        [
+            "rule_of_thumb_concurrency",
+            "rule_of_thumb_factor",
+            "rule_of_thumb_aht_s",
+            "rule_of_thumb_agents",
+            "required_vs_rule_of_thumb",
+        ]
+        .map(String::from),
+    );
     let mut rows = vec![];
     for (k, (i, p)) in r.intervals.iter().enumerate() {
         let opt = |v: Option<u32>| v.map_or(Cell::Empty, Cell::int);
@@ -366,6 +401,14 @@ fn staffing_rows(r: &StaffingResult) -> (Vec<String>, Vec<Vec<Cell>>) {
             row.push(Cell::int(r.clock.day(i.start)));
             row.push(r.clock.date(i.start).map_or(Cell::Empty, Cell::Text));
         }
+        let thumb = &r.rule_of_thumb;
+        row.extend([
+            Cell::num(thumb.concurrency),
+            Cell::num(thumb.factor),
+            Cell::num(thumb.effective_aht_s(p.erlang_session_s)),
+            r.rule_of_thumb_agents(k).map_or(Cell::Empty, Cell::int),
+            r.vs_rule_of_thumb(k).map_or(Cell::Empty, Cell::Signed),
+        ]);
         rows.push(row);
     }
     (header, rows)
@@ -465,8 +508,11 @@ fn time_axis(r: &StaffingResult) -> ClockAxis {
     )
 }
 
-/// `staffing.svg`: required agents per interval by simulation, Erlang C and Erlang A, as
-/// steps, in the shared chart frame.
+/// The rule of thumb's line on `staffing.svg`.
+const THUMB_PURPLE: RGBColor = RGBColor(140, 60, 170);
+
+/// `staffing.svg`: required agents per interval by simulation, Erlang C, Erlang A and the
+/// chat rule of thumb, as steps, in the shared chart frame.
 pub fn staffing_svg(r: &StaffingResult) -> String {
     let title = "Agents required per interval";
     render(title, SIZE, |root| {
@@ -482,14 +528,26 @@ pub fn staffing_svg(r: &StaffingResult) -> String {
         let simulated = steps(&|p| p.required_agents);
         let erlang = steps(&|p| Some(p.erlang_c_agents));
         let erlang_a = steps(&|p| p.erlang_a.map(|(agents, _)| agents));
-        let top = chart::y_top(&[&simulated, &erlang, &erlang_a], 1.3);
+        let thumb = chart::steps(r.intervals.iter().enumerate().map(|(k, (i, _))| {
+            (
+                hour(i.start),
+                hour(i.end),
+                r.rule_of_thumb_agents(k).map(f64::from),
+            )
+        }));
+        let top = chart::y_top(&[&simulated, &erlang, &erlang_a, &thumb], 1.3);
         let mut chart = frame(root, title, AXES).build_cartesian_2d(axis.x.clone(), 0.0..top)?;
         axis.mesh(&mut chart, "agents")?;
         let targets: Vec<String> = r.targets.iter().map(|t| t.to_string()).collect();
         let sim_label = format!("simulated ({})", targets.join(", "));
+        let thumb_label = format!(
+            "rule of thumb (Erlang C on AHT ÷ {})",
+            short(r.rule_of_thumb.factor)
+        );
         for (runs, label, color) in [
             (&erlang, "Erlang C (max_sessions servers per agent)", ORANGE),
             (&erlang_a, "Erlang A (patience by its mean)", ERLANG_A_GREEN),
+            (&thumb, thumb_label.as_str(), THUMB_PURPLE),
             (&simulated, sim_label.as_str(), BLUE),
         ] {
             draw_runs(&mut chart, runs, label, color)?;
@@ -662,6 +720,7 @@ mod tests {
                     on_floor: 11.0,
                 },
             ],
+            rule_of_thumb: crate::plan::staffing::RuleOfThumb::at(3.0),
         }
     }
 
@@ -686,11 +745,43 @@ mod tests {
             "0.2,12.5,10,8.5,-1.5",
             "0.2,,11,11,",
         ];
+        // Then the rule of thumb at concurrency 3 (factor 2.5): EAHT = 120.5 / 2.5 =
+        // 48.2 s; λ = 300/h = 1/12 per s, so a = 48.2/12 = 4.0167 Erlangs: 4 agents
+        // cannot keep up; 5: Erlang B B5 = 0.200556, C5 = 5·B5/(5 − a(1 − B5)) = 0.560557,
+        // SL(60 s) = 1 − 0.560557·exp(−(5/48.2 − 1/12)·60) = 1 − 0.560557·0.294011 =
+        // 0.8352 ≥ 0.8 → 5 agents; the simulated 10 are 5 more. Not staffed: no difference.
+        let thumb = [
+            "rule_of_thumb_concurrency,rule_of_thumb_factor,rule_of_thumb_aht_s,\
+             rule_of_thumb_agents,required_vs_rule_of_thumb",
+            "3,2.5,48.2,5,5",
+            "3,2.5,48.2,5,",
+        ];
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines.len(), 3);
         for k in 0..3 {
-            assert_eq!(lines[k], format!("{},{}", old[k], new[k]));
+            assert_eq!(lines[k], format!("{},{},{}", old[k], new[k], thumb[k]));
         }
+        let sl5 = crate::metrics::erlang::mmc_service_level(5, 1.0 / 12.0, 1.0 / 48.2, 60.0);
+        let sl4 = crate::metrics::erlang::mmc_service_level(4, 1.0 / 12.0, 1.0 / 48.2, 60.0);
+        assert!((sl5 - 0.8352).abs() < 1e-4 && sl4 < 0.8, "{sl4} {sl5}");
+        // The table: the rule's line, its two columns, and the total.
+        let table = staffing_table(&sample());
+        assert!(table.contains("AHT ÷ 2.5 (Call Centre Helper's concurrency factor at 3 chats"));
+        let row = table
+            .lines()
+            .find(|l| l.starts_with("08:00–08:30"))
+            .unwrap();
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        // interval, rate/h, agents, sessions, Erlang C, thumb, Δthumb, …
+        assert_eq!(
+            &cells[..7],
+            ["08:00–08:30", "300.0", "10", "20", "9", "5", "+5"]
+        );
+        assert!(
+            table.contains("10 simulated vs 9 Erlang C and 5 rule of thumb"),
+            "{table}"
+        );
+        assert!(staffing_svg(&sample()).contains("rule of thumb (Erlang C on AHT ÷ 2.5)"));
     }
 
     #[test]
@@ -702,15 +793,28 @@ mod tests {
         r.clock = crate::clock::Clock::new((23 * 60 + 45) * 60_000, Some(date));
         let csv = String::from_utf8(staffing_csv(&r).unwrap()).unwrap();
         let lines: Vec<&str> = csv.lines().collect();
-        assert!(lines[0].ends_with(",roster_gap,day,date"), "{}", lines[0]);
+        // `day,date` after the roster gap; the rule of thumb's five columns after them.
+        assert!(
+            lines[0].ends_with(",roster_gap,day,date,rule_of_thumb_concurrency,rule_of_thumb_factor,rule_of_thumb_aht_s,rule_of_thumb_agents,required_vs_rule_of_thumb"),
+            "{}",
+            lines[0]
+        );
         assert!(lines[1].starts_with("0,1800,23:45,00:15,"), "{}", lines[1]);
-        assert!(lines[1].ends_with(",1,2026-12-31"), "{}", lines[1]);
+        assert!(
+            lines[1].ends_with(",1,2026-12-31,3,2.5,48.2,5,5"),
+            "{}",
+            lines[1]
+        );
         assert!(
             lines[2].starts_with("1800,3600,00:15,00:45,"),
             "{}",
             lines[2]
         );
-        assert!(lines[2].ends_with(",2,2027-01-01"), "{}", lines[2]);
+        assert!(
+            lines[2].ends_with(",2,2027-01-01,3,2.5,48.2,5,"),
+            "{}",
+            lines[2]
+        );
         // The table names each day before its first row.
         let table = staffing_table(&r);
         let day1 = table.find("day 1 2026-12-31\n").expect("day 1 line");
@@ -721,7 +825,7 @@ mod tests {
         // Without a start date the day is still shown, the date left empty.
         r.clock = crate::clock::Clock::new((23 * 60 + 45) * 60_000, None);
         let csv = String::from_utf8(staffing_csv(&r).unwrap()).unwrap();
-        assert!(csv.lines().nth(2).unwrap().ends_with(",2,"));
+        assert!(csv.lines().nth(2).unwrap().ends_with(",2,,3,2.5,48.2,5,"));
         assert!(staffing_table(&r).contains("\nday 2\n"));
         // Within one day, no day lines.
         r.clock = crate::clock::Clock::new(8 * 3_600_000, None);
@@ -757,6 +861,9 @@ mod tests {
         assert_eq!(first["fte_required"], 12.5);
         assert_eq!(first["roster_gap"], -1.5);
         assert_eq!(first["targets_met"], true);
+        assert_eq!(first["rule_of_thumb_agents"], 5);
+        assert_eq!(first["required_vs_rule_of_thumb"], 5);
+        assert!(v["intervals"][1]["required_vs_rule_of_thumb"].is_null());
         assert_eq!(first["start"], "08:00");
         assert!(v["intervals"][1]["required_agents"].is_null());
         assert_eq!(v["day"]["fte_hours"], 6.25);

@@ -43,6 +43,8 @@
 //!   simulation at the required staffing by Little's law (turn model; the search starts
 //!   from an analytic estimate instead, see [`analytic_session_s`]).
 
+pub mod skill_groups;
+
 use super::check::{check_metric_name, metric_names, Confidence, Direction, Target};
 use super::flags::{OutputFlags, ScenarioFlags, SetFlags};
 use super::shard::{self, PlanFlags};
@@ -52,11 +54,11 @@ use crate::metrics::catalogue::Metric;
 use crate::metrics::erlang::{smallest_c_for_erlang_a, smallest_c_for_service_level, ErlangA};
 use crate::metrics::{summarize, Collector, RepMetrics, RunSummary, Stat};
 use crate::pipeline;
-use crate::plan::staffing::{erlang_a_targets, erlang_service_level, roster_cover};
 pub use crate::plan::staffing::{
-    fte, DaySummary, RatePlan, RosterCover, StaffInterval, StaffingResult, Window,
-    DEFAULT_ERLANG_SERVICE_LEVEL,
+    concurrency_factor, fte, DaySummary, RatePlan, RosterCover, RuleOfThumb, StaffInterval,
+    StaffingResult, Window, CONCURRENCY_FACTORS, DEFAULT_ERLANG_SERVICE_LEVEL,
 };
+use crate::plan::staffing::{erlang_a_targets, erlang_service_level, roster_cover};
 use crate::report::output::{check_target, print_out, write_outputs};
 use crate::report::staffing::{
     staffing_csv, staffing_gap_svg, staffing_json, staffing_svg, staffing_table,
@@ -1597,6 +1599,7 @@ pub fn report(
         patience_s: erlang_patience_s(sc),
         shrinkage,
         roster,
+        rule_of_thumb: RuleOfThumb::of_roster(&sc.agents),
     };
     // The files first, then the table: a reader that closes stdout early (`| head`)
     // cannot lose the results.

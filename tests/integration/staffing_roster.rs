@@ -69,6 +69,9 @@ erlang_c_session_s,search_start_agents,candidates_simulated,service_level_mean,\
 service_level_ci95,occupancy_mean,occupancy_ci95,erlang_a_agents,erlang_a_servers,\
 replications,replications_total,warmup_s,horizon_s";
 const NEW_COLUMNS: &str = "shrinkage,fte_required,roster_logged_in,roster_on_floor,roster_gap";
+/// Appended after them: the chat rule of thumb beside Erlang C.
+const THUMB_COLUMNS: &str = "rule_of_thumb_concurrency,rule_of_thumb_factor,\
+rule_of_thumb_aht_s,rule_of_thumb_agents,required_vs_rule_of_thumb";
 
 fn write(dir: &TempDir, name: &str, text: &str) -> String {
     let path = dir.path().join(name);
@@ -108,7 +111,7 @@ fn staff_reports_fte_and_the_roster_gap_worked_by_hand() {
     let text = String::from_utf8(csv.clone()).unwrap();
     assert_eq!(
         text.lines().next().unwrap(),
-        format!("{OLD_HEADER},{NEW_COLUMNS}"),
+        format!("{OLD_HEADER},{NEW_COLUMNS},{THUMB_COLUMNS}"),
         "new columns are appended after the old ones"
     );
     let rows = rows(&csv);
@@ -136,6 +139,31 @@ fn staff_reports_fte_and_the_roster_gap_worked_by_hand() {
     let busy = f(&rows[1], "required_agents");
     assert!((3.0..=6.0).contains(&busy), "{busy}");
     assert!(f(&rows[1], "roster_gap") < 0.0);
+    // One chat per agent: the rule of thumb's factor is 1, so it is plain Erlang C on the
+    // 60 s chats: a = 2 Erlangs, μ = 1/60, 80 % within 20 s. Erlang B: B3 = 0.210526,
+    // B4 = 0.095238; C3 = 0.444444, C4 = 0.173913; SL(3) = 1 − 0.444444·e^(−1/3) =
+    // 0.6815 < 0.8, SL(4) = 1 − 0.173913·e^(−2/3) = 0.9107 → 4 agents. Empty half hours: 0.
+    let thumb: Vec<&str> = rows
+        .iter()
+        .map(|r| r["rule_of_thumb_agents"].as_str())
+        .collect();
+    assert_eq!(thumb, ["0", "4", "0", "0"]);
+    assert_eq!(rows[1]["rule_of_thumb_agents"], rows[1]["erlang_c_agents"]);
+    for row in &rows {
+        assert_eq!(
+            (
+                row["rule_of_thumb_concurrency"].as_str(),
+                row["rule_of_thumb_factor"].as_str(),
+                row["rule_of_thumb_aht_s"].as_str()
+            ),
+            ("1", "1", "60")
+        );
+    }
+    assert_eq!(
+        f(&rows[1], "required_vs_rule_of_thumb"),
+        busy - 4.0,
+        "simulated − rule of thumb"
+    );
 
     // The table: the new columns and the day summary. Half hours: agent-hours required =
     // busy × 0.5; FTE-hours = busy × 0.5 / 0.8; roster on the floor = (1.5 + 1.5 + 1.5
@@ -180,7 +208,8 @@ fn staff_shrinkage_flag_overrides_the_field_and_leaves_the_old_columns_alone() {
             .lines()
             .map(|l| {
                 let cells: Vec<&str> = l.split(',').collect();
-                cells[..cells.len() - 5].join(",")
+                // Less the shrinkage/roster columns and the rule of thumb's.
+                cells[..cells.len() - 10].join(",")
             })
             .collect()
     };
@@ -328,4 +357,65 @@ fn staff_refuses_a_bad_shrinkage_naming_the_field_value_and_fix() {
                     .and(predicate::str::contains("from 0 up to but not including 1")),
             );
     }
+}
+
+/// A desk of two chats per agent: 60 chats an hour of exponential 120 s (2 Erlangs of chat),
+/// 80 % within 20 s. By hand (src/plan/staffing.rs, `rule_of_thumb_agents_by_hand`, case 1):
+/// the rule of thumb divides AHT by Call Centre Helper's factor 1.7 for concurrency 2:
+/// EAHT = 70.588 s, and one-server-per-agent Erlang C gives SL(2) = 0.6550, SL(3) = 0.9197
+/// → 3 agents. The Erlang C column counts each agent as 2 servers of 120 s: a = 2,
+/// SL(3 servers) = 0.6238, SL(4) = 0.8754 → 4 servers = 2 agents. The simulated desk (one
+/// 120 s chat per slot, no slowdown) is that M/M/4 on 2 agents: it needs 2, so it sits one
+/// below the rule of thumb.
+const PAIRS: &str = r#"
+[run]
+horizon_s = 3600
+replications = 4
+seed = 5
+service_level_threshold_s = 20
+
+[arrivals]
+kind = "poisson"
+rate_per_hour = 60
+
+[sessions]
+model = "holding"
+holding_time = { dist = "exponential", mean_s = 120 }
+
+[agents]
+count = 2
+max_sessions = 2
+"#;
+
+#[test]
+fn staff_shows_the_chat_rule_of_thumb_beside_erlang_c() {
+    let dir = TempDir::new().unwrap();
+    let sc = write(&dir, "pairs.toml", PAIRS);
+    let out = dir.path().join("pairs");
+    let csv = staff(&sc, &out, &["--replications", "8"]);
+    let rows = rows(&csv);
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    assert_eq!(row["erlang_c_servers"], "4");
+    assert_eq!(row["erlang_c_agents"], "2");
+    assert_eq!(row["rule_of_thumb_concurrency"], "2");
+    assert_eq!(row["rule_of_thumb_factor"], "1.7");
+    let eaht: f64 = row["rule_of_thumb_aht_s"].parse().unwrap();
+    assert!((eaht - 120.0 / 1.7).abs() < 1e-9, "{eaht}");
+    assert_eq!(row["rule_of_thumb_agents"], "3");
+    let required: i64 = row["required_agents"].parse().unwrap();
+    let vs: i64 = row["required_vs_rule_of_thumb"].parse().unwrap();
+    assert_eq!(vs, required - 3);
+    // The table prints the rule and its columns; the chart draws it.
+    chatsim()
+        .args(["staff", &sc, "--target", "service_level=0.8"])
+        .assert()
+        .code(0)
+        .stdout(
+            predicate::str::contains("AHT ÷ 1.7 (Call Centre Helper's concurrency factor at 2")
+                .and(predicate::str::contains("thumb"))
+                .and(predicate::str::contains("Δthumb")),
+        );
+    let svg = std::fs::read_to_string(out.join("staffing.svg")).unwrap();
+    assert!(svg.contains("rule of thumb (Erlang C on AHT ÷ 1.7)"));
 }
