@@ -38,7 +38,7 @@ fn json_report_has_a_result_per_rule_and_size_with_exact_fixed_op_counts() {
     ];
     let report = bench_json(&args);
     let results = report["results"].as_array().unwrap();
-    assert_eq!(results.len(), 10, "5 rules x 2 sizes");
+    assert_eq!(results.len(), 14, "7 rules x 2 sizes");
     for r in results {
         let runs = r["runs"].as_array().unwrap();
         assert_eq!(runs.len(), 2);

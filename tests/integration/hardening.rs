@@ -118,7 +118,7 @@ fn bench_runs_every_tiny_roster() {
     assert_no_panic("bench with tiny rosters", &out);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["results"].as_array().unwrap().len(), 5 * 8);
+    assert_eq!(v["results"].as_array().unwrap().len(), 7 * 8);
 }
 
 /// Every command, its stdout closed before it writes a byte (what `| head -1` does to
