@@ -232,3 +232,71 @@ impl fmt::Display for Target {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn queues() -> Vec<String> {
+        vec!["english".into(), "spanish".into()]
+    }
+
+    #[test]
+    fn a_queue_target_names_its_queue_in_brackets_and_writes_back_the_same() {
+        let t = Target::parse(" service_level[ spanish ] >= 0.8").unwrap();
+        assert_eq!(t.metric, Metric::ServiceLevel.name());
+        assert_eq!(t.queue.as_deref(), Some("spanish"));
+        assert_eq!(t.direction, Direction::AtLeast);
+        assert_eq!(t.to_string(), "service_level[spanish]>=0.8");
+        assert_eq!(Target::parse(&t.to_string()).unwrap(), t);
+        // A bare `=` takes the metric's better direction, as without a queue.
+        let t = Target::parse("abandon_ratio[english]=0.05").unwrap();
+        assert_eq!((t.direction, t.op()), (Direction::AtMost, "<="));
+        assert_eq!(Target::parse("offered>=3").unwrap().queue, None);
+    }
+
+    #[test]
+    fn malformed_queue_brackets_say_how_to_write_one() {
+        for (text, why) in [
+            ("service_level[spanish>=0.8", "in brackets"),
+            ("service_level[]>=0.8", "no queue name"),
+            ("service_level[ ]>=0.8", "no queue name"),
+            ("service_level[a[b]]>=0.8", "no queue name"),
+            ("[spanish]>=0.8", "no metric name"),
+        ] {
+            let e = Target::parse(text).unwrap_err();
+            assert!(e.why.contains(why), "{text}: {e}");
+            assert!(e.to_string().contains("NAME[QUEUE]>=VALUE"), "{e}");
+        }
+    }
+
+    #[test]
+    fn queue_targets_are_checked_against_the_desk() {
+        let ok = |s: &str| check_target_names(&Target::parse(s).unwrap(), &queues());
+        assert_eq!(ok("service_level[spanish]>=0.8"), Ok(()));
+        assert_eq!(ok("wait_s_p90[english]<=60"), Ok(()));
+        assert_eq!(ok("occupancy>=0.5"), Ok(()));
+        let e = ok("service_level[spansh]>=0.8").unwrap_err();
+        assert_eq!(e.what, "queue \"spansh\"");
+        assert!(e.fix.starts_with("did you mean [spanish]?"), "{}", e.fix);
+        let e = ok("service_level[billing_overflow]>=0.8").unwrap_err();
+        assert!(
+            e.fix
+                .starts_with("name one of the queues: english, spanish"),
+            "{}",
+            e.fix
+        );
+        // Occupancy is the agents' figure, not a queue's.
+        let e = ok("occupancy[english]>=0.5").unwrap_err();
+        assert_eq!(e.what, "metric \"occupancy\"");
+        // A one-queue desk's queue is the run.
+        let one = vec!["default".to_string()];
+        let e = check_target_names(&Target::parse("service_level[default]>=0.8").unwrap(), &one)
+            .unwrap_err();
+        assert!(
+            e.fix.contains("write service_level>=0.8 without [default]"),
+            "{}",
+            e.fix
+        );
+    }
+}

@@ -45,7 +45,8 @@ pub fn check_metric_name(name: &str, valid: &[String], what: &str) -> anyhow::Re
         .map_err(|e| anyhow::anyhow!("unknown metric \"{}\" in {what}; {}", e.name, e.fix))
 }
 
-/// Parses every target and checks its metric name against `valid`.
+/// Parses every target and checks its metric name against `valid`: run-level targets
+/// only (a queue's target, `metric[queue]`, is refused rather than judged on the desk).
 pub fn parse_targets(
     texts: &[String],
     valid: &[String],
@@ -55,10 +56,24 @@ pub fn parse_targets(
         .iter()
         .map(|t| {
             let target = Target::parse(t)?;
+            refuse_queue_target(&target, what)?;
             check_metric_name(&target.metric, valid, what)?;
             Ok(target)
         })
         .collect()
+}
+
+/// An error for a queue's target (`metric[queue]`) where only the desk's figures are
+/// judged, so that it is never judged on the desk's figure by mistake.
+pub fn refuse_queue_target(target: &Target, what: &str) -> anyhow::Result<()> {
+    match &target.queue {
+        None => Ok(()),
+        Some(q) => anyhow::bail!(
+            "{what} \"{target}\" holds queue {q} to a figure, but {what} judges the whole \
+             desk's figures; drop [{q}] for the desk, or hold the queue with `chatsim check \
+             --expect '{target}'`"
+        ),
+    }
 }
 
 /// Parses `check`'s expectations: a run-level metric, or `metric[queue]` on one queue of

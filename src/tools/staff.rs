@@ -215,6 +215,7 @@ pub fn parse_staff_targets(texts: &[String], valid: &[String]) -> anyhow::Result
                 Response::Falls => Direction::AtMost,
                 _ => Direction::AtLeast,
             })?;
+            super::check::refuse_queue_target(&t, "--target")?;
             check_metric_name(&t.metric, valid, "--target")?;
             check_staffing_target(&t)?;
             Ok(t)

@@ -137,16 +137,6 @@ cases! {
     // ----- [scenario] and [targets] ----------------------------------------------------------
     rejects_a_target_on_an_unknown_metric: ["validate", "tests/fixtures/bad/target-unknown-metric.toml"]
         => ["target-unknown-metric.toml", "field `targets.expect[1]`", "unknown metric \"abandon_rate\"", "did you mean abandon_ratio?"];
-    rejects_a_target_on_an_unknown_queue: ["validate", "tests/fixtures/bad/target-unknown-queue.toml"]
-        => ["target-unknown-queue.toml", "field `targets.expect[1]`", "unknown queue \"spansh\"", "did you mean [spanish]?"];
-    rejects_a_queue_target_on_a_one_queue_desk: ["validate", "tests/fixtures/bad/target-queue-on-one-queue.toml"]
-        => ["target-queue-on-one-queue.toml", "field `targets.expect[0]`", "unknown queue \"default\"", "the desk has one queue", "service_level>=0.8 without [default]"];
-    rejects_a_queue_target_on_a_figure_not_measured_per_queue: ["validate", "tests/fixtures/bad/target-queue-metric.toml"]
-        => ["target-queue-metric.toml", "field `targets.expect[0]`", "unknown metric \"occupancy\"", "of the figures measured per queue"];
-    rejects_an_expectation_on_an_unknown_queue: ["check", "tests/fixtures/two-queues.toml", "--expect", "service_level[englsh]>=0.9"]
-        => ["unknown queue \"englsh\" in --expect", "did you mean [english]?"];
-    rejects_a_queue_target_without_its_closing_bracket: ["check", "tests/fixtures/two-queues.toml", "--expect", "service_level[english>=0.9"]
-        => ["bad expectation \"service_level[english>=0.9\"", "in brackets", "NAME[QUEUE]>=VALUE"];
     rejects_a_malformed_target: ["run", "tests/fixtures/bad/target-bad-syntax.toml", "--out", "out"]
         => ["target-bad-syntax.toml", "field `targets.expect[0]`", "bad expectation \"service_level>>0.8\"", "write NAME>=VALUE"];
     rejects_a_target_on_a_wall_clock_metric: ["check", "tests/fixtures/bad/target-wall-clock.toml"]
@@ -400,6 +390,18 @@ cases! {
         => ["--event-log-replication 1", "1 replication(s), numbered from 0", "from 0 to 0"];
     run_rejects_event_log_that_is_a_directory: ["run", "tests/fixtures/small.toml", "--event-log", "tests/fixtures"]
         => ["--event-log tests/fixtures: a directory", "tests/fixtures/day.csv"];
+
+    // ----- per-queue targets (a desk with several queues) ----------------------------------
+    rejects_a_target_on_an_unknown_queue: ["validate", "tests/fixtures/bad/target-unknown-queue.toml"]
+        => ["target-unknown-queue.toml", "field `targets.expect[1]`", "unknown queue \"spansh\"", "did you mean [spanish]?"];
+    rejects_a_queue_target_on_a_one_queue_desk: ["validate", "tests/fixtures/bad/target-queue-on-one-queue.toml"]
+        => ["target-queue-on-one-queue.toml", "field `targets.expect[0]`", "unknown queue \"default\"", "the desk has one queue", "service_level>=0.8 without [default]"];
+    rejects_a_queue_target_on_a_figure_not_measured_per_queue: ["validate", "tests/fixtures/bad/target-queue-metric.toml"]
+        => ["target-queue-metric.toml", "field `targets.expect[0]`", "unknown metric \"occupancy\"", "of the figures measured per queue"];
+    rejects_an_expectation_on_an_unknown_queue: ["check", "tests/fixtures/two-queues.toml", "--expect", "service_level[englsh]>=0.9"]
+        => ["unknown queue \"englsh\" in --expect", "did you mean [english]?"];
+    rejects_a_queue_target_without_its_closing_bracket: ["check", "tests/fixtures/two-queues.toml", "--expect", "service_level[english>=0.9"]
+        => ["bad expectation \"service_level[english>=0.9\"", "in brackets", "NAME[QUEUE]>=VALUE"];
 }
 
 fn case(name: &str) -> &'static Case {
