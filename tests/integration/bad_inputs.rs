@@ -314,6 +314,19 @@ cases! {
     merge_rejects_a_directory_without_a_plan: ["merge", "tests", "--out", "out"]
         => ["no plan at tests/plan.json", "make one with"];
     // ----- --set PATH=VALUE (run, validate, check, staff) and compare --------------------
+    // Queues, skills and routing presets (docs/scenario.md, "Queues and skills", "[routing]").
+    validate_rejects_an_unknown_routing_preset: ["validate", "scenarios/multiskill.toml", "--set", "routing.preset=zendesk"]
+        => ["multiskill.toml", "field `routing.preset`", "\"zendesk\"", "did you mean \"zendesk_spare_capacity\""];
+    validate_rejects_inactivity_past_the_message_interval: ["validate", "scenarios/multiskill.toml", "--set", "routing.preset=livechat_transfer"]
+        => ["multiskill.toml", "field `routing.inactive_after_s`", "600 s (from preset \"livechat_transfer\")", "300 s", "\"off\""];
+    validate_rejects_an_overflow_to_an_unknown_queue: ["validate", "scenarios/multiskill.toml", "--set", "queues.2.overflow.0.to=generl"]
+        => ["multiskill.toml", "field `queues[2].overflow[0].to`", "\"generl\"", "did you mean \"general\""];
+    validate_rejects_a_segment_of_an_unknown_queue: ["validate", "scenarios/multiskill.toml", "--set", "customers.segments.1.queue=spansh"]
+        => ["multiskill.toml", "field `customers.segments[1].queue`", "\"spansh\"", "did you mean \"spanish\""];
+    validate_rejects_a_group_skill_of_an_unknown_queue: ["validate", "scenarios/multiskill.toml", "--set", "agents.skills.vip=vip:3 biling:2"]
+        => ["multiskill.toml", "field `agents.skills.vip`", "\"biling:2\"", "did you mean \"billing\""];
+    validate_rejects_a_widening_that_admits_no_one: ["validate", "scenarios/multiskill.toml", "--set", "queues.1.min_level=1"]
+        => ["multiskill.toml", "field `queues[1].overflow[0]`", "admits no agent", "lower its level"];
     run_set_suggests_the_closest_field: ["run", "tests/fixtures/small.toml", "--set", "agents.cont=3", "--out", "out"]
         => ["small.toml", "override `agents.cont`", "unknown field `cont`", "did you mean `agents.count`?"];
     run_set_rejects_a_value_of_the_wrong_type: ["run", "tests/fixtures/small.toml", "--set", "agents.count=abc", "--out", "out"]
@@ -474,11 +487,17 @@ fn run(case: &Case) -> Outcome {
         &work.path().join("tests/fixtures"),
     );
     fs::create_dir_all(work.path().join("scenarios")).unwrap();
-    fs::copy(
-        repo().join("scenarios/example-log.csv"),
-        work.path().join("scenarios/example-log.csv"),
-    )
-    .unwrap();
+    for bundled in [
+        "example-log.csv",
+        "multiskill.toml",
+        "multiskill-roster.csv",
+    ] {
+        fs::copy(
+            repo().join("scenarios").join(bundled),
+            work.path().join("scenarios").join(bundled),
+        )
+        .unwrap();
+    }
     match case.setup {
         Setup::Nothing => {}
         Setup::OutIsFile => fs::write(work.path().join("out"), b"not a directory\n").unwrap(),
