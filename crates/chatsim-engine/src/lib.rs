@@ -1378,7 +1378,9 @@ impl Engine {
     /// random close would miss).
     fn free_slot(&mut self, s: u32) -> u32 {
         let mut missed = 0;
-        if self.has_timers() {
+        // A switch's timer (inactivity) shares the session's epoch: cancel it too when
+        // the method's own timers are off.
+        if self.has_timers() || self.switches.timers_on() {
             missed = self.settle(s);
             self.cancel_timer(s);
         }

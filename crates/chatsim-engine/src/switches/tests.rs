@@ -480,3 +480,32 @@ fn switches_off_change_nothing() {
     assert!(!t.e.switches.timers_on());
     assert!(t.e.switches.parked.is_empty() && t.e.switches.first.is_empty());
 }
+
+#[test]
+fn a_closed_chat_takes_its_inactivity_timer_with_it_when_the_method_has_no_timers() {
+    // Reply and message intervals off, inactivity at 100 s. The opening at 0 s, the
+    // reply at 10 s arms the inactivity for 110.001 s; the customer closes at 50 s. The
+    // timer must die with the session: no wake-up is left, and firing at 200 s finds
+    // nothing (it once fired on the freed slot and panicked).
+    let switches = Switches {
+        inactive_after: Some(Millis::from_secs(100)),
+        ..Switches::default()
+    };
+    let mut cfg = config(RoutingRule::LeastLoaded, switches);
+    cfg.reply_interval = None;
+    cfg.message_interval = None;
+    let mut t = Trace::new(cfg, &[1]);
+    let a = t.request(s(0));
+    t.reply(s(10), a);
+    assert_eq!(t.e.poll_timeout(), Some(ms(110_001)));
+    t.close(s(50), a);
+    t.until(s(200));
+    let events = t.events();
+    assert!(
+        events
+            .iter()
+            .all(|e| !matches!(e, Event::Inactive { .. })),
+        "{events:?}"
+    );
+    assert_eq!(t.load(0), (0, 0));
+}
