@@ -170,7 +170,9 @@ fn compare(
     let mut lines = vec![];
     let mut failed = false;
     for &(metric, want) in &exact.0 {
-        let stat = stats.get(metric.name()).expect(metric.name());
+        let stat = stats
+            .get(metric.name())
+            .unwrap_or_else(|| panic!("no figure {}", metric.name()));
         let tol = stat.ci95_half_width * widen;
         let ok = (stat.mean - want).abs() <= tol;
         failed |= !ok;
