@@ -25,6 +25,7 @@ mod live;
 mod mutate_cli;
 mod presets;
 mod queues;
+mod queues_exact;
 mod report;
 mod shard;
 mod snapshots;
