@@ -142,7 +142,10 @@ fn each_queue_gets_its_hand_worked_figures_in_summary_json_and_the_csvs() {
     );
     assert_eq!(rows[2]["end_s"], "300");
     assert_eq!(rows[2]["abandoned_mean"], n_es.to_string());
-    assert_eq!(rows[3]["service_level_mean"], "", "undefined per interval: empty");
+    assert_eq!(
+        rows[3]["service_level_mean"], "",
+        "undefined per interval: empty"
+    );
 
     // The report: the queue table, the missed queue target highlighted, the verdict.
     let html = read(&out, "report.html");
@@ -150,7 +153,10 @@ fn each_queue_gets_its_hand_worked_figures_in_summary_json_and_the_csvs() {
     let spanish = &table[table.find("data-queue=\"spanish\"").unwrap()..];
     let spanish = &spanish[..spanish.find("</tr>").unwrap()];
     assert_eq!(spanish.matches("n miss").count(), 1, "{spanish}");
-    assert!(spanish.contains("<td class=\"n miss\">100.00 ± 0.00 %</td>"), "{spanish}");
+    assert!(
+        spanish.contains("<td class=\"n miss\">100.00 ± 0.00 %</td>"),
+        "{spanish}"
+    );
     let english = &table[table.find("data-queue=\"english\"").unwrap()..];
     let english = &english[..english.find("</tr>").unwrap()];
     assert!(!english.contains("miss"), "{english}");
@@ -182,13 +188,17 @@ fn check_holds_a_queue_to_its_expectation() {
         .args(["check", DESK, "--expect", "service_level[english]>=0.9"])
         .assert()
         .code(0)
-        .stdout(predicates::str::contains("PASS service_level[english]>=0.9"));
+        .stdout(predicates::str::contains(
+            "PASS service_level[english]>=0.9",
+        ));
     // Spanish abandons every customer: failed, though the desk's own ratio is below 1.
     chatsim()
         .args(["check", DESK, "--expect", "abandon_ratio[spanish]<=0.9"])
         .assert()
         .code(1)
-        .stdout(predicates::str::contains("FAIL abandon_ratio[spanish]<=0.9"));
+        .stdout(predicates::str::contains(
+            "FAIL abandon_ratio[spanish]<=0.9",
+        ));
     chatsim()
         .args(["check", DESK, "--expect", "abandon_ratio<=0.9"])
         .assert()
@@ -197,7 +207,13 @@ fn check_holds_a_queue_to_its_expectation() {
     chatsim().args(["check", DESK]).assert().code(1);
     // The JSON verdict names the queue.
     let out = chatsim()
-        .args(["check", DESK, "--json", "--expect", "service_level[spanish]>=0.5"])
+        .args([
+            "check",
+            DESK,
+            "--json",
+            "--expect",
+            "service_level[spanish]>=0.5",
+        ])
         .assert()
         .code(1)
         .get_output()
