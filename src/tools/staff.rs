@@ -1519,6 +1519,7 @@ pub fn setup(args: &StaffArgs, cancel: &'static AtomicBool) -> anyhow::Result<St
     for t in &targets {
         check_staffing_target(t)?;
     }
+    skill_groups::check_queue_targets(&sc, &targets)?;
     let settings = StaffSettings {
         confidence: args.confidence,
         replications: args.replications,
@@ -1545,6 +1546,9 @@ pub fn run(args: &StaffArgs, cancel: &'static AtomicBool) -> anyhow::Result<Exit
         targets,
         mut settings,
     } = setup(args, cancel)?;
+    if targets.iter().any(|t| t.queue.is_some()) {
+        return staff_per_queue(args, &sc, &targets, &settings, cancel);
+    }
     if args.plan.plan.is_some() {
         return shard::write_plan(
             shard::Planned::Staff(args.clone()),
@@ -1569,6 +1573,56 @@ pub fn run(args: &StaffArgs, cancel: &'static AtomicBool) -> anyhow::Result<Exit
     // Cleared on an error too, so the message is not printed behind a half-drawn bar.
     bar.finish_and_clear();
     report(args, &sc, targets, &settings, intervals?, cancel)
+}
+
+/// `staff` with per-queue targets: the skill groups' head-counts for the whole run at
+/// its peak rate ([`skill_groups::staff_groups`]), printed and written like the
+/// one-queue staffing (exit 1 when no desk within the caps meets every target).
+fn staff_per_queue(
+    args: &StaffArgs,
+    sc: &Scenario,
+    targets: &[Target],
+    settings: &StaffSettings,
+    cancel: &AtomicBool,
+) -> anyhow::Result<ExitCode> {
+    if args.plan.plan.is_some() {
+        anyhow::bail!(
+            "--plan cannot split a per-queue staffing (its skill groups are searched \
+             together); drop --plan, or the [queue] part of the targets"
+        );
+    }
+    let s = skill_groups::staff_groups(sc, targets, settings)?;
+    let output = &args.output;
+    let written = match &output.out {
+        Some(out) => {
+            let files = vec![
+                (
+                    "staffing_groups.csv".to_string(),
+                    skill_groups::groups_csv(&s)?,
+                ),
+                (
+                    "staffing_queues.csv".to_string(),
+                    skill_groups::queues_csv(&s)?,
+                ),
+            ];
+            write_outputs(out, output.force, &files, cancel)
+                .with_context(|| format!("writing the staffing to {}", out.display()))?;
+            format!("staffing written to {}\n", out.display())
+        }
+        None => "(add --out DIR to write staffing_groups.csv and staffing_queues.csv)\n".into(),
+    };
+    if args.json {
+        let json = serde_json::to_string_pretty(&skill_groups::groups_json(&s))?;
+        print_out(&format!("{json}\n"), cancel)?;
+    } else {
+        print_out(&skill_groups::groups_table(&s), cancel)?;
+        print_out(&written, cancel)?;
+    }
+    Ok(if s.staffed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// Prints and writes a finished staffing, and gives its exit status: what `staff` and

@@ -155,6 +155,10 @@ cases! {
         => ["holding-mean-1e8.toml", "field `sessions.holding_time`", "mean of 100000000 s", "give a mean of at most 10000000 s"];
     staff_rejects_an_absurd_holding_time: ["staff", "tests/fixtures/bad/holding-mean-1e300.toml", "--target", "service_level=0.8", "--out", "out"]
         => ["holding-mean-1e300.toml", "field `sessions.holding_time`", "exponential(mean 1e300)", "limit of 10000000 s", "give a mean of at most 10000000 s"];
+    staff_per_queue_target_names_an_unknown_queue: ["staff", "tests/fixtures/two-queues.toml", "--target", "service_level[spansh]>=0.8"]
+        => ["queue \"spansh\"", "did you mean [spanish]?"];
+    staff_per_queue_target_on_a_one_queue_scenario: ["staff", "tests/fixtures/small.toml", "--target", "service_level[spanish]>=0.8"]
+        => ["queue \"spanish\"", "the desk has one queue", "without [spanish]"];
     check_names_the_scenario_of_a_bad_distribution: ["check", "tests/fixtures/bad/patience-mean-1e9.toml", "--expect", "service_level>=0.8"]
         => ["patience-mean-1e9.toml", "field `customers.patience`", "mean of 1000000000 s (31.7 years)", "give a mean of at most 10000000 s"];
     rejects_lognormal_whose_draws_round_to_zero: ["run", "tests/fixtures/bad/lognormal-median-zero.toml", "--out", "out"]

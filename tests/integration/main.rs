@@ -31,6 +31,7 @@ mod shard;
 mod snapshots;
 mod soak;
 mod staffing_exact;
+mod staffing_queues;
 mod staffing_roster;
 mod tools;
 mod traces;

@@ -12,8 +12,19 @@ use crate::plan::staffing::RuleOfThumb;
 use crate::scenario::{AgentSpec, Scenario};
 use std::collections::BTreeMap;
 
-use super::{agents_for_servers, search};
+use super::{
+    agents_for_servers, analytic_session_s, erlang_patience_s, looks, never_abandons,
+    run_replications, search, staff_intervals, verdict, Judged, Plan, StaffProgress, StaffSettings,
+    Verdict,
+};
 use crate::metrics::erlang::smallest_c_for_service_level;
+use crate::metrics::{summarize, RepMetrics, Stat};
+use crate::plan::staffing::erlang_service_level;
+use crate::scenario::SessionModel;
+use crate::sim::SimError;
+use crate::target::Target;
+use crate::time::SimTime;
+use std::time::Instant;
 
 /// Agents with the same skill profile (queues and levels): one decision variable of
 /// per-queue staffing, scaled like the roster's rows it holds.
@@ -195,6 +206,456 @@ pub fn coordinate_search(
         }
     }
     Ok(None)
+}
+
+/// One skill group's answer: its profile, its roster head-count and the agents required.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupAnswer {
+    /// The profile as the roster writes it (`spanish:1+english:2`).
+    pub skills: String,
+    pub roster_agents: u32,
+    /// `None` when no desk within the caps meets every target.
+    pub required_agents: Option<u32>,
+}
+
+/// One queue's figures at the answer (or at the last desk judged), and its formulas.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueueAnswer {
+    pub erlang: QueueErlang,
+    /// Each target on this queue: the target as written and its figure (mean, CI).
+    pub achieved: Vec<(String, Stat)>,
+}
+
+/// Per-queue staffing of the whole run at its peak rate: the groups' head-counts and
+/// each queue's figures beside its Erlang C and rule-of-thumb answer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupStaffing {
+    pub rate_per_hour: f64,
+    pub groups: Vec<GroupAnswer>,
+    pub queues: Vec<QueueAnswer>,
+    /// Every target as written, and whether the answer meets it.
+    pub unmet: Vec<String>,
+    /// Desks simulated by the search.
+    pub desks_judged: u32,
+}
+
+impl GroupStaffing {
+    pub fn staffed(&self) -> bool {
+        self.groups.iter().all(|g| g.required_agents.is_some())
+    }
+}
+
+/// `Ok` when every per-queue target names a queue of a desk with several queues; the
+/// error says which and how to fix it (exit 2).
+pub fn check_queue_targets(sc: &Scenario, targets: &[Target]) -> anyhow::Result<()> {
+    let queues: Vec<String> = sc.queues.iter().map(|q| q.name.clone()).collect();
+    for t in targets.iter().filter(|t| t.queue.is_some()) {
+        crate::target::check_target_names(t, &queues)
+            .map_err(|e| anyhow::anyhow!("unknown {} in --target \"{t}\"; {}", e.what, e.fix))?;
+    }
+    Ok(())
+}
+
+/// The roster of a desk with `counts[g]` agents in group `g`: each group's agents in
+/// roster order, cycling with copies `A001+1`, … past its size, logged in over [0, end)
+/// without breaks (as the one-queue search scales its roster).
+fn group_roster(
+    roster: &[AgentSpec],
+    groups: &[SkillGroup],
+    counts: &[u32],
+    end: SimTime,
+) -> Vec<AgentSpec> {
+    let mut out = vec![];
+    for (g, &n) in groups.iter().zip(counts) {
+        for k in 0..n as usize {
+            let a = &roster[g.agents[k % g.agents.len()]];
+            let copy = k / g.agents.len();
+            out.push(AgentSpec {
+                name: if copy == 0 {
+                    a.name.clone()
+                } else {
+                    format!("{}+{copy}", a.name)
+                },
+                shift_start: SimTime::ZERO,
+                shift_end: end,
+                breaks: vec![],
+                ..a.clone()
+            });
+        }
+    }
+    out
+}
+
+/// What one desk's replications gave: whether it meets, and each target's figure.
+struct DeskEval {
+    meets: bool,
+    figures: Vec<Stat>,
+    unmet: Vec<String>,
+}
+
+/// Staffs a desk with several queues per skill group, for the whole run at its peak
+/// rate (a profile's busiest interval; the measured window of a Poisson scenario): the
+/// decision variables are the groups' head-counts ([`skill_groups`]), each desk is a
+/// stationary sub-scenario judged on the per-queue figures (and any run-level target)
+/// by the one-queue search's replications — `--replications` first, doubling while a
+/// CI still contains its target, up to `--max-replications`, common random numbers
+/// across desks — and [`coordinate_search`] finds the head-counts. Plain means and CIs:
+/// the control variates are the run's, not a queue's.
+pub fn staff_groups(
+    sc: &Scenario,
+    targets: &[Target],
+    settings: &StaffSettings,
+) -> anyhow::Result<GroupStaffing> {
+    let groups = skill_groups(&sc.agents);
+    let rate = staff_intervals(sc)
+        .iter()
+        .map(|i| i.rate_per_hour)
+        .fold(0.0, f64::max);
+    let session_s = match &sc.sessions {
+        SessionModel::Holding { holding_time } => holding_time.mean(),
+        SessionModel::Turns => analytic_session_s(sc),
+    };
+    let threshold_s = sc.run.service_level_threshold.as_secs_f64();
+    let erlang = per_queue_erlang(
+        sc,
+        rate,
+        session_s,
+        threshold_s,
+        erlang_service_level(targets),
+    );
+    // Start: each queue's Erlang C agents, split evenly over the groups that serve it.
+    let start: Vec<u32> = groups
+        .iter()
+        .map(|g| {
+            erlang
+                .iter()
+                .enumerate()
+                .filter(|(q, _)| g.serves(QueueId(*q as u16)))
+                .map(|(q, e)| {
+                    let serving = groups
+                        .iter()
+                        .filter(|h| h.serves(QueueId(q as u16)))
+                        .count()
+                        .max(1) as u32;
+                    e.erlang_c_agents.div_ceil(serving)
+                })
+                .sum::<u32>()
+                .max(1)
+        })
+        .collect();
+    let most = crate::scenario::MAX_AGENTS as u32;
+    let cap: Vec<u32> = start
+        .iter()
+        .map(|s| s.saturating_mul(4).saturating_add(10).min(most))
+        .collect();
+    let plan = Plan {
+        sc,
+        targets,
+        settings,
+        seed: sc.run.seed,
+        patience_s: erlang_patience_s(sc),
+        aht: None,
+    };
+    let slots = |counts: &[u32]| -> u32 {
+        groups
+            .iter()
+            .zip(counts)
+            .map(|(g, &n)| {
+                (0..n as usize)
+                    .map(|k| sc.agents[g.agents[k % g.agents.len()]].max_sessions)
+                    .sum::<u32>()
+            })
+            .sum()
+    };
+    // One window for every desk (the start's): common random numbers need the same one.
+    let window = plan.window(rate, session_s, slots(&start).max(1));
+    let end = SimTime::ZERO + window.warmup + window.horizon;
+    let shares = queue_shares(sc);
+    // With known session lengths and nobody abandoning, a queue whose agents' slots
+    // cannot carry its load grows without end: such a desk fails without simulating.
+    let unstable = |counts: &[u32]| -> bool {
+        matches!(sc.sessions, SessionModel::Holding { .. })
+            && never_abandons(sc)
+            && shares.iter().enumerate().any(|(q, share)| {
+                let load = rate * share / 3600.0 * session_s;
+                let served: Vec<u32> = groups
+                    .iter()
+                    .map(|g| u32::from(g.serves(QueueId(q as u16))))
+                    .collect();
+                let own: Vec<u32> = counts.iter().zip(&served).map(|(c, s)| c * s).collect();
+                load > 0.0 && f64::from(slots(&own)) <= load
+            })
+    };
+    let evaluate = |counts: &[u32]| -> anyhow::Result<DeskEval> {
+        if unstable(counts) {
+            return Ok(DeskEval {
+                meets: false,
+                figures: vec![],
+                unmet: vec!["a queue's load reaches its agents' session slots".into()],
+            });
+        }
+        let mut sub = plan.sub_scenario(rate, 1, window);
+        sub.agents = group_roster(&sc.agents, &groups, counts, end);
+        let max = settings.max_replications.max(settings.replications);
+        let looks = looks(settings.replications, max);
+        let started = Instant::now();
+        let mut reps: Vec<RepMetrics> = vec![];
+        let mut want = settings.replications;
+        // `verdict` matches figures to targets by name: each target gets its own key.
+        let keyed: Vec<Target> = targets
+            .iter()
+            .map(|t| Target {
+                metric: t.to_string(),
+                queue: None,
+                ..t.clone()
+            })
+            .collect();
+        loop {
+            match run_replications(&sub, reps.len() as u32..want, settings.cancel) {
+                Ok(more) => reps.extend(more.into_iter().map(|(m, _)| m)),
+                Err(
+                    SimError::EventLimit { .. }
+                    | SimError::TimeLimit { .. }
+                    | SimError::Overloaded { .. },
+                ) => {
+                    return Ok(DeskEval {
+                        meets: false,
+                        figures: vec![],
+                        unmet: vec!["the run's event or time limit".into()],
+                    })
+                }
+                Err(e) => return Err(e.into()),
+            }
+            settings.tell(StaffProgress::Candidate);
+            let summary = summarize(&sub, sc.run.seed, &reps, started.elapsed().as_secs_f64());
+            let judged: Vec<Judged> = targets
+                .iter()
+                .zip(&keyed)
+                .filter_map(|(t, k)| {
+                    let s = summary.stat_of(t)?;
+                    Some(Judged {
+                        metric: k.metric.clone(),
+                        stat: s.clone(),
+                        df: s.per_replication.iter().filter(|v| v.is_finite()).count() as f64 - 1.0,
+                    })
+                })
+                .collect();
+            if want >= max || verdict(&keyed, &judged, looks) != Verdict::Undecided {
+                let unmet: Vec<String> = targets
+                    .iter()
+                    .zip(&keyed)
+                    .filter(|(t, k)| {
+                        !judged
+                            .iter()
+                            .find(|j| j.metric == k.metric)
+                            .is_some_and(|j| t.holds(&j.stat, settings.confidence))
+                    })
+                    .map(|(t, _)| t.to_string())
+                    .collect();
+                let figures = targets
+                    .iter()
+                    .map(|t| {
+                        summary.stat_of(t).cloned().unwrap_or(Stat {
+                            mean: f64::NAN,
+                            ci95_half_width: f64::NAN,
+                            per_replication: vec![],
+                        })
+                    })
+                    .collect();
+                return Ok(DeskEval {
+                    meets: unmet.is_empty(),
+                    figures,
+                    unmet,
+                });
+            }
+            want = want.saturating_mul(2).min(max);
+        }
+    };
+    let mut judged = 0u32;
+    let found = coordinate_search(&start, &cap, |counts| {
+        judged += 1;
+        Ok(evaluate(counts)?.meets)
+    })?;
+    // The answer's figures (or, unstaffed, those of every group at its cap).
+    let shown = found.clone().unwrap_or_else(|| cap.clone());
+    let last = evaluate(&shown)?;
+    let names: Vec<String> = if sc.queues.is_empty() {
+        vec!["default".into()]
+    } else {
+        sc.queues.iter().map(|q| q.name.clone()).collect()
+    };
+    let queues = erlang
+        .into_iter()
+        .map(|e| QueueAnswer {
+            achieved: targets
+                .iter()
+                .zip(&last.figures)
+                .filter(|(t, _)| t.queue.as_deref() == Some(e.queue.as_str()))
+                .map(|(t, s)| (t.to_string(), s.clone()))
+                .collect(),
+            erlang: e,
+        })
+        .collect();
+    Ok(GroupStaffing {
+        rate_per_hour: rate,
+        groups: groups
+            .iter()
+            .enumerate()
+            .map(|(g, grp)| GroupAnswer {
+                skills: grp
+                    .skills
+                    .iter()
+                    .map(|s| format!("{}:{}", names[usize::from(s.queue.0)], s.level))
+                    .collect::<Vec<_>>()
+                    .join("+"),
+                roster_agents: grp.agents.len() as u32,
+                required_agents: found.as_ref().map(|f| f[g]),
+            })
+            .collect(),
+        queues,
+        unmet: last.unmet,
+        desks_judged: judged,
+    })
+}
+
+/// `staffing_groups.csv`: one row per skill group.
+pub fn groups_csv(s: &GroupStaffing) -> anyhow::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(vec![]);
+    w.write_record(["group", "skills", "roster_agents", "required_agents"])?;
+    for (g, a) in s.groups.iter().enumerate() {
+        w.write_record([
+            (g + 1).to_string(),
+            a.skills.clone(),
+            a.roster_agents.to_string(),
+            a.required_agents.map_or(String::new(), |n| n.to_string()),
+        ])?;
+    }
+    Ok(w.into_inner()?)
+}
+
+/// `staffing_queues.csv`: one row per queue and target on it (a queue without a target
+/// has one row with empty figure columns).
+pub fn queues_csv(s: &GroupStaffing) -> anyhow::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(vec![]);
+    w.write_record([
+        "queue",
+        "rate_per_hour",
+        "target",
+        "achieved",
+        "ci95_half_width",
+        "erlang_c_servers",
+        "erlang_c_agents",
+        "rule_of_thumb_agents",
+    ])?;
+    for q in &s.queues {
+        let e = &q.erlang;
+        let rows: Vec<(String, String, String)> = if q.achieved.is_empty() {
+            vec![(String::new(), String::new(), String::new())]
+        } else {
+            q.achieved
+                .iter()
+                .map(|(t, st)| {
+                    (
+                        t.clone(),
+                        format!("{:.6}", st.mean),
+                        format!("{:.6}", st.ci95_half_width),
+                    )
+                })
+                .collect()
+        };
+        for (t, mean, hw) in rows {
+            w.write_record([
+                e.queue.clone(),
+                format!("{:.3}", e.rate_per_hour),
+                t,
+                mean,
+                hw,
+                e.erlang_c_servers.to_string(),
+                e.erlang_c_agents.to_string(),
+                e.rule_of_thumb_agents.to_string(),
+            ])?;
+        }
+    }
+    Ok(w.into_inner()?)
+}
+
+/// The terminal's table of a per-queue staffing.
+pub fn groups_table(s: &GroupStaffing) -> String {
+    let mut out = format!(
+        "per-queue staffing of the whole run at its peak rate, {:.1} chats/h ({} desks simulated)\n\n",
+        s.rate_per_hour, s.desks_judged
+    );
+    out.push_str(&format!(
+        "{:<6} {:<32} {:>7} {:>9}\n",
+        "group", "skills", "roster", "required"
+    ));
+    for (g, a) in s.groups.iter().enumerate() {
+        out.push_str(&format!(
+            "{:<6} {:<32} {:>7} {:>9}\n",
+            g + 1,
+            a.skills,
+            a.roster_agents,
+            a.required_agents.map_or("-".to_string(), |n| n.to_string())
+        ));
+    }
+    out.push_str(&format!(
+        "\n{:<12} {:>9} {:<32} {:>20} {:>9} {:>9}\n",
+        "queue", "chats/h", "target", "achieved (95% CI)", "erlang_c", "thumb"
+    ));
+    for q in &s.queues {
+        let e = &q.erlang;
+        let figures: Vec<(String, String)> = if q.achieved.is_empty() {
+            vec![("-".into(), "-".into())]
+        } else {
+            q.achieved
+                .iter()
+                .map(|(t, st)| {
+                    (
+                        t.clone(),
+                        format!("{:.4} ± {:.4}", st.mean, st.ci95_half_width),
+                    )
+                })
+                .collect()
+        };
+        for (t, fig) in figures {
+            out.push_str(&format!(
+                "{:<12} {:>9.1} {:<32} {:>20} {:>9} {:>9}\n",
+                e.queue, e.rate_per_hour, t, fig, e.erlang_c_agents, e.rule_of_thumb_agents
+            ));
+        }
+    }
+    if !s.unmet.is_empty() {
+        out.push_str(&format!("\nnot met: {}\n", s.unmet.join(", ")));
+    }
+    out
+}
+
+/// The `--json` object of a per-queue staffing.
+pub fn groups_json(s: &GroupStaffing) -> serde_json::Value {
+    serde_json::json!({
+        "scope": "whole run at its peak rate",
+        "rate_per_hour": s.rate_per_hour,
+        "desks_judged": s.desks_judged,
+        "staffed": s.staffed(),
+        "groups": s.groups.iter().map(|g| serde_json::json!({
+            "skills": g.skills,
+            "roster_agents": g.roster_agents,
+            "required_agents": g.required_agents,
+        })).collect::<Vec<_>>(),
+        "queues": s.queues.iter().map(|q| serde_json::json!({
+            "queue": q.erlang.queue,
+            "rate_per_hour": q.erlang.rate_per_hour,
+            "erlang_c_servers": q.erlang.erlang_c_servers,
+            "erlang_c_agents": q.erlang.erlang_c_agents,
+            "rule_of_thumb_agents": q.erlang.rule_of_thumb_agents,
+            "achieved": q.achieved.iter().map(|(t, st)| serde_json::json!({
+                "target": t,
+                "mean": st.mean,
+                "ci95_half_width": st.ci95_half_width,
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "unmet": s.unmet,
+    })
 }
 
 #[cfg(test)]
