@@ -215,7 +215,8 @@ pub fn parse_staff_targets(texts: &[String], valid: &[String]) -> anyhow::Result
                 Response::Falls => Direction::AtMost,
                 _ => Direction::AtLeast,
             })?;
-            super::check::refuse_queue_target(&t, "--target")?;
+            // A queue's target (`metric[queue]`) is checked against the desk's queues in
+            // `setup` (`skill_groups::check_queue_targets`) and staffs the skill groups.
             check_metric_name(&t.metric, valid, "--target")?;
             check_staffing_target(&t)?;
             Ok(t)

@@ -502,9 +502,7 @@ fn a_closed_chat_takes_its_inactivity_timer_with_it_when_the_method_has_no_timer
     t.until(s(200));
     let events = t.events();
     assert!(
-        events
-            .iter()
-            .all(|e| !matches!(e, Event::Inactive { .. })),
+        events.iter().all(|e| !matches!(e, Event::Inactive { .. })),
         "{events:?}"
     );
     assert_eq!(t.load(0), (0, 0));
