@@ -791,6 +791,8 @@ pub struct Collector {
     queues: Vec<QueueAcc>,
     /// Each segment's queue (what `on_offered` is told is the segment).
     segment_queue: Vec<QueueId>,
+    /// No agent holds more counted sessions than its cap (see `laws::check`).
+    cap_binds: bool,
     queue: Level,
     open_sessions: Level,
     capacity: Level,
@@ -844,6 +846,8 @@ impl Collector {
             groups,
             queues,
             segment_queue: scenario.segments.iter().map(|s| s.queue).collect(),
+            cap_binds: !(scenario.switches.reactivate_over_cap
+                && scenario.switches.inactive_after.is_some()),
             queue: Level::default(),
             open_sessions: Level::default(),
             capacity: Level::default(),
@@ -1060,7 +1064,7 @@ impl Collector {
             reply_latency_histogram: self.reply_latency_histogram,
         };
         if super::laws::ON {
-            if let Err(law) = super::laws::check(&metrics) {
+            if let Err(law) = super::laws::check(&metrics, self.cap_binds) {
                 panic!("a conservation law of the figures is broken: {law}");
             }
         }
@@ -1563,6 +1567,32 @@ pub(crate) mod tests {
         c.on_offered(s(12), 0);
         c.on_connected(s(12), s(12), AgentId(0), QueueId(0));
         assert!(c.finish().queues.is_empty());
+    }
+
+    #[test]
+    fn an_agent_over_its_cap_passes_occupancy_one_only_when_the_switch_allows_it() {
+        // One agent of cap 1 holds 2 counted sessions through the whole window (10..70 s):
+        // 2 × 60 000 session-ms in 60 000 ms logged in at 1 session, occupancy 2. Only
+        // `reactivate_over_cap` (with inactivity) makes that possible, and then the laws
+        // allow it; without the switch it is a broken law (the collector panics in tests).
+        let over_cap = |reactivate: bool| {
+            let mut sc = test_scenario(&[(0, 1)], &["g"]);
+            sc.switches.inactive_after = Some(Millis::from_secs(5));
+            sc.switches.reactivate_over_cap = reactivate;
+            let mut c = Collector::new(&sc);
+            c.on_agent_online(s(0), AgentId(0), true);
+            c.on_agent_sessions(s(0), AgentId(0), 2);
+            c.on_end(s(95), 0, 0);
+            c.finish()
+        };
+        let r = over_cap(true);
+        assert_eq!(r.agents[0].session_ms_logged_in, 2 * 60_000);
+        assert_eq!(r.agents[0].logged_in_ms, 60_000);
+        let caught = std::panic::catch_unwind(|| over_cap(false));
+        assert!(
+            caught.is_err(),
+            "occupancy 2 with the cap binding must break a law"
+        );
     }
 
     #[test]

@@ -343,3 +343,33 @@ fn no_first_reply_in_three_minutes_transfers_to_an_untried_agent() {
         ],
     );
 }
+
+/// Every preset runs the default desk (with a message interval past the presets' 10 min of
+/// inactivity) and its books balance: offered = connected + abandoned + unresolved. (The
+/// over-cap presets may take an agent's occupancy past 1, which the figures' laws allow:
+/// `metrics::collector`'s test of that switch.)
+#[test]
+fn every_preset_runs_the_default_desk() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/default.toml");
+    for preset in chatsim::scenario::routing_presets::PRESETS
+        .iter()
+        .map(|p| p.name)
+    {
+        let overrides: Vec<_> = [
+            format!("routing.preset={preset}"),
+            "thresholds.message_interval_s=900".to_string(),
+            "run.replications=1".to_string(),
+        ]
+        .iter()
+        .map(|o| chatsim::scenario::Override::parse(o).unwrap())
+        .collect();
+        let sc = chatsim::scenario::load_with_overrides(&path, &overrides)
+            .unwrap_or_else(|e| panic!("{preset}: {e}"));
+        let s = chatsim::pipeline::simulate(&sc, 1, &chatsim::pipeline::NEVER_CANCELLED, &|| {})
+            .unwrap_or_else(|e| panic!("{preset}: {e}"));
+        let offered = run(&s, "offered");
+        let settled = run(&s, "connected") + run(&s, "abandoned") + run(&s, "unresolved");
+        assert!(offered > 0.0, "{preset}");
+        assert_eq!(offered, settled, "{preset}");
+    }
+}
