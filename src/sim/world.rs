@@ -11,7 +11,7 @@ use super::arrivals::ArrivalClock;
 use super::event_queue::EventQueue;
 use super::ledger::Ledger;
 use super::observer::{ChatEvent, DisconnectKind, Observer};
-use super::seed::{self, Rng, Stream};
+use super::seed::{self, Rng, Stream, StreamSeed};
 use super::SimError;
 use crate::engine::{
     AgentChange, AgentId, AgentRequest, EndReason, Engine, EngineConfig, Event, SessionId,
@@ -137,7 +137,8 @@ pub struct Replication<'a, O: Observer> {
     arrivals: ArrivalClock<'a>,
     arrivals_rng: Rng,
     routing_rng: Rng,
-    seed: u64,
+    /// The customers' streams of this replication (one per customer, by arrival number).
+    customer_seed: StreamSeed,
     rep: u32,
     obs: O,
     stats: RepStats,
@@ -200,7 +201,7 @@ impl<'a, O: Observer> Replication<'a, O> {
             _ => 0.0,
         };
         if let Some(t) = arrivals.next(&mut arrivals_rng) {
-            queue.push(t, Action::Arrival);
+            queue.push_arrival(t, Action::Arrival);
         }
         Replication {
             sc,
@@ -215,7 +216,7 @@ impl<'a, O: Observer> Replication<'a, O> {
             arrivals,
             arrivals_rng,
             routing_rng: seed::rng(seed, rep, Stream::Routing, 0),
-            seed,
+            customer_seed: StreamSeed::new(seed, rep, Stream::Customer),
             rep,
             obs,
             stats: RepStats::default(),
@@ -424,7 +425,7 @@ impl<'a, O: Observer> Replication<'a, O> {
             1.0
         };
         if let Some(t) = self.arrivals.next(&mut self.arrivals_rng) {
-            self.queue.push(t, Action::Arrival);
+            self.queue.push_arrival(t, Action::Arrival);
         }
         let segment = self.pick_segment();
         self.obs.on_offered(now, segment);
@@ -472,7 +473,7 @@ impl<'a, O: Observer> Replication<'a, O> {
         chat.messages_sent = 0;
         chat.next_msg_at = None;
         chat.holding_scale = holding_scale;
-        chat.rng = seed::rng(self.seed, self.rep, Stream::Customer, customer_index);
+        chat.rng = self.customer_seed.rng(customer_index);
         self.pump(now);
     }
 
