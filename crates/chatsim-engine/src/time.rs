@@ -93,14 +93,7 @@ impl Millis {
     /// truncated: truncation would bias every draw's mean down by half a tick). Negative
     /// and NaN inputs become zero; huge ones saturate.
     pub fn from_secs_f64_rounded(s: f64) -> Millis {
-        let ms = (s * 1000.0).round();
-        if ms.is_nan() || ms <= 0.0 {
-            Millis(0)
-        } else if ms >= u64::MAX as f64 {
-            Millis(u64::MAX)
-        } else {
-            Millis(ms as u64)
-        }
+        Millis(round_to_u64(s * 1000.0))
     }
 
     /// The duration in seconds, as a float for reports.
@@ -156,9 +149,77 @@ impl fmt::Display for Millis {
     }
 }
 
+/// `x.round()` as a `u64` (halves away from zero), 0 for negative and NaN inputs,
+/// saturating: bit for bit the same as `f64::round`, without its library call (baseline
+/// x86-64 has no rounding instruction, and every drawn duration passes here).
+fn round_to_u64(x: f64) -> u64 {
+    // 2^52: from here on every double is a whole number.
+    const WHOLE: f64 = 4_503_599_627_370_496.0;
+    if x.is_nan() || x <= 0.0 {
+        0
+    } else if x >= WHOLE {
+        x as u64 // saturates at u64::MAX
+    } else {
+        // Below 2^52 the truncation and `x - t` are exact (Sterbenz), so `frac` is the
+        // true fractional part.
+        let t = x as u64;
+        let frac = x - t as f64;
+        t + u64::from(frac >= 0.5)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The hand-written rounding is `f64::round` bit for bit: the halves, the last double
+    /// under a half, both sides of 2^52 and 2^64, negatives, NaN, and a sweep of draws.
+    #[test]
+    fn round_to_u64_is_f64_round() {
+        let reference = |x: f64| {
+            let r = x.round();
+            if r.is_nan() || r <= 0.0 {
+                0
+            } else if r >= u64::MAX as f64 {
+                u64::MAX
+            } else {
+                r as u64
+            }
+        };
+        let mut cases = vec![
+            0.0,
+            -0.0,
+            -0.4,
+            -3.7,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            0.49999999999999994,
+            0.5,
+            1.5,
+            2.5,
+            1e-300,
+            4_503_599_627_370_495.5,
+            4_503_599_627_370_496.0,
+            4_503_599_627_370_497.0,
+            9_007_199_254_740_993.0,
+            1.8446744073709552e19,
+            1e30,
+        ];
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Doubles of every exponent, and draws on millisecond scales.
+            cases.push(f64::from_bits(x >> 2));
+            cases.push((x >> 11) as f64 / (1u64 << 53) as f64 * 1e7);
+            cases.push((x % 10_000_000) as f64 / 2.0);
+        }
+        for c in cases {
+            assert_eq!(round_to_u64(c), reference(c), "{c:e}");
+        }
+    }
 
     #[test]
     fn rounding_is_to_nearest_not_truncation() {
