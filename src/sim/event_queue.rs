@@ -213,7 +213,7 @@ mod tests {
                     arrival_pending = true;
                 }
                 _ => {
-                    reference.sort_unstable_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
+                    reference.sort_unstable_by_key(|&(t, s, _)| std::cmp::Reverse((t, s)));
                     if let Some((t, _, p)) = reference.pop() {
                         want.push((t, p));
                         let s = q.pop().expect("same length");
