@@ -571,6 +571,57 @@ impl fmt::Display for Dist {
     }
 }
 
+/// A distribution with what every draw would recompute worked out once: the lognormal's
+/// σ and σ²/2 (a `log1p` and a square root per draw otherwise). The same draws as
+/// [`Dist::sample`], bit for bit (the same operations on the same values), for the
+/// simulator's per-message draws.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    dist: Dist,
+    /// `(mean, σ, σ²/2)` of a lognormal with `sd > 0`.
+    lognormal: Option<(f64, f64, f64)>,
+}
+
+impl Prepared {
+    pub fn new(dist: &Dist) -> Prepared {
+        let lognormal = match *dist {
+            Dist::LogNormal { mean, sd } if sd != 0.0 => {
+                let cv = sd / mean;
+                let sigma2 = (cv * cv).ln_1p();
+                Some((mean, sigma2.sqrt(), 0.5 * sigma2))
+            }
+            _ => None,
+        };
+        Prepared {
+            dist: dist.clone(),
+            lognormal,
+        }
+    }
+
+    /// [`Dist::sample`].
+    #[inline]
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        let x = match self.lognormal {
+            Some((mean, sigma, half)) => {
+                let z: f64 = StandardNormal.sample(rng);
+                mean * (sigma * z - half).exp()
+            }
+            None => self.dist.sample_unbounded(rng),
+        };
+        if x > MAX_DRAW {
+            MAX_DRAW
+        } else {
+            x
+        }
+    }
+
+    /// [`Dist::sample_ms`].
+    #[inline]
+    pub fn sample_ms<R: Rng + ?Sized>(&self, rng: &mut R) -> Millis {
+        Millis::from_secs_f64_rounded(self.sample(rng))
+    }
+}
+
 #[inline]
 fn sample_truncated_normal<R: Rng + ?Sized>(mean: f64, sd: f64, rng: &mut R) -> f64 {
     if sd == 0.0 {
@@ -815,6 +866,51 @@ mod tests {
             Dist::Empirical { samples: vec![0.0] }.with_mean(300.0),
             None
         );
+    }
+
+    /// A prepared distribution draws what the plain one draws, bit for bit, for every kind
+    /// (a lognormal with and without spread included).
+    #[test]
+    fn prepared_draws_are_the_plain_draws() {
+        let dists = [
+            Dist::Constant { value: 2.5 },
+            Dist::Exponential { mean: 60.0 },
+            Dist::Uniform {
+                low: 1.0,
+                high: 9.0,
+            },
+            Dist::Normal { mean: 5.0, sd: 4.0 },
+            Dist::LogNormal {
+                mean: 30.0,
+                sd: 20.0,
+            },
+            Dist::LogNormal { mean: 3.0, sd: 0.0 },
+            Dist::Gamma {
+                shape: 2.0,
+                scale: 3.0,
+            },
+            Dist::Weibull {
+                shape: 1.5,
+                scale: 40.0,
+            },
+            Dist::Erlang { k: 3, mean: 12.0 },
+            Dist::Empirical {
+                samples: vec![1.0, 4.0, 9.0],
+            },
+        ];
+        for d in dists {
+            let p = Prepared::new(&d);
+            let mut a = Xoshiro256PlusPlus::seed_from_u64(11);
+            let mut b = Xoshiro256PlusPlus::seed_from_u64(11);
+            for _ in 0..2_000 {
+                assert_eq!(
+                    p.sample(&mut a).to_bits(),
+                    d.sample(&mut b).to_bits(),
+                    "{d:?}"
+                );
+                assert_eq!(p.sample_ms(&mut a), d.sample_ms(&mut b), "{d:?}");
+            }
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ use super::ledger::Ledger;
 use super::observer::{ChatEvent, DisconnectKind, Observer};
 use super::seed::{self, Rng, Stream, StreamSeed};
 use super::SimError;
+use crate::dist::Prepared;
 use crate::engine::{
     AgentChange, AgentId, AgentRequest, EndReason, Engine, EngineConfig, Event, SessionId,
     TriggerEvent,
@@ -116,6 +117,13 @@ struct AgentSim {
     rng: Rng,
 }
 
+/// A segment's per-chat distributions, prepared once ([`Prepared`]).
+struct SegmentDraws {
+    think_time: Prepared,
+    messages: Prepared,
+    patience: Option<Prepared>,
+}
+
 /// Totals of one replication's own work.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RepStats {
@@ -139,6 +147,9 @@ pub struct Replication<'a, O: Observer> {
     routing_rng: Rng,
     /// The customers' streams of this replication (one per customer, by arrival number).
     customer_seed: StreamSeed,
+    /// Per segment, its per-chat distributions; and the agents' reply time.
+    segment_draws: Vec<SegmentDraws>,
+    reply_time: Prepared,
     rep: u32,
     obs: O,
     stats: RepStats,
@@ -217,6 +228,16 @@ impl<'a, O: Observer> Replication<'a, O> {
             arrivals_rng,
             routing_rng: seed::rng(seed, rep, Stream::Routing, 0),
             customer_seed: StreamSeed::new(seed, rep, Stream::Customer),
+            segment_draws: sc
+                .segments
+                .iter()
+                .map(|seg| SegmentDraws {
+                    think_time: Prepared::new(&seg.think_time),
+                    messages: Prepared::new(&seg.messages),
+                    patience: seg.patience.as_ref().map(Prepared::new),
+                })
+                .collect(),
+            reply_time: Prepared::new(&sc.behaviour.reply_time),
             rep,
             obs,
             stats: RepStats::default(),
@@ -521,7 +542,9 @@ impl<'a, O: Observer> Replication<'a, O> {
             if chat.rng.random_bool(seg.silent_prob) {
                 chat.ghost = true;
             } else {
-                let think = seg.think_time.sample_ms(&mut chat.rng);
+                let think = self.segment_draws[chat.segment as usize]
+                    .think_time
+                    .sample_ms(&mut chat.rng);
                 let token = chat.token;
                 chat.next_msg_at = Some(now + think);
                 self.queue
@@ -580,7 +603,7 @@ impl<'a, O: Observer> Replication<'a, O> {
         }
         let scale = self.sc.agents[agent].speed_factor
             * (1.0 + b.load_slowdown * (count.max(1) - 1) as f64);
-        let r = Millis::from_secs_f64_rounded(b.reply_time.sample(arng) * scale);
+        let r = Millis::from_secs_f64_rounded(self.reply_time.sample(arng) * scale);
         self.queue.push(now + r, Action::AgentReply { slot, token });
     }
 
@@ -665,8 +688,7 @@ impl<'a, O: Observer> Replication<'a, O> {
                     let chat = &mut self.chats[session.slot as usize];
                     chat.waiting = true;
                     if !chat.connected_once {
-                        let seg = &self.sc.segments[chat.segment as usize];
-                        if let Some(p) = &seg.patience {
+                        if let Some(p) = &self.segment_draws[chat.segment as usize].patience {
                             let patience = p.sample_ms(&mut chat.rng);
                             let token = chat.token;
                             let slot = session.slot;
@@ -845,8 +867,8 @@ impl<'a, O: Observer> Replication<'a, O> {
             }
             SessionModel::Turns if first => {
                 // B.1: N drawn at connection; the opening message counts as sent now.
-                let seg = &self.sc.segments[chat.segment as usize];
-                let n = seg.messages.sample(&mut chat.rng).round();
+                let draws = &self.segment_draws[chat.segment as usize];
+                let n = draws.messages.sample(&mut chat.rng).round();
                 chat.messages_total = if n >= 1.0 {
                     n.min(u32::MAX as f64) as u32
                 } else {
