@@ -91,6 +91,7 @@ pub mod time;
 
 mod queues;
 mod service_queue;
+mod shape;
 mod switches;
 mod timers;
 mod types;
@@ -112,6 +113,7 @@ pub use types::*;
 use crate::time::{Millis, SimTime};
 use queues::DeskRouting;
 use service_queue::{is_queued, Placement, Places, QueuePlace, ServiceQueue};
+use shape::{by_shape, Full, Shape};
 use std::collections::VecDeque;
 use switches::SwitchState;
 use timers::{TimerEntry, TimerKind, TimerQueue};
@@ -357,6 +359,9 @@ pub struct Engine {
     desk: Option<Box<DeskRouting>>,
     /// The product switches' own state (empty while they are off).
     switches: SwitchState,
+    /// A pooled desk with every switch off: commands run the [`shape::Plain`] code, which
+    /// has no desk or switch check in it. Set at construction.
+    plain: bool,
 }
 
 impl Engine {
@@ -396,7 +401,7 @@ impl Engine {
             })
             .collect::<Vec<_>>();
         let home_slots = agents.len() << HOME_SHIFT;
-        Engine {
+        let mut engine = Engine {
             config,
             now: SimTime::ZERO,
             agents,
@@ -422,7 +427,10 @@ impl Engine {
                 config.switches.inactive_after.is_some(),
                 config.switches.first_reply_timeout.is_some(),
             ),
-        }
+            plain: false,
+        };
+        engine.plain = engine.fits_plain();
+        engine
     }
 
     /// An engine for a desk of queues and skills (see [`Desk`] and the [`queues`] module):
@@ -450,6 +458,7 @@ impl Engine {
     fn with_desk_routing(config: EngineConfig, max_sessions: &[u32], desk: &Desk) -> Engine {
         let mut engine = Engine::new(config, max_sessions);
         engine.desk = Some(Box::new(DeskRouting::new(config.rule, max_sessions, desk)));
+        engine.plain = false;
         engine
     }
 
@@ -485,17 +494,21 @@ impl Engine {
 
     /// The agent logs in: it joins the service queue and may take waiting customers.
     pub fn handle_log_in(&mut self, now: SimTime, agent: AgentId) -> Result<(), EngineError> {
-        self.advance(now)?;
+        by_shape!(self.log_in(now, agent))
+    }
+
+    fn log_in<S: Shape>(&mut self, now: SimTime, agent: AgentId) -> Result<(), EngineError> {
+        self.advance::<S>(now)?;
         let a = self.agent_index(agent)?;
         if !self.agents[a].online {
             self.agents[a].online = true;
             self.touch(a);
-            self.place(a);
+            self.place::<S>(a);
             self.events.push_back(Event::Agent {
                 agent,
                 change: AgentChange::LoggedIn,
             });
-            self.drain_wait_queue();
+            self.drain_wait_queue::<S>();
         }
         Ok(())
     }
@@ -508,19 +521,28 @@ impl Engine {
         agent: AgentId,
         mode: LogOutMode,
     ) -> Result<(), EngineError> {
-        self.advance(now)?;
+        by_shape!(self.log_out(now, agent, mode))
+    }
+
+    fn log_out<S: Shape>(
+        &mut self,
+        now: SimTime,
+        agent: AgentId,
+        mode: LogOutMode,
+    ) -> Result<(), EngineError> {
+        self.advance::<S>(now)?;
         let a = self.agent_index(agent)?;
         if !self.agents[a].online {
             return Ok(());
         }
         self.agents[a].online = false;
         self.agents[a].busy = false;
-        self.place(a);
+        self.place::<S>(a);
         self.events.push_back(Event::Agent {
             agent,
             change: AgentChange::LoggedOut,
         });
-        let parked = self.switches.inactive_on && !self.switches.parked[a].slots.is_empty();
+        let parked = self.inactive_on::<S>() && !self.switches.parked[a].slots.is_empty();
         if mode == LogOutMode::HandBack && (self.agents[a].count > 0 || parked) {
             if parked {
                 self.hand_back_parked(a as u32, now);
@@ -540,16 +562,16 @@ impl Engine {
                 detail.resume = true;
                 detail.owed = owed;
                 self.cancel_timer(s);
-                if self.switches.transfer_on {
+                if self.transfer_on::<S>() {
                     self.first_reply_pause(s);
                 }
-                self.wait_at_head(id);
+                self.wait_at_head::<S>(id);
                 self.events
                     .push_back(Event::HandedBack { session: id, agent });
             }
             self.agents[a].count = 0;
             self.touch(a);
-            self.drain_wait_queue();
+            self.drain_wait_queue::<S>();
         }
         Ok(())
     }
@@ -562,7 +584,15 @@ impl Engine {
         now: SimTime,
         request: AgentRequest,
     ) -> Result<(), EngineError> {
-        self.advance(now)?;
+        by_shape!(self.agent_request(now, request))
+    }
+
+    fn agent_request<S: Shape>(
+        &mut self,
+        now: SimTime,
+        request: AgentRequest,
+    ) -> Result<(), EngineError> {
+        self.advance::<S>(now)?;
         let a = self.agent_index(request.agent)?;
         if !self.agents[a].online {
             return Err(EngineError::AgentOffline(request.agent));
@@ -575,7 +605,7 @@ impl Engine {
         if !busy {
             self.touch(a);
         }
-        self.place(a);
+        self.place::<S>(a);
         let change = if busy {
             AgentChange::Busy
         } else {
@@ -586,7 +616,7 @@ impl Engine {
             change,
         });
         if !busy {
-            self.drain_wait_queue();
+            self.drain_wait_queue::<S>();
         }
         Ok(())
     }
@@ -600,10 +630,18 @@ impl Engine {
         now: SimTime,
         draw: u64,
     ) -> Result<SessionId, EngineError> {
-        if self.desk.is_some() {
+        by_shape!(self.session_request(now, draw))
+    }
+
+    fn session_request<S: Shape>(
+        &mut self,
+        now: SimTime,
+        draw: u64,
+    ) -> Result<SessionId, EngineError> {
+        if self.has_desk::<S>() {
             return self.request_in_desk(now, QueueId(0), draw);
         }
-        self.advance(now)?;
+        self.advance::<S>(now)?;
         let picked = match self.waiting.len() {
             0 => self.service.pick(&self.agents[..], draw),
             _ => None,
@@ -614,7 +652,7 @@ impl Engine {
             self.details[slot as usize].draw = draw;
         }
         if let Some(a) = picked {
-            return Ok(self.connect(slot, a, Millis::ZERO, false));
+            return Ok(self.connect::<S>(slot, a, Millis::ZERO, false));
         }
         let session = self.session_mut(slot);
         session.link = Link::WAITING;
@@ -646,7 +684,15 @@ impl Engine {
         now: SimTime,
         session: SessionId,
     ) -> Result<(), EngineError> {
-        self.advance(now)?;
+        by_shape!(self.customer_message(now, session))
+    }
+
+    fn customer_message<S: Shape>(
+        &mut self,
+        now: SimTime,
+        session: SessionId,
+    ) -> Result<(), EngineError> {
+        self.advance::<S>(now)?;
         let s = self.live_slot(session)?;
         if self.session(s).link == Link::WAITING {
             if self.details[s as usize].resume {
@@ -663,7 +709,7 @@ impl Engine {
             }
             return Ok(());
         }
-        if self.switches.inactive_on && self.session(s).link.inactive() {
+        if self.inactive_on::<S>() && self.session(s).link.inactive() {
             self.reactivate(s, now);
             return Ok(());
         }
@@ -686,7 +732,15 @@ impl Engine {
         now: SimTime,
         session: SessionId,
     ) -> Result<Reply, EngineError> {
-        self.advance(now)?;
+        by_shape!(self.agent_reply(now, session))
+    }
+
+    fn agent_reply<S: Shape>(
+        &mut self,
+        now: SimTime,
+        session: SessionId,
+    ) -> Result<Reply, EngineError> {
+        self.advance::<S>(now)?;
         let was_owed = self.set_reply_owed(session, false)?;
         let s = session.slot;
         let detail = &mut self.details[s as usize];
@@ -707,7 +761,7 @@ impl Engine {
         if earlier > 0 {
             reply.missed += self.settle_earlier(s, now);
         }
-        if self.switches.timers_on() {
+        if self.switch_timers_on::<S>() {
             self.switch_reply(s, now);
         } else {
             self.arm(
@@ -725,22 +779,34 @@ impl Engine {
         now: SimTime,
         session: SessionId,
     ) -> Result<(), EngineError> {
-        self.advance(now)?;
+        by_shape!(self.customer_close(now, session))
+    }
+
+    fn customer_close<S: Shape>(
+        &mut self,
+        now: SimTime,
+        session: SessionId,
+    ) -> Result<(), EngineError> {
+        self.advance::<S>(now)?;
         let a = self.connected(session)?;
-        self.end_session(session, a, EndReason::Closed);
+        self.end_session::<S>(session, a, EndReason::Closed);
         Ok(())
     }
 
     /// A waiting customer gave up before being connected.
     pub fn handle_abandon(&mut self, now: SimTime, session: SessionId) -> Result<(), EngineError> {
-        self.advance(now)?;
+        by_shape!(self.abandon(now, session))
+    }
+
+    fn abandon<S: Shape>(&mut self, now: SimTime, session: SessionId) -> Result<(), EngineError> {
+        self.advance::<S>(now)?;
         let s = self.live_slot(session)?;
         if self.session(s).link != Link::WAITING {
             return Err(EngineError::WrongSessionState(session));
         }
         let waited = now.saturating_since(self.details[s as usize].waiting_since);
-        let missed = self.free_slot(s);
-        if self.desk.is_some() {
+        let missed = self.free_slot::<S>(s);
+        if self.has_desk::<S>() {
             self.forget_waiting_in_desk(s);
         } else {
             let (agents, overflow) = (&self.agents, &self.overflow);
@@ -758,24 +824,28 @@ impl Engine {
     /// Fires every timer due at or before `now` (S53–S56), in deadline order; at equal
     /// deadlines reminders go before disconnects.
     pub fn handle_timeout(&mut self, now: SimTime) -> Result<(), EngineError> {
-        self.advance(now)?;
-        self.fire_due(now);
+        by_shape!(self.timeout(now))
+    }
+
+    fn timeout<S: Shape>(&mut self, now: SimTime) -> Result<(), EngineError> {
+        self.advance::<S>(now)?;
+        self.fire_due::<S>(now);
         Ok(())
     }
 
     /// Fires every live timer due at or before `now`, in deadline order (reminders first
     /// at equal deadlines).
-    fn fire_due(&mut self, now: SimTime) {
-        self.fire_due_entries(now);
+    fn fire_due<S: Shape>(&mut self, now: SimTime) {
+        self.fire_due_entries::<S>(now);
         // Ring openings after the timers of the instant; their connections may arm a
         // handed-back session's timer due now, fired in turn.
-        while self.desk.is_some() && self.fire_ring_wakes(now) {
-            self.fire_due_entries(now);
+        while self.has_desk::<S>() && self.fire_ring_wakes(now) {
+            self.fire_due_entries::<S>(now);
         }
-        self.next_due = self.earliest_stored();
+        self.next_due = self.earliest_stored::<S>();
     }
 
-    fn fire_due_entries(&mut self, now: SimTime) {
+    pub(crate) fn fire_due_entries<S: Shape>(&mut self, now: SimTime) {
         loop {
             let r = self.live_front(TimerKind::Reminder);
             let d = self.live_front(TimerKind::Disconnect);
@@ -785,7 +855,7 @@ impl Engine {
                 (None, Some(d)) => Some((TimerKind::Disconnect, d)),
                 (None, None) => None,
             };
-            if self.switches.timers_on() {
+            if self.switch_timers_on::<S>() {
                 best = self.switch_timer_before(best);
             }
             let Some((kind, entry)) = best else {
@@ -808,7 +878,7 @@ impl Engine {
                         generation: session.generation,
                     };
                     let a = session.link.agent();
-                    self.end_session(
+                    self.end_session::<S>(
                         id,
                         a.expect("a live timer's session is connected"),
                         EndReason::Silence,
@@ -828,18 +898,22 @@ impl Engine {
 
     /// The next instant the engine must be woken at with `handle_timeout`, if any.
     pub fn poll_timeout(&mut self) -> Option<SimTime> {
+        by_shape!(self.next_timeout())
+    }
+
+    fn next_timeout<S: Shape>(&mut self) -> Option<SimTime> {
         let r = self.live_front(TimerKind::Reminder).map(|e| e.deadline);
         let d = self.live_front(TimerKind::Disconnect).map(|e| e.deadline);
         let mut next = match (r, d) {
             (Some(r), Some(d)) => Some(r.min(d)),
             (r, d) => r.or(d),
         };
-        if self.switches.timers_on() {
+        if self.switch_timers_on::<S>() {
             if let Some(t) = self.switch_timer_before(None).map(|(_, e)| e.deadline) {
                 next = Some(next.map_or(t, |n| n.min(t)));
             }
         }
-        if let Some(w) = self.desk.as_deref_mut().and_then(|desk| desk.next_wake()) {
+        if let Some(w) = self.desk_in::<S>().and_then(|desk| desk.next_wake()) {
             next = Some(next.map_or(w, |t| t.min(w)));
         }
         next
@@ -996,11 +1070,11 @@ impl Engine {
                 }
             }
         }
-        if self.next_due > self.earliest_stored() {
+        if self.next_due > self.earliest_stored::<Full>() {
             return Err(format!(
                 "next_due {} is after the earliest stored deadline {}",
                 self.next_due,
-                self.earliest_stored()
+                self.earliest_stored::<Full>()
             ));
         }
         let homes = (self.agents.len() as u32) << HOME_SHIFT;
@@ -1119,7 +1193,7 @@ impl Engine {
 
     // ----- internal reactions --------------------------------------------------------
 
-    fn advance(&mut self, now: SimTime) -> Result<(), EngineError> {
+    pub(crate) fn advance<S: Shape>(&mut self, now: SimTime) -> Result<(), EngineError> {
         if now < self.now {
             return Err(EngineError::TimeWentBackwards {
                 now,
@@ -1131,7 +1205,7 @@ impl Engine {
         if self.timer_due(now) {
             // A driver that did not wake the engine at `poll_timeout` first: timers due
             // by now fire before the command, whatever the driver's order.
-            self.fire_due(now);
+            self.fire_due::<S>(now);
         }
         Ok(())
     }
@@ -1144,9 +1218,12 @@ impl Engine {
     }
 
     /// The earliest stored deadline (live or stale), or the end of time.
-    fn earliest_stored(&self) -> SimTime {
+    fn earliest_stored<S: Shape>(&self) -> SimTime {
         let r = self.reminders.front_deadline().unwrap_or(SimTime::NEVER);
         let d = self.disconnects.front_deadline().unwrap_or(SimTime::NEVER);
+        if !S::FULL {
+            return r.min(d);
+        }
         let w = self
             .desk
             .as_deref()
@@ -1200,10 +1277,10 @@ impl Engine {
     }
 
     /// Puts agent `a` where its state says: queued at its place, or out.
-    fn place(&mut self, a: usize) {
+    pub(crate) fn place<S: Shape>(&mut self, a: usize) {
         let agent = &self.agents[a];
         let (eligible, placement) = (agent.eligible(), agent.placement());
-        if let Some(desk) = self.desk.as_deref_mut() {
+        if let Some(desk) = self.desk_in::<S>() {
             desk.place(a as u32, eligible, placement);
             return;
         }
@@ -1251,7 +1328,13 @@ impl Engine {
     /// S3/S4: connect slot `s` to agent `a`, mark it serving, add 1 to its count.
     /// `may_resume`: the session comes from the wait queue and may be a handed-back one
     /// (an immediate connection never is, and skips the session's detail when it can).
-    fn connect(&mut self, s: u32, a: u32, waited: Millis, may_resume: bool) -> SessionId {
+    pub(crate) fn connect<S: Shape>(
+        &mut self,
+        s: u32,
+        a: u32,
+        waited: Millis,
+        may_resume: bool,
+    ) -> SessionId {
         self.service.on_picked(a);
         self.stats.routing_decisions += 1;
         let agent = &mut self.agents[a as usize];
@@ -1265,7 +1348,7 @@ impl Engine {
             slot: s,
             generation: session.generation,
         };
-        self.place(a as usize);
+        self.place::<S>(a as usize);
         let has_timers = self.has_timers();
         if may_resume && self.details[s as usize].resume {
             let detail = &mut self.details[s as usize];
@@ -1282,7 +1365,7 @@ impl Engine {
                 self.arm_reminder(s, self.now);
             }
         }
-        if self.switches.transfer_on {
+        if self.transfer_on::<S>() {
             self.first_reply_on_connect(s, a);
         }
         let count = self.agents[a as usize].count as u32;
@@ -1297,30 +1380,30 @@ impl Engine {
 
     /// Ends session `id` of agent `a` (normal close or S56), subtracts 1 from the agent's
     /// count, puts the agent back at its new place (claim 5) and serves the wait queue.
-    fn end_session(&mut self, id: SessionId, a: u32, reason: EndReason) {
+    fn end_session<S: Shape>(&mut self, id: SessionId, a: u32, reason: EndReason) {
         let s = id.slot;
-        if self.switches.inactive_on && self.session(s).link.parked() {
+        if self.inactive_on::<S>() && self.session(s).link.parked() {
             self.end_parked(id, a, reason);
             return;
         }
-        self.leave_list(a, s);
+        self.leave_list::<S>(a, s);
         self.touch(a as usize);
-        let missed = self.free_slot(s);
-        self.place(a as usize);
+        let missed = self.free_slot::<S>(s);
+        self.place::<S>(a as usize);
         self.events.push_back(Event::Ended {
             session: id,
             agent: AgentId(a),
             reason,
             missed,
         });
-        self.drain_wait_queue();
+        self.drain_wait_queue::<S>();
     }
 
     /// Work conservation: connect waiting customers while an agent can take one.
     /// A handed-back session waits at the head of its queue (the desk's queue of its
     /// session on a desk of queues).
-    fn wait_at_head(&mut self, id: SessionId) {
-        match self.desk.as_deref_mut() {
+    pub(crate) fn wait_at_head<S: Shape>(&mut self, id: SessionId) {
+        match self.desk_in::<S>() {
             None => self.waiting.push_front(id),
             Some(desk) => desk.push_front(id),
         }
@@ -1351,8 +1434,8 @@ impl Engine {
         }
     }
 
-    fn drain_wait_queue(&mut self) {
-        if self.desk.is_some() {
+    pub(crate) fn drain_wait_queue<S: Shape>(&mut self) {
+        if self.has_desk::<S>() {
             return self.drain_desk();
         }
         while self.waiting.len() > 0 {
@@ -1368,7 +1451,7 @@ impl Engine {
             let (agents, overflow) = (&self.agents, &self.overflow);
             self.waiting
                 .pop_front(|id| is_waiting(agents, overflow, id));
-            self.connect(head.slot, a, waited, true);
+            self.connect::<S>(head.slot, a, waited, true);
         }
     }
 
@@ -1376,15 +1459,15 @@ impl Engine {
     /// messages that were missed by now (the end's verdict). A desk without timers never
     /// arms one nor keeps messages, so it skips the session's detail (a cache line a
     /// random close would miss).
-    fn free_slot(&mut self, s: u32) -> u32 {
+    pub(crate) fn free_slot<S: Shape>(&mut self, s: u32) -> u32 {
         let mut missed = 0;
         // A switch's timer (inactivity) shares the session's epoch: cancel it too when
         // the method's own timers are off.
-        if self.has_timers() || self.switches.timers_on() {
+        if self.has_timers() || self.switch_timers_on::<S>() {
             missed = self.settle(s);
             self.cancel_timer(s);
         }
-        if self.switches.transfer_on {
+        if self.transfer_on::<S>() {
             self.first_reply_forget(s);
         }
         let session = self.session_mut(s);
