@@ -1389,17 +1389,50 @@ impl Engine {
         self.leave_list::<S>(a, s);
         self.touch(a as usize);
         let missed = self.free_slot::<S>(s);
-        self.place::<S>(a as usize);
         self.events.push_back(Event::Ended {
             session: id,
             agent: AgentId(a),
             reason,
             missed,
         });
+        if !S::FULL && self.waiting.len() > 0 && self.agents[a as usize].eligible() {
+            return self.hand_over_head::<S>(a);
+        }
+        self.place::<S>(a as usize);
         self.drain_wait_queue::<S>();
     }
 
-    /// Work conservation: connect waiting customers while an agent can take one.
+    /// Agent `a`, which the end of a session has just made eligible, takes the head of
+    /// the pooled wait queue. Customers wait only while no agent is eligible (work
+    /// conservation), so `a` is the one agent the rule can give the head, whatever the
+    /// rule: connect them directly instead of placing `a` in the service queue and taking
+    /// it out again at once (at a busy desk, half the closes end this way). The agents'
+    /// order is the same as through [`Engine::drain_wait_queue`]; only the service
+    /// queue's stale entries differ.
+    fn hand_over_head<S: Shape>(&mut self, a: u32) {
+        debug_assert!(
+            self.service.pick(&self.agents[..], 0).is_none(),
+            "customers wait while an agent is eligible"
+        );
+        let (agents, overflow) = (&self.agents, &self.overflow);
+        let Some(head) = self
+            .waiting
+            .pop_front(|id| is_waiting(agents, overflow, id))
+        else {
+            // Not while `len` counts the live entries; placing `a` is right either way.
+            self.place::<S>(a as usize);
+            return;
+        };
+        let waited = self
+            .now
+            .saturating_since(self.details[head.slot as usize].waiting_since);
+        self.connect::<S>(head.slot, a, waited, true);
+        if self.agents[a as usize].eligible() {
+            // A cap the close left two below (never, while the invariant holds).
+            self.drain_wait_queue::<S>();
+        }
+    }
+
     /// A handed-back session waits at the head of its queue (the desk's queue of its
     /// session on a desk of queues).
     pub(crate) fn wait_at_head<S: Shape>(&mut self, id: SessionId) {
@@ -1434,6 +1467,7 @@ impl Engine {
         }
     }
 
+    /// Work conservation: connect waiting customers while an agent can take one.
     pub(crate) fn drain_wait_queue<S: Shape>(&mut self) {
         if self.has_desk::<S>() {
             return self.drain_desk();
