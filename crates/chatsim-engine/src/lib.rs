@@ -1074,6 +1074,9 @@ impl Engine {
                 }
             }
         }
+        for queue in [&self.reminders, &self.disconnects] {
+            queue.check_front(|e| self.timer_is_live(e))?;
+        }
         if self.next_due > self.earliest_stored::<Full>() {
             return Err(format!(
                 "next_due {} is after the earliest stored deadline {}",
@@ -1590,6 +1593,15 @@ impl Engine {
         let detail = &mut self.details[s as usize];
         detail.timer_epoch = detail.timer_epoch.wrapping_add(1);
         detail.reminder_armed = false;
+        self.epoch_moved(s);
+    }
+
+    /// Tells the queues that remember their live front that slot `s`'s epoch moved
+    /// (every write of `timer_epoch` must call this).
+    #[inline(always)]
+    fn epoch_moved(&mut self, s: u32) {
+        self.reminders.epoch_moved(s);
+        self.disconnects.epoch_moved(s);
     }
 
     /// S53–S55: a reminder once the reply has been owed longer than the reply interval
@@ -1661,11 +1673,13 @@ impl Engine {
         let detail = &mut self.details[s as usize];
         detail.timer_epoch = detail.timer_epoch.wrapping_add(1);
         detail.reminder_armed = kind == TimerKind::Reminder && deadline.is_some();
+        let epoch = detail.timer_epoch;
+        self.epoch_moved(s);
         if let Some(deadline) = deadline {
             let entry = TimerEntry {
                 deadline,
                 slot: s,
-                epoch: detail.timer_epoch,
+                epoch,
             };
             match kind {
                 TimerKind::Reminder => self.reminders.push(entry),
@@ -1687,8 +1701,8 @@ impl Engine {
         let details = &self.details;
         let live = |e: &TimerEntry| is_live(details, e);
         match kind {
-            TimerKind::Reminder => self.reminders.front(live),
-            TimerKind::Disconnect => self.disconnects.front(live),
+            TimerKind::Reminder => self.reminders.front_cached(live),
+            TimerKind::Disconnect => self.disconnects.front_cached(live),
             TimerKind::Inactive => self.switches.inactivity.front(live),
             TimerKind::FirstReply => unreachable!("its own epochs"),
         }
