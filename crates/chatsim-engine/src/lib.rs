@@ -906,6 +906,11 @@ impl Engine {
     }
 
     fn next_timeout<S: Shape>(&mut self) -> Option<SimTime> {
+        if !S::FULL && !self.has_timers() {
+            // The plain method arms nothing without a reply or message interval (the
+            // holding model, asked after every command).
+            return None;
+        }
         let r = self.live_front(TimerKind::Reminder).map(|e| e.deadline);
         let d = self.live_front(TimerKind::Disconnect).map(|e| e.deadline);
         let mut next = match (r, d) {
