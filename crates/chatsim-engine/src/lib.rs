@@ -78,6 +78,10 @@
 //! wake-up per queue for its head's next ring (overflow after N seconds, bullseye
 //! widening). A pooled desk never builds those and keeps the single-queue path below.
 //!
+//! Whether the engine is *plain* (a pooled desk with every product switch off: the method
+//! as claimed) is decided once, when it is built; each command then runs code compiled
+//! for that [shape], with no desk or switch check in the plain engine's hot path.
+//!
 //! The layout is chosen for large rosters, where every close reads a random session and
 //! the cost is cache misses, not instructions. An agent is one 64-byte record (one cache
 //! line) holding its routing state, its place in the service queue, the list of its open
@@ -91,6 +95,7 @@ pub mod time;
 
 mod queues;
 mod service_queue;
+mod shape;
 mod switches;
 mod timers;
 mod types;
@@ -112,6 +117,7 @@ pub use types::*;
 use crate::time::{Millis, SimTime};
 use queues::DeskRouting;
 use service_queue::{is_queued, Placement, Places, QueuePlace, ServiceQueue};
+use shape::{by_shape, Full, Shape};
 use std::collections::VecDeque;
 use switches::SwitchState;
 use timers::{TimerEntry, TimerKind, TimerQueue};
@@ -357,6 +363,9 @@ pub struct Engine {
     desk: Option<Box<DeskRouting>>,
     /// The product switches' own state (empty while they are off).
     switches: SwitchState,
+    /// A pooled desk with every switch off: commands run the [`shape::Plain`] code, which
+    /// has no desk or switch check in it. Set at construction.
+    plain: bool,
 }
 
 impl Engine {
@@ -396,7 +405,7 @@ impl Engine {
             })
             .collect::<Vec<_>>();
         let home_slots = agents.len() << HOME_SHIFT;
-        Engine {
+        let mut engine = Engine {
             config,
             now: SimTime::ZERO,
             agents,
@@ -422,7 +431,10 @@ impl Engine {
                 config.switches.inactive_after.is_some(),
                 config.switches.first_reply_timeout.is_some(),
             ),
-        }
+            plain: false,
+        };
+        engine.plain = engine.fits_plain();
+        engine
     }
 
     /// An engine for a desk of queues and skills (see [`Desk`] and the [`queues`] module):
@@ -450,6 +462,7 @@ impl Engine {
     fn with_desk_routing(config: EngineConfig, max_sessions: &[u32], desk: &Desk) -> Engine {
         let mut engine = Engine::new(config, max_sessions);
         engine.desk = Some(Box::new(DeskRouting::new(config.rule, max_sessions, desk)));
+        engine.plain = false;
         engine
     }
 
@@ -485,17 +498,21 @@ impl Engine {
 
     /// The agent logs in: it joins the service queue and may take waiting customers.
     pub fn handle_log_in(&mut self, now: SimTime, agent: AgentId) -> Result<(), EngineError> {
-        self.advance(now)?;
+        by_shape!(self.log_in(now, agent))
+    }
+
+    fn log_in<S: Shape>(&mut self, now: SimTime, agent: AgentId) -> Result<(), EngineError> {
+        self.advance::<S>(now)?;
         let a = self.agent_index(agent)?;
         if !self.agents[a].online {
             self.agents[a].online = true;
             self.touch(a);
-            self.place(a);
+            self.place::<S>(a);
             self.events.push_back(Event::Agent {
                 agent,
                 change: AgentChange::LoggedIn,
             });
-            self.drain_wait_queue();
+            self.drain_wait_queue::<S>();
         }
         Ok(())
     }
@@ -508,19 +525,28 @@ impl Engine {
         agent: AgentId,
         mode: LogOutMode,
     ) -> Result<(), EngineError> {
-        self.advance(now)?;
+        by_shape!(self.log_out(now, agent, mode))
+    }
+
+    fn log_out<S: Shape>(
+        &mut self,
+        now: SimTime,
+        agent: AgentId,
+        mode: LogOutMode,
+    ) -> Result<(), EngineError> {
+        self.advance::<S>(now)?;
         let a = self.agent_index(agent)?;
         if !self.agents[a].online {
             return Ok(());
         }
         self.agents[a].online = false;
         self.agents[a].busy = false;
-        self.place(a);
+        self.place::<S>(a);
         self.events.push_back(Event::Agent {
             agent,
             change: AgentChange::LoggedOut,
         });
-        let parked = self.switches.inactive_on && !self.switches.parked[a].slots.is_empty();
+        let parked = self.inactive_on::<S>() && !self.switches.parked[a].slots.is_empty();
         if mode == LogOutMode::HandBack && (self.agents[a].count > 0 || parked) {
             if parked {
                 self.hand_back_parked(a as u32, now);
@@ -540,16 +566,16 @@ impl Engine {
                 detail.resume = true;
                 detail.owed = owed;
                 self.cancel_timer(s);
-                if self.switches.transfer_on {
+                if self.transfer_on::<S>() {
                     self.first_reply_pause(s);
                 }
-                self.wait_at_head(id);
+                self.wait_at_head::<S>(id);
                 self.events
                     .push_back(Event::HandedBack { session: id, agent });
             }
             self.agents[a].count = 0;
             self.touch(a);
-            self.drain_wait_queue();
+            self.drain_wait_queue::<S>();
         }
         Ok(())
     }
@@ -562,7 +588,15 @@ impl Engine {
         now: SimTime,
         request: AgentRequest,
     ) -> Result<(), EngineError> {
-        self.advance(now)?;
+        by_shape!(self.agent_request(now, request))
+    }
+
+    fn agent_request<S: Shape>(
+        &mut self,
+        now: SimTime,
+        request: AgentRequest,
+    ) -> Result<(), EngineError> {
+        self.advance::<S>(now)?;
         let a = self.agent_index(request.agent)?;
         if !self.agents[a].online {
             return Err(EngineError::AgentOffline(request.agent));
@@ -575,7 +609,7 @@ impl Engine {
         if !busy {
             self.touch(a);
         }
-        self.place(a);
+        self.place::<S>(a);
         let change = if busy {
             AgentChange::Busy
         } else {
@@ -586,7 +620,7 @@ impl Engine {
             change,
         });
         if !busy {
-            self.drain_wait_queue();
+            self.drain_wait_queue::<S>();
         }
         Ok(())
     }
@@ -600,10 +634,18 @@ impl Engine {
         now: SimTime,
         draw: u64,
     ) -> Result<SessionId, EngineError> {
-        if self.desk.is_some() {
+        by_shape!(self.session_request(now, draw))
+    }
+
+    fn session_request<S: Shape>(
+        &mut self,
+        now: SimTime,
+        draw: u64,
+    ) -> Result<SessionId, EngineError> {
+        if self.has_desk::<S>() {
             return self.request_in_desk(now, QueueId(0), draw);
         }
-        self.advance(now)?;
+        self.advance::<S>(now)?;
         let picked = match self.waiting.len() {
             0 => self.service.pick(&self.agents[..], draw),
             _ => None,
@@ -614,7 +656,7 @@ impl Engine {
             self.details[slot as usize].draw = draw;
         }
         if let Some(a) = picked {
-            return Ok(self.connect(slot, a, Millis::ZERO, false));
+            return Ok(self.connect::<S>(slot, a, Millis::ZERO, false));
         }
         let session = self.session_mut(slot);
         session.link = Link::WAITING;
@@ -646,7 +688,15 @@ impl Engine {
         now: SimTime,
         session: SessionId,
     ) -> Result<(), EngineError> {
-        self.advance(now)?;
+        by_shape!(self.customer_message(now, session))
+    }
+
+    fn customer_message<S: Shape>(
+        &mut self,
+        now: SimTime,
+        session: SessionId,
+    ) -> Result<(), EngineError> {
+        self.advance::<S>(now)?;
         let s = self.live_slot(session)?;
         if self.session(s).link == Link::WAITING {
             if self.details[s as usize].resume {
@@ -663,7 +713,7 @@ impl Engine {
             }
             return Ok(());
         }
-        if self.switches.inactive_on && self.session(s).link.inactive() {
+        if self.inactive_on::<S>() && self.session(s).link.inactive() {
             self.reactivate(s, now);
             return Ok(());
         }
@@ -686,7 +736,15 @@ impl Engine {
         now: SimTime,
         session: SessionId,
     ) -> Result<Reply, EngineError> {
-        self.advance(now)?;
+        by_shape!(self.agent_reply(now, session))
+    }
+
+    fn agent_reply<S: Shape>(
+        &mut self,
+        now: SimTime,
+        session: SessionId,
+    ) -> Result<Reply, EngineError> {
+        self.advance::<S>(now)?;
         let was_owed = self.set_reply_owed(session, false)?;
         let s = session.slot;
         let detail = &mut self.details[s as usize];
@@ -707,7 +765,7 @@ impl Engine {
         if earlier > 0 {
             reply.missed += self.settle_earlier(s, now);
         }
-        if self.switches.timers_on() {
+        if self.switch_timers_on::<S>() {
             self.switch_reply(s, now);
         } else {
             self.arm(
@@ -725,22 +783,34 @@ impl Engine {
         now: SimTime,
         session: SessionId,
     ) -> Result<(), EngineError> {
-        self.advance(now)?;
+        by_shape!(self.customer_close(now, session))
+    }
+
+    fn customer_close<S: Shape>(
+        &mut self,
+        now: SimTime,
+        session: SessionId,
+    ) -> Result<(), EngineError> {
+        self.advance::<S>(now)?;
         let a = self.connected(session)?;
-        self.end_session(session, a, EndReason::Closed);
+        self.end_session::<S>(session, a, EndReason::Closed);
         Ok(())
     }
 
     /// A waiting customer gave up before being connected.
     pub fn handle_abandon(&mut self, now: SimTime, session: SessionId) -> Result<(), EngineError> {
-        self.advance(now)?;
+        by_shape!(self.abandon(now, session))
+    }
+
+    fn abandon<S: Shape>(&mut self, now: SimTime, session: SessionId) -> Result<(), EngineError> {
+        self.advance::<S>(now)?;
         let s = self.live_slot(session)?;
         if self.session(s).link != Link::WAITING {
             return Err(EngineError::WrongSessionState(session));
         }
         let waited = now.saturating_since(self.details[s as usize].waiting_since);
-        let missed = self.free_slot(s);
-        if self.desk.is_some() {
+        let missed = self.free_slot::<S>(s);
+        if self.has_desk::<S>() {
             self.forget_waiting_in_desk(s);
         } else {
             let (agents, overflow) = (&self.agents, &self.overflow);
@@ -758,24 +828,28 @@ impl Engine {
     /// Fires every timer due at or before `now` (S53–S56), in deadline order; at equal
     /// deadlines reminders go before disconnects.
     pub fn handle_timeout(&mut self, now: SimTime) -> Result<(), EngineError> {
-        self.advance(now)?;
-        self.fire_due(now);
+        by_shape!(self.timeout(now))
+    }
+
+    fn timeout<S: Shape>(&mut self, now: SimTime) -> Result<(), EngineError> {
+        self.advance::<S>(now)?;
+        self.fire_due::<S>(now);
         Ok(())
     }
 
     /// Fires every live timer due at or before `now`, in deadline order (reminders first
     /// at equal deadlines).
-    fn fire_due(&mut self, now: SimTime) {
-        self.fire_due_entries(now);
+    fn fire_due<S: Shape>(&mut self, now: SimTime) {
+        self.fire_due_entries::<S>(now);
         // Ring openings after the timers of the instant; their connections may arm a
         // handed-back session's timer due now, fired in turn.
-        while self.desk.is_some() && self.fire_ring_wakes(now) {
-            self.fire_due_entries(now);
+        while self.has_desk::<S>() && self.fire_ring_wakes(now) {
+            self.fire_due_entries::<S>(now);
         }
-        self.next_due = self.earliest_stored();
+        self.next_due = self.earliest_stored::<S>();
     }
 
-    fn fire_due_entries(&mut self, now: SimTime) {
+    pub(crate) fn fire_due_entries<S: Shape>(&mut self, now: SimTime) {
         loop {
             let r = self.live_front(TimerKind::Reminder);
             let d = self.live_front(TimerKind::Disconnect);
@@ -785,7 +859,7 @@ impl Engine {
                 (None, Some(d)) => Some((TimerKind::Disconnect, d)),
                 (None, None) => None,
             };
-            if self.switches.timers_on() {
+            if self.switch_timers_on::<S>() {
                 best = self.switch_timer_before(best);
             }
             let Some((kind, entry)) = best else {
@@ -808,7 +882,7 @@ impl Engine {
                         generation: session.generation,
                     };
                     let a = session.link.agent();
-                    self.end_session(
+                    self.end_session::<S>(
                         id,
                         a.expect("a live timer's session is connected"),
                         EndReason::Silence,
@@ -828,18 +902,27 @@ impl Engine {
 
     /// The next instant the engine must be woken at with `handle_timeout`, if any.
     pub fn poll_timeout(&mut self) -> Option<SimTime> {
+        by_shape!(self.next_timeout())
+    }
+
+    fn next_timeout<S: Shape>(&mut self) -> Option<SimTime> {
+        if !S::FULL && !self.has_timers() {
+            // The plain method arms nothing without a reply or message interval (the
+            // holding model, asked after every command).
+            return None;
+        }
         let r = self.live_front(TimerKind::Reminder).map(|e| e.deadline);
         let d = self.live_front(TimerKind::Disconnect).map(|e| e.deadline);
         let mut next = match (r, d) {
             (Some(r), Some(d)) => Some(r.min(d)),
             (r, d) => r.or(d),
         };
-        if self.switches.timers_on() {
+        if self.switch_timers_on::<S>() {
             if let Some(t) = self.switch_timer_before(None).map(|(_, e)| e.deadline) {
                 next = Some(next.map_or(t, |n| n.min(t)));
             }
         }
-        if let Some(w) = self.desk.as_deref_mut().and_then(|desk| desk.next_wake()) {
+        if let Some(w) = self.desk_in::<S>().and_then(|desk| desk.next_wake()) {
             next = Some(next.map_or(w, |t| t.min(w)));
         }
         next
@@ -996,11 +1079,14 @@ impl Engine {
                 }
             }
         }
-        if self.next_due > self.earliest_stored() {
+        for queue in [&self.reminders, &self.disconnects] {
+            queue.check_front(|e| self.timer_is_live(e))?;
+        }
+        if self.next_due > self.earliest_stored::<Full>() {
             return Err(format!(
                 "next_due {} is after the earliest stored deadline {}",
                 self.next_due,
-                self.earliest_stored()
+                self.earliest_stored::<Full>()
             ));
         }
         let homes = (self.agents.len() as u32) << HOME_SHIFT;
@@ -1119,7 +1205,7 @@ impl Engine {
 
     // ----- internal reactions --------------------------------------------------------
 
-    fn advance(&mut self, now: SimTime) -> Result<(), EngineError> {
+    pub(crate) fn advance<S: Shape>(&mut self, now: SimTime) -> Result<(), EngineError> {
         if now < self.now {
             return Err(EngineError::TimeWentBackwards {
                 now,
@@ -1131,7 +1217,7 @@ impl Engine {
         if self.timer_due(now) {
             // A driver that did not wake the engine at `poll_timeout` first: timers due
             // by now fire before the command, whatever the driver's order.
-            self.fire_due(now);
+            self.fire_due::<S>(now);
         }
         Ok(())
     }
@@ -1144,9 +1230,12 @@ impl Engine {
     }
 
     /// The earliest stored deadline (live or stale), or the end of time.
-    fn earliest_stored(&self) -> SimTime {
+    fn earliest_stored<S: Shape>(&self) -> SimTime {
         let r = self.reminders.front_deadline().unwrap_or(SimTime::NEVER);
         let d = self.disconnects.front_deadline().unwrap_or(SimTime::NEVER);
+        if !S::FULL {
+            return r.min(d);
+        }
         let w = self
             .desk
             .as_deref()
@@ -1200,10 +1289,10 @@ impl Engine {
     }
 
     /// Puts agent `a` where its state says: queued at its place, or out.
-    fn place(&mut self, a: usize) {
+    pub(crate) fn place<S: Shape>(&mut self, a: usize) {
         let agent = &self.agents[a];
         let (eligible, placement) = (agent.eligible(), agent.placement());
-        if let Some(desk) = self.desk.as_deref_mut() {
+        if let Some(desk) = self.desk_in::<S>() {
             desk.place(a as u32, eligible, placement);
             return;
         }
@@ -1223,7 +1312,9 @@ impl Engine {
     }
 
     /// A free slot for a new session: a home slot of `agent` (the agent it is about to
-    /// be connected to) when one is free, else an overflow slot.
+    /// be connected to) when one is free, else an overflow slot. Inlined: the base's
+    /// build inlined it into the request, and out of line it cost ~30 instructions a call.
+    #[inline(always)]
     fn alloc_slot(&mut self, agent: Option<u32>) -> u32 {
         if let Some(a) = agent {
             // Which home slot is free varies at random from one request to the next, so
@@ -1251,7 +1342,13 @@ impl Engine {
     /// S3/S4: connect slot `s` to agent `a`, mark it serving, add 1 to its count.
     /// `may_resume`: the session comes from the wait queue and may be a handed-back one
     /// (an immediate connection never is, and skips the session's detail when it can).
-    fn connect(&mut self, s: u32, a: u32, waited: Millis, may_resume: bool) -> SessionId {
+    pub(crate) fn connect<S: Shape>(
+        &mut self,
+        s: u32,
+        a: u32,
+        waited: Millis,
+        may_resume: bool,
+    ) -> SessionId {
         self.service.on_picked(a);
         self.stats.routing_decisions += 1;
         let agent = &mut self.agents[a as usize];
@@ -1265,7 +1362,7 @@ impl Engine {
             slot: s,
             generation: session.generation,
         };
-        self.place(a as usize);
+        self.place::<S>(a as usize);
         let has_timers = self.has_timers();
         if may_resume && self.details[s as usize].resume {
             let detail = &mut self.details[s as usize];
@@ -1282,7 +1379,7 @@ impl Engine {
                 self.arm_reminder(s, self.now);
             }
         }
-        if self.switches.transfer_on {
+        if self.transfer_on::<S>() {
             self.first_reply_on_connect(s, a);
         }
         let count = self.agents[a as usize].count as u32;
@@ -1297,30 +1394,63 @@ impl Engine {
 
     /// Ends session `id` of agent `a` (normal close or S56), subtracts 1 from the agent's
     /// count, puts the agent back at its new place (claim 5) and serves the wait queue.
-    fn end_session(&mut self, id: SessionId, a: u32, reason: EndReason) {
+    fn end_session<S: Shape>(&mut self, id: SessionId, a: u32, reason: EndReason) {
         let s = id.slot;
-        if self.switches.inactive_on && self.session(s).link.parked() {
+        if self.inactive_on::<S>() && self.session(s).link.parked() {
             self.end_parked(id, a, reason);
             return;
         }
-        self.leave_list(a, s);
+        self.leave_list::<S>(a, s);
         self.touch(a as usize);
-        let missed = self.free_slot(s);
-        self.place(a as usize);
+        let missed = self.free_slot::<S>(s);
         self.events.push_back(Event::Ended {
             session: id,
             agent: AgentId(a),
             reason,
             missed,
         });
-        self.drain_wait_queue();
+        if !S::FULL && self.waiting.len() > 0 && self.agents[a as usize].eligible() {
+            return self.hand_over_head::<S>(a);
+        }
+        self.place::<S>(a as usize);
+        self.drain_wait_queue::<S>();
     }
 
-    /// Work conservation: connect waiting customers while an agent can take one.
+    /// Agent `a`, which the end of a session has just made eligible, takes the head of
+    /// the pooled wait queue. Customers wait only while no agent is eligible (work
+    /// conservation), so `a` is the one agent the rule can give the head, whatever the
+    /// rule: connect them directly instead of placing `a` in the service queue and taking
+    /// it out again at once (at a busy desk, half the closes end this way). The agents'
+    /// order is the same as through [`Engine::drain_wait_queue`]; only the service
+    /// queue's stale entries differ.
+    fn hand_over_head<S: Shape>(&mut self, a: u32) {
+        debug_assert!(
+            self.service.pick(&self.agents[..], 0).is_none(),
+            "customers wait while an agent is eligible"
+        );
+        let (agents, overflow) = (&self.agents, &self.overflow);
+        let Some(head) = self
+            .waiting
+            .pop_front(|id| is_waiting(agents, overflow, id))
+        else {
+            // Not while `len` counts the live entries; placing `a` is right either way.
+            self.place::<S>(a as usize);
+            return;
+        };
+        let waited = self
+            .now
+            .saturating_since(self.details[head.slot as usize].waiting_since);
+        self.connect::<S>(head.slot, a, waited, true);
+        if self.agents[a as usize].eligible() {
+            // A cap the close left two below (never, while the invariant holds).
+            self.drain_wait_queue::<S>();
+        }
+    }
+
     /// A handed-back session waits at the head of its queue (the desk's queue of its
     /// session on a desk of queues).
-    fn wait_at_head(&mut self, id: SessionId) {
-        match self.desk.as_deref_mut() {
+    pub(crate) fn wait_at_head<S: Shape>(&mut self, id: SessionId) {
+        match self.desk_in::<S>() {
             None => self.waiting.push_front(id),
             Some(desk) => desk.push_front(id),
         }
@@ -1351,8 +1481,9 @@ impl Engine {
         }
     }
 
-    fn drain_wait_queue(&mut self) {
-        if self.desk.is_some() {
+    /// Work conservation: connect waiting customers while an agent can take one.
+    pub(crate) fn drain_wait_queue<S: Shape>(&mut self) {
+        if self.has_desk::<S>() {
             return self.drain_desk();
         }
         while self.waiting.len() > 0 {
@@ -1368,23 +1499,24 @@ impl Engine {
             let (agents, overflow) = (&self.agents, &self.overflow);
             self.waiting
                 .pop_front(|id| is_waiting(agents, overflow, id));
-            self.connect(head.slot, a, waited, true);
+            self.connect::<S>(head.slot, a, waited, true);
         }
     }
 
     /// Frees slot `s` for reuse, cancelling its timer, and returns its unanswered
     /// messages that were missed by now (the end's verdict). A desk without timers never
     /// arms one nor keeps messages, so it skips the session's detail (a cache line a
-    /// random close would miss).
-    fn free_slot(&mut self, s: u32) -> u32 {
+    /// random close would miss). Inlined for the same reason as [`Engine::alloc_slot`].
+    #[inline(always)]
+    pub(crate) fn free_slot<S: Shape>(&mut self, s: u32) -> u32 {
         let mut missed = 0;
         // A switch's timer (inactivity) shares the session's epoch: cancel it too when
         // the method's own timers are off.
-        if self.has_timers() || self.switches.timers_on() {
+        if self.has_timers() || self.switch_timers_on::<S>() {
             missed = self.settle(s);
             self.cancel_timer(s);
         }
-        if self.switches.transfer_on {
+        if self.transfer_on::<S>() {
             self.first_reply_forget(s);
         }
         let session = self.session_mut(s);
@@ -1466,6 +1598,15 @@ impl Engine {
         let detail = &mut self.details[s as usize];
         detail.timer_epoch = detail.timer_epoch.wrapping_add(1);
         detail.reminder_armed = false;
+        self.epoch_moved(s);
+    }
+
+    /// Tells the queues that remember their live front that slot `s`'s epoch moved
+    /// (every write of `timer_epoch` must call this).
+    #[inline(always)]
+    fn epoch_moved(&mut self, s: u32) {
+        self.reminders.epoch_moved(s);
+        self.disconnects.epoch_moved(s);
     }
 
     /// S53–S55: a reminder once the reply has been owed longer than the reply interval
@@ -1537,11 +1678,13 @@ impl Engine {
         let detail = &mut self.details[s as usize];
         detail.timer_epoch = detail.timer_epoch.wrapping_add(1);
         detail.reminder_armed = kind == TimerKind::Reminder && deadline.is_some();
+        let epoch = detail.timer_epoch;
+        self.epoch_moved(s);
         if let Some(deadline) = deadline {
             let entry = TimerEntry {
                 deadline,
                 slot: s,
-                epoch: detail.timer_epoch,
+                epoch,
             };
             match kind {
                 TimerKind::Reminder => self.reminders.push(entry),
@@ -1563,8 +1706,8 @@ impl Engine {
         let details = &self.details;
         let live = |e: &TimerEntry| is_live(details, e);
         match kind {
-            TimerKind::Reminder => self.reminders.front(live),
-            TimerKind::Disconnect => self.disconnects.front(live),
+            TimerKind::Reminder => self.reminders.front_cached(live),
+            TimerKind::Disconnect => self.disconnects.front_cached(live),
             TimerKind::Inactive => self.switches.inactivity.front(live),
             TimerKind::FirstReply => unreachable!("its own epochs"),
         }

@@ -676,6 +676,28 @@ proptest! {
         prop_assert_eq!(got, want);
     }
 
+    /// The plain shape (a pooled desk with every switch off, [`crate::shape`]) and the full
+    /// shape run on the same engine give exactly the same events, for every rule and
+    /// timer setting: the plain code's shortcuts (a close with customers waiting hands
+    /// the head to the freed agent without re-queuing it) choose what the full code does.
+    #[test]
+    fn the_plain_shape_matches_the_full_shape(
+        rule in prop::sample::select(RoutingRule::ALL.to_vec()),
+        maxes in prop::collection::vec(1u32..8, 1..6),
+        cmds in prop::collection::vec(cmd(6), 1..300),
+        cfg_bits in (0u8..8).prop_map(|b| b * 2),
+    ) {
+        let cmds = map_agents(cmds, maxes.len());
+        let config = config_of(rule, cfg_bits, 0);
+        let plain = Engine::new(config, &maxes);
+        prop_assert!(plain.plain, "switches off, pooled: the plain shape");
+        let want = run_engine(plain, &cmds).map_err(TestCaseError::fail)?;
+        let mut full = Engine::new(config, &maxes);
+        full.plain = false;
+        let got = run_engine(full, &cmds).map_err(TestCaseError::fail)?;
+        prop_assert_eq!(got, want);
+    }
+
     /// Random skill matrices and commands: SPEC A's invariants, per queue, after every
     /// step; and the same desk with extra overflow rings that never open gives exactly
     /// the same events.

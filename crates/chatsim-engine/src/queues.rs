@@ -52,6 +52,7 @@
 use super::service_queue::{Placement, QueuePlace, ServiceQueue};
 use super::wait_queue::WaitQueue;
 use super::{is_waiting, Engine, Link};
+use crate::shape::Full;
 use crate::time::{Millis, SimTime};
 use crate::types::{Desk, EngineError, Event, QueueId, Ring, RoutingRule, SessionId};
 use std::cmp::Reverse;
@@ -334,7 +335,7 @@ impl Engine {
         if q >= self.desk_mut().queues.len() {
             return Err(EngineError::UnknownQueue(queue));
         }
-        self.advance(now)?;
+        self.advance::<Full>(now)?;
         let desk = self.desk_mut();
         let picked = match desk.queues[q].waiting.len() {
             0 => {
@@ -354,7 +355,7 @@ impl Engine {
             self.details[slot as usize].draw = draw;
         }
         if let Some(a) = picked {
-            let id = self.connect(slot, a, Millis::ZERO, false);
+            let id = self.connect::<Full>(slot, a, Millis::ZERO, false);
             // No other agent changed: nothing for a drain to look at.
             self.desk_mut().freed.clear();
             return Ok(id);
@@ -492,7 +493,7 @@ impl Engine {
             .waiting
             .pop_front(|id| is_waiting(agents, overflow, id));
         desk.waiting_total -= 1;
-        self.connect(head.slot, a, waited, true);
+        self.connect::<Full>(head.slot, a, waited, true);
         true
     }
 

@@ -37,6 +37,7 @@
 //! when one may have room (a chat whose first agent never answers would otherwise stay
 //! with it for good); it stops at the first reply or the end.
 
+use crate::shape::{Full, Shape};
 use crate::time::{Millis, SimTime};
 use crate::timers::{TimerEntry, TimerKind, TimerQueue};
 use crate::{exceeded, AgentId, Engine, Event, Link, SessionId};
@@ -265,12 +266,12 @@ impl Engine {
         if link.over() {
             self.switches.parked[a as usize].over -= 1;
         } else {
-            self.leave_list(a, s);
+            self.leave_list::<Full>(a, s);
             self.switches.parked[a as usize].slots.push(s);
         }
         self.session_mut(s).link = Link(link.0 & !Link::OVER | Link::INACTIVE);
         self.touch(a as usize);
-        self.place(a as usize);
+        self.place::<Full>(a as usize);
         let from = self.details[s as usize].turn_at;
         let deadline = self.config.message_interval.map(|i| exceeded(from, i));
         self.arm(s, TimerKind::Disconnect, deadline);
@@ -282,13 +283,13 @@ impl Engine {
             session,
             agent: AgentId(a),
         });
-        self.drain_wait_queue();
+        self.drain_wait_queue::<Full>();
     }
 
     /// Removes in-list session `s` from agent `a`'s open-session list (its count drops);
     /// if the agent holds sessions over its cap, the oldest of them takes the place.
     #[inline]
-    pub(crate) fn leave_list(&mut self, a: u32, s: u32) {
+    pub(crate) fn leave_list<S: Shape>(&mut self, a: u32, s: u32) {
         let agent = &mut self.agents[a as usize];
         let n = agent.count as usize;
         let open = &mut agent.open_places(&mut self.spilled)[..n];
@@ -298,7 +299,7 @@ impl Engine {
             .expect("a connected session is listed");
         open.copy_within(at + 1.., at);
         agent.count -= 1;
-        if self.switches.inactive_on && self.switches.parked[a as usize].over > 0 {
+        if self.inactive_on::<S>() && self.switches.parked[a as usize].over > 0 {
             self.promote_over(a);
         }
     }
@@ -364,14 +365,14 @@ impl Engine {
             if self.switches.transfer_on {
                 self.first_reply_pause(s);
             }
-            self.wait_at_head(id);
+            self.wait_at_head::<Full>(id);
             self.events.push_back(Event::HandedBack {
                 session: id,
                 agent: AgentId(a),
             });
             self.touch(a as usize);
-            self.place(a as usize);
-            self.drain_wait_queue();
+            self.place::<Full>(a as usize);
+            self.drain_wait_queue::<Full>();
             return;
         }
         let detail = &mut self.details[s as usize];
@@ -379,7 +380,7 @@ impl Engine {
         detail.reminders = 0;
         self.arm_reminder(s, now);
         self.touch(a as usize);
-        self.place(a as usize);
+        self.place::<Full>(a as usize);
         self.events.push_back(Event::Reactivated {
             session: id,
             agent: AgentId(a),
@@ -402,15 +403,15 @@ impl Engine {
             parked.over -= 1;
         }
         self.touch(a as usize);
-        let missed = self.free_slot(s);
-        self.place(a as usize);
+        let missed = self.free_slot::<Full>(s);
+        self.place::<Full>(a as usize);
         self.events.push_back(Event::Ended {
             session: id,
             agent: AgentId(a),
             reason,
             missed,
         });
-        self.drain_wait_queue();
+        self.drain_wait_queue::<Full>();
     }
 
     /// Log-out with hand-back: agent `a`'s parked sessions go to the wait queue's head
@@ -433,7 +434,7 @@ impl Engine {
             if self.switches.transfer_on {
                 self.first_reply_pause(s);
             }
-            self.wait_at_head(id);
+            self.wait_at_head::<Full>(id);
             self.events.push_back(Event::HandedBack {
                 session: id,
                 agent: AgentId(a),
@@ -468,7 +469,7 @@ impl Engine {
         let draw = self.details[s as usize].draw;
         let picked = self.pick_for_transfer(s, draw);
         for &t in &tried {
-            self.place(t as usize);
+            self.place::<Full>(t as usize);
         }
         self.switches.first_mut(s).tried = tried;
         let Some(b) = picked else {
@@ -476,7 +477,7 @@ impl Engine {
             self.arm_first_reply(s, Some(exceeded(entry.deadline, timeout)));
             return;
         };
-        self.leave_list(a, s);
+        self.leave_list::<Full>(a, s);
         self.touch(a as usize);
         self.stats.routing_decisions += 1;
         let now = self.now;
@@ -491,8 +492,8 @@ impl Engine {
             slot: s,
             generation: session.generation,
         };
-        self.place(a as usize);
-        self.place(b as usize);
+        self.place::<Full>(a as usize);
+        self.place::<Full>(b as usize);
         self.switches.first_mut(s).tried.push(b);
         self.arm_first_reply(s, Some(exceeded(now, timeout)));
         self.events.push_back(Event::Transferred {
@@ -500,7 +501,7 @@ impl Engine {
             from: AgentId(a),
             to: AgentId(b),
         });
-        self.drain_wait_queue();
+        self.drain_wait_queue::<Full>();
     }
 
     // ----- invariants ----------------------------------------------------------------

@@ -10,6 +10,12 @@
 //! pushes arrive in deadline order and each queue is a plain FIFO. A deadline that would
 //! break the order (a live driver that woke the engine late and re-arms from the missed
 //! deadline) is inserted at its place instead, so correctness never rests on the fast path.
+//!
+//! The reminder and disconnect queues remember their front once it was found live
+//! ([`TimerQueue::front_cached`]): a driver asks for the next wake-up after every command,
+//! and checking the front's epoch reads its session's detail, a cache line of its own.
+//! The engine tells the queues each time a session's epoch moves
+//! ([`TimerQueue::epoch_moved`]), so the remembered front is always the live one.
 
 use crate::time::SimTime;
 use std::collections::VecDeque;
@@ -49,10 +55,28 @@ pub(crate) struct TimerEntry {
     pub epoch: u32,
 }
 
+/// No front remembered (a slot number no session has).
+const UNKNOWN: u32 = u32::MAX;
+
 /// Deadlines of one kind, in order.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct TimerQueue {
     entries: VecDeque<TimerEntry>,
+    /// The front entry, known live, while `live_front.slot != UNKNOWN`.
+    live_front: TimerEntry,
+}
+
+impl Default for TimerQueue {
+    fn default() -> Self {
+        TimerQueue {
+            entries: VecDeque::new(),
+            live_front: TimerEntry {
+                deadline: SimTime::ZERO,
+                slot: UNKNOWN,
+                epoch: 0,
+            },
+        }
+    }
 }
 
 impl TimerQueue {
@@ -60,9 +84,39 @@ impl TimerQueue {
         match self.entries.back() {
             Some(last) if last.deadline > e.deadline => {
                 let at = self.entries.partition_point(|x| x.deadline <= e.deadline);
+                if at == 0 {
+                    self.live_front.slot = UNKNOWN;
+                }
                 self.entries.insert(at, e);
             }
             _ => self.entries.push_back(e),
+        }
+    }
+
+    /// [`TimerQueue::front`], remembering the live front it finds until it is popped,
+    /// another entry goes before it, or its session's epoch moves: then asking again costs
+    /// no read of the session. Only for a queue whose every epoch move the caller reports
+    /// through [`TimerQueue::epoch_moved`].
+    #[inline(always)]
+    pub(crate) fn front_cached(
+        &mut self,
+        is_live: impl Fn(&TimerEntry) -> bool,
+    ) -> Option<TimerEntry> {
+        if self.live_front.slot != UNKNOWN {
+            debug_assert!(is_live(&self.live_front), "the remembered front is live");
+            return Some(self.live_front);
+        }
+        let e = self.front(is_live)?;
+        self.live_front = e;
+        Some(e)
+    }
+
+    /// Session `slot`'s epoch moved: its entries are stale now, so the front is no longer
+    /// known live if it was that session's.
+    #[inline(always)]
+    pub(crate) fn epoch_moved(&mut self, slot: u32) {
+        if self.live_front.slot == slot {
+            self.live_front.slot = UNKNOWN;
         }
     }
 
@@ -84,12 +138,29 @@ impl TimerQueue {
     }
 
     pub(crate) fn pop(&mut self) -> Option<TimerEntry> {
+        self.live_front.slot = UNKNOWN;
         self.entries.pop_front()
     }
 
     /// Every stored entry, live or stale, in order (for invariant checks).
     pub(crate) fn iter(&self) -> impl Iterator<Item = &TimerEntry> {
         self.entries.iter()
+    }
+
+    /// An error if the remembered front is not the stored front or not live (for
+    /// invariant checks).
+    pub(crate) fn check_front(&self, is_live: impl Fn(&TimerEntry) -> bool) -> Result<(), String> {
+        if self.live_front.slot == UNKNOWN {
+            return Ok(());
+        }
+        let front = self.entries.front();
+        if front != Some(&self.live_front) || !is_live(&self.live_front) {
+            return Err(format!(
+                "remembered timer front {:?}, stored front {front:?}",
+                self.live_front
+            ));
+        }
+        Ok(())
     }
 
     /// Entries stored, live or stale (for memory checks).
