@@ -23,6 +23,9 @@ use crate::sim::{DisconnectKind, Observer};
 use crate::time::{Millis, SimTime};
 use hdrhistogram::Histogram;
 use serde::Serialize;
+use std::collections::VecDeque;
+
+use super::spool::SpoolWriter;
 
 /// Significant digits of every latency histogram: a percentile is reported as the lower
 /// edge of its bucket, at most 0.1 % below the true value (exact below 2.048 s), so it
@@ -100,15 +103,15 @@ fn level_values(
 
 /// The measured window and its intervals.
 #[derive(Clone, Copy, Debug)]
-struct Timeline {
+pub(crate) struct Timeline {
     start: SimTime,
     end: SimTime,
     interval: Millis,
-    count: usize,
+    pub(crate) count: usize,
 }
 
 impl Timeline {
-    fn new(scenario: &Scenario) -> Timeline {
+    pub(crate) fn new(scenario: &Scenario) -> Timeline {
         let run = &scenario.run;
         let start = SimTime::ZERO + run.warmup;
         let end = start + run.horizon;
@@ -129,7 +132,7 @@ impl Timeline {
         })
     }
 
-    fn bounds(&self, i: usize) -> (SimTime, SimTime) {
+    pub(crate) fn bounds(&self, i: usize) -> (SimTime, SimTime) {
         let s = self.start + self.interval.saturating_mul(i as u64);
         (s, (s + self.interval).min(self.end))
     }
@@ -725,30 +728,104 @@ impl RepMetrics {
     }
 }
 
-/// One interval's accumulators while the replication runs.
+/// One interval's accumulators while the replication runs (only while it is open: see
+/// [`Collector`]'s window).
 #[derive(Clone, Debug, Default)]
 struct IntervalAcc {
     counts: Counts,
-    /// Allocated on the interval's first resolved arrival, and dropped (its p90 kept in
-    /// `wait_ms_p90`) once the interval is over and all its arrivals are resolved, so a
-    /// long run holds histograms only for the few intervals still open.
+    /// Allocated on the interval's first resolved arrival, dropped when the interval closes.
     wait_histogram: Option<Histogram<u32>>,
-    wait_ms_p90: Option<u64>,
 }
 
 impl IntervalAcc {
     fn wait_p90(&self) -> u64 {
-        self.wait_ms_p90
-            .or_else(|| self.wait_histogram.as_ref().map(|h| quantile_ms(h, 0.9)))
-            .unwrap_or(0)
+        self.wait_histogram
+            .as_ref()
+            .map_or(0, |h| quantile_ms(h, 0.9))
     }
 }
 
-/// One queue's accumulators while the replication runs: its part of every interval, and
-/// its waits for the run's percentiles.
+/// The open intervals of one series (the desk's, or one queue's part), from the
+/// collector's first open interval on: grown as later intervals are touched, popped from
+/// the front as they close, so a replication holds only the intervals still open.
+#[derive(Clone, Debug, Default)]
+struct Window(VecDeque<IntervalAcc>);
+
+impl Window {
+    /// Interval `i`'s accumulators, `first` being the window's first interval.
+    #[inline]
+    fn at(&mut self, first: usize, i: usize) -> &mut IntervalAcc {
+        debug_assert!(i >= first, "interval {i} is already closed (first open {first})");
+        let k = i.saturating_sub(first);
+        if k >= self.0.len() {
+            self.0.resize_with(k + 1, IntervalAcc::default);
+        }
+        &mut self.0[k]
+    }
+}
+
+/// What a replication keeps of its closed intervals: their sum (the run's or queue's
+/// counts), and the series the summary reports, each interval as it closes or, beyond
+/// [`MAX_SUMMARY_INTERVALS`], `merge` consecutive intervals merged into one (exactly the
+/// interval a run with `interval_s` × `merge` would have: counts and integrals added,
+/// maxima taken, the wait histograms merged for the p90).
+#[derive(Clone, Debug, Default)]
+struct Series {
+    totals: Counts,
+    rows: Vec<IntervalMetrics>,
+    bucket: Counts,
+    bucket_histogram: Option<Histogram<u32>>,
+}
+
+impl Series {
+    /// Closes fine interval `i` into the series; returns its figures.
+    fn close(&mut self, tl: &Timeline, merge: usize, i: usize, acc: IntervalAcc) -> IntervalMetrics {
+        if merge > 1 {
+            if let Some(h) = &acc.wait_histogram {
+                // Both auto-resize, so adding cannot fail.
+                let _ = self.bucket_histogram.get_or_insert_with(new_histogram).add(h);
+            }
+        }
+        let fine = finish_interval(tl, i, acc);
+        self.totals.add(&fine.counts);
+        if merge <= 1 {
+            self.rows.push(fine.clone());
+        } else {
+            self.bucket.add(&fine.counts);
+            if (i + 1) % merge == 0 || i + 1 == tl.count {
+                let b = i / merge;
+                let histogram = self.bucket_histogram.take();
+                self.rows.push(IntervalMetrics {
+                    index: b,
+                    start: tl.bounds(b * merge).0,
+                    end: tl.bounds(i).1,
+                    counts: std::mem::take(&mut self.bucket),
+                    wait_ms_p90: histogram.as_ref().map_or(0, |h| quantile_ms(h, 0.9)),
+                });
+            }
+        }
+        fine
+    }
+}
+
+/// The most intervals a summary reports one by one (`summary.json`, `report.html`,
+/// `report.xlsx`, the per-interval targets): eight days of 15-minute intervals. A run with
+/// more reports them merged, [`summary_merge`] at a time; `intervals.csv` keeps every one.
+pub const MAX_SUMMARY_INTERVALS: usize = 768;
+
+/// How many consecutive reporting intervals each summary interval merges for `scenario`:
+/// 1 up to [`MAX_SUMMARY_INTERVALS`] intervals, else the fewest that bring the count
+/// within it.
+pub fn summary_merge(scenario: &Scenario) -> usize {
+    Timeline::new(scenario).count.div_ceil(MAX_SUMMARY_INTERVALS).max(1)
+}
+
+/// One queue's accumulators while the replication runs: its part of every open
+/// interval, its closed series, and its waits for the run's percentiles.
 #[derive(Clone, Debug)]
 struct QueueAcc {
-    intervals: Vec<IntervalAcc>,
+    intervals: Window,
+    series: Series,
     wait_histogram: Histogram<u64>,
 }
 
@@ -784,7 +861,14 @@ pub struct Collector {
     timeline: Timeline,
     threshold: Millis,
     reply_target: Millis,
-    intervals: Vec<IntervalAcc>,
+    /// The open intervals, `first_open_interval` on.
+    intervals: Window,
+    /// The closed ones, as the summary reports them.
+    series: Series,
+    /// Intervals each summary interval merges ([`summary_merge`]).
+    merge: usize,
+    /// Where each closed interval's row goes for `intervals.csv`, when spooled.
+    spool: Option<SpoolWriter>,
     agents: Vec<AgentAcc>,
     groups: Vec<GroupMetrics>,
     /// Per queue, for a desk with several; empty otherwise.
@@ -801,7 +885,7 @@ pub struct Collector {
     events: u64,
     routing_decisions: u64,
     ended: bool,
-    /// Intervals before this one are over, resolved and finalized.
+    /// Intervals before this one are over, resolved and closed.
     first_open_interval: usize,
 }
 
@@ -830,7 +914,8 @@ impl Collector {
         }
         let queues = if scenario.queues.len() > 1 {
             let acc = QueueAcc {
-                intervals: vec![IntervalAcc::default(); timeline.count],
+                intervals: Window::default(),
+                series: Series::default(),
                 wait_histogram: new_histogram(),
             };
             vec![acc; scenario.queues.len()]
@@ -841,7 +926,10 @@ impl Collector {
             timeline,
             threshold: scenario.run.service_level_threshold,
             reply_target: scenario.run.reply_target,
-            intervals: vec![IntervalAcc::default(); timeline.count],
+            intervals: Window::default(),
+            series: Series::default(),
+            merge: timeline.count.div_ceil(MAX_SUMMARY_INTERVALS).max(1),
+            spool: None,
             agents,
             groups,
             queues,
@@ -860,6 +948,15 @@ impl Collector {
         }
     }
 
+    /// A collector that also writes each closed interval's row to `spool` (the rows of
+    /// `intervals.csv` beyond [`MAX_SUMMARY_INTERVALS`], see [`super::spool`]).
+    pub fn with_spool(scenario: &Scenario, spool: SpoolWriter) -> Collector {
+        Collector {
+            spool: Some(spool),
+            ..Collector::new(scenario)
+        }
+    }
+
     /// Integrates a level up to `now`, interval by interval.
     fn advance_level(&mut self, kind: LevelKind, now: SimTime) {
         let level = match kind {
@@ -872,9 +969,9 @@ impl Collector {
         }
         let (value, since) = (level.value, level.since);
         level.since = now;
-        let intervals = &mut self.intervals;
+        let (intervals, first) = (&mut self.intervals, self.first_open_interval);
         self.timeline.for_each_overlap(since, now, |i, ms| {
-            let c = &mut intervals[i].counts;
+            let c = &mut intervals.at(first, i).counts;
             match kind {
                 LevelKind::Queue => {
                     c.queue_ms += value * ms;
@@ -892,7 +989,7 @@ impl Collector {
             LevelKind::Queue => {
                 self.queue.value = value;
                 if let Some(i) = self.timeline.index(now) {
-                    let c = &mut self.intervals[i].counts;
+                    let c = &mut self.intervals.at(self.first_open_interval, i).counts;
                     c.queue_max = c.queue_max.max(value);
                 }
             }
@@ -936,10 +1033,11 @@ impl Collector {
     /// Records a resolved arrival's wait (connected: until connection; abandoned: until it
     /// gave up) in interval `i` and in the run histogram, and in its queue's.
     fn record_wait(&mut self, i: usize, wait: Millis, queue: QueueId) {
-        record_interval_wait(&mut self.intervals[i], wait);
+        let first = self.first_open_interval;
+        record_interval_wait(self.intervals.at(first, i), wait);
         record(&mut self.wait_histogram, wait.as_millis());
         if let Some(q) = self.queues.get_mut(queue.0 as usize) {
-            record_interval_wait(&mut q.intervals[i], wait);
+            record_interval_wait(q.intervals.at(first, i), wait);
             record(&mut q.wait_histogram, wait.as_millis());
         }
     }
@@ -947,27 +1045,53 @@ impl Collector {
     /// Queue `queue`'s part of interval `i`, for a desk with several queues.
     fn queue_counts(&mut self, queue: QueueId, i: usize) -> Option<&mut Counts> {
         let q = self.queues.get_mut(queue.0 as usize)?;
-        Some(&mut q.intervals[i].counts)
+        Some(&mut q.intervals.at(self.first_open_interval, i).counts)
     }
 
-    /// Finalizes, in order, every interval that is over at `now` and whose arrivals are all
-    /// resolved: its wait p90 is computed and its histogram freed (memory stays flat).
+    /// The desk's part of interval `i` (open: at or after the first open interval).
+    #[inline]
+    fn counts(&mut self, i: usize) -> &mut Counts {
+        &mut self.intervals.at(self.first_open_interval, i).counts
+    }
+
+    /// Closes, in order, every interval that is over at `now` and whose arrivals are all
+    /// resolved: nothing can change its figures any more, so they go to the series (and
+    /// the spool) and its accumulators are freed. Memory stays flat in the intervals.
     fn finalize_intervals(&mut self, now: SimTime) {
-        while let Some(acc) = self.intervals.get_mut(self.first_open_interval) {
-            let (_, end) = self.timeline.bounds(self.first_open_interval);
-            if end > now || acc.counts.offered != acc.counts.resolved() {
+        while self.first_open_interval < self.timeline.count {
+            let first = self.first_open_interval;
+            let (_, end) = self.timeline.bounds(first);
+            if end > now {
                 break;
             }
-            acc.wait_ms_p90 = Some(acc.wait_p90());
-            acc.wait_histogram = None;
-            // The queues' parts of the interval hold its arrivals: all resolved too.
-            for q in &mut self.queues {
-                let part = &mut q.intervals[self.first_open_interval];
-                part.wait_ms_p90 = Some(part.wait_p90());
-                part.wait_histogram = None;
+            let c = &self.intervals.at(first, first).counts;
+            if c.offered != c.resolved() {
+                break;
             }
-            self.first_open_interval += 1;
+            // The levels integrate lazily: bring them up to `now` so the interval holds
+            // its whole time before it closes (the same sums as integrating later).
+            self.advance_level(LevelKind::Queue, now);
+            self.advance_level(LevelKind::Sessions, now);
+            self.advance_level(LevelKind::Capacity, now);
+            self.close_first_interval();
         }
+    }
+
+    /// Closes the first open interval (the desk's and each queue's part of it).
+    fn close_first_interval(&mut self) {
+        let i = self.first_open_interval;
+        let tl = self.timeline;
+        let acc = self.intervals.0.pop_front().unwrap_or_default();
+        let fine = self.series.close(&tl, self.merge, i, acc);
+        let mut parts = Vec::with_capacity(self.queues.len());
+        for q in &mut self.queues {
+            let acc = q.intervals.0.pop_front().unwrap_or_default();
+            parts.push(q.series.close(&tl, self.merge, i, acc));
+        }
+        if let Some(spool) = &mut self.spool {
+            spool.push(&fine, &parts);
+        }
+        self.first_open_interval += 1;
     }
 
     /// Closes every integral at the end of the window (or at `now`, if later state is
@@ -989,41 +1113,30 @@ impl Collector {
         if !self.ended {
             self.close(self.timeline.end);
         }
+        while self.first_open_interval < self.timeline.count {
+            self.close_first_interval();
+        }
+        if let Some(spool) = &mut self.spool {
+            spool.flush();
+        }
         let tl = self.timeline;
-        let intervals: Vec<IntervalMetrics> = self
-            .intervals
-            .into_iter()
-            .enumerate()
-            .map(|(index, acc)| finish_interval(&tl, index, acc))
-            .collect();
         let queues = self
             .queues
             .into_iter()
             .map(|q| {
-                let intervals: Vec<IntervalMetrics> = q
-                    .intervals
-                    .into_iter()
-                    .enumerate()
-                    .map(|(index, acc)| finish_interval(&tl, index, acc))
-                    .collect();
-                let mut counts = Counts::default();
-                for i in &intervals {
-                    counts.add(&i.counts);
-                }
+                let counts = q.series.totals;
                 QueueMetrics {
                     unresolved: counts.offered.saturating_sub(counts.resolved()),
                     wait_ms_p50: quantile_ms(&q.wait_histogram, 0.5),
                     wait_ms_p90: quantile_ms(&q.wait_histogram, 0.9),
                     wait_ms_p99: quantile_ms(&q.wait_histogram, 0.99),
                     counts,
-                    intervals,
+                    intervals: q.series.rows,
                 }
             })
             .collect();
-        let mut counts = Counts::default();
-        for i in &intervals {
-            counts.add(&i.counts);
-        }
+        let counts = self.series.totals;
+        let intervals = self.series.rows;
         let agents: Vec<AgentMetrics> = self.agents.into_iter().map(|a| a.m).collect();
         let mut groups = self.groups;
         let mut totals = Totals {
@@ -1075,7 +1188,7 @@ impl Collector {
 impl Observer for Collector {
     fn on_offered(&mut self, now: SimTime, segment: u16) {
         if let Some(i) = self.timeline.index(now) {
-            self.intervals[i].counts.offered += 1;
+            self.counts(i).offered += 1;
             let queue = self.segment_queue.get(segment as usize).copied();
             if let Some(c) = queue.and_then(|q| self.queue_counts(q, i)) {
                 c.offered += 1;
@@ -1087,7 +1200,7 @@ impl Observer for Collector {
     fn on_connected(&mut self, now: SimTime, arrived: SimTime, agent: AgentId, queue: QueueId) {
         let Some(a) = self.agent(agent) else { return };
         if let Some(i) = self.timeline.index(now) {
-            self.intervals[i].counts.sessions_started += 1;
+            self.counts(i).sessions_started += 1;
             self.agents[a].m.sessions += 1;
         }
         let Some(i) = self.timeline.index(arrived) else {
@@ -1101,7 +1214,7 @@ impl Observer for Collector {
             c.waited += u64::from(wait > Millis::ZERO);
             c.within_threshold += u64::from(within);
         };
-        count(&mut self.intervals[i].counts);
+        count(self.counts(i));
         if let Some(c) = self.queue_counts(queue, i) {
             count(c);
         }
@@ -1118,7 +1231,7 @@ impl Observer for Collector {
         let Some((i, a)) = self.event_at(now, agent) else {
             return;
         };
-        self.intervals[i].counts.reconnected += 1;
+        self.counts(i).reconnected += 1;
         let m = &mut self.agents[a].m;
         m.sessions += 1;
         m.reconnected += 1;
@@ -1128,7 +1241,7 @@ impl Observer for Collector {
         let Some(i) = self.timeline.index(arrived) else {
             return;
         };
-        let c = &mut self.intervals[i].counts;
+        let c = self.counts(i);
         c.abandoned += 1;
         c.waited += 1;
         if let Some(c) = self.queue_counts(queue, i) {
@@ -1192,7 +1305,7 @@ impl Observer for Collector {
             c.late_replies += late;
             c.reply_latency_ms_sum += latency.as_millis();
         };
-        count(&mut self.intervals[i].counts);
+        count(self.counts(i));
         if let Some(c) = self.queue_counts(queue, i) {
             count(c);
         }
@@ -1208,7 +1321,7 @@ impl Observer for Collector {
         let Some((i, a)) = self.event_at(now, agent) else {
             return;
         };
-        let c = &mut self.intervals[i].counts;
+        let c = self.counts(i);
         c.reminders += 1;
         c.sessions_with_reminder += u64::from(first_in_session);
         self.agents[a].m.reminders += 1;
@@ -1232,7 +1345,7 @@ impl Observer for Collector {
             c.ghost_disconnects += u64::from(!premature);
             c.silent_ms += held_silent.as_millis();
         };
-        count(&mut self.intervals[i].counts);
+        count(self.counts(i));
         if let Some(c) = self.queue_counts(queue, i) {
             count(c);
         }
@@ -1246,7 +1359,7 @@ impl Observer for Collector {
         let Some((i, a)) = self.event_at(now, agent) else {
             return;
         };
-        self.intervals[i].counts.normal_closes += 1;
+        self.counts(i).normal_closes += 1;
         self.agents[a].m.normal_closes += 1;
     }
 
@@ -1254,7 +1367,7 @@ impl Observer for Collector {
         let Some((i, a)) = self.event_at(now, agent) else {
             return;
         };
-        self.intervals[i].counts.handed_back += 1;
+        self.counts(i).handed_back += 1;
         self.agents[a].m.handed_back += 1;
     }
 

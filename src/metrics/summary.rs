@@ -6,13 +6,15 @@ use crate::clock::Clock;
 use crate::math::student_t_quantile;
 use crate::metrics::catalogue::{Level, Metric};
 use crate::metrics::collector::{quantile_ms, Collector, HISTOGRAM_SIGFIG};
-use crate::metrics::collector::{IntervalMetrics, QueueMetrics};
+use crate::metrics::collector::{summary_merge, IntervalMetrics, QueueMetrics, Timeline};
+use crate::metrics::spool::{IntervalSpool, RowPart};
 use crate::metrics::stats::Stat;
 use crate::metrics::RepMetrics;
 use crate::scenario::Scenario;
 use crate::time::SimTime;
 use hdrhistogram::Histogram;
 use serde::ser::{Serialize, SerializeMap, Serializer};
+use std::sync::Arc;
 
 /// Metrics' values in a fixed order (the catalogue's order for their level), serialized
 /// as a JSON object in that order, keyed by the metrics' published names (never a hash
@@ -143,6 +145,11 @@ pub struct RunSummary {
     pub horizon_s: f64,
     pub interval_s: f64,
     pub service_level_threshold_s: f64,
+    /// Present only when the run has more reporting intervals than a summary lists one by
+    /// one ([`MAX_SUMMARY_INTERVALS`](crate::metrics::collector::MAX_SUMMARY_INTERVALS)):
+    /// then `intervals` (and each queue's) are merged, and `intervals.csv` has every one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub intervals_merged: Option<MergedIntervals>,
     /// Run-level figures; every value is a number (undefined ratios are 0).
     pub metrics: MetricSet,
     /// Percentiles over all replications' customers and replies together (histograms
@@ -162,6 +169,61 @@ pub struct RunSummary {
     /// `run.start_date`): every table and plot shows interval times through it.
     #[serde(skip)]
     pub clock: Clock,
+    /// Every reporting interval's figures, read back from the replications' spool, when
+    /// the summary's intervals are merged and the run spooled them (`run --out`):
+    /// what `intervals.csv` and `queue_intervals.csv` are written from.
+    #[serde(skip)]
+    pub interval_rows: Option<IntervalRows>,
+}
+
+/// How a summary with more intervals than it lists is merged (`summary.json`'s
+/// `intervals_merged`).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct MergedIntervals {
+    /// The run's reporting intervals (`interval_s` each; the last may be shorter).
+    pub intervals: usize,
+    /// Consecutive intervals each listed interval merges: its figures are those of one
+    /// interval of `merge` × `interval_s` (the last may be shorter).
+    pub merge: usize,
+    /// Where every interval is, one row each.
+    pub full_series: &'static str,
+}
+
+/// The spooled replications of a run: every interval's figures over replications,
+/// computed one interval at a time (memory O(replications × figures)).
+#[derive(Clone, Debug)]
+pub struct IntervalRows {
+    spool: Arc<IntervalSpool>,
+    replications: usize,
+}
+
+impl IntervalRows {
+    /// Calls `f` with each interval's summary, in order: the desk's figures, or one
+    /// queue's part. The same means and CIs as a summary of unmerged intervals, bit for
+    /// bit (the same values pushed in the same replication order).
+    pub fn for_each(
+        &self,
+        part: RowPart,
+        mut f: impl FnMut(IntervalSummary) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        let names = match part {
+            RowPart::Desk => Level::Interval.metrics(),
+            RowPart::Queue(_) => Level::QueueInterval.metrics(),
+        };
+        self.spool.zip(self.replications, part, |i, rows| {
+            let mut acc = LevelAcc::of(names);
+            for row in rows {
+                acc.push_values(row);
+            }
+            let (start, end) = self.spool.bounds(i);
+            f(IntervalSummary {
+                index: i,
+                start_s: start.as_secs_f64(),
+                end_s: end.as_secs_f64(),
+                metrics: acc.metric_set(),
+            })
+        })
+    }
 }
 
 impl RunSummary {
@@ -248,6 +310,13 @@ impl LevelAcc {
         LevelAcc {
             names: template.iter().map(|(n, _)| *n).collect(),
             moments: vec![Moments::default(); template.len()],
+        }
+    }
+
+    fn of(names: &[Metric]) -> LevelAcc {
+        LevelAcc {
+            names: names.to_vec(),
+            moments: vec![Moments::default(); names.len()],
         }
     }
 
@@ -350,6 +419,8 @@ pub struct Summarizer<'a> {
     replies: Histogram<u64>,
     wait_max: u64,
     replications: usize,
+    /// The replications' spooled interval rows, if they are spooled.
+    spool: Option<Arc<IntervalSpool>>,
 }
 
 impl<'a> Summarizer<'a> {
@@ -392,8 +463,17 @@ impl<'a> Summarizer<'a> {
             replies: histogram(),
             wait_max: 0,
             replications: 0,
+            spool: None,
             template,
         }
+    }
+
+    /// A summary whose replications also spool every interval's row to `spool` (their
+    /// collectors made with [`Collector::with_spool`]): its `interval_rows` then reads
+    /// them back.
+    pub fn with_spool(mut self, spool: Arc<IntervalSpool>) -> Summarizer<'a> {
+        self.spool = Some(spool);
+        self
     }
 
     /// A summary of the run-level figures alone: no interval, group or agent figures and
@@ -482,6 +562,11 @@ impl<'a> Summarizer<'a> {
     /// The summary of the replications pushed, started from `seed`, `wall_secs` in all.
     pub fn finish(self, seed: u64, wall_secs: f64) -> RunSummary {
         let scenario = self.scenario;
+        let merge = if self.template.intervals.is_empty() {
+            1
+        } else {
+            summary_merge(scenario)
+        };
         let metrics = Ordered(
             self.run_names
                 .iter()
@@ -562,6 +647,11 @@ impl<'a> Summarizer<'a> {
             horizon_s: scenario.run.horizon.as_secs_f64(),
             interval_s: scenario.run.interval.as_secs_f64(),
             service_level_threshold_s: scenario.run.service_level_threshold.as_secs_f64(),
+            intervals_merged: (merge > 1).then_some(MergedIntervals {
+                intervals: Timeline::new(scenario).count,
+                merge,
+                full_series: "intervals.csv",
+            }),
             metrics,
             pooled: pooled(&self.waits, &self.replies, self.wait_max),
             intervals,
@@ -569,6 +659,10 @@ impl<'a> Summarizer<'a> {
             queues,
             agents,
             clock: scenario.run.clock,
+            interval_rows: self.spool.map(|spool| IntervalRows {
+                spool,
+                replications: self.replications,
+            }),
         }
     }
 }
