@@ -12,9 +12,9 @@
 //! O(intervals).
 
 use super::collector::{IntervalMetrics, Timeline};
-use crate::time::SimTime;
 use crate::metrics::catalogue::Level;
 use crate::scenario::Scenario;
+use crate::time::SimTime;
 use std::fs::File;
 use std::io;
 use std::io::{Read, Seek, SeekFrom, Write};

@@ -57,7 +57,9 @@ pub fn run_outputs<'a>(
     let streamed = summary.interval_rows.is_some();
     let series = |write: fn(&RunSummary, &mut dyn std::io::Write) -> std::io::Result<()>| {
         if streamed {
-            Body::Stream(Box::new(move |out: &mut dyn std::io::Write| write(summary, out)))
+            Body::Stream(Box::new(move |out: &mut dyn std::io::Write| {
+                write(summary, out)
+            }))
         } else {
             let mut bytes = Vec::new();
             write(summary, &mut bytes).expect("writing to memory cannot fail");
@@ -65,8 +67,14 @@ pub fn run_outputs<'a>(
         }
     };
     let mut files = vec![
-        ("summary.json".to_string(), Body::Bytes(summary_json(summary))),
-        ("intervals.csv".to_string(), series(tabular::write_intervals_csv)),
+        (
+            "summary.json".to_string(),
+            Body::Bytes(summary_json(summary)),
+        ),
+        (
+            "intervals.csv".to_string(),
+            series(tabular::write_intervals_csv),
+        ),
         ("agents.csv".to_string(), Body::Bytes(agents_csv(summary))),
         ("groups.csv".to_string(), Body::Bytes(groups_csv(summary))),
     ];
@@ -95,7 +103,10 @@ pub fn run_outputs<'a>(
         "report.html".to_string(),
         Body::Bytes(report_html(summary, sc, &plots)),
     ));
-    files.push(("report.xlsx".to_string(), Body::Bytes(report_xlsx(summary, sc)?)));
+    files.push((
+        "report.xlsx".to_string(),
+        Body::Bytes(report_xlsx(summary, sc)?),
+    ));
     Ok(files)
 }
 

@@ -138,10 +138,7 @@ pub fn queue_intervals_csv(summary: &RunSummary) -> Vec<u8> {
 
 /// [`queue_intervals_csv`] written to `out` row by row (from the spool, as
 /// [`write_intervals_csv`]).
-pub fn write_queue_intervals_csv(
-    summary: &RunSummary,
-    out: &mut dyn io::Write,
-) -> io::Result<()> {
+pub fn write_queue_intervals_csv(summary: &RunSummary, out: &mut dyn io::Write) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     let first = summary.queues.first().and_then(|q| q.intervals.first());
     let header = metric_header(

@@ -81,20 +81,17 @@ pub fn run(args: &RunArgs, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
                 .find(|d| d.is_dir())
                 .filter(|d| !d.as_os_str().is_empty())
                 .unwrap_or(Path::new("."));
-            IntervalSpool::new(&sc, dir)
-                .map(Some)
-                .with_context(|| {
-                    format!(
-                        "cannot create the scratch file of the interval rows in {}",
-                        dir.display()
-                    )
-                })?
+            IntervalSpool::new(&sc, dir).map(Some).with_context(|| {
+                format!(
+                    "cannot create the scratch file of the interval rows in {}",
+                    dir.display()
+                )
+            })?
         }
         _ => None,
     };
     let bar = progress_bar(sc.run.replications.into(), "replications");
-    let summary =
-        pipeline::simulate_spooled(&sc, input.threads, cancel, &|| bar.inc(1), spool);
+    let summary = pipeline::simulate_spooled(&sc, input.threads, cancel, &|| bar.inc(1), spool);
     // Cleared on an error too, so the message is not printed behind a half-drawn bar.
     bar.finish_and_clear();
     // A limit reached mid-run is about this scenario: name it.
