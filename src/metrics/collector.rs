@@ -804,7 +804,7 @@ impl Series {
             self.rows.push(fine.clone());
         } else {
             self.bucket.add(&fine.counts);
-            if (i + 1) % merge == 0 || i + 1 == tl.count {
+            if (i + 1).is_multiple_of(merge) || i + 1 == tl.count {
                 let b = i / merge;
                 let histogram = self.bucket_histogram.take();
                 self.rows.push(IntervalMetrics {

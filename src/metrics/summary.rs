@@ -758,8 +758,14 @@ pub(crate) mod tests {
                     60 + k,
                     Box::new(move |c| c.on_abandoned(s(60 + k), s(60), QueueId(0))),
                 ));
-                calls.push((20, Box::new(move |c| c.on_agent_sessions(s(20), AgentId(0), 1))));
-                calls.push((40, Box::new(move |c| c.on_agent_sessions(s(40), AgentId(0), 0))));
+                calls.push((
+                    20,
+                    Box::new(move |c| c.on_agent_sessions(s(20), AgentId(0), 1)),
+                ));
+                calls.push((
+                    40,
+                    Box::new(move |c| c.on_agent_sessions(s(40), AgentId(0), 0)),
+                ));
                 calls.push((
                     30,
                     Box::new(move |c| {
@@ -772,7 +778,10 @@ pub(crate) mod tests {
                         )
                     }),
                 ));
-                calls.push((33, Box::new(move |c| c.on_reminder(s(33), AgentId(0), true))));
+                calls.push((
+                    33,
+                    Box::new(move |c| c.on_reminder(s(33), AgentId(0), true)),
+                ));
                 calls.push((
                     50,
                     Box::new(move |c| {

@@ -465,11 +465,14 @@ fn guarded<'a>(name: &str, bytes: &'a [u8]) -> std::borrow::Cow<'a, [u8]> {
     }
 }
 
+/// What writes a streamed file's bytes into it as it goes.
+pub type WriteFn<'a> = dyn Fn(&mut dyn io::Write) -> io::Result<()> + 'a;
+
 /// A file of an output directory: its bytes, or a function that writes them to the file
 /// as it goes (a long run's `intervals.csv`, never whole in memory).
 pub enum Body<'a> {
     Bytes(Vec<u8>),
-    Stream(Box<dyn Fn(&mut dyn io::Write) -> io::Result<()> + 'a>),
+    Stream(Box<WriteFn<'a>>),
 }
 
 impl Body<'_> {
@@ -489,7 +492,7 @@ impl Body<'_> {
 /// What [`write_all`] writes: borrowed bytes or a stream.
 enum Entry<'a> {
     Bytes(&'a [u8]),
-    Stream(&'a dyn Fn(&mut dyn io::Write) -> io::Result<()>),
+    Stream(&'a WriteFn<'a>),
 }
 
 fn write_all(dir: &Path, files: &[(&str, Entry)], cancel: &AtomicBool) -> Result<(), OutputError> {
