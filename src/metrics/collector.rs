@@ -23,7 +23,6 @@ use crate::sim::{DisconnectKind, Observer};
 use crate::time::{Millis, SimTime};
 use hdrhistogram::Histogram;
 use serde::Serialize;
-use std::collections::VecDeque;
 
 use super::spool::SpoolWriter;
 
@@ -746,24 +745,54 @@ impl IntervalAcc {
 }
 
 /// The open intervals of one series (the desk's, or one queue's part), from the
-/// collector's first open interval on: grown as later intervals are touched, popped from
-/// the front as they close, so a replication holds only the intervals still open.
+/// collector's first open interval on: grown as later intervals are touched, taken from
+/// the front as they close, so a replication holds only the intervals still open. A
+/// vector and the index of its front (compacted now and then) rather than a ring: every
+/// counted event indexes it, and this is the cheapest index.
 #[derive(Clone, Debug, Default)]
-struct Window(VecDeque<IntervalAcc>);
+struct Window {
+    accs: Vec<IntervalAcc>,
+    /// Where the first open interval is in `accs` (the ones before are closed).
+    head: usize,
+}
 
 impl Window {
     /// Interval `i`'s accumulators, `first` being the window's first interval.
-    #[inline]
+    #[inline(always)]
     fn at(&mut self, first: usize, i: usize) -> &mut IntervalAcc {
         debug_assert!(
             i >= first,
             "interval {i} is already closed (first open {first})"
         );
-        let k = i.saturating_sub(first);
-        if k >= self.0.len() {
-            self.0.resize_with(k + 1, IntervalAcc::default);
+        let k = self.head + i.saturating_sub(first);
+        if k < self.accs.len() {
+            return &mut self.accs[k];
         }
-        &mut self.0[k]
+        self.grow(k)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, k: usize) -> &mut IntervalAcc {
+        self.accs.resize_with(k + 1, IntervalAcc::default);
+        &mut self.accs[k]
+    }
+
+    /// Takes the first open interval out (empty if it was never touched).
+    fn pop_front(&mut self) -> IntervalAcc {
+        let Some(acc) = self.accs.get_mut(self.head) else {
+            return IntervalAcc::default();
+        };
+        let acc = std::mem::take(acc);
+        self.head += 1;
+        if self.head == self.accs.len() {
+            self.accs.clear();
+            self.head = 0;
+        } else if self.head >= 64 && 2 * self.head >= self.accs.len() {
+            self.accs.drain(..self.head);
+            self.head = 0;
+        }
+        acc
     }
 }
 
@@ -1101,11 +1130,11 @@ impl Collector {
     fn close_first_interval(&mut self) {
         let i = self.first_open_interval;
         let tl = self.timeline;
-        let acc = self.intervals.0.pop_front().unwrap_or_default();
+        let acc = self.intervals.pop_front();
         let fine = self.series.close(&tl, self.merge, i, acc);
         let mut parts = Vec::with_capacity(self.queues.len());
         for q in &mut self.queues {
-            let acc = q.intervals.0.pop_front().unwrap_or_default();
+            let acc = q.intervals.pop_front();
             parts.push(q.series.close(&tl, self.merge, i, acc));
         }
         if let Some(spool) = &mut self.spool {
