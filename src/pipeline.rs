@@ -11,12 +11,14 @@
 //! next poll: replications poll every [`CANCEL_CHECK_EVENTS`](crate::sim::CANCEL_CHECK_EVENTS) events, and each function
 //! looks once more after its last unit, so a signal during the run always means "stop".
 
+use crate::metrics::spool::IntervalSpool;
 use crate::metrics::{summarize, Collector, RepFigures, RepMetrics, RunSummary, Summarizer};
 use crate::scenario::{self, Override, Scenario};
 use crate::sim::{Observer, RepStats, Replication, SimError};
 use rayon::prelude::*;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Most worker threads a run starts, whatever it is asked for.
@@ -63,13 +65,32 @@ pub fn simulate(
     cancel: &AtomicBool,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<RunSummary, SimError> {
+    simulate_spooled(sc, threads, cancel, on_done, None)
+}
+
+/// [`simulate`], each replication also spooling every interval's row to `spool` when
+/// given (what `run --out` does when the summary merges intervals: `intervals.csv` is
+/// then written from the spool, see [`crate::metrics::spool`]).
+pub fn simulate_spooled(
+    sc: &Scenario,
+    threads: usize,
+    cancel: &AtomicBool,
+    on_done: &(dyn Fn() + Sync),
+    spool: Option<Arc<IntervalSpool>>,
+) -> Result<RunSummary, SimError> {
     let started = Instant::now();
     let mut summary = Summarizer::new(sc);
+    if let Some(spool) = &spool {
+        summary = summary.with_spool(Arc::clone(spool));
+    }
     run_replications_streamed(
         sc,
         sc.run.seed,
         threads,
-        |_| Collector::new(sc),
+        |rep| match &spool {
+            Some(spool) => Collector::with_spool(sc, spool.writer(rep)),
+            None => Collector::new(sc),
+        },
         cancel,
         on_done,
         |o| {

@@ -24,6 +24,8 @@ use crate::time::{Millis, SimTime};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
+use super::spool::SpoolWriter;
+
 /// Significant digits of every latency histogram: a percentile is reported as the lower
 /// edge of its bucket, at most 0.1 % below the true value (exact below 2.048 s), so it
 /// never exceeds the exact maximum.
@@ -100,15 +102,15 @@ fn level_values(
 
 /// The measured window and its intervals.
 #[derive(Clone, Copy, Debug)]
-struct Timeline {
+pub(crate) struct Timeline {
     start: SimTime,
     end: SimTime,
     interval: Millis,
-    count: usize,
+    pub(crate) count: usize,
 }
 
 impl Timeline {
-    fn new(scenario: &Scenario) -> Timeline {
+    pub(crate) fn new(scenario: &Scenario) -> Timeline {
         let run = &scenario.run;
         let start = SimTime::ZERO + run.warmup;
         let end = start + run.horizon;
@@ -129,7 +131,7 @@ impl Timeline {
         })
     }
 
-    fn bounds(&self, i: usize) -> (SimTime, SimTime) {
+    pub(crate) fn bounds(&self, i: usize) -> (SimTime, SimTime) {
         let s = self.start + self.interval.saturating_mul(i as u64);
         (s, (s + self.interval).min(self.end))
     }
@@ -725,30 +727,149 @@ impl RepMetrics {
     }
 }
 
-/// One interval's accumulators while the replication runs.
+/// One interval's accumulators while the replication runs (only while it is open: see
+/// [`Collector`]'s window).
 #[derive(Clone, Debug, Default)]
 struct IntervalAcc {
     counts: Counts,
-    /// Allocated on the interval's first resolved arrival, and dropped (its p90 kept in
-    /// `wait_ms_p90`) once the interval is over and all its arrivals are resolved, so a
-    /// long run holds histograms only for the few intervals still open.
+    /// Allocated on the interval's first resolved arrival, dropped when the interval closes.
     wait_histogram: Option<Histogram<u32>>,
-    wait_ms_p90: Option<u64>,
 }
 
 impl IntervalAcc {
     fn wait_p90(&self) -> u64 {
-        self.wait_ms_p90
-            .or_else(|| self.wait_histogram.as_ref().map(|h| quantile_ms(h, 0.9)))
-            .unwrap_or(0)
+        self.wait_histogram
+            .as_ref()
+            .map_or(0, |h| quantile_ms(h, 0.9))
     }
 }
 
-/// One queue's accumulators while the replication runs: its part of every interval, and
-/// its waits for the run's percentiles.
+/// The open intervals of one series (the desk's, or one queue's part), from the
+/// collector's first open interval on: grown as later intervals are touched, taken from
+/// the front as they close, so a replication holds only the intervals still open. A
+/// vector and the index of its front (compacted now and then) rather than a ring: every
+/// counted event indexes it, and this is the cheapest index.
+#[derive(Clone, Debug, Default)]
+struct Window {
+    accs: Vec<IntervalAcc>,
+    /// Where the first open interval is in `accs` (the ones before are closed).
+    head: usize,
+}
+
+impl Window {
+    /// Interval `i`'s accumulators, `first` being the window's first interval.
+    #[inline(always)]
+    fn at(&mut self, first: usize, i: usize) -> &mut IntervalAcc {
+        debug_assert!(
+            i >= first,
+            "interval {i} is already closed (first open {first})"
+        );
+        let k = self.head + i.saturating_sub(first);
+        if k < self.accs.len() {
+            return &mut self.accs[k];
+        }
+        self.grow(k)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, k: usize) -> &mut IntervalAcc {
+        self.accs.resize_with(k + 1, IntervalAcc::default);
+        &mut self.accs[k]
+    }
+
+    /// Takes the first open interval out (empty if it was never touched).
+    fn pop_front(&mut self) -> IntervalAcc {
+        let Some(acc) = self.accs.get_mut(self.head) else {
+            return IntervalAcc::default();
+        };
+        let acc = std::mem::take(acc);
+        self.head += 1;
+        if self.head == self.accs.len() {
+            self.accs.clear();
+            self.head = 0;
+        } else if self.head >= 64 && 2 * self.head >= self.accs.len() {
+            self.accs.drain(..self.head);
+            self.head = 0;
+        }
+        acc
+    }
+}
+
+/// What a replication keeps of its closed intervals: their sum (the run's or queue's
+/// counts), and the series the summary reports, each interval as it closes or, beyond
+/// [`MAX_SUMMARY_INTERVALS`], `merge` consecutive intervals merged into one (exactly the
+/// interval a run with `interval_s` × `merge` would have: counts and integrals added,
+/// maxima taken, the wait histograms merged for the p90).
+#[derive(Clone, Debug, Default)]
+struct Series {
+    totals: Counts,
+    rows: Vec<IntervalMetrics>,
+    bucket: Counts,
+    bucket_histogram: Option<Histogram<u32>>,
+}
+
+impl Series {
+    /// Closes fine interval `i` into the series; returns its figures.
+    fn close(
+        &mut self,
+        tl: &Timeline,
+        merge: usize,
+        i: usize,
+        acc: IntervalAcc,
+    ) -> IntervalMetrics {
+        if merge > 1 {
+            if let Some(h) = &acc.wait_histogram {
+                // Both auto-resize, so adding cannot fail.
+                let _ = self
+                    .bucket_histogram
+                    .get_or_insert_with(new_histogram)
+                    .add(h);
+            }
+        }
+        let fine = finish_interval(tl, i, acc);
+        self.totals.add(&fine.counts);
+        if merge <= 1 {
+            self.rows.push(fine.clone());
+        } else {
+            self.bucket.add(&fine.counts);
+            if (i + 1).is_multiple_of(merge) || i + 1 == tl.count {
+                let b = i / merge;
+                let histogram = self.bucket_histogram.take();
+                self.rows.push(IntervalMetrics {
+                    index: b,
+                    start: tl.bounds(b * merge).0,
+                    end: tl.bounds(i).1,
+                    counts: std::mem::take(&mut self.bucket),
+                    wait_ms_p90: histogram.as_ref().map_or(0, |h| quantile_ms(h, 0.9)),
+                });
+            }
+        }
+        fine
+    }
+}
+
+/// The most intervals a summary reports one by one (`summary.json`, `report.html`,
+/// `report.xlsx`, the per-interval targets): eight days of 15-minute intervals. A run with
+/// more reports them merged, [`summary_merge`] at a time; `intervals.csv` keeps every one.
+pub const MAX_SUMMARY_INTERVALS: usize = 768;
+
+/// How many consecutive reporting intervals each summary interval merges for `scenario`:
+/// 1 up to [`MAX_SUMMARY_INTERVALS`] intervals, else the fewest that bring the count
+/// within it.
+pub fn summary_merge(scenario: &Scenario) -> usize {
+    Timeline::new(scenario)
+        .count
+        .div_ceil(MAX_SUMMARY_INTERVALS)
+        .max(1)
+}
+
+/// One queue's accumulators while the replication runs: its part of every open
+/// interval, its closed series, and its waits for the run's percentiles.
 #[derive(Clone, Debug)]
 struct QueueAcc {
-    intervals: Vec<IntervalAcc>,
+    intervals: Window,
+    series: Series,
     wait_histogram: Histogram<u64>,
 }
 
@@ -784,7 +905,14 @@ pub struct Collector {
     timeline: Timeline,
     threshold: Millis,
     reply_target: Millis,
-    intervals: Vec<IntervalAcc>,
+    /// The open intervals, `first_open_interval` on.
+    intervals: Window,
+    /// The closed ones, as the summary reports them.
+    series: Series,
+    /// Intervals each summary interval merges ([`summary_merge`]).
+    merge: usize,
+    /// Where each closed interval's row goes for `intervals.csv`, when spooled.
+    spool: Option<SpoolWriter>,
     agents: Vec<AgentAcc>,
     groups: Vec<GroupMetrics>,
     /// Per queue, for a desk with several; empty otherwise.
@@ -801,7 +929,7 @@ pub struct Collector {
     events: u64,
     routing_decisions: u64,
     ended: bool,
-    /// Intervals before this one are over, resolved and finalized.
+    /// Intervals before this one are over, resolved and closed.
     first_open_interval: usize,
 }
 
@@ -830,7 +958,8 @@ impl Collector {
         }
         let queues = if scenario.queues.len() > 1 {
             let acc = QueueAcc {
-                intervals: vec![IntervalAcc::default(); timeline.count],
+                intervals: Window::default(),
+                series: Series::default(),
                 wait_histogram: new_histogram(),
             };
             vec![acc; scenario.queues.len()]
@@ -841,7 +970,10 @@ impl Collector {
             timeline,
             threshold: scenario.run.service_level_threshold,
             reply_target: scenario.run.reply_target,
-            intervals: vec![IntervalAcc::default(); timeline.count],
+            intervals: Window::default(),
+            series: Series::default(),
+            merge: timeline.count.div_ceil(MAX_SUMMARY_INTERVALS).max(1),
+            spool: None,
             agents,
             groups,
             queues,
@@ -860,6 +992,15 @@ impl Collector {
         }
     }
 
+    /// A collector that also writes each closed interval's row to `spool` (the rows of
+    /// `intervals.csv` beyond [`MAX_SUMMARY_INTERVALS`], see [`super::spool`]).
+    pub fn with_spool(scenario: &Scenario, spool: SpoolWriter) -> Collector {
+        Collector {
+            spool: Some(spool),
+            ..Collector::new(scenario)
+        }
+    }
+
     /// Integrates a level up to `now`, interval by interval.
     fn advance_level(&mut self, kind: LevelKind, now: SimTime) {
         let level = match kind {
@@ -872,9 +1013,9 @@ impl Collector {
         }
         let (value, since) = (level.value, level.since);
         level.since = now;
-        let intervals = &mut self.intervals;
+        let (intervals, first) = (&mut self.intervals, self.first_open_interval);
         self.timeline.for_each_overlap(since, now, |i, ms| {
-            let c = &mut intervals[i].counts;
+            let c = &mut intervals.at(first, i).counts;
             match kind {
                 LevelKind::Queue => {
                     c.queue_ms += value * ms;
@@ -892,7 +1033,7 @@ impl Collector {
             LevelKind::Queue => {
                 self.queue.value = value;
                 if let Some(i) = self.timeline.index(now) {
-                    let c = &mut self.intervals[i].counts;
+                    let c = &mut self.intervals.at(self.first_open_interval, i).counts;
                     c.queue_max = c.queue_max.max(value);
                 }
             }
@@ -936,10 +1077,11 @@ impl Collector {
     /// Records a resolved arrival's wait (connected: until connection; abandoned: until it
     /// gave up) in interval `i` and in the run histogram, and in its queue's.
     fn record_wait(&mut self, i: usize, wait: Millis, queue: QueueId) {
-        record_interval_wait(&mut self.intervals[i], wait);
+        let first = self.first_open_interval;
+        record_interval_wait(self.intervals.at(first, i), wait);
         record(&mut self.wait_histogram, wait.as_millis());
         if let Some(q) = self.queues.get_mut(queue.0 as usize) {
-            record_interval_wait(&mut q.intervals[i], wait);
+            record_interval_wait(q.intervals.at(first, i), wait);
             record(&mut q.wait_histogram, wait.as_millis());
         }
     }
@@ -947,36 +1089,66 @@ impl Collector {
     /// Queue `queue`'s part of interval `i`, for a desk with several queues.
     fn queue_counts(&mut self, queue: QueueId, i: usize) -> Option<&mut Counts> {
         let q = self.queues.get_mut(queue.0 as usize)?;
-        Some(&mut q.intervals[i].counts)
+        Some(&mut q.intervals.at(self.first_open_interval, i).counts)
     }
 
-    /// Finalizes, in order, every interval that is over at `now` and whose arrivals are all
-    /// resolved: its wait p90 is computed and its histogram freed (memory stays flat).
+    /// The desk's part of interval `i` (open: at or after the first open interval).
+    #[inline]
+    fn counts(&mut self, i: usize) -> &mut Counts {
+        &mut self.intervals.at(self.first_open_interval, i).counts
+    }
+
+    /// Closes, in order, every interval that is over at `now` and whose arrivals are all
+    /// resolved: nothing can change its figures any more, so they go to the series (and
+    /// the spool) and its accumulators are freed. Memory stays flat in the intervals.
     fn finalize_intervals(&mut self, now: SimTime) {
-        while let Some(acc) = self.intervals.get_mut(self.first_open_interval) {
-            let (_, end) = self.timeline.bounds(self.first_open_interval);
-            if end > now || acc.counts.offered != acc.counts.resolved() {
+        while self.first_open_interval < self.timeline.count {
+            let first = self.first_open_interval;
+            let (_, end) = self.timeline.bounds(first);
+            if end > now {
                 break;
             }
-            acc.wait_ms_p90 = Some(acc.wait_p90());
-            acc.wait_histogram = None;
-            // The queues' parts of the interval hold its arrivals: all resolved too.
-            for q in &mut self.queues {
-                let part = &mut q.intervals[self.first_open_interval];
-                part.wait_ms_p90 = Some(part.wait_p90());
-                part.wait_histogram = None;
+            let c = &self.intervals.at(first, first).counts;
+            if c.offered != c.resolved() {
+                break;
             }
-            self.first_open_interval += 1;
+            self.advance_levels(end);
+            self.close_first_interval();
         }
+    }
+
+    /// Integrates the levels up to `to`. They integrate lazily; an interval is brought up
+    /// to its end just before it closes (the same sums as integrating later, split at the
+    /// same edges), never further, so no later interval is opened early.
+    fn advance_levels(&mut self, to: SimTime) {
+        self.advance_level(LevelKind::Queue, to);
+        self.advance_level(LevelKind::Sessions, to);
+        self.advance_level(LevelKind::Capacity, to);
+    }
+
+    /// Closes the first open interval (the desk's and each queue's part of it).
+    fn close_first_interval(&mut self) {
+        let i = self.first_open_interval;
+        let tl = self.timeline;
+        let acc = self.intervals.pop_front();
+        let fine = self.series.close(&tl, self.merge, i, acc);
+        let mut parts = Vec::with_capacity(self.queues.len());
+        for q in &mut self.queues {
+            let acc = q.intervals.pop_front();
+            parts.push(q.series.close(&tl, self.merge, i, acc));
+        }
+        if let Some(spool) = &mut self.spool {
+            spool.push(&fine, &parts);
+        }
+        self.first_open_interval += 1;
     }
 
     /// Closes every integral at the end of the window (or at `now`, if later state is
     /// outside the window anyway): the state last observed holds until then.
     fn close(&mut self, now: SimTime) {
+        // The levels are integrated interval by interval as [`Collector::finish`] closes
+        // the rest of the window (the state last observed holds until its end).
         let until = now.max(self.timeline.end);
-        self.advance_level(LevelKind::Queue, until);
-        self.advance_level(LevelKind::Sessions, until);
-        self.advance_level(LevelKind::Capacity, until);
         for a in 0..self.agents.len() {
             self.advance_agent(a, until);
         }
@@ -989,41 +1161,32 @@ impl Collector {
         if !self.ended {
             self.close(self.timeline.end);
         }
+        while self.first_open_interval < self.timeline.count {
+            let (_, end) = self.timeline.bounds(self.first_open_interval);
+            self.advance_levels(end);
+            self.close_first_interval();
+        }
+        if let Some(spool) = &mut self.spool {
+            spool.flush();
+        }
         let tl = self.timeline;
-        let intervals: Vec<IntervalMetrics> = self
-            .intervals
-            .into_iter()
-            .enumerate()
-            .map(|(index, acc)| finish_interval(&tl, index, acc))
-            .collect();
         let queues = self
             .queues
             .into_iter()
             .map(|q| {
-                let intervals: Vec<IntervalMetrics> = q
-                    .intervals
-                    .into_iter()
-                    .enumerate()
-                    .map(|(index, acc)| finish_interval(&tl, index, acc))
-                    .collect();
-                let mut counts = Counts::default();
-                for i in &intervals {
-                    counts.add(&i.counts);
-                }
+                let counts = q.series.totals;
                 QueueMetrics {
                     unresolved: counts.offered.saturating_sub(counts.resolved()),
                     wait_ms_p50: quantile_ms(&q.wait_histogram, 0.5),
                     wait_ms_p90: quantile_ms(&q.wait_histogram, 0.9),
                     wait_ms_p99: quantile_ms(&q.wait_histogram, 0.99),
                     counts,
-                    intervals,
+                    intervals: q.series.rows,
                 }
             })
             .collect();
-        let mut counts = Counts::default();
-        for i in &intervals {
-            counts.add(&i.counts);
-        }
+        let counts = self.series.totals;
+        let intervals = self.series.rows;
         let agents: Vec<AgentMetrics> = self.agents.into_iter().map(|a| a.m).collect();
         let mut groups = self.groups;
         let mut totals = Totals {
@@ -1075,7 +1238,7 @@ impl Collector {
 impl Observer for Collector {
     fn on_offered(&mut self, now: SimTime, segment: u16) {
         if let Some(i) = self.timeline.index(now) {
-            self.intervals[i].counts.offered += 1;
+            self.counts(i).offered += 1;
             let queue = self.segment_queue.get(segment as usize).copied();
             if let Some(c) = queue.and_then(|q| self.queue_counts(q, i)) {
                 c.offered += 1;
@@ -1087,7 +1250,7 @@ impl Observer for Collector {
     fn on_connected(&mut self, now: SimTime, arrived: SimTime, agent: AgentId, queue: QueueId) {
         let Some(a) = self.agent(agent) else { return };
         if let Some(i) = self.timeline.index(now) {
-            self.intervals[i].counts.sessions_started += 1;
+            self.counts(i).sessions_started += 1;
             self.agents[a].m.sessions += 1;
         }
         let Some(i) = self.timeline.index(arrived) else {
@@ -1101,7 +1264,7 @@ impl Observer for Collector {
             c.waited += u64::from(wait > Millis::ZERO);
             c.within_threshold += u64::from(within);
         };
-        count(&mut self.intervals[i].counts);
+        count(self.counts(i));
         if let Some(c) = self.queue_counts(queue, i) {
             count(c);
         }
@@ -1118,7 +1281,7 @@ impl Observer for Collector {
         let Some((i, a)) = self.event_at(now, agent) else {
             return;
         };
-        self.intervals[i].counts.reconnected += 1;
+        self.counts(i).reconnected += 1;
         let m = &mut self.agents[a].m;
         m.sessions += 1;
         m.reconnected += 1;
@@ -1128,7 +1291,7 @@ impl Observer for Collector {
         let Some(i) = self.timeline.index(arrived) else {
             return;
         };
-        let c = &mut self.intervals[i].counts;
+        let c = self.counts(i);
         c.abandoned += 1;
         c.waited += 1;
         if let Some(c) = self.queue_counts(queue, i) {
@@ -1192,7 +1355,7 @@ impl Observer for Collector {
             c.late_replies += late;
             c.reply_latency_ms_sum += latency.as_millis();
         };
-        count(&mut self.intervals[i].counts);
+        count(self.counts(i));
         if let Some(c) = self.queue_counts(queue, i) {
             count(c);
         }
@@ -1208,7 +1371,7 @@ impl Observer for Collector {
         let Some((i, a)) = self.event_at(now, agent) else {
             return;
         };
-        let c = &mut self.intervals[i].counts;
+        let c = self.counts(i);
         c.reminders += 1;
         c.sessions_with_reminder += u64::from(first_in_session);
         self.agents[a].m.reminders += 1;
@@ -1232,7 +1395,7 @@ impl Observer for Collector {
             c.ghost_disconnects += u64::from(!premature);
             c.silent_ms += held_silent.as_millis();
         };
-        count(&mut self.intervals[i].counts);
+        count(self.counts(i));
         if let Some(c) = self.queue_counts(queue, i) {
             count(c);
         }
@@ -1246,7 +1409,7 @@ impl Observer for Collector {
         let Some((i, a)) = self.event_at(now, agent) else {
             return;
         };
-        self.intervals[i].counts.normal_closes += 1;
+        self.counts(i).normal_closes += 1;
         self.agents[a].m.normal_closes += 1;
     }
 
@@ -1254,7 +1417,7 @@ impl Observer for Collector {
         let Some((i, a)) = self.event_at(now, agent) else {
             return;
         };
-        self.intervals[i].counts.handed_back += 1;
+        self.counts(i).handed_back += 1;
         self.agents[a].m.handed_back += 1;
     }
 
@@ -1449,18 +1612,17 @@ pub(crate) mod tests {
         c.on_offered(s(12), 0);
         c.on_connected(s(14), s(12), AgentId(0), en);
         // Spanish, interval 0: waits 10 s and is served by agent 0 (an overflow agent);
-        // it still counts in spanish.
+        // it still counts in spanish. Replies and a disconnect count by their instants:
+        // English at 20 s (3 s, on time); Spanish at 35 s (70 s: late past 60 s, and
+        // missed), a ghost disconnect at 45 s. (Calls come in time order, as the
+        // simulator makes them.)
         c.on_offered(s(15), 1);
+        c.on_reply(s(20), AgentId(0), Millis::from_secs(3), false, en);
         c.on_connected(s(25), s(15), AgentId(0), es);
         // Spanish, interval 1: gives up after 8 s.
         c.on_offered(s(32), 1);
-        c.on_abandoned(s(40), s(32), es);
-        // English, interval 2: still waiting at the end (unresolved).
-        c.on_offered(s(55), 0);
-        // Replies and a disconnect, by their instants: English at 20 s (3 s, on time);
-        // Spanish at 35 s (70 s: late past 60 s, and missed), a ghost disconnect at 45 s.
-        c.on_reply(s(20), AgentId(0), Millis::from_secs(3), false, en);
         c.on_reply(s(35), AgentId(0), Millis::from_secs(70), true, es);
+        c.on_abandoned(s(40), s(32), es);
         c.on_disconnect(
             s(45),
             AgentId(0),
@@ -1468,6 +1630,8 @@ pub(crate) mod tests {
             Millis::from_secs(30),
             es,
         );
+        // English, interval 2: still waiting at the end (unresolved).
+        c.on_offered(s(55), 0);
         c.on_end(s(80), 0, 0);
         let r = c.finish();
         assert_eq!(r.queues.len(), 2);
@@ -1749,6 +1913,59 @@ pub(crate) mod tests {
         assert!(scalar(&r.intervals[0].scalars(), Metric::ServiceLevel).is_nan());
         assert_eq!(r.intervals.len(), 3);
         assert_eq!((r.intervals[2].start, r.intervals[2].end), (s(50), s(70)));
+    }
+
+    /// Beyond `MAX_SUMMARY_INTERVALS` the series merges intervals: a 60 s window in 50 ms
+    /// intervals is 1 200 of them, merged ⌈1 200 / 768⌉ = 2 at a time into 600 of 100 ms,
+    /// each exactly the interval a 100 ms run of the same calls reports (counts, integrals,
+    /// maxima and the wait p90 of the merged histograms), with the same totals.
+    #[test]
+    fn merged_intervals_are_those_of_a_coarser_run() {
+        let mut fine = test_scenario(&[(0, 2), (1, 1)], &["north", "south"]);
+        fine.run.interval = Millis::from_millis(50);
+        let mut coarse = fine.clone();
+        coarse.run.interval = Millis::from_millis(100);
+        assert_eq!(summary_merge(&fine), 2);
+        assert_eq!(summary_merge(&coarse), 1);
+        let drive = |sc: &Scenario| {
+            let ms = SimTime::from_millis;
+            let mut c = Collector::new(sc);
+            c.on_agent_online(ms(0), AgentId(0), true);
+            c.on_agent_online(ms(10_020), AgentId(1), true);
+            // Customers every 200 ms from 10.01 s (290 of them, the last at 67.81 s); each
+            // waits 0, 40, 80 or 120 ms in turn, every fifth gives up instead, and a
+            // connected chat is held 55 ms: each story ends before the next arrival.
+            for j in 0..290u64 {
+                let arrived = ms(10_010 + 200 * j);
+                let resolved = arrived + Millis::from_millis(40 * (j % 4));
+                let agent = AgentId((j % 2) as u32);
+                c.on_offered(arrived, 0);
+                c.on_queue_len(arrived, 1);
+                if j % 5 == 4 {
+                    c.on_abandoned(resolved, arrived, QueueId(0));
+                    c.on_queue_len(resolved, 0);
+                } else {
+                    c.on_connected(resolved, arrived, agent, QueueId(0));
+                    c.on_queue_len(resolved, 0);
+                    c.on_agent_sessions(resolved, agent, 1);
+                    c.on_agent_sessions(resolved + Millis::from_millis(55), agent, 0);
+                }
+            }
+            c.on_end(SimTime::from_secs(70), 0, 0);
+            c.finish()
+        };
+        let (merged, reference) = (drive(&fine), drive(&coarse));
+        assert_eq!(merged.intervals.len(), 600);
+        assert_eq!(reference.intervals.len(), 600);
+        for (m, r) in merged.intervals.iter().zip(&reference.intervals) {
+            assert_eq!((m.index, m.start, m.end), (r.index, r.start, r.end));
+            assert_eq!(m.counts, r.counts, "interval {}", r.index);
+            assert_eq!(m.wait_ms_p90, r.wait_ms_p90, "interval {}", r.index);
+        }
+        assert_eq!(merged.totals.counts, reference.totals.counts);
+        // j % 5 = 4 for 58 of j = 0..290.
+        assert_eq!(merged.totals.counts.offered, 290);
+        assert_eq!(merged.totals.counts.abandoned, 58);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod collector;
 pub mod erlang;
 pub mod laws;
+pub mod spool;
 pub mod stats;
 pub mod summary;
 pub mod target;

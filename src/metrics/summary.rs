@@ -6,13 +6,15 @@ use crate::clock::Clock;
 use crate::math::student_t_quantile;
 use crate::metrics::catalogue::{Level, Metric};
 use crate::metrics::collector::{quantile_ms, Collector, HISTOGRAM_SIGFIG};
-use crate::metrics::collector::{IntervalMetrics, QueueMetrics};
+use crate::metrics::collector::{summary_merge, IntervalMetrics, QueueMetrics, Timeline};
+use crate::metrics::spool::{IntervalSpool, RowPart};
 use crate::metrics::stats::Stat;
 use crate::metrics::RepMetrics;
 use crate::scenario::Scenario;
 use crate::time::SimTime;
 use hdrhistogram::Histogram;
 use serde::ser::{Serialize, SerializeMap, Serializer};
+use std::sync::Arc;
 
 /// Metrics' values in a fixed order (the catalogue's order for their level), serialized
 /// as a JSON object in that order, keyed by the metrics' published names (never a hash
@@ -143,6 +145,11 @@ pub struct RunSummary {
     pub horizon_s: f64,
     pub interval_s: f64,
     pub service_level_threshold_s: f64,
+    /// Present only when the run has more reporting intervals than a summary lists one by
+    /// one ([`MAX_SUMMARY_INTERVALS`](crate::metrics::collector::MAX_SUMMARY_INTERVALS)):
+    /// then `intervals` (and each queue's) are merged, and `intervals.csv` has every one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub intervals_merged: Option<MergedIntervals>,
     /// Run-level figures; every value is a number (undefined ratios are 0).
     pub metrics: MetricSet,
     /// Percentiles over all replications' customers and replies together (histograms
@@ -162,6 +169,61 @@ pub struct RunSummary {
     /// `run.start_date`): every table and plot shows interval times through it.
     #[serde(skip)]
     pub clock: Clock,
+    /// Every reporting interval's figures, read back from the replications' spool, when
+    /// the summary's intervals are merged and the run spooled them (`run --out`):
+    /// what `intervals.csv` and `queue_intervals.csv` are written from.
+    #[serde(skip)]
+    pub interval_rows: Option<IntervalRows>,
+}
+
+/// How a summary with more intervals than it lists is merged (`summary.json`'s
+/// `intervals_merged`).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct MergedIntervals {
+    /// The run's reporting intervals (`interval_s` each; the last may be shorter).
+    pub intervals: usize,
+    /// Consecutive intervals each listed interval merges: its figures are those of one
+    /// interval of `merge` × `interval_s` (the last may be shorter).
+    pub merge: usize,
+    /// Where every interval is, one row each.
+    pub full_series: &'static str,
+}
+
+/// The spooled replications of a run: every interval's figures over replications,
+/// computed one interval at a time (memory O(replications × figures)).
+#[derive(Clone, Debug)]
+pub struct IntervalRows {
+    spool: Arc<IntervalSpool>,
+    replications: usize,
+}
+
+impl IntervalRows {
+    /// Calls `f` with each interval's summary, in order: the desk's figures, or one
+    /// queue's part. The same means and CIs as a summary of unmerged intervals, bit for
+    /// bit (the same values pushed in the same replication order).
+    pub fn for_each(
+        &self,
+        part: RowPart,
+        mut f: impl FnMut(IntervalSummary) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        let names = match part {
+            RowPart::Desk => Level::Interval.metrics(),
+            RowPart::Queue(_) => Level::QueueInterval.metrics(),
+        };
+        self.spool.zip(self.replications, part, |i, rows| {
+            let mut acc = LevelAcc::of(names);
+            for row in rows {
+                acc.push_values(row);
+            }
+            let (start, end) = self.spool.bounds(i);
+            f(IntervalSummary {
+                index: i,
+                start_s: start.as_secs_f64(),
+                end_s: end.as_secs_f64(),
+                metrics: acc.metric_set(),
+            })
+        })
+    }
 }
 
 impl RunSummary {
@@ -248,6 +310,13 @@ impl LevelAcc {
         LevelAcc {
             names: template.iter().map(|(n, _)| *n).collect(),
             moments: vec![Moments::default(); template.len()],
+        }
+    }
+
+    fn of(names: &[Metric]) -> LevelAcc {
+        LevelAcc {
+            names: names.to_vec(),
+            moments: vec![Moments::default(); names.len()],
         }
     }
 
@@ -350,6 +419,8 @@ pub struct Summarizer<'a> {
     replies: Histogram<u64>,
     wait_max: u64,
     replications: usize,
+    /// The replications' spooled interval rows, if they are spooled.
+    spool: Option<Arc<IntervalSpool>>,
 }
 
 impl<'a> Summarizer<'a> {
@@ -392,8 +463,17 @@ impl<'a> Summarizer<'a> {
             replies: histogram(),
             wait_max: 0,
             replications: 0,
+            spool: None,
             template,
         }
+    }
+
+    /// A summary whose replications also spool every interval's row to `spool` (their
+    /// collectors made with [`Collector::with_spool`]): its `interval_rows` then reads
+    /// them back.
+    pub fn with_spool(mut self, spool: Arc<IntervalSpool>) -> Summarizer<'a> {
+        self.spool = Some(spool);
+        self
     }
 
     /// A summary of the run-level figures alone: no interval, group or agent figures and
@@ -482,6 +562,11 @@ impl<'a> Summarizer<'a> {
     /// The summary of the replications pushed, started from `seed`, `wall_secs` in all.
     pub fn finish(self, seed: u64, wall_secs: f64) -> RunSummary {
         let scenario = self.scenario;
+        let merge = if self.template.intervals.is_empty() {
+            1
+        } else {
+            summary_merge(scenario)
+        };
         let metrics = Ordered(
             self.run_names
                 .iter()
@@ -562,6 +647,11 @@ impl<'a> Summarizer<'a> {
             horizon_s: scenario.run.horizon.as_secs_f64(),
             interval_s: scenario.run.interval.as_secs_f64(),
             service_level_threshold_s: scenario.run.service_level_threshold.as_secs_f64(),
+            intervals_merged: (merge > 1).then_some(MergedIntervals {
+                intervals: Timeline::new(scenario).count,
+                merge,
+                full_series: "intervals.csv",
+            }),
             metrics,
             pooled: pooled(&self.waits, &self.replies, self.wait_max),
             intervals,
@@ -569,6 +659,10 @@ impl<'a> Summarizer<'a> {
             queues,
             agents,
             clock: scenario.run.clock,
+            interval_rows: self.spool.map(|spool| IntervalRows {
+                spool,
+                replications: self.replications,
+            }),
         }
     }
 }
@@ -619,6 +713,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::engine::{AgentId, QueueId};
     use crate::metrics::collector::tests::test_scenario;
+    use crate::metrics::spool::{IntervalSpool, RowPart};
     use crate::sim::Observer;
     use crate::time::Millis;
 
@@ -626,44 +721,84 @@ pub(crate) mod tests {
     /// customers waiting k·2 s each, agent 0 busy with one session for 20 s, one
     /// reminder per replication, agent 1 disconnecting a ghost.
     pub(crate) fn sample_reps(scenario: &Scenario) -> Vec<RepMetrics> {
+        sample_reps_with(|_| Collector::new(scenario))
+    }
+
+    /// [`sample_reps`], replication k's collector made by `make(k)`.
+    fn sample_reps_with(make: impl Fn(u64) -> Collector) -> Vec<RepMetrics> {
+        type Call = Box<dyn Fn(&mut Collector)>;
         (1..=3u64)
             .map(|k| {
                 let s = SimTime::from_secs;
-                let mut c = Collector::new(scenario);
+                let mut c = make(k);
                 c.on_agent_online(s(0), AgentId(0), true);
                 c.on_agent_online(s(0), AgentId(1), true);
+                // Every call at its instant, sorted below: the simulator calls in time order.
+                let mut calls: Vec<(u64, Call)> = vec![];
                 for j in 0..k {
                     let arrived = s(12 + 15 * j);
-                    c.on_offered(arrived, 0);
-                    c.on_queue_len(arrived, 1);
-                    c.on_connected(
-                        arrived + Millis::from_secs(2 * k),
-                        arrived,
-                        AgentId((j % 2) as u32),
-                        QueueId(0),
-                    );
-                    c.on_queue_len(arrived + Millis::from_secs(2 * k), 0);
+                    let connected = arrived + Millis::from_secs(2 * k);
+                    calls.push((
+                        12 + 15 * j,
+                        Box::new(move |c| {
+                            c.on_offered(arrived, 0);
+                            c.on_queue_len(arrived, 1);
+                        }),
+                    ));
+                    calls.push((
+                        12 + 15 * j + 2 * k,
+                        Box::new(move |c| {
+                            c.on_connected(connected, arrived, AgentId((j % 2) as u32), QueueId(0));
+                            c.on_queue_len(connected, 0);
+                        }),
+                    ));
                 }
-                c.on_offered(s(60), 0);
-                c.on_abandoned(s(60 + k), s(60), QueueId(0));
-                c.on_agent_sessions(s(20), AgentId(0), 1);
-                c.on_agent_sessions(s(40), AgentId(0), 0);
-                c.on_reply(
-                    s(30),
-                    AgentId(0),
-                    Millis::from_millis(1500 * k),
-                    k == 3,
-                    QueueId(0),
-                );
-                c.on_reminder(s(33), AgentId(0), true);
-                c.on_disconnect(
-                    s(50),
-                    AgentId(1),
-                    crate::sim::DisconnectKind::Ghost,
-                    Millis::from_millis(90_000),
-                    QueueId(0),
-                );
-                c.on_close(s(45), AgentId(0));
+                calls.push((60, Box::new(move |c| c.on_offered(s(60), 0))));
+                calls.push((
+                    60 + k,
+                    Box::new(move |c| c.on_abandoned(s(60 + k), s(60), QueueId(0))),
+                ));
+                calls.push((
+                    20,
+                    Box::new(move |c| c.on_agent_sessions(s(20), AgentId(0), 1)),
+                ));
+                calls.push((
+                    40,
+                    Box::new(move |c| c.on_agent_sessions(s(40), AgentId(0), 0)),
+                ));
+                calls.push((
+                    30,
+                    Box::new(move |c| {
+                        c.on_reply(
+                            s(30),
+                            AgentId(0),
+                            Millis::from_millis(1500 * k),
+                            k == 3,
+                            QueueId(0),
+                        )
+                    }),
+                ));
+                calls.push((
+                    33,
+                    Box::new(move |c| c.on_reminder(s(33), AgentId(0), true)),
+                ));
+                calls.push((
+                    50,
+                    Box::new(move |c| {
+                        c.on_disconnect(
+                            s(50),
+                            AgentId(1),
+                            crate::sim::DisconnectKind::Ghost,
+                            Millis::from_millis(90_000),
+                            QueueId(0),
+                        )
+                    }),
+                ));
+                calls.push((45, Box::new(move |c| c.on_close(s(45), AgentId(0)))));
+                calls.sort_by_key(|(t, _)| *t);
+                for (_, call) in &calls {
+                    call(&mut c);
+                }
                 c.on_end(s(70), 1000 * k, 10 * k);
                 let mut r = c.finish();
                 r.set_wall_secs(0.25);
@@ -780,10 +915,15 @@ pub(crate) mod tests {
     /// Replication k (1..=3) of the two-queue desk: k English customers connected at
     /// once in interval 0, one Spanish customer who gives up after k seconds in interval 1.
     pub(crate) fn two_queue_reps(scenario: &Scenario) -> Vec<RepMetrics> {
+        two_queue_reps_with(|_| Collector::new(scenario))
+    }
+
+    /// [`two_queue_reps`], replication k's collector made by `make(k)`.
+    fn two_queue_reps_with(make: impl Fn(u64) -> Collector) -> Vec<RepMetrics> {
         (1..=3u64)
             .map(|k| {
                 let s = SimTime::from_secs;
-                let mut c = Collector::new(scenario);
+                let mut c = make(k);
                 for j in 0..k {
                     c.on_offered(s(12 + j), 0);
                     c.on_connected(s(12 + j), s(12 + j), AgentId(0), QueueId(0));
@@ -868,5 +1008,90 @@ pub(crate) mod tests {
             .metrics
             .iter()
             .all(|(_, s)| s.mean == 0.0 && s.per_replication.is_empty()));
+    }
+
+    /// Whether two summaries of the same interval are equal bit for bit (NaN = NaN).
+    fn same_interval(a: &IntervalSummary, b: &IntervalSummary) -> bool {
+        let same = |x: f64, y: f64| x.to_bits() == y.to_bits();
+        a.index == b.index
+            && same(a.start_s, b.start_s)
+            && same(a.end_s, b.end_s)
+            && a.metrics.0.len() == b.metrics.0.len()
+            && a.metrics
+                .iter()
+                .zip(b.metrics.iter())
+                .all(|((m, x), (n, y))| {
+                    m == n && same(x.mean, y.mean) && same(x.ci95_half_width, y.ci95_half_width)
+                })
+    }
+
+    /// The streaming zip: each interval's mean and CI computed from the replications'
+    /// spooled rows, one interval at a time, equal the in-memory summary's bit for bit,
+    /// for the desk and for each queue's part.
+    #[test]
+    fn the_spool_zip_gives_the_in_memory_interval_figures() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = test_scenario(&[(0, 2), (1, 1)], &["north", "south"]);
+        let spool = IntervalSpool::new(&desk, dir.path()).unwrap();
+        let reps = sample_reps_with(|k| Collector::with_spool(&desk, spool.writer(k as u32 - 1)));
+        let mut s = Summarizer::new(&desk).with_spool(Arc::clone(&spool));
+        for r in &reps {
+            s.push(r);
+        }
+        let sum = s.finish(1, 1.0);
+        assert!(
+            sum.intervals_merged.is_none(),
+            "3 intervals: listed one by one"
+        );
+        let mut zipped = vec![];
+        let rows = sum.interval_rows.as_ref().unwrap();
+        rows.for_each(RowPart::Desk, |i| {
+            zipped.push(i);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(zipped.len(), 3);
+        for (a, b) in zipped.iter().zip(&sum.intervals) {
+            assert!(same_interval(a, b), "{a:?}\n{b:?}");
+        }
+        // Interval 0 (10–30 s) is offered 1, 2, 2 (replication k's customers arrive at
+        // 12 s, 27 s, 42 s, the first k of them): the zip saw every replication.
+        assert_eq!(
+            zipped[0].metrics.get(Metric::Offered).unwrap().mean,
+            5.0 / 3.0
+        );
+
+        let queues = crate::metrics::collector::tests::two_queue_scenario(&[(0, 5)], &["g"]);
+        let spool = IntervalSpool::new(&queues, dir.path()).unwrap();
+        let reps =
+            two_queue_reps_with(|k| Collector::with_spool(&queues, spool.writer(k as u32 - 1)));
+        let mut s = Summarizer::new(&queues).with_spool(Arc::clone(&spool));
+        for r in &reps {
+            s.push(r);
+        }
+        let sum = s.finish(1, 1.0);
+        let rows = sum.interval_rows.as_ref().unwrap();
+        for part in [RowPart::Desk, RowPart::Queue(0), RowPart::Queue(1)] {
+            let listed = match part {
+                RowPart::Desk => &sum.intervals,
+                RowPart::Queue(q) => &sum.queues[q].intervals,
+            };
+            let mut n = 0;
+            rows.for_each(part, |i| {
+                assert!(same_interval(&i, &listed[n]), "{part:?} {n}");
+                n += 1;
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(n, 3, "{part:?}");
+        }
+        // Spanish interval 1: one abandoner in each replication.
+        let mut spanish = vec![];
+        rows.for_each(RowPart::Queue(1), |i| {
+            spanish.push(i.metrics.get(Metric::Abandoned).unwrap().mean);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(spanish, [0.0, 1.0, 0.0]);
     }
 }

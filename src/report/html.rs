@@ -399,6 +399,19 @@ fn tables(out: &mut String, summary: &RunSummary, clock: Clock, verdict: &Verdic
          (± 0 with one replication); shares in percent. docs/outputs.md defines each metric; \
          per-agent figures are in agents.csv and report.xlsx.</p>\n",
     );
+    if let Some(m) = &summary.intervals_merged {
+        let _ = writeln!(
+            out,
+            "<p class=\"note\">The run has {} reporting intervals of {}; the tables, plots \
+             and per-interval targets here show them merged {} at a time (each row is one \
+             interval of {}). {} has every interval.</p>",
+            m.intervals,
+            duration(summary.interval_s),
+            m.merge,
+            duration(summary.interval_s * m.merge as f64),
+            m.full_series
+        );
+    }
     let days = summary.spans_days();
     for section in Section::ALL {
         let id = match section {

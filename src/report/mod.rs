@@ -20,7 +20,7 @@ pub mod xlsx;
 
 pub use html::report_html;
 pub use json::summary_json;
-pub use output::{check_target, write_outputs, OutputError};
+pub use output::{check_target, write_outputs, Body, OutputError};
 pub use tabular::{agents_csv, groups_csv, intervals_csv, queue_intervals_csv, queues_csv};
 pub use terminal::terminal_table;
 pub use xlsx::report_xlsx;
@@ -36,40 +36,77 @@ use crate::time::SimTime;
 /// run, `run.seed` included), `seed.txt`, the plots (each drawn once, and shown again in
 /// the page), `report.html` and `report.xlsx`; a desk with several queues adds
 /// `queues.csv` and `queue_intervals.csv` after `groups.csv` (a one-queue desk's files
-/// are as they were).
+/// are as they were). All in memory: see [`run_outputs`] for a long run.
 pub fn run_files(
     summary: &RunSummary,
     sc: &Scenario,
 ) -> Result<Vec<(String, Vec<u8>)>, rust_xlsxwriter::XlsxError> {
+    run_outputs(summary, sc)?
+        .into_iter()
+        .map(|(name, body)| Ok((name, body.into_bytes()?)))
+        .collect()
+}
+
+/// [`run_files`], with `intervals.csv` and `queue_intervals.csv` streamed from the
+/// replications' spool when the summary has one ([`RunSummary::interval_rows`]): what
+/// [`output::write_output_bodies`] writes without holding a long run's series.
+pub fn run_outputs<'a>(
+    summary: &'a RunSummary,
+    sc: &Scenario,
+) -> Result<Vec<(String, Body<'a>)>, rust_xlsxwriter::XlsxError> {
+    let streamed = summary.interval_rows.is_some();
+    let series = |write: fn(&RunSummary, &mut dyn std::io::Write) -> std::io::Result<()>| {
+        if streamed {
+            Body::Stream(Box::new(move |out: &mut dyn std::io::Write| {
+                write(summary, out)
+            }))
+        } else {
+            let mut bytes = Vec::new();
+            write(summary, &mut bytes).expect("writing to memory cannot fail");
+            Body::Bytes(bytes)
+        }
+    };
     let mut files = vec![
-        ("summary.json".to_string(), summary_json(summary)),
-        ("intervals.csv".to_string(), intervals_csv(summary)),
-        ("agents.csv".to_string(), agents_csv(summary)),
-        ("groups.csv".to_string(), groups_csv(summary)),
+        (
+            "summary.json".to_string(),
+            Body::Bytes(summary_json(summary)),
+        ),
+        (
+            "intervals.csv".to_string(),
+            series(tabular::write_intervals_csv),
+        ),
+        ("agents.csv".to_string(), Body::Bytes(agents_csv(summary))),
+        ("groups.csv".to_string(), Body::Bytes(groups_csv(summary))),
     ];
     if !summary.queues.is_empty() {
-        files.push(("queues.csv".to_string(), queues_csv(summary)));
+        files.push(("queues.csv".to_string(), Body::Bytes(queues_csv(summary))));
         files.push((
             "queue_intervals.csv".to_string(),
-            queue_intervals_csv(summary),
+            series(tabular::write_queue_intervals_csv),
         ));
     }
     files.extend([
         (
             "scenario.resolved.toml".to_string(),
-            crate::scenario::to_resolved_toml(sc).into_bytes(),
+            Body::Bytes(crate::scenario::to_resolved_toml(sc).into_bytes()),
         ),
         (
             "seed.txt".to_string(),
-            format!("{}\n", summary.seed).into_bytes(),
+            Body::Bytes(format!("{}\n", summary.seed).into_bytes()),
         ),
     ]);
     let plots = plots::all_plots(summary, sc.run.clock, &sc.targets);
     for p in &plots {
-        files.push((p.file.clone(), p.svg.as_bytes().to_vec()));
+        files.push((p.file.clone(), Body::Bytes(p.svg.as_bytes().to_vec())));
     }
-    files.push(("report.html".to_string(), report_html(summary, sc, &plots)));
-    files.push(("report.xlsx".to_string(), report_xlsx(summary, sc)?));
+    files.push((
+        "report.html".to_string(),
+        Body::Bytes(report_html(summary, sc, &plots)),
+    ));
+    files.push((
+        "report.xlsx".to_string(),
+        Body::Bytes(report_xlsx(summary, sc)?),
+    ));
     Ok(files)
 }
 

@@ -465,13 +465,40 @@ fn guarded<'a>(name: &str, bytes: &'a [u8]) -> std::borrow::Cow<'a, [u8]> {
     }
 }
 
-fn write_all(
-    dir: &Path,
-    files: &[(String, Vec<u8>)],
-    cancel: &AtomicBool,
-) -> Result<(), OutputError> {
+/// What writes a streamed file's bytes into it as it goes.
+pub type WriteFn<'a> = dyn Fn(&mut dyn io::Write) -> io::Result<()> + 'a;
+
+/// A file of an output directory: its bytes, or a function that writes them to the file
+/// as it goes (a long run's `intervals.csv`, never whole in memory).
+pub enum Body<'a> {
+    Bytes(Vec<u8>),
+    Stream(Box<WriteFn<'a>>),
+}
+
+impl Body<'_> {
+    /// The bytes, a stream run into memory.
+    pub fn into_bytes(self) -> io::Result<Vec<u8>> {
+        match self {
+            Body::Bytes(bytes) => Ok(bytes),
+            Body::Stream(write) => {
+                let mut bytes = Vec::new();
+                write(&mut bytes)?;
+                Ok(bytes)
+            }
+        }
+    }
+}
+
+/// What [`write_all`] writes: borrowed bytes or a stream.
+enum Entry<'a> {
+    Bytes(&'a [u8]),
+    Stream(&'a WriteFn<'a>),
+}
+
+fn write_all(dir: &Path, files: &[(&str, Entry)], cancel: &AtomicBool) -> Result<(), OutputError> {
     let mut manifest = format!("{MANIFEST_HEADER}\n");
-    for (name, bytes) in files {
+    for (name, body) in files {
+        let name = *name;
         if cancel.load(Ordering::SeqCst) {
             return Err(OutputError::Interrupted);
         }
@@ -479,7 +506,18 @@ fn write_all(
         if let Some(sub) = path.parent().filter(|p| *p != dir) {
             fs::create_dir_all(sub).map_err(io_err("create directory", sub))?;
         }
-        fs::write(&path, guarded(name, bytes)).map_err(io_err("write", &path))?;
+        match body {
+            Entry::Bytes(bytes) => {
+                fs::write(&path, guarded(name, bytes)).map_err(io_err("write", &path))?
+            }
+            Entry::Stream(write) => {
+                let file = fs::File::create(&path).map_err(io_err("write", &path))?;
+                let mut out = io::BufWriter::new(file);
+                write(&mut out)
+                    .and_then(|()| io::Write::flush(&mut out))
+                    .map_err(io_err("write", &path))?;
+            }
+        }
         manifest.push_str(name);
         manifest.push('\n');
     }
@@ -530,6 +568,40 @@ pub fn write_outputs(
     target: &Path,
     force: bool,
     files: &[(String, Vec<u8>)],
+    cancel: &AtomicBool,
+) -> Result<(), OutputError> {
+    let entries: Vec<(&str, Entry)> = files
+        .iter()
+        .map(|(name, bytes)| (name.as_str(), Entry::Bytes(bytes)))
+        .collect();
+    write_entries(target, force, &entries, cancel)
+}
+
+/// [`write_outputs`] of files some of which are streamed ([`Body::Stream`]): each is
+/// written straight into the temporary directory, with the same guarantees.
+pub fn write_output_bodies(
+    target: &Path,
+    force: bool,
+    files: &[(String, Body)],
+    cancel: &AtomicBool,
+) -> Result<(), OutputError> {
+    let entries: Vec<(&str, Entry)> = files
+        .iter()
+        .map(|(name, body)| {
+            let entry = match body {
+                Body::Bytes(bytes) => Entry::Bytes(bytes),
+                Body::Stream(write) => Entry::Stream(write.as_ref()),
+            };
+            (name.as_str(), entry)
+        })
+        .collect();
+    write_entries(target, force, &entries, cancel)
+}
+
+fn write_entries(
+    target: &Path,
+    force: bool,
+    files: &[(&str, Entry)],
     cancel: &AtomicBool,
 ) -> Result<(), OutputError> {
     let _lock = output_lock();

@@ -4,9 +4,11 @@
 //! every CSV chatsim writes (`staffing.csv` and `sweep.csv` too). A desk with several
 //! queues adds `queues.csv` and `queue_intervals.csv`.
 
+use crate::metrics::spool::RowPart;
 use crate::metrics::summary::IntervalSummary;
 use crate::metrics::{MetricSet, RunSummary};
 use crate::report::csv_number;
+use std::io;
 
 fn writer() -> csv::Writer<Vec<u8>> {
     csv::Writer::from_writer(Vec::new())
@@ -53,18 +55,31 @@ pub fn interval_label(summary: &RunSummary, i: &IntervalSummary) -> String {
 /// `start_s`/`end_s` in seconds from the epoch; then each interval figure's `_mean` and
 /// `_ci95`.
 pub fn intervals_csv(summary: &RunSummary) -> Vec<u8> {
-    let mut w = writer();
+    let mut bytes = Vec::new();
+    write_intervals_csv(summary, &mut bytes).expect("writing to memory cannot fail");
+    bytes
+}
+
+/// [`intervals_csv`] written to `out` row by row: from the spooled replications, every
+/// interval, when the summary's own are merged ([`RunSummary::interval_rows`]), so a
+/// long run's file never sits whole in memory.
+pub fn write_intervals_csv(summary: &RunSummary, out: &mut dyn io::Write) -> io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
     let header = metric_header(
         &interval_head(summary, &[]),
         summary.intervals.first().map(|i| &i.metrics),
     );
-    w.write_record(&header).expect("in memory");
-    for i in &summary.intervals {
+    w.write_record(&header)?;
+    let mut put = |i: &IntervalSummary| {
         let mut row = interval_cells(summary, i);
         metric_cells(&mut row, &i.metrics);
-        w.write_record(&row).expect("in memory");
+        w.write_record(&row).map_err(io::Error::from)
+    };
+    match &summary.interval_rows {
+        Some(rows) => rows.for_each(RowPart::Desk, |i| put(&i))?,
+        None => summary.intervals.iter().try_for_each(put)?,
     }
-    finish(w)
+    w.flush()
 }
 
 /// The leading columns of an interval row, after `first`: `interval`, `day` and `date`
@@ -116,22 +131,34 @@ pub fn queues_csv(summary: &RunSummary) -> Vec<u8> {
 /// One row per queue and interval, queue by queue: `queue`, the interval's columns as in
 /// `intervals.csv`, then each queue-interval figure's `_mean` and `_ci95`.
 pub fn queue_intervals_csv(summary: &RunSummary) -> Vec<u8> {
-    let mut w = writer();
+    let mut bytes = Vec::new();
+    write_queue_intervals_csv(summary, &mut bytes).expect("writing to memory cannot fail");
+    bytes
+}
+
+/// [`queue_intervals_csv`] written to `out` row by row (from the spool, as
+/// [`write_intervals_csv`]).
+pub fn write_queue_intervals_csv(summary: &RunSummary, out: &mut dyn io::Write) -> io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
     let first = summary.queues.first().and_then(|q| q.intervals.first());
     let header = metric_header(
         &interval_head(summary, &["queue"]),
         first.map(|i| &i.metrics),
     );
-    w.write_record(&header).expect("in memory");
-    for q in &summary.queues {
-        for i in &q.intervals {
+    w.write_record(&header)?;
+    for (k, q) in summary.queues.iter().enumerate() {
+        let mut put = |i: &IntervalSummary| {
             let mut row = vec![q.name.clone()];
             row.extend(interval_cells(summary, i));
             metric_cells(&mut row, &i.metrics);
-            w.write_record(&row).expect("in memory");
+            w.write_record(&row).map_err(io::Error::from)
+        };
+        match &summary.interval_rows {
+            Some(rows) => rows.for_each(RowPart::Queue(k), |i| put(&i))?,
+            None => q.intervals.iter().try_for_each(put)?,
         }
     }
-    finish(w)
+    w.flush()
 }
 
 /// One row per agent group: `group`, `agents` (roster size), then each group figure's

@@ -4,6 +4,7 @@
 use super::flags::{OutputFlags, ScenarioFlags, SetFlags};
 use super::progress::progress_bar;
 use super::shard::{self, PlanFlags};
+use crate::metrics::spool::IntervalSpool;
 use crate::metrics::RunSummary;
 use crate::pipeline;
 use crate::report::{self, output::print_out};
@@ -69,8 +70,28 @@ pub fn run(args: &RunArgs, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
     if let Some(file) = &args.event_log {
         super::event_log::check(args.event_log_replication, &sc, file, output.force)?;
     }
+    // Beyond the intervals a summary lists one by one, `intervals.csv` is written from
+    // each replication's rows spooled to a scratch file beside the output.
+    let spool = match &output.out {
+        Some(out) if crate::metrics::collector::summary_merge(&sc) > 1 => {
+            // The output's nearest existing ancestor: the same disk, and nothing created.
+            let dir = out
+                .ancestors()
+                .skip(1)
+                .find(|d| d.is_dir())
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            IntervalSpool::new(&sc, dir).map(Some).with_context(|| {
+                format!(
+                    "cannot create the scratch file of the interval rows in {}",
+                    dir.display()
+                )
+            })?
+        }
+        _ => None,
+    };
     let bar = progress_bar(sc.run.replications.into(), "replications");
-    let summary = pipeline::simulate(&sc, input.threads, cancel, &|| bar.inc(1));
+    let summary = pipeline::simulate_spooled(&sc, input.threads, cancel, &|| bar.inc(1), spool);
     // Cleared on an error too, so the message is not printed behind a half-drawn bar.
     bar.finish_and_clear();
     // A limit reached mid-run is about this scenario: name it.
@@ -111,8 +132,8 @@ pub fn report(
         Some(out) => {
             // Written before the table is printed: a reader that stops early (`| head`)
             // cannot cost the results. The table is shown even when writing failed.
-            let files = report::run_files(summary, sc).context("writing report.xlsx")?;
-            let written = report::output::write_outputs(out, output.force, &files, cancel);
+            let files = report::run_outputs(summary, sc).context("writing report.xlsx")?;
+            let written = report::output::write_output_bodies(out, output.force, &files, cancel);
             if !matches!(written, Err(report::OutputError::Interrupted)) {
                 print_out(&table, cancel)?;
             }

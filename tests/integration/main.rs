@@ -22,6 +22,7 @@ mod fuzz;
 mod hardening;
 mod interrupt;
 mod live;
+mod long_runs;
 mod mutate_cli;
 mod presets;
 mod queues;
