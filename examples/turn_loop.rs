@@ -15,6 +15,14 @@
 //! What it leaves out: shifts, breaks, aux periods, reporting intervals, metrics beyond
 //! five counters. One Xoshiro256++ stream for every draw.
 //!
+//! How it stays lean: the next arrival waits in its own variable, not in the heap; the
+//! heap holds only patience, reply and message instants. Reminders and disconnects never
+//! enter it: every deadline is "now + a fixed interval", so deadlines are armed in time
+//! order and each kind is a FIFO queue; a cancelled deadline is dropped when it reaches
+//! the front (a reply arriving before the reminder bumps the chat's epoch). At one
+//! instant, timers go first, as in chatsim (a deadline is the first millisecond *past*
+//! the interval, so an input at that instant is already too late).
+//!
 //!   cargo run --release --example turn_loop -- AGENTS MAX_SESSIONS RATE_PER_HOUR HORIZON_S [SEED]
 //!
 //! Prints `customers abandoned reminders disconnects cpu_s customers_per_cpu_s`.
@@ -49,19 +57,39 @@ struct Segment {
     think: LogNormal<f64>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// What a heap entry does when it comes up.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 enum Kind {
-    Arrival,
-    Patience,
-    Reply,
-    Message,
-    Reminder,
-    Disconnect,
+    Patience = 0,
+    Reply = 1,
+    Message = 2,
 }
 
-/// A pending event: (instant, kind, chat, token); a token that no longer matches the
-/// chat's is a cancelled event, skipped when it comes up.
-type Pending = Reverse<(u64, Kind, u32, u32)>;
+/// A heap entry packed into one integer, compared in one step: instant (64 bits), kind
+/// (2), chat (30), token (32). A token that no longer matches the chat's is a cancelled
+/// entry, skipped when it comes up.
+fn pack(at: u64, kind: Kind, chat: u32, token: u32) -> u128 {
+    debug_assert!(chat < 1 << 30);
+    u128::from(at) << 64 | u128::from(kind as u8) << 62 | u128::from(chat) << 32 | u128::from(token)
+}
+
+fn unpack(e: u128) -> (u64, Kind, u32, u32) {
+    let kind = match (e >> 62) & 3 {
+        0 => Kind::Patience,
+        1 => Kind::Reply,
+        _ => Kind::Message,
+    };
+    (
+        (e >> 64) as u64,
+        kind,
+        (e >> 32) as u32 & ((1 << 30) - 1),
+        e as u32,
+    )
+}
+
+/// A timer deadline: (instant, chat, the chat's epoch when it was armed).
+type Deadline = (u64, u32, u32);
 
 #[derive(Clone, Default)]
 struct Chat {
@@ -80,7 +108,10 @@ struct Chat {
 
 struct Desk {
     rng: Xoshiro256PlusPlus,
-    events: BinaryHeap<Pending>,
+    events: BinaryHeap<Reverse<u128>>,
+    /// Reminder and disconnect deadlines, each in time order (see the module doc).
+    reminder_due: VecDeque<Deadline>,
+    disconnect_due: VecDeque<Deadline>,
     chats: Vec<Chat>,
     free: Vec<u32>,
     waiting: VecDeque<(u32, u32)>,
@@ -99,7 +130,7 @@ struct Desk {
 
 impl Desk {
     fn push(&mut self, at: u64, kind: Kind, chat: u32, token: u32) {
-        self.events.push(Reverse((at, kind, chat, token)));
+        self.events.push(Reverse(pack(at, kind, chat, token)));
     }
 
     fn set_count(&mut self, a: u32, to: u32) {
@@ -164,7 +195,8 @@ impl Desk {
         chat.owed = true;
         chat.epoch = chat.epoch.wrapping_add(1);
         let (epoch, token) = (chat.epoch, chat.token);
-        self.push(now + REPLY_INTERVAL + 1, Kind::Reminder, c, epoch);
+        self.reminder_due
+            .push_back((now + REPLY_INTERVAL + 1, c, epoch));
         if self.rng.random_bool(OVERLOOK_PROB) {
             self.chats[c as usize].overlooked = true;
         } else {
@@ -184,7 +216,8 @@ impl Desk {
             return;
         }
         let (epoch, token, segment) = (chat.epoch, chat.token, chat.segment);
-        self.push(now + MESSAGE_INTERVAL + 1, Kind::Disconnect, c, epoch);
+        self.disconnect_due
+            .push_back((now + MESSAGE_INTERVAL + 1, c, epoch));
         if !self.rng.random_bool(SILENT_PROB) {
             let think = ms(self.segments[segment as usize].think.sample(&mut self.rng));
             self.push(now + think, Kind::Message, c, token);
@@ -207,59 +240,94 @@ impl Desk {
         }
     }
 
+    /// The first live reminder deadline, cancelled ones at the front dropped.
+    fn next_reminder(&mut self) -> u64 {
+        while let Some(&(at, c, epoch)) = self.reminder_due.front() {
+            let chat = &self.chats[c as usize];
+            if chat.epoch == epoch && chat.owed {
+                return at;
+            }
+            self.reminder_due.pop_front();
+        }
+        u64::MAX
+    }
+
+    /// The first live disconnect deadline, cancelled ones at the front dropped.
+    fn next_disconnect(&mut self) -> u64 {
+        while let Some(&(at, c, epoch)) = self.disconnect_due.front() {
+            let chat = &self.chats[c as usize];
+            if chat.epoch == epoch && !chat.owed && !chat.waiting {
+                return at;
+            }
+            self.disconnect_due.pop_front();
+        }
+        u64::MAX
+    }
+
     fn run(&mut self, rate_per_s: f64, horizon: u64) -> u64 {
         let inter = Exp::new(rate_per_s).expect("rate > 0");
         let mut arrival_s = inter.sample(&mut self.rng);
-        self.push(ms(arrival_s), Kind::Arrival, 0, 0);
+        let mut next_arrival = ms(arrival_s);
         let mut customers = 0u64;
-        while let Some(Reverse((now, kind, c, token))) = self.events.pop() {
-            match kind {
-                Kind::Arrival => {
-                    customers += 1;
-                    self.arrive(now);
-                    arrival_s += inter.sample(&mut self.rng);
-                    if ms(arrival_s) < horizon {
-                        self.push(ms(arrival_s), Kind::Arrival, 0, 0);
-                    }
+        loop {
+            let (reminder, disconnect) = (self.next_reminder(), self.next_disconnect());
+            let heap = self.events.peek().map_or(u64::MAX, |e| (e.0 >> 64) as u64);
+            let arrival = if next_arrival < horizon {
+                next_arrival
+            } else {
+                u64::MAX
+            };
+            let now = reminder.min(disconnect).min(heap).min(arrival);
+            if now == u64::MAX {
+                break;
+            }
+            if reminder == now {
+                // Live (checked above): remind, re-arm, and answer an overlooked message.
+                let (_, c, epoch) = self.reminder_due.pop_front().expect("peeked");
+                let chat = &mut self.chats[c as usize];
+                let (token, overlooked) = (chat.token, chat.overlooked);
+                chat.overlooked = false;
+                self.reminders += 1;
+                self.reminder_due
+                    .push_back((now + REPLY_INTERVAL, c, epoch));
+                if overlooked {
+                    let r = ms(self.reaction.sample(&mut self.rng));
+                    self.push(now + r, Kind::Reply, c, token);
                 }
-                Kind::Patience => {
-                    let chat = &mut self.chats[c as usize];
-                    if chat.token == token && chat.waiting {
-                        chat.token = chat.token.wrapping_add(1);
-                        chat.waiting = false;
-                        self.free.push(c);
-                        self.abandoned += 1;
-                    }
+            } else if disconnect == now {
+                let (_, c, _) = self.disconnect_due.pop_front().expect("peeked");
+                self.disconnects += 1;
+                let a = self.chats[c as usize].agent;
+                self.end(now, c, a);
+            } else if arrival == now {
+                customers += 1;
+                self.arrive(now);
+                arrival_s += inter.sample(&mut self.rng);
+                next_arrival = ms(arrival_s);
+            } else {
+                let Reverse(e) = self.events.pop().expect("peeked");
+                let (_, kind, c, token) = unpack(e);
+                if self.chats[c as usize].token != token {
+                    continue;
                 }
-                Kind::Reply if self.chats[c as usize].token == token => self.on_reply(now, c),
-                Kind::Message if self.chats[c as usize].token == token => {
-                    let chat = &mut self.chats[c as usize];
-                    chat.sent += 1;
-                    let count = self.count[chat.agent as usize];
-                    self.owe(now, c, count);
-                }
-                Kind::Reminder => {
-                    let chat = &mut self.chats[c as usize];
-                    if chat.epoch == token && chat.owed {
-                        let (next, overlooked) = (chat.token, chat.overlooked);
-                        chat.overlooked = false;
-                        self.reminders += 1;
-                        self.push(now + REPLY_INTERVAL, Kind::Reminder, c, token);
-                        if overlooked {
-                            let r = ms(self.reaction.sample(&mut self.rng));
-                            self.push(now + r, Kind::Reply, c, next);
+                match kind {
+                    Kind::Patience => {
+                        let chat = &mut self.chats[c as usize];
+                        if chat.waiting {
+                            chat.token = chat.token.wrapping_add(1);
+                            chat.waiting = false;
+                            self.free.push(c);
+                            self.abandoned += 1;
                         }
                     }
-                }
-                Kind::Disconnect => {
-                    let chat = &self.chats[c as usize];
-                    if chat.epoch == token && !chat.owed && !chat.waiting {
-                        self.disconnects += 1;
-                        let a = chat.agent;
-                        self.end(now, c, a);
+                    Kind::Reply => self.on_reply(now, c),
+                    Kind::Message => {
+                        let chat = &mut self.chats[c as usize];
+                        chat.sent += 1;
+                        let count = self.count[chat.agent as usize];
+                        self.owe(now, c, count);
                     }
                 }
-                Kind::Reply | Kind::Message => {}
             }
         }
         customers
@@ -283,6 +351,8 @@ fn main() {
     let mut desk = Desk {
         rng: Xoshiro256PlusPlus::seed_from_u64(seed),
         events: BinaryHeap::new(),
+        reminder_due: VecDeque::new(),
+        disconnect_due: VecDeque::new(),
         chats: Vec::new(),
         free: Vec::new(),
         waiting: VecDeque::new(),
