@@ -204,12 +204,7 @@ impl Dist {
                 if sd == 0.0 {
                     return mean;
                 }
-                // sigma² = ln(1 + cv²), mu = ln(mean) − sigma²/2, so
-                // exp(mu + sigma z) = mean · exp(sigma z − sigma²/2).
-                let cv = sd / mean;
-                let sigma2 = (cv * cv).ln_1p();
-                let z: f64 = StandardNormal.sample(rng);
-                mean * (sigma2.sqrt() * z - 0.5 * sigma2).exp()
+                LogNormalShape::new(mean, sd).sample(rng)
             }
             Dist::Gamma { shape, scale } => match Gamma::new(shape, scale) {
                 Ok(g) => g.sample(rng),
@@ -571,6 +566,35 @@ impl fmt::Display for Dist {
     }
 }
 
+/// A lognormal by its mean and sd (> 0), as `exp(μ + σz)` = `mean · exp(σz − σ²/2)`
+/// with σ² = ln(1 + cv²) and μ = ln(mean) − σ²/2: the one place the formula lives.
+#[derive(Clone, Copy, Debug)]
+struct LogNormalShape {
+    mean: f64,
+    sigma: f64,
+    /// σ²/2.
+    half_sigma2: f64,
+}
+
+impl LogNormalShape {
+    #[inline]
+    fn new(mean: f64, sd: f64) -> Self {
+        let cv = sd / mean;
+        let sigma2 = (cv * cv).ln_1p();
+        LogNormalShape {
+            mean,
+            sigma: sigma2.sqrt(),
+            half_sigma2: 0.5 * sigma2,
+        }
+    }
+
+    #[inline]
+    fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        let z: f64 = StandardNormal.sample(rng);
+        self.mean * (self.sigma * z - self.half_sigma2).exp()
+    }
+}
+
 /// A distribution with what every draw would recompute worked out once: the lognormal's
 /// σ and σ²/2 (a `log1p` and a square root per draw otherwise). The same draws as
 /// [`Dist::sample`], bit for bit (the same operations on the same values), for the
@@ -578,18 +602,14 @@ impl fmt::Display for Dist {
 #[derive(Clone, Debug)]
 pub struct Prepared {
     dist: Dist,
-    /// `(mean, σ, σ²/2)` of a lognormal with `sd > 0`.
-    lognormal: Option<(f64, f64, f64)>,
+    /// A lognormal with `sd > 0`, its shape worked out.
+    lognormal: Option<LogNormalShape>,
 }
 
 impl Prepared {
     pub fn new(dist: &Dist) -> Prepared {
         let lognormal = match *dist {
-            Dist::LogNormal { mean, sd } if sd != 0.0 => {
-                let cv = sd / mean;
-                let sigma2 = (cv * cv).ln_1p();
-                Some((mean, sigma2.sqrt(), 0.5 * sigma2))
-            }
+            Dist::LogNormal { mean, sd } if sd != 0.0 => Some(LogNormalShape::new(mean, sd)),
             _ => None,
         };
         Prepared {
@@ -601,11 +621,8 @@ impl Prepared {
     /// [`Dist::sample`].
     #[inline]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
-        let x = match self.lognormal {
-            Some((mean, sigma, half)) => {
-                let z: f64 = StandardNormal.sample(rng);
-                mean * (sigma * z - half).exp()
-            }
+        let x = match &self.lognormal {
+            Some(shape) => shape.sample(rng),
             None => self.dist.sample_unbounded(rng),
         };
         if x > MAX_DRAW {

@@ -423,21 +423,24 @@ pub fn interleaved_order(roster: &[AgentSpec], n: usize) -> Vec<(usize, u32)> {
 fn scaled_roster(roster: &[AgentSpec], n: usize, end: SimTime) -> Vec<AgentSpec> {
     interleaved_order(roster, n)
         .into_iter()
-        .map(|(i, copy)| {
-            let a = &roster[i];
-            AgentSpec {
-                name: if copy == 0 {
-                    a.name.clone()
-                } else {
-                    format!("{}+{copy}", a.name)
-                },
-                shift_start: SimTime::ZERO,
-                shift_end: end,
-                breaks: vec![],
-                ..a.clone()
-            }
-        })
+        .map(|(i, copy)| roster_copy(&roster[i], copy as usize, end))
         .collect()
+}
+
+/// Copy number `copy` of roster agent `a` (the original is copy 0; others are named
+/// "name+copy"), logged in over [0, end) without breaks: what a staffing search adds.
+fn roster_copy(a: &AgentSpec, copy: usize, end: SimTime) -> AgentSpec {
+    AgentSpec {
+        name: if copy == 0 {
+            a.name.clone()
+        } else {
+            format!("{}+{copy}", a.name)
+        },
+        shift_start: SimTime::ZERO,
+        shift_end: end,
+        breaks: vec![],
+        ..a.clone()
+    }
 }
 
 /// The fewest agents of the interleaved order whose session caps add up to `servers`.

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use super::{
     agents_for_servers, analytic_session_s, erlang_patience_s, looks, never_abandons,
-    run_replications, search, staff_intervals, verdict, Judged, Plan, StaffProgress, StaffSettings,
+    roster_copy, run_replications, search, staff_intervals, verdict, Judged, Plan, StaffProgress, StaffSettings,
     Verdict,
 };
 use crate::metrics::erlang::smallest_c_for_service_level;
@@ -269,18 +269,7 @@ fn group_roster(
     for (g, &n) in groups.iter().zip(counts) {
         for k in 0..n as usize {
             let a = &roster[g.agents[k % g.agents.len()]];
-            let copy = k / g.agents.len();
-            out.push(AgentSpec {
-                name: if copy == 0 {
-                    a.name.clone()
-                } else {
-                    format!("{}+{copy}", a.name)
-                },
-                shift_start: SimTime::ZERO,
-                shift_end: end,
-                breaks: vec![],
-                ..a.clone()
-            });
+            out.push(roster_copy(a, k / g.agents.len(), end));
         }
     }
     out
