@@ -53,7 +53,7 @@ fn out_of_memory(bytes: usize) -> ! {
     let _ = writeln!(
         std::io::stderr(),
         "error: out of memory: an allocation of {bytes} bytes was refused; hold less at once \
-         (fewer --replications or --threads, a longer run.interval_s) or raise the memory \
+         (fewer --threads, --replications or agents) or raise the memory \
          limit (ulimit -v)"
     );
     exit_now(2)
