@@ -15,7 +15,7 @@ use crate::clock::Clock;
 use crate::metrics::{Metric, MetricSet, RunSummary, Stat};
 use crate::report::plots::Plot;
 use crate::report::verdict::{PerInterval, TargetVerdict, Verdict};
-use crate::report::{at_secs, decimals_for, interval_label, show_value};
+use crate::report::{at_secs, decimals_for, duration, interval_label, show_value};
 use crate::scenario::Scenario;
 use crate::target::Direction;
 use std::fmt::Write;
@@ -164,17 +164,6 @@ fn about(out: &mut String, summary: &RunSummary, sc: &Scenario, title: &str) {
         summary.wall_secs
     );
     out.push_str("</header>\n");
-}
-
-/// `900` → `15 min`, `3600` → `1 h`, `45` → `45 s`.
-fn duration(s: f64) -> String {
-    if s >= 3600.0 && s % 3600.0 == 0.0 {
-        format!("{} h", s / 3600.0)
-    } else if s >= 60.0 && s % 60.0 == 0.0 {
-        format!("{} min", s / 60.0)
-    } else {
-        format!("{s} s")
-    }
 }
 
 /// A target in words: `service level at least 80 %`.
@@ -399,18 +388,8 @@ fn tables(out: &mut String, summary: &RunSummary, clock: Clock, verdict: &Verdic
          (± 0 with one replication); shares in percent. docs/outputs.md defines each metric; \
          per-agent figures are in agents.csv and report.xlsx.</p>\n",
     );
-    if let Some(m) = &summary.intervals_merged {
-        let _ = writeln!(
-            out,
-            "<p class=\"note\">The run has {} reporting intervals of {}; the tables, plots \
-             and per-interval targets here show them merged {} at a time (each row is one \
-             interval of {}). {} has every interval.</p>",
-            m.intervals,
-            duration(summary.interval_s),
-            m.merge,
-            duration(summary.interval_s * m.merge as f64),
-            m.full_series
-        );
+    if let Some(note) = super::merged_note(summary) {
+        let _ = writeln!(out, "<p class=\"note\">{note}</p>");
     }
     let days = summary.spans_days();
     for section in Section::ALL {

@@ -110,6 +110,34 @@ pub fn run_outputs<'a>(
     Ok(files)
 }
 
+/// A length of time in words: `900` → `15 min`, `3600` → `1 h`, `45` → `45 s`.
+pub(crate) fn duration(s: f64) -> String {
+    if s >= 3600.0 && s % 3600.0 == 0.0 {
+        format!("{} h", s / 3600.0)
+    } else if s >= 60.0 && s % 60.0 == 0.0 {
+        format!("{} min", s / 60.0)
+    } else {
+        format!("{s} s")
+    }
+}
+
+/// What a reader of a long run's report must know when its intervals are merged
+/// (`summary.json`'s `intervals_merged`): how many there are, how many a row merges,
+/// and where every one is. `None` when each row is one reporting interval.
+pub(crate) fn merged_note(summary: &RunSummary) -> Option<String> {
+    let m = summary.intervals_merged.as_ref()?;
+    Some(format!(
+        "The run has {} reporting intervals of {}; the tables, plots and per-interval \
+         targets here show them merged {} at a time (each row is one interval of {}). {} \
+         has every interval.",
+        m.intervals,
+        duration(summary.interval_s),
+        m.merge,
+        duration(summary.interval_s * m.merge as f64),
+        m.full_series
+    ))
+}
+
 /// Seconds from the epoch as a simulated time (whole milliseconds, as the run has them).
 pub(crate) fn at_secs(s: f64) -> SimTime {
     SimTime::from_millis((s.max(0.0) * 1000.0).round() as u64)

@@ -4,6 +4,7 @@
 use crate::metrics::catalogue::{Metric, Unit};
 use crate::metrics::RunSummary;
 use crate::report::decimals_for;
+use crate::report::duration;
 use std::fmt::Write;
 
 /// How a figure is shown: shares as percentages, counts with one decimal (a mean over
@@ -48,16 +49,6 @@ const ROWS: &[Metric] = &[
     Metric::NormalCloses,
     Metric::EventsPerS,
 ];
-
-fn duration(s: f64) -> String {
-    if s >= 3600.0 && s % 3600.0 == 0.0 {
-        format!("{} h", s / 3600.0)
-    } else if s >= 60.0 && s % 60.0 == 0.0 {
-        format!("{} min", s / 60.0)
-    } else {
-        format!("{s} s")
-    }
-}
 
 /// The key figures of a run, one per line, as `label (unit)  mean ± half-width`.
 pub fn terminal_table(summary: &RunSummary) -> String {

@@ -319,7 +319,8 @@ fn cut_note(
 
 /// Intervals: the interval as clock time (`08:00–08:15`; day and date when the run spans
 /// days), start and end, seconds from the epoch, then every interval figure by section;
-/// a figure that misses a target is highlighted.
+/// a figure that misses a target is highlighted. A long run's merged intervals are said
+/// so in the first row.
 fn intervals_sheet(
     ws: &mut Worksheet,
     summary: &RunSummary,
@@ -328,6 +329,9 @@ fn intervals_sheet(
     f: &Formats,
 ) -> Result<(), XlsxError> {
     ws.set_name("Intervals")?;
+    if let Some(note) = super::merged_note(summary) {
+        put_text(ws, 0, 0, &note)?;
+    }
     let clock = sc.run.clock;
     let days = summary.spans_days();
     let head = [

@@ -159,6 +159,22 @@ fn a_long_run_lists_its_intervals_merged_and_writes_every_one_to_intervals_csv()
         "the page says it merges"
     );
     assert!(html.contains("intervals.csv has every interval"));
+    use calamine::Reader;
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook(out.join("report.xlsx")).expect("report.xlsx opens");
+    let sheet = wb.worksheet_range("Intervals").unwrap();
+    let note = sheet.get_value((0, 0)).unwrap().to_string();
+    assert!(
+        note.starts_with("The run has 780 reporting intervals of 10 s")
+            && note.contains("merged 2 at a time (each row is one interval of 20 s)")
+            && note.ends_with("intervals.csv has every interval."),
+        "{note}"
+    );
+    // Row 3 is the first interval: 390 rows of merged intervals, nothing after them.
+    assert!(sheet.get_value((3 + 389, 0)).is_some());
+    assert!(sheet
+        .get_value((3 + 390, 0))
+        .is_none_or(|c| *c == calamine::Data::Empty));
 }
 
 /// `intervals.csv` of a spooled run: the same bytes on one thread and two, and its rows

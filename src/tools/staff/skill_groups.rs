@@ -13,8 +13,8 @@ use crate::scenario::{AgentSpec, Scenario};
 use std::collections::BTreeMap;
 
 use super::{
-    agents_for_servers, analytic_session_s, erlang_patience_s, looks, never_abandons,
-    roster_copy, run_replications, search, staff_intervals, verdict, Judged, Plan, StaffProgress, StaffSettings,
+    agents_for_servers, analytic_session_s, erlang_patience_s, looks, never_abandons, roster_copy,
+    run_replications, search, staff_intervals, verdict, Judged, Plan, StaffProgress, StaffSettings,
     Verdict,
 };
 use crate::metrics::erlang::smallest_c_for_service_level;
