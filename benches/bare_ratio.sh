@@ -6,6 +6,13 @@
 # patience 120 s; about CUSTOMERS customers per chatsim and bare-loop run).
 #
 #   benches/bare_ratio.sh [ROUNDS] [CUSTOMERS] [SIMPY_CUSTOMERS]   defaults: 3, 2000000, 100000
+#   benches/bare_ratio.sh --instructions [CUSTOMERS]                 default: 200000
+#
+# --instructions counts instructions instead (valgrind --tool=callgrind; one round: the
+# counts are deterministic, so a noisy machine cannot move them) and prints instructions
+# per customer of each and their ratio, chatsim ÷ bare loop in customers per instruction.
+# It leaves SimPy out. A CPU-time ratio is also shaped by memory and branch behaviour, so
+# the two differ; the instruction ratio is the one to compare two builds with.
 #
 # SimPy runs SIMPY_CUSTOMERS customers (it is ~50 times slower; the figure is a rate, so the
 # run length does not bias it); 0, or no `python3 -c 'import simpy'`, leaves it out
@@ -16,9 +23,18 @@
 # Prints one line per round, then the medians.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rounds=${1:-3}
-customers=${2:-2000000}
-simpy_customers=${3:-100000}
+instructions=false
+if [[ ${1:-} == --instructions ]]; then
+    instructions=true
+    shift
+    rounds=1
+    customers=${1:-200000}
+    simpy_customers=0
+else
+    rounds=${1:-3}
+    customers=${2:-2000000}
+    simpy_customers=${3:-100000}
+fi
 if [[ $simpy_customers != 0 ]] && ! python3 -c 'import simpy' 2>/dev/null; then
     echo "no SimPy (pip install simpy): comparing with the bare loop only" >&2
     simpy_customers=0
@@ -32,7 +48,16 @@ cpu() { # command... -> user+system seconds
     awk '{print $1 + $2}' "$dir/time"
 }
 
-printf '%6s %5s %14s %14s %12s %8s %8s\n' c round "chatsim c/s" "bare c/s" "SimPy c/s" "÷ bare" "÷ SimPy"
+instructions_of() { # command... -> instructions (callgrind's total); its stdout in $dir/out
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >"$dir/out" |
+        awk '/Collected :/ {print $NF}'
+}
+
+if $instructions; then
+    printf '%6s %12s %12s %12s %12s %8s\n' c "chatsim Ir" customers "Ir/customer" "bare Ir/c" "÷ bare"
+else
+    printf '%6s %5s %14s %14s %12s %8s %8s\n' c round "chatsim c/s" "bare c/s" "SimPy c/s" "÷ bare" "÷ SimPy"
+fi
 for c in 10 100 1000 10000; do
     rate=$(awk -v c="$c" 'BEGIN {printf "%.6f", 0.95 * c / 60 * 3600}')
     horizon=$(awk -v n="$customers" -v r="$rate" 'BEGIN {printf "%.0f", n / r * 3600}')
@@ -60,6 +85,15 @@ holding_time = { dist = "exponential", mean_s = 60 }
 count = $c
 max_sessions = 1
 TOML
+    if $instructions; then
+        sim=$(instructions_of target/release/chatsim run "$dir/mmc$c.toml" --threads 1 --json)
+        n=$(python3 -c "import json; print(int(json.load(open('$dir/out'))['metrics']['offered']['mean']))")
+        bare=$(instructions_of target/release/examples/bare_loop "$c" "$rate" 60 120 "$horizon" 7)
+        bare_n=$(awk '{print $1}' "$dir/out")
+        awk -v c="$c" -v s="$sim" -v n="$n" -v b="$bare" -v bn="$bare_n" 'BEGIN {
+            printf "%6d %12d %12d %12.0f %12.0f %8.3f\n", c, s, n, s / n, b / bn, (b / bn) / (s / n) }'
+        continue
+    fi
     for round in $(seq "$rounds"); do
         sim=$(cpu target/release/chatsim run "$dir/mmc$c.toml" --threads 1)
         bare=$(cpu target/release/examples/bare_loop "$c" "$rate" 60 120 "$horizon" 7)
@@ -73,6 +107,7 @@ TOML
                     print c, b / s, (p > 0 ? n / s / p : 0) > "/dev/stderr"}' 2>>"$dir/ratios"
     done
 done
+$instructions && exit 0
 echo
 echo "median chatsim ÷ bare loop and ÷ SimPy (customers per CPU-second):"
 for c in 10 100 1000 10000; do
