@@ -34,8 +34,28 @@ pub fn is_unsafe(c: char) -> bool {
         )
 }
 
-fn escape_where(s: &str, unsafe_char: impl Fn(char) -> bool) -> Cow<'_, str> {
-    if !s.chars().any(&unsafe_char) {
+/// Whether `s` may hold an unsafe character, by its bytes: an ASCII control that
+/// `kept_control` does not keep, DEL, or the lead byte of a C1 control (0xC2), of U+061C
+/// (0xD8) or of a bidirectional or separator character (0xE2). Every unsafe character's
+/// UTF-8 form has one of these bytes, so `false` means there is none; `true` sends the
+/// text to the exact check, character by character. A summary.json of a few megabytes is
+/// screened at a few instructions a byte instead of decoding every character.
+#[inline]
+fn may_hold_unsafe(s: &str, kept_control: impl Fn(u8) -> bool) -> bool {
+    let suspect =
+        |b: u8| (b < 0x20 && !kept_control(b)) || b == 0x7f || b == 0xc2 || b == 0xd8 || b == 0xe2;
+    // Whole chunks without an early exit, so the compiler can check many bytes at once.
+    s.as_bytes()
+        .chunks(64)
+        .any(|chunk| chunk.iter().fold(false, |any, &b| any | suspect(b)))
+}
+
+fn escape_where(
+    s: &str,
+    kept_control: impl Fn(u8) -> bool,
+    unsafe_char: impl Fn(char) -> bool,
+) -> Cow<'_, str> {
+    if !may_hold_unsafe(s, kept_control) || !s.chars().any(&unsafe_char) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
@@ -52,13 +72,17 @@ fn escape_where(s: &str, unsafe_char: impl Fn(char) -> bool) -> Cow<'_, str> {
 /// A name or value for people: every unsafe character (see [`is_unsafe`]), line breaks
 /// and tabs included, as a visible `\u{…}` escape. Plain text is returned as is.
 pub fn display(s: &str) -> Cow<'_, str> {
-    escape_where(s, is_unsafe)
+    escape_where(s, |_| false, is_unsafe)
 }
 
 /// Text for the terminal (everything chatsim prints): like [`display`] but line breaks
 /// and tabs are kept, since the text is laid out in lines.
 pub fn terminal(s: &str) -> Cow<'_, str> {
-    escape_where(s, |c| c != '\n' && c != '\t' && is_unsafe(c))
+    escape_where(
+        s,
+        |b| b == b'\n' || b == b'\t',
+        |c| c != '\n' && c != '\t' && is_unsafe(c),
+    )
 }
 
 /// `s` with `&`, `<`, `>`, `"` and `'` as entities and every unsafe character shown as an
@@ -85,7 +109,11 @@ pub fn markup(s: &str) -> String {
 /// the document's own); the writers escape names with [`markup`] already, so this
 /// changes nothing in their output.
 pub fn markup_document(doc: &str) -> Cow<'_, str> {
-    escape_where(doc, |c| c != '\n' && c != '\t' && c != '\r' && is_unsafe(c))
+    escape_where(
+        doc,
+        |b| matches!(b, b'\n' | b'\t' | b'\r'),
+        |c| c != '\n' && c != '\t' && c != '\r' && is_unsafe(c),
+    )
 }
 
 /// JSON text with every C1 control, DEL and bidirectional character written as a `\uXXXX`
@@ -93,7 +121,7 @@ pub fn markup_document(doc: &str) -> Cow<'_, str> {
 /// strings, where the escape means the same character: the value round-trips.
 pub fn json_ascii_controls(json: &str) -> Cow<'_, str> {
     let unsafe_char = |c: char| is_unsafe(c) && !c.is_ascii_control() || c == '\u{7f}';
-    if !json.chars().any(unsafe_char) {
+    if !may_hold_unsafe(json, |_| true) || !json.chars().any(unsafe_char) {
         return Cow::Borrowed(json);
     }
     let mut out = String::with_capacity(json.len() + 16);
@@ -136,6 +164,34 @@ mod tests {
         assert!(!m.contains('<') && !m.contains('"') && !m.contains('\''));
         assert!(m.contains("&lt;b&gt;&amp;&quot;x&#39;"), "{m}");
         assert!(markup_document("<a>\u{1b}</a>\n") == "<a>\\u{1b}</a>\n");
+    }
+
+    /// The byte screen never lets an unsafe character through: every one, alone and
+    /// between plain text, is suspected under each rule that escapes it.
+    #[test]
+    fn the_byte_screen_suspects_every_unsafe_character() {
+        for c in (0..=0x10ffffu32)
+            .filter_map(char::from_u32)
+            .filter(|&c| is_unsafe(c))
+        {
+            let text = format!("plain {c} text");
+            if !matches!(c, '\n' | '\t') {
+                assert!(
+                    may_hold_unsafe(&text, |b| b == b'\n' || b == b'\t'),
+                    "{c:?}"
+                );
+            }
+            if !c.is_ascii_control() {
+                assert!(may_hold_unsafe(&text, |_| true), "{c:?}");
+            }
+            assert!(may_hold_unsafe(&text, |_| false), "{c:?}");
+        }
+        // Text without those lead bytes passes at once (Latin-1 signs such as ± and
+        // arrows such as ≤ share 0xC2 and 0xE2 with unsafe ones: they take the exact check).
+        let plain = "Ana Łukasz 北京 Олег\n\t{\"x\": 1}";
+        assert!(!may_hold_unsafe(plain, |b| b == b'\n' || b == b'\t'));
+        assert!(matches!(terminal(plain), Cow::Borrowed(_)));
+        assert!(matches!(terminal("± ≤"), Cow::Borrowed(_)));
     }
 
     #[test]
