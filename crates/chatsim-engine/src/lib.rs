@@ -118,7 +118,7 @@ pub use types::*;
 use crate::time::{Millis, SimTime};
 use event_buffer::EventBuffer;
 use queues::DeskRouting;
-use service_queue::{is_queued, Placement, Places, QueuePlace, ServiceQueue};
+use service_queue::{is_queued, ordered_key, Placement, Places, QueuePlace, ServiceQueue};
 use shape::{by_shape, Full, Shape};
 use switches::SwitchState;
 use timers::{TimerEntry, TimerKind, TimerQueue};
@@ -1325,8 +1325,13 @@ impl Engine {
             // serves the head), as does a connection filling the last place.
             return;
         }
-        self.service
-            .update(&mut self.agents[..], a as u32, eligible, placement);
+        match &mut self.service {
+            ServiceQueue::SingleChat(heap) => {
+                let key = ordered_key(placement, a as u32);
+                heap.update(&mut self.agents[..], a as u32, eligible, key);
+            }
+            service => service.update(&mut self.agents[..], a as u32, eligible, placement),
+        }
     }
 
     /// The session in slot `s`, which must exist.

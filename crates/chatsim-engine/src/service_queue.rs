@@ -299,8 +299,17 @@ pub(crate) struct SingleChatHeap {
 }
 
 impl SingleChatHeap {
-    #[inline]
-    fn update<P: Places + ?Sized>(&mut self, places: &mut P, agent: u32, eligible: bool, key: u64) {
+    /// Places `agent` as [`ServiceQueue::update`] does, `key` being [`ordered_key`]'s.
+    /// Inlined into the engine's `place`, which calls it directly on a single-chat desk:
+    /// the general update's prologue and dispatch cost more than this (issue 19).
+    #[inline(always)]
+    pub(crate) fn update<P: Places + ?Sized>(
+        &mut self,
+        places: &mut P,
+        agent: u32,
+        eligible: bool,
+        key: u64,
+    ) {
         let place = places.place(agent);
         if place.queued() {
             let at = (place.tag >> 1) as usize;
@@ -311,74 +320,94 @@ impl SingleChatHeap {
             self.remove_at(places, at);
         }
         if eligible {
-            self.heap.push((key, agent));
-            self.sift_up(places, self.heap.len() - 1);
+            self.push(places, (key, agent));
         }
     }
 
     /// Takes the entry at `at` out: the last entry fills the hole and moves to its place.
-    #[inline]
     fn remove_at<P: Places + ?Sized>(&mut self, places: &mut P, at: usize) {
-        let last = self.heap.pop().expect("a queued agent is in the heap");
-        if at < self.heap.len() {
-            self.heap[at] = last;
-            if at > 0 && self.heap[(at - 1) / 2].0 > last.0 {
-                self.sift_up(places, at);
-            } else {
-                self.sift_down(places, at);
-            }
+        let Some(last) = self.heap.pop() else {
+            return;
+        };
+        let heap = &mut self.heap[..];
+        if at >= heap.len() {
+            return;
+        }
+        if at > 0 && heap[(at - 1) / 2].0 > last.0 {
+            sift_up(heap, places, at, last);
+        } else {
+            sift_down(heap, places, at, last);
         }
     }
 
-    /// Moves the entry at `at` up to its place, writing the index of every entry it moves.
-    #[inline]
-    fn sift_up<P: Places + ?Sized>(&mut self, places: &mut P, mut at: usize) {
-        let e = self.heap[at];
-        while at > 0 {
-            let parent = (at - 1) / 2;
-            let p = self.heap[parent];
-            if p.0 <= e.0 {
-                break;
-            }
-            self.heap[at] = p;
-            places.place_mut(p.1).tag = (at as u32) << 1 | 1;
-            at = parent;
-        }
-        self.heap[at] = e;
-        places.place_mut(e.1).tag = (at as u32) << 1 | 1;
-    }
-
-    /// Moves the entry at `at` down to its place, writing the index of every entry it moves.
-    #[inline]
-    fn sift_down<P: Places + ?Sized>(&mut self, places: &mut P, mut at: usize) {
-        let e = self.heap[at];
-        let n = self.heap.len();
-        loop {
-            let left = 2 * at + 1;
-            if left >= n {
-                break;
-            }
-            let right = left + 1;
-            let child = if right < n && self.heap[right].0 < self.heap[left].0 {
-                right
-            } else {
-                left
-            };
-            let c = self.heap[child];
-            if e.0 <= c.0 {
-                break;
-            }
-            self.heap[at] = c;
-            places.place_mut(c.1).tag = (at as u32) << 1 | 1;
-            at = child;
-        }
-        self.heap[at] = e;
-        places.place_mut(e.1).tag = (at as u32) << 1 | 1;
+    fn push<P: Places + ?Sized>(&mut self, places: &mut P, e: (u64, u32)) {
+        self.heap.push(e);
+        let at = self.heap.len() - 1;
+        sift_up(&mut self.heap[..], places, at, e);
     }
 
     fn pick(&self) -> Option<u32> {
         self.heap.first().map(|&(_, agent)| agent)
     }
+}
+
+/// Puts `e` into the hole at `at` or above it, moving parents down; writes the index of
+/// every entry it moves.
+#[inline(always)]
+fn sift_up<P: Places + ?Sized>(
+    heap: &mut [(u64, u32)],
+    places: &mut P,
+    mut at: usize,
+    e: (u64, u32),
+) {
+    while at > 0 {
+        let parent = (at - 1) / 2;
+        let p = heap[parent];
+        if p.0 <= e.0 {
+            break;
+        }
+        heap[at] = p;
+        places.place_mut(p.1).tag = (at as u32) << 1 | 1;
+        at = parent;
+    }
+    heap[at] = e;
+    places.place_mut(e.1).tag = (at as u32) << 1 | 1;
+}
+
+/// Puts `e` into the hole at `at` or below it, moving the smaller child up; writes the
+/// index of every entry it moves.
+#[inline(always)]
+fn sift_down<P: Places + ?Sized>(
+    heap: &mut [(u64, u32)],
+    places: &mut P,
+    mut at: usize,
+    e: (u64, u32),
+) {
+    loop {
+        let left = 2 * at + 1;
+        let Some(&l) = heap.get(left) else {
+            break;
+        };
+        let (child, c) = match heap.get(left + 1) {
+            Some(&r) if r.0 < l.0 => (left + 1, r),
+            _ => (left, l),
+        };
+        if e.0 <= c.0 {
+            break;
+        }
+        heap[at] = c;
+        places.place_mut(c.1).tag = (at as u32) << 1 | 1;
+        at = child;
+    }
+    heap[at] = e;
+    places.place_mut(e.1).tag = (at as u32) << 1 | 1;
+}
+
+/// The key the ordered rules order agents by inside a level: the instant the rule breaks
+/// ties by, then the agent's id (so keys are distinct).
+#[inline(always)]
+pub(crate) fn ordered_key(p: Placement, agent: u32) -> u64 {
+    p.tie_ms << INDEX_BITS | agent as u64
 }
 
 /// What the service queue needs to know of an agent to place it.
@@ -508,7 +537,7 @@ impl ServiceQueue {
             }
             ServiceQueue::Random(list) => list.update(places, agent, eligible),
             ServiceQueue::SingleChat(heap) => {
-                heap.update(places, agent, eligible, p.tie_ms << INDEX_BITS | id)
+                heap.update(places, agent, eligible, ordered_key(p, agent))
             }
             ServiceQueue::FillFirst { queue, top } => {
                 queue.remove(places, agent);
