@@ -1310,19 +1310,32 @@ impl Engine {
         }
     }
 
-    /// Puts agent `a` where its state says: queued at its place, or out.
+    /// Puts agent `a` where its state says: queued at its place, or out. The test for
+    /// "out and staying out" is inlined into the callers; the structure's work is not.
+    #[inline(always)]
     pub(crate) fn place<S: Shape>(&mut self, a: usize) {
         let agent = &self.agents[a];
-        let (eligible, placement) = (agent.eligible(), agent.placement());
-        let queued = agent.queue.queued();
-        if let Some(desk) = self.desk_in::<S>() {
-            desk.place(a as u32, eligible, placement);
-            return;
+        if S::FULL && self.desk.is_some() {
+            return self.place_in_service::<S>(a);
         }
-        if !eligible && !queued {
+        if !agent.eligible() && !agent.queue.queued() {
             // Out and staying out: nothing to do in any structure. Every connection of a
             // customer who waited lands here (the agent is out of the queue while it
             // serves the head), as does a connection filling the last place.
+            return;
+        }
+        self.place_in_service::<S>(a);
+    }
+
+    /// [`Engine::place`]'s structure work: the desk's pools, the single-chat heap (directly:
+    /// the general update's prologue and dispatch cost more than its work), or the rule's
+    /// structure.
+    #[inline(never)]
+    fn place_in_service<S: Shape>(&mut self, a: usize) {
+        let agent = &self.agents[a];
+        let (eligible, placement) = (agent.eligible(), agent.placement());
+        if let Some(desk) = self.desk_in::<S>() {
+            desk.place(a as u32, eligible, placement);
             return;
         }
         match &mut self.service {
