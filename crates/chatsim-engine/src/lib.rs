@@ -1310,28 +1310,9 @@ impl Engine {
         }
     }
 
-    /// Puts agent `a` where its state says: queued at its place, or out. The test for
-    /// "out and staying out" is inlined into the callers; the structure's work is not.
+    /// Puts agent `a` where its state says: queued at its place, or out.
     #[inline(always)]
     pub(crate) fn place<S: Shape>(&mut self, a: usize) {
-        let agent = &self.agents[a];
-        if S::FULL && self.desk.is_some() {
-            return self.place_in_service::<S>(a);
-        }
-        if !agent.eligible() && !agent.queue.queued() {
-            // Out and staying out: nothing to do in any structure. Every connection of a
-            // customer who waited lands here (the agent is out of the queue while it
-            // serves the head), as does a connection filling the last place.
-            return;
-        }
-        self.place_in_service::<S>(a);
-    }
-
-    /// [`Engine::place`]'s structure work: the desk's pools, the single-chat heap (directly:
-    /// the general update's prologue and dispatch cost more than its work), or the rule's
-    /// structure.
-    #[inline(never)]
-    fn place_in_service<S: Shape>(&mut self, a: usize) {
         let agent = &self.agents[a];
         let (eligible, placement) = (agent.eligible(), agent.placement());
         if let Some(desk) = self.desk_in::<S>() {
@@ -1339,11 +1320,26 @@ impl Engine {
             return;
         }
         match &mut self.service {
-            ServiceQueue::SingleChat(heap) => {
-                let key = ordered_key(placement, a as u32);
-                heap.update(&mut self.agents[..], a as u32, eligible, key);
+            ServiceQueue::SingleChat(_) => {
+                if eligible || self.agents[a].queue.queued() {
+                    self.place_single_chat(a, eligible, placement);
+                }
+                // Else out and staying out: every connection of a customer who waited
+                // (the agent is out of the heap while it serves the head), and every
+                // connection filling the agent's one place.
             }
             service => service.update(&mut self.agents[..], a as u32, eligible, placement),
+        }
+    }
+
+    /// [`Engine::place`] on the single-chat heap, called directly: the general update's
+    /// prologue and dispatch cost more than the heap's own work (issue 19). Every other
+    /// structure keeps its one call, `ServiceQueue::update`.
+    #[inline(never)]
+    fn place_single_chat(&mut self, a: usize, eligible: bool, placement: Placement) {
+        if let ServiceQueue::SingleChat(heap) = &mut self.service {
+            let key = ordered_key(placement, a as u32);
+            heap.update(&mut self.agents[..], a as u32, eligible, key);
         }
     }
 
