@@ -93,6 +93,7 @@
 
 pub mod time;
 
+mod event_buffer;
 mod queues;
 mod service_queue;
 mod shape;
@@ -115,10 +116,10 @@ pub use service_queue::MAX_AGENTS;
 pub use types::*;
 
 use crate::time::{Millis, SimTime};
+use event_buffer::EventBuffer;
 use queues::DeskRouting;
-use service_queue::{is_queued, Placement, Places, QueuePlace, ServiceQueue};
+use service_queue::{is_queued, ordered_key, Placement, Places, QueuePlace, ServiceQueue};
 use shape::{by_shape, Full, Shape};
-use std::collections::VecDeque;
 use switches::SwitchState;
 use timers::{TimerEntry, TimerKind, TimerQueue};
 use wait_queue::WaitQueue;
@@ -350,7 +351,7 @@ pub struct Engine {
     /// No stored timer entry is due before this instant (it may be early: entries
     /// cancelled or dropped since leave it as it was, which only costs a check).
     next_due: SimTime,
-    events: VecDeque<Event>,
+    events: EventBuffer,
     stats: EngineStats,
     /// Sessions have turns (messages and replies); see [`Engine::without_conversations`].
     conversations: bool,
@@ -366,6 +367,12 @@ pub struct Engine {
     /// A pooled desk with every switch off: commands run the [`shape::Plain`] code, which
     /// has no desk or switch check in it. Set at construction.
     plain: bool,
+    /// No timer of any kind can ever be armed (no reply or message interval, no desk of
+    /// queues, no switch timer): `poll_timeout` is then one load and a compare, inlined
+    /// into the driver, which asks after every command. Set at construction.
+    quiet: bool,
+    /// A reply or message interval is set (see [`Engine::has_timers`]).
+    timed: bool,
 }
 
 impl Engine {
@@ -420,7 +427,7 @@ impl Engine {
             next_due: SimTime::NEVER,
             // Grown on first use: a driver holding many small engines (replay, one per
             // logged agent) pays nothing for an empty buffer.
-            events: VecDeque::new(),
+            events: EventBuffer::default(),
             stats: EngineStats::default(),
             conversations: true,
             earlier: Vec::new(),
@@ -432,8 +439,11 @@ impl Engine {
                 config.switches.first_reply_timeout.is_some(),
             ),
             plain: false,
+            quiet: false,
+            timed: config.reply_interval.is_some() || config.message_interval.is_some(),
         };
         engine.plain = engine.fits_plain();
+        engine.quiet = engine.plain && !engine.has_timers();
         engine
     }
 
@@ -463,6 +473,7 @@ impl Engine {
         let mut engine = Engine::new(config, max_sessions);
         engine.desk = Some(Box::new(DeskRouting::new(config.rule, max_sessions, desk)));
         engine.plain = false;
+        engine.quiet = false;
         engine
     }
 
@@ -896,12 +907,23 @@ impl Engine {
     // ----- outputs -------------------------------------------------------------------
 
     /// The next thing that happened, in the order it happened.
+    #[inline]
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
     }
 
     /// The next instant the engine must be woken at with `handle_timeout`, if any.
+    #[inline]
     pub fn poll_timeout(&mut self) -> Option<SimTime> {
+        if self.quiet {
+            return None;
+        }
+        self.poll_timeout_armed()
+    }
+
+    /// [`Engine::poll_timeout`] for an engine that may arm timers.
+    #[inline(never)]
+    fn poll_timeout_armed(&mut self) -> Option<SimTime> {
         by_shape!(self.next_timeout())
     }
 
@@ -1289,6 +1311,7 @@ impl Engine {
     }
 
     /// Puts agent `a` where its state says: queued at its place, or out.
+    #[inline(always)]
     pub(crate) fn place<S: Shape>(&mut self, a: usize) {
         let agent = &self.agents[a];
         let (eligible, placement) = (agent.eligible(), agent.placement());
@@ -1296,8 +1319,28 @@ impl Engine {
             desk.place(a as u32, eligible, placement);
             return;
         }
-        self.service
-            .update(&mut self.agents[..], a as u32, eligible, placement);
+        match &mut self.service {
+            ServiceQueue::SingleChat(_) => {
+                if eligible || self.agents[a].queue.queued() {
+                    self.place_single_chat(a, eligible, placement);
+                }
+                // Else out and staying out: every connection of a customer who waited
+                // (the agent is out of the heap while it serves the head), and every
+                // connection filling the agent's one place.
+            }
+            service => service.update(&mut self.agents[..], a as u32, eligible, placement),
+        }
+    }
+
+    /// [`Engine::place`] on the single-chat heap, called directly: the general update's
+    /// prologue and dispatch cost more than the heap's own work (issue 19). Every other
+    /// structure keeps its one call, `ServiceQueue::update`.
+    #[inline(never)]
+    fn place_single_chat(&mut self, a: usize, eligible: bool, placement: Placement) {
+        if let ServiceQueue::SingleChat(heap) = &mut self.service {
+            let key = ordered_key(placement, a as u32);
+            heap.update(&mut self.agents[..], a as u32, eligible, key);
+        }
     }
 
     /// The session in slot `s`, which must exist.
@@ -1590,8 +1633,11 @@ impl Engine {
         missed
     }
 
+    /// A reply or message interval is set: the method's own timers may be armed. Kept in
+    /// a field, read on every connection and end.
+    #[inline(always)]
     fn has_timers(&self) -> bool {
-        self.config.reply_interval.is_some() || self.config.message_interval.is_some()
+        self.timed
     }
 
     fn cancel_timer(&mut self, s: u32) {

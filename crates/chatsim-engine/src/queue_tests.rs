@@ -680,21 +680,37 @@ proptest! {
     /// shape run on the same engine give exactly the same events, for every rule and
     /// timer setting: the plain code's shortcuts (a close with customers waiting hands
     /// the head to the freed agent without re-queuing it) choose what the full code does.
+    /// Half the cases give every agent a cap of 1, where the ordered rules route through
+    /// the single-chat heap; the full shape then runs on the rule's general structure
+    /// ([`ServiceQueue::general`]), and so does a third run of the plain shape, so that
+    /// the heap is checked against the level queue in both shapes (and with mixed caps,
+    /// that the choice leaves them alone).
     #[test]
     fn the_plain_shape_matches_the_full_shape(
         rule in prop::sample::select(RoutingRule::ALL.to_vec()),
         maxes in prop::collection::vec(1u32..8, 1..6),
         cmds in prop::collection::vec(cmd(6), 1..300),
         cfg_bits in (0u8..8).prop_map(|b| b * 2),
+        single_chat in any::<bool>(),
     ) {
+        let maxes: Vec<u32> = if single_chat { vec![1; maxes.len()] } else { maxes };
         let cmds = map_agents(cmds, maxes.len());
         let config = config_of(rule, cfg_bits, 0);
         let plain = Engine::new(config, &maxes);
         prop_assert!(plain.plain, "switches off, pooled: the plain shape");
+        let heap = matches!(plain.service, ServiceQueue::SingleChat(_));
+        let ordered = !matches!(rule, RoutingRule::RoundRobin | RoutingRule::Random);
+        let caps_of_1 = maxes.iter().all(|&m| m == 1);
+        prop_assert_eq!(heap, caps_of_1 && ordered, "the heap exactly for caps of 1");
         let want = run_engine(plain, &cmds).map_err(TestCaseError::fail)?;
         let mut full = Engine::new(config, &maxes);
         full.plain = false;
+        full.service = ServiceQueue::general(rule, &maxes);
         let got = run_engine(full, &cmds).map_err(TestCaseError::fail)?;
+        prop_assert_eq!(&got, &want);
+        let mut general = Engine::new(config, &maxes);
+        general.service = ServiceQueue::general(rule, &maxes);
+        let got = run_engine(general, &cmds).map_err(TestCaseError::fail)?;
         prop_assert_eq!(got, want);
     }
 

@@ -16,6 +16,12 @@
 //!   picked, then select the next, O(log agents).
 //! - [`EligibleList`] (the eligible agents in an array) for random: the caller's draw
 //!   indexes it, O(1); a removal moves the last agent into the hole.
+//! - [`SingleChatHeap`] for the ordered rules when every agent's cap is 1 (a desk of
+//!   single-chat agents, the holding model's usual plan): an eligible agent then always has
+//!   count 0, so all five rules keep one level ordered by the same key, and a binary heap
+//!   of the eligible agents with each agent's index in it gives the same pick with eager
+//!   removal: no stale entries, levels or bitmask to walk (issue 19: the level queue cost
+//!   ~260 instructions per customer on M/M/100+M, mostly its lazy heap's pops).
 //!
 //! Each agent's own place ([`QueuePlace`]: its tag and level) lives in the engine's agent
 //! record, reached through [`Places`]: with 100 000 agents, re-queuing the agent a close
@@ -43,7 +49,8 @@ pub(crate) struct QueuePlace {
 }
 
 impl QueuePlace {
-    fn queued(&self) -> bool {
+    #[inline(always)]
+    pub(crate) fn queued(&self) -> bool {
         self.tag & 1 == 1
     }
 }
@@ -280,6 +287,129 @@ impl EligibleList {
     }
 }
 
+/// The eligible agents of a desk where every cap is 1, for the five ordered rules: a binary
+/// min-heap of `(key, agent)` with each agent's index in it kept in its [`QueuePlace`]
+/// (`tag = index << 1 | 1`), so that a removal is eager (the heap never holds a stale
+/// entry). The key is the level queue's (`tie_ms << INDEX_BITS | id`, distinct per agent)
+/// and the level is 0 for every rule (an eligible agent has count 0 of 1), so the root is
+/// exactly the agent [`LevelQueue`] would pick, ties included.
+#[derive(Debug, Default)]
+pub(crate) struct SingleChatHeap {
+    heap: Vec<(u64, u32)>,
+}
+
+impl SingleChatHeap {
+    /// Places `agent` as [`ServiceQueue::update`] does, `key` being [`ordered_key`]'s.
+    /// Inlined into the engine's `place`, which calls it directly on a single-chat desk:
+    /// the general update's prologue and dispatch cost more than this (issue 19).
+    #[inline(always)]
+    pub(crate) fn update<P: Places + ?Sized>(
+        &mut self,
+        places: &mut P,
+        agent: u32,
+        eligible: bool,
+        key: u64,
+    ) {
+        let place = places.place(agent);
+        if place.queued() {
+            let at = (place.tag >> 1) as usize;
+            if eligible && self.heap[at].0 == key {
+                return;
+            }
+            places.place_mut(agent).tag = 0;
+            self.remove_at(places, at);
+        }
+        if eligible {
+            self.push(places, (key, agent));
+        }
+    }
+
+    /// Takes the entry at `at` out: the last entry fills the hole and moves to its place.
+    fn remove_at<P: Places + ?Sized>(&mut self, places: &mut P, at: usize) {
+        let Some(last) = self.heap.pop() else {
+            return;
+        };
+        let heap = &mut self.heap[..];
+        if at >= heap.len() {
+            return;
+        }
+        if at > 0 && heap[(at - 1) / 2].0 > last.0 {
+            sift_up(heap, places, at, last);
+        } else {
+            sift_down(heap, places, at, last);
+        }
+    }
+
+    fn push<P: Places + ?Sized>(&mut self, places: &mut P, e: (u64, u32)) {
+        self.heap.push(e);
+        let at = self.heap.len() - 1;
+        sift_up(&mut self.heap[..], places, at, e);
+    }
+
+    fn pick(&self) -> Option<u32> {
+        self.heap.first().map(|&(_, agent)| agent)
+    }
+}
+
+/// Puts `e` into the hole at `at` or above it, moving parents down; writes the index of
+/// every entry it moves.
+#[inline(always)]
+fn sift_up<P: Places + ?Sized>(
+    heap: &mut [(u64, u32)],
+    places: &mut P,
+    mut at: usize,
+    e: (u64, u32),
+) {
+    while at > 0 {
+        let parent = (at - 1) / 2;
+        let p = heap[parent];
+        if p.0 <= e.0 {
+            break;
+        }
+        heap[at] = p;
+        places.place_mut(p.1).tag = (at as u32) << 1 | 1;
+        at = parent;
+    }
+    heap[at] = e;
+    places.place_mut(e.1).tag = (at as u32) << 1 | 1;
+}
+
+/// Puts `e` into the hole at `at` or below it, moving the smaller child up; writes the
+/// index of every entry it moves.
+#[inline(always)]
+fn sift_down<P: Places + ?Sized>(
+    heap: &mut [(u64, u32)],
+    places: &mut P,
+    mut at: usize,
+    e: (u64, u32),
+) {
+    loop {
+        let left = 2 * at + 1;
+        let Some(&l) = heap.get(left) else {
+            break;
+        };
+        let (child, c) = match heap.get(left + 1) {
+            Some(&r) if r.0 < l.0 => (left + 1, r),
+            _ => (left, l),
+        };
+        if e.0 <= c.0 {
+            break;
+        }
+        heap[at] = c;
+        places.place_mut(c.1).tag = (at as u32) << 1 | 1;
+        at = child;
+    }
+    heap[at] = e;
+    places.place_mut(e.1).tag = (at as u32) << 1 | 1;
+}
+
+/// The key the ordered rules order agents by inside a level: the instant the rule breaks
+/// ties by, then the agent's id (so keys are distinct).
+#[inline(always)]
+pub(crate) fn ordered_key(p: Placement, agent: u32) -> u64 {
+    p.tie_ms << INDEX_BITS | agent as u64
+}
+
 /// What the service queue needs to know of an agent to place it.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Placement {
@@ -304,6 +434,8 @@ pub(crate) enum ServiceQueue {
         last: Option<u32>,
     },
     Random(EligibleList),
+    /// Any of the five ordered rules on a desk where every cap is 1 ([`SingleChatHeap`]).
+    SingleChat(SingleChatHeap),
     /// Level `top − 1 − count`: the fullest eligible agent first.
     FillFirst {
         queue: LevelQueue,
@@ -320,8 +452,19 @@ pub(crate) enum ServiceQueue {
 const RATIO_STRIDE: usize = 65;
 
 impl ServiceQueue {
-    /// An empty queue for `maxes.len()` agents with these session caps (each 1..=64).
+    /// An empty queue for `maxes.len()` agents with these session caps (each 1..=64): the
+    /// single-chat heap for an ordered rule when every cap is 1, else [`ServiceQueue::general`].
     pub(crate) fn new(rule: RoutingRule, maxes: &[u32]) -> ServiceQueue {
+        let ordered = !matches!(rule, RoutingRule::RoundRobin | RoutingRule::Random);
+        if ordered && maxes.iter().all(|&m| m == 1) {
+            return ServiceQueue::SingleChat(SingleChatHeap::default());
+        }
+        ServiceQueue::general(rule, maxes)
+    }
+
+    /// The rule's own structure whatever the caps (tests check the single-chat heap
+    /// against it).
+    pub(crate) fn general(rule: RoutingRule, maxes: &[u32]) -> ServiceQueue {
         let n = maxes.len();
         match rule {
             RoutingRule::LeastLoaded => {
@@ -393,6 +536,9 @@ impl ServiceQueue {
                 }
             }
             ServiceQueue::Random(list) => list.update(places, agent, eligible),
+            ServiceQueue::SingleChat(heap) => {
+                heap.update(places, agent, eligible, ordered_key(p, agent))
+            }
             ServiceQueue::FillFirst { queue, top } => {
                 queue.remove(places, agent);
                 if eligible {
@@ -426,6 +572,7 @@ impl ServiceQueue {
                 Some(set.select(k))
             }
             ServiceQueue::Random(list) => list.pick(draw),
+            ServiceQueue::SingleChat(heap) => heap.pick(),
         }
     }
 
@@ -499,6 +646,25 @@ impl ServiceQueue {
                     return Err(format!(
                         "Fenwick tree disagrees with the {queued} queued bits"
                     ));
+                }
+            }
+            ServiceQueue::SingleChat(heap) => {
+                if heap.heap.len() != queued {
+                    return Err(format!(
+                        "{queued} agents queued, {} in the heap",
+                        heap.heap.len()
+                    ));
+                }
+                for (i, &(key, a)) in heap.heap.iter().enumerate() {
+                    if places.place(a).tag != (i as u32) << 1 | 1 {
+                        return Err(format!(
+                            "agent {a} in the heap at {i}, place {:?}",
+                            places.place(a)
+                        ));
+                    }
+                    if i > 0 && heap.heap[(i - 1) / 2].0 > key {
+                        return Err(format!("heap order broken at {i} (agent {a})"));
+                    }
                 }
             }
             ServiceQueue::Random(list) => {
@@ -721,6 +887,105 @@ mod tests {
         }
         assert_eq!(list.pick(0), list.agents.first().copied());
         assert_eq!(list.pick(u64::MAX), list.agents.last().copied());
+    }
+
+    #[test]
+    fn single_chat_heap_breaks_ties_by_assignment_time_then_id_for_every_ordered_rule() {
+        // Caps all 1: each ordered rule gets the heap, and an eligible agent has count 0.
+        // Tie times 5, 3, 3, 9: agents 1 and 2 tie at 3, the lower id (1) goes first;
+        // then 2 (3), 0 (5), 3 (9). Worked by hand, one step at a time:
+        for rule in [
+            RoutingRule::LeastLoaded,
+            RoutingRule::LowestLoadRatio,
+            RoutingRule::LongestIdle,
+            RoutingRule::FillFirst,
+            RoutingRule::MostSpare,
+        ] {
+            let mut q = Desk::new(rule, &[1; 4]);
+            assert!(matches!(q.q, ServiceQueue::SingleChat(_)), "{rule:?}");
+            assert_eq!(q.pick(0), None, "{rule:?}: nobody eligible");
+            for (a, t) in [(0, 5), (1, 3), (2, 3), (3, 9)] {
+                q.update(a, true, place(0, 1, t));
+            }
+            let check = |q: &Desk| q.q.check(&q.places[..], 4).unwrap();
+            check(&q);
+            assert_eq!(q.pick(0), Some(1), "{rule:?}: 3 ties 3, id 1 < 2");
+            // Agent 1 is connected (full, out), then freed with its new assignment at 20.
+            q.update(1, false, place(1, 1, 20));
+            check(&q);
+            assert_eq!(q.pick(0), Some(2), "{rule:?}: 2 at 3 is now the oldest");
+            q.update(1, true, place(0, 1, 20));
+            check(&q);
+            assert_eq!(q.pick(0), Some(2), "{rule:?}: 1 at 20 goes last");
+            // Agent 0 (5) leaves from the middle; 2 (3), then 3 (9), then 1 (20).
+            q.update(0, false, place(0, 1, 5));
+            check(&q);
+            q.update(2, false, place(1, 1, 21));
+            assert_eq!(q.pick(0), Some(3), "{rule:?}");
+            q.update(3, false, place(1, 1, 22));
+            assert_eq!(q.pick(0), Some(1), "{rule:?}");
+            // Agent 2 back at 21 and agent 0 back at 5: 0 (5) first, then 1 (20), 2 (21).
+            q.update(2, true, place(0, 1, 21));
+            q.update(0, true, place(0, 1, 5));
+            check(&q);
+            let mut order = vec![];
+            while let Some(a) = q.pick(0) {
+                order.push(a);
+                q.update(a, false, place(1, 1, 30));
+                check(&q);
+            }
+            assert_eq!(order, [0, 1, 2], "{rule:?}");
+        }
+        // A cap above 1 anywhere, or a rule without levels: the rule's own structure.
+        assert!(matches!(
+            ServiceQueue::new(RoutingRule::LeastLoaded, &[1, 2]),
+            ServiceQueue::LeastLoaded(_)
+        ));
+        assert!(matches!(
+            ServiceQueue::new(RoutingRule::RoundRobin, &[1, 1]),
+            ServiceQueue::RoundRobin { .. }
+        ));
+        assert!(matches!(
+            ServiceQueue::new(RoutingRule::Random, &[1, 1]),
+            ServiceQueue::Random(_)
+        ));
+    }
+
+    #[test]
+    fn single_chat_heap_picks_as_the_level_queue_does_under_random_updates() {
+        let n = 40u32;
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for rule in [
+            RoutingRule::LeastLoaded,
+            RoutingRule::LowestLoadRatio,
+            RoutingRule::LongestIdle,
+            RoutingRule::FillFirst,
+            RoutingRule::MostSpare,
+        ] {
+            let maxes = vec![1; n as usize];
+            let mut heap = Desk::new(rule, &maxes);
+            let mut general = Desk {
+                q: ServiceQueue::general(rule, &maxes),
+                places: vec![QueuePlace::default(); n as usize],
+            };
+            assert!(matches!(heap.q, ServiceQueue::SingleChat(_)));
+            for step in 0..20_000u64 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                // Tie times from a small range, so that ties (broken by id) are common.
+                let (a, on, t) = (
+                    (x % n as u64) as u32,
+                    x >> 62 != 0,
+                    (x >> 20) % 8 + step / 64,
+                );
+                let p = place(u32::from(!on), 1, t);
+                heap.update(a, on, p);
+                general.update(a, on, p);
+                assert_eq!(heap.pick(0), general.pick(0), "{rule:?}, step {step}");
+                heap.q.check(&heap.places[..], n).unwrap();
+            }
+        }
     }
 
     #[test]
