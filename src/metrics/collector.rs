@@ -41,6 +41,21 @@ fn record<T: hdrhistogram::Counter>(h: &mut Histogram<T>, ms: u64) {
     }
 }
 
+/// Records `n` waits of 0 ms at once. Zero waits (about half the chats of a busy desk
+/// connect at once) are only counted as they come, a few instructions where a histogram
+/// record is some fifty, and recorded here before the histogram is read: the histogram
+/// is then the one recording each would give (the same counts, total, minimum and
+/// maximum; 0 never resizes it).
+fn record_zeros<T: hdrhistogram::Counter>(h: &mut Histogram<T>, n: u64) {
+    match T::from_u64(n) {
+        Some(count) if n > 0 => {
+            let _ = h.record_n(0, count);
+        }
+        // More than the counter holds (never in practice): one by one, saturating alike.
+        _ => (0..n).for_each(|_| record(h, 0)),
+    }
+}
+
 /// The q-quantile in ms as the lower edge of its bucket; 0 for an empty histogram.
 pub(crate) fn quantile_ms<T: hdrhistogram::Counter>(h: &Histogram<T>, q: f64) -> u64 {
     if h.is_empty() {
@@ -59,14 +74,18 @@ pub(crate) fn ratio(a: f64, b: f64) -> f64 {
     }
 }
 
-/// Adds a resolved arrival's wait to an interval's sum, maximum and histogram.
+/// Adds a resolved arrival's wait to an interval's sum, maximum and histogram (a zero
+/// wait only to its count, see [`record_zeros`]).
+#[inline(always)]
 fn record_interval_wait(acc: &mut IntervalAcc, wait: Millis) {
-    acc.counts.wait_ms_sum += wait.as_millis();
-    acc.counts.wait_ms_max = acc.counts.wait_ms_max.max(wait.as_millis());
-    record(
-        acc.wait_histogram.get_or_insert_with(new_histogram),
-        wait.as_millis(),
-    );
+    let ms = wait.as_millis();
+    acc.counts.wait_ms_sum += ms;
+    acc.counts.wait_ms_max = acc.counts.wait_ms_max.max(ms);
+    if ms == 0 {
+        acc.zero_waits += 1;
+    } else {
+        record(acc.wait_histogram(), ms);
+    }
 }
 
 /// Closes one interval's accumulators into its figures: unresolved arrivals were not
@@ -136,7 +155,19 @@ impl Timeline {
         (s, (s + self.interval).min(self.end))
     }
 
-    /// Milliseconds of [from, to) inside the window.
+    /// [`Timeline::bounds`] of interval `i`, or [`SimTime::NEVER`] twice past the last
+    /// one: an empty span that no instant is in or past.
+    fn span(&self, i: usize) -> (SimTime, SimTime) {
+        if i < self.count {
+            self.bounds(i)
+        } else {
+            (SimTime::NEVER, SimTime::NEVER)
+        }
+    }
+
+    /// Milliseconds of [from, to) inside the window (what [`Timeline::for_each_overlap`]
+    /// must add up to; the collector clamps its agents' instants instead).
+    #[cfg(test)]
     fn overlap(&self, from: SimTime, to: SimTime) -> u64 {
         to.as_millis()
             .min(self.end.as_millis())
@@ -734,10 +765,36 @@ struct IntervalAcc {
     counts: Counts,
     /// Allocated on the interval's first resolved arrival, dropped when the interval closes.
     wait_histogram: Option<Histogram<u32>>,
+    /// Zero waits not yet in `wait_histogram` ([`record_zeros`]; [`IntervalAcc::settle`]).
+    zero_waits: u64,
 }
 
 impl IntervalAcc {
+    /// The wait histogram, allocated on first use (out of line: once per interval).
+    #[inline(always)]
+    fn wait_histogram(&mut self) -> &mut Histogram<u32> {
+        #[cold]
+        #[inline(never)]
+        fn allocate(slot: &mut Option<Histogram<u32>>) -> &mut Histogram<u32> {
+            slot.insert(new_histogram())
+        }
+        match &mut self.wait_histogram {
+            Some(h) => h,
+            slot => allocate(slot),
+        }
+    }
+
+    /// Records the zero waits counted so far: the histogram then holds every resolved
+    /// arrival's wait (allocated, as by a record, if any arrival was resolved).
+    fn settle(&mut self) {
+        if self.zero_waits > 0 {
+            let n = std::mem::take(&mut self.zero_waits);
+            record_zeros(self.wait_histogram(), n);
+        }
+    }
+
     fn wait_p90(&self) -> u64 {
+        debug_assert_eq!(self.zero_waits, 0, "wait p90 of an unsettled interval");
         self.wait_histogram
             .as_ref()
             .map_or(0, |h| quantile_ms(h, 0.9))
@@ -816,8 +873,9 @@ impl Series {
         tl: &Timeline,
         merge: usize,
         i: usize,
-        acc: IntervalAcc,
+        mut acc: IntervalAcc,
     ) -> IntervalMetrics {
+        acc.settle();
         if merge > 1 {
             if let Some(h) = &acc.wait_histogram {
                 // Both auto-resize, so adding cannot fail.
@@ -871,6 +929,8 @@ struct QueueAcc {
     intervals: Window,
     series: Series,
     wait_histogram: Histogram<u64>,
+    /// Zero waits not yet in `wait_histogram` ([`record_zeros`]).
+    zero_waits: u64,
 }
 
 /// One agent's state and accumulators while the replication runs.
@@ -879,11 +939,13 @@ struct AgentAcc {
     online: bool,
     busy: bool,
     sessions: u32,
+    /// Integrated up to here, an instant clamped into the window: the window time from
+    /// here to a later `t` is `t` clamped minus this, with no overlap to work out.
     since: SimTime,
     m: AgentMetrics,
 }
 
-/// A piecewise-constant level and when it last changed.
+/// A piecewise-constant level and when it last changed (integrated up to then).
 #[derive(Clone, Copy, Debug, Default)]
 struct Level {
     value: u64,
@@ -900,12 +962,20 @@ enum LevelKind {
 /// Streams one replication's observer calls into its figures. Build one per
 /// replication with [`Collector::new`], hand it to the simulator, then call
 /// [`Collector::finish`].
+///
+/// Calls come in time order (the [`Observer`] contract; only event counts may come out
+/// of it, as long as their interval is still open). The collector keeps a *current*
+/// interval, the one the latest instant falls in: nearly every call falls in the same
+/// interval as the one before, so finding it is two compares, its accumulators are a
+/// field (not a slot of the window), and a level change in it is one multiply-add.
+/// Reaching a later interval ([`Collector::roll`]) runs the general code, once per
+/// interval: the levels are integrated interval by interval up to its start.
 #[derive(Clone, Debug)]
 pub struct Collector {
     timeline: Timeline,
     threshold: Millis,
     reply_target: Millis,
-    /// The open intervals, `first_open_interval` on.
+    /// The open intervals from `first_open_interval` up to the current one (excluded).
     intervals: Window,
     /// The closed ones, as the summary reports them.
     series: Series,
@@ -921,16 +991,28 @@ pub struct Collector {
     segment_queue: Vec<QueueId>,
     /// No agent holds more counted sessions than its cap (see `laws::check`).
     cap_binds: bool,
+    /// The desk's levels, each integrated at least up to the current interval's start
+    /// (up to the window's end once it is over).
     queue: Level,
     open_sessions: Level,
     capacity: Level,
     wait_histogram: Histogram<u64>,
+    /// Zero waits not yet in `wait_histogram` ([`record_zeros`]).
+    zero_waits: u64,
     reply_latency_histogram: Histogram<u64>,
     events: u64,
     routing_decisions: u64,
     ended: bool,
     /// Intervals before this one are over, resolved and closed.
     first_open_interval: usize,
+    /// The current interval: 0 until the window starts, `timeline.count` once it is over.
+    cur: usize,
+    /// Its bounds [start, end); both `SimTime::NEVER` once the window is over, so that no
+    /// instant is in it and none is past it.
+    cur_start: SimTime,
+    cur_end: SimTime,
+    /// The desk's part of the current interval.
+    current: IntervalAcc,
 }
 
 impl Collector {
@@ -942,6 +1024,7 @@ impl Collector {
             .agents
             .iter()
             .map(|a| AgentAcc {
+                since: timeline.start,
                 m: AgentMetrics {
                     group: a.group,
                     max_sessions: a.max_sessions,
@@ -961,11 +1044,18 @@ impl Collector {
                 intervals: Window::default(),
                 series: Series::default(),
                 wait_histogram: new_histogram(),
+                zero_waits: 0,
             };
             vec![acc; scenario.queues.len()]
         } else {
             vec![]
         };
+        // Nothing before the window counts: the levels are integrated from its start.
+        let level = Level {
+            value: 0,
+            since: timeline.start,
+        };
+        let (cur_start, cur_end) = timeline.span(0);
         Collector {
             timeline,
             threshold: scenario.run.service_level_threshold,
@@ -980,15 +1070,20 @@ impl Collector {
             segment_queue: scenario.segments.iter().map(|s| s.queue).collect(),
             cap_binds: !(scenario.switches.reactivate_over_cap
                 && scenario.switches.inactive_after.is_some()),
-            queue: Level::default(),
-            open_sessions: Level::default(),
-            capacity: Level::default(),
+            queue: level,
+            open_sessions: level,
+            capacity: level,
             wait_histogram: new_histogram(),
+            zero_waits: 0,
             reply_latency_histogram: new_histogram(),
             events: 0,
             routing_decisions: 0,
             ended: false,
             first_open_interval: 0,
+            cur: 0,
+            cur_start,
+            cur_end,
+            current: IntervalAcc::default(),
         }
     }
 
@@ -1001,7 +1096,53 @@ impl Collector {
         }
     }
 
-    /// Integrates a level up to `now`, interval by interval.
+    /// The interval holding `t`, if `t` is in the window; an instant past the current
+    /// interval makes its interval current first.
+    #[inline(always)]
+    fn interval_of(&mut self, t: SimTime) -> Option<usize> {
+        if t >= self.cur_start && t < self.cur_end {
+            Some(self.cur)
+        } else {
+            self.interval_of_slow(t)
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn interval_of_slow(&mut self, t: SimTime) -> Option<usize> {
+        self.reach(t);
+        self.timeline.index(t)
+    }
+
+    /// Makes the interval holding `now` current if `now` is past the current one.
+    #[inline(always)]
+    fn reach(&mut self, now: SimTime) {
+        if now >= self.cur_end {
+            self.roll(now);
+        }
+    }
+
+    /// Makes the interval holding `t` (at or past the current interval's end) current,
+    /// or none if `t` is past the window: the current interval's accumulators join the
+    /// window, and every level is integrated up to the new current interval's start
+    /// (interval by interval, the quiet ones between included), so that within it a
+    /// level change only integrates from its start on.
+    #[cold]
+    #[inline(never)]
+    fn roll(&mut self, t: SimTime) {
+        let tl = self.timeline;
+        debug_assert!(t >= self.cur_end && self.cur < tl.count);
+        let next = tl.index(t).unwrap_or(tl.count);
+        let first = self.first_open_interval;
+        *self.intervals.at(first, self.cur) = std::mem::take(&mut self.current);
+        self.cur = next;
+        let (start, end) = tl.span(next);
+        self.advance_levels(start.min(tl.end));
+        (self.cur_start, self.cur_end) = (start, end);
+    }
+
+    /// Integrates a level up to `now`, interval by interval (every interval it reaches
+    /// is open: at most the current one).
     fn advance_level(&mut self, kind: LevelKind, now: SimTime) {
         let level = match kind {
             LevelKind::Queue => &mut self.queue,
@@ -1013,9 +1154,9 @@ impl Collector {
         }
         let (value, since) = (level.value, level.since);
         level.since = now;
-        let (intervals, first) = (&mut self.intervals, self.first_open_interval);
-        self.timeline.for_each_overlap(since, now, |i, ms| {
-            let c = &mut intervals.at(first, i).counts;
+        let tl = self.timeline;
+        tl.for_each_overlap(since, now, |i, ms| {
+            let c = &mut self.acc(i).counts;
             match kind {
                 LevelKind::Queue => {
                     c.queue_ms += value * ms;
@@ -1027,13 +1168,56 @@ impl Collector {
         });
     }
 
+    /// Sets a level at `now`. In the current interval (nearly always) the value held
+    /// since the last change is one multiply-add into the current interval; `kind` is a
+    /// constant at every call, so the `match`es fold away.
+    #[inline(always)]
     fn set_level(&mut self, kind: LevelKind, now: SimTime, value: u64) {
+        if !(now >= self.cur_start && now < self.cur_end) {
+            return self.set_level_slow(kind, now, value);
+        }
+        let c = &mut self.current.counts;
+        let level = match kind {
+            LevelKind::Queue => &mut self.queue,
+            LevelKind::Sessions => &mut self.open_sessions,
+            LevelKind::Capacity => &mut self.capacity,
+        };
+        // `since` is in the current interval or at its start; not after `now`, but for a
+        // call out of time order (ignored, as by the general code).
+        if now > level.since {
+            let held = level.value * (now.as_millis() - level.since.as_millis());
+            level.since = now;
+            match kind {
+                LevelKind::Queue => {
+                    c.queue_ms += held;
+                    c.queue_max = c.queue_max.max(level.value);
+                }
+                LevelKind::Sessions => c.session_ms += held,
+                LevelKind::Capacity => c.capacity_ms += held,
+            }
+        }
+        level.value = value;
+        if let LevelKind::Queue = kind {
+            c.queue_max = c.queue_max.max(value);
+        }
+    }
+
+    /// [`Collector::set_level`] at an instant outside the current interval: past it (the
+    /// current interval moves on, then it is the fast path), before the window, after
+    /// it, or before the current interval (out of time order: its maximum still counts).
+    #[cold]
+    #[inline(never)]
+    fn set_level_slow(&mut self, kind: LevelKind, now: SimTime, value: u64) {
+        self.reach(now);
+        if now >= self.cur_start && now < self.cur_end {
+            return self.set_level(kind, now, value);
+        }
         self.advance_level(kind, now);
         match kind {
             LevelKind::Queue => {
                 self.queue.value = value;
                 if let Some(i) = self.timeline.index(now) {
-                    let c = &mut self.intervals.at(self.first_open_interval, i).counts;
+                    let c = self.counts(i);
                     c.queue_max = c.queue_max.max(value);
                 }
             }
@@ -1043,14 +1227,15 @@ impl Collector {
     }
 
     /// Integrates one agent's state up to `now`.
+    #[inline(always)]
     fn advance_agent(&mut self, a: usize, now: SimTime) {
-        let timeline = self.timeline;
+        let t = now.max(self.timeline.start).min(self.timeline.end);
         let agent = &mut self.agents[a];
-        if now <= agent.since {
+        if t <= agent.since {
             return;
         }
-        let ms = timeline.overlap(agent.since, now);
-        agent.since = now;
+        let ms = t.as_millis() - agent.since.as_millis();
+        agent.since = t;
         let held = agent.sessions as u64 * ms;
         agent.m.session_ms += held;
         if agent.online {
@@ -1063,6 +1248,7 @@ impl Collector {
     }
 
     /// The agent's index, if it is in the roster (unknown ids are ignored).
+    #[inline(always)]
     fn agent(&self, agent: AgentId) -> Option<usize> {
         let a = agent.0 as usize;
         debug_assert!(a < self.agents.len(), "unknown agent {agent:?}");
@@ -1070,39 +1256,78 @@ impl Collector {
     }
 
     /// The interval of an event at `now`, and the agent's index.
-    fn event_at(&self, now: SimTime, agent: AgentId) -> Option<(usize, usize)> {
-        Some((self.timeline.index(now)?, self.agent(agent)?))
+    #[inline(always)]
+    fn event_at(&mut self, now: SimTime, agent: AgentId) -> Option<(usize, usize)> {
+        let i = self.interval_of(now)?;
+        Some((i, self.agent(agent)?))
     }
 
     /// Records a resolved arrival's wait (connected: until connection; abandoned: until it
     /// gave up) in interval `i` and in the run histogram, and in its queue's.
+    #[inline(always)]
     fn record_wait(&mut self, i: usize, wait: Millis, queue: QueueId) {
         let first = self.first_open_interval;
-        record_interval_wait(self.intervals.at(first, i), wait);
-        record(&mut self.wait_histogram, wait.as_millis());
+        let ms = wait.as_millis();
+        record_interval_wait(self.acc(i), wait);
+        if ms == 0 {
+            self.zero_waits += 1;
+        } else {
+            record(&mut self.wait_histogram, ms);
+        }
         if let Some(q) = self.queues.get_mut(queue.0 as usize) {
             record_interval_wait(q.intervals.at(first, i), wait);
-            record(&mut q.wait_histogram, wait.as_millis());
+            if ms == 0 {
+                q.zero_waits += 1;
+            } else {
+                record(&mut q.wait_histogram, ms);
+            }
         }
     }
 
     /// Queue `queue`'s part of interval `i`, for a desk with several queues.
+    #[inline(always)]
     fn queue_counts(&mut self, queue: QueueId, i: usize) -> Option<&mut Counts> {
         let q = self.queues.get_mut(queue.0 as usize)?;
         Some(&mut q.intervals.at(self.first_open_interval, i).counts)
     }
 
-    /// The desk's part of interval `i` (open: at or after the first open interval).
-    #[inline]
-    fn counts(&mut self, i: usize) -> &mut Counts {
-        &mut self.intervals.at(self.first_open_interval, i).counts
+    /// The desk's part of open interval `i` (at most the current one).
+    #[inline(always)]
+    fn acc(&mut self, i: usize) -> &mut IntervalAcc {
+        debug_assert!(
+            i <= self.cur,
+            "interval {i} is after the current {}",
+            self.cur
+        );
+        if i == self.cur {
+            &mut self.current
+        } else {
+            self.intervals.at(self.first_open_interval, i)
+        }
     }
 
-    /// Closes, in order, every interval that is over at `now` and whose arrivals are all
-    /// resolved: nothing can change its figures any more, so they go to the series (and
-    /// the spool) and its accumulators are freed. Memory stays flat in the intervals.
+    /// The desk's counts of open interval `i` (at most the current one).
+    #[inline(always)]
+    fn counts(&mut self, i: usize) -> &mut Counts {
+        &mut self.acc(i).counts
+    }
+
+    /// Closes, in order, every interval that is over at `now` (current) and whose
+    /// arrivals are all resolved: nothing can change its figures any more (its levels
+    /// were integrated to its end when a later interval became current), so they go to
+    /// the series (and the spool) and its accumulators are freed. Memory stays flat in
+    /// the intervals. Nothing to do while every open interval is the current one.
+    #[inline(always)]
     fn finalize_intervals(&mut self, now: SimTime) {
-        while self.first_open_interval < self.timeline.count {
+        if self.first_open_interval < self.cur {
+            self.finalize_intervals_slow(now);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn finalize_intervals_slow(&mut self, now: SimTime) {
+        while self.first_open_interval < self.cur {
             let first = self.first_open_interval;
             let (_, end) = self.timeline.bounds(first);
             if end > now {
@@ -1112,23 +1337,24 @@ impl Collector {
             if c.offered != c.resolved() {
                 break;
             }
-            self.advance_levels(end);
             self.close_first_interval();
         }
     }
 
     /// Integrates the levels up to `to`. They integrate lazily; an interval is brought up
-    /// to its end just before it closes (the same sums as integrating later, split at the
-    /// same edges), never further, so no later interval is opened early.
+    /// to its end when a later one becomes current (the same sums as integrating later,
+    /// split at the same edges).
     fn advance_levels(&mut self, to: SimTime) {
         self.advance_level(LevelKind::Queue, to);
         self.advance_level(LevelKind::Sessions, to);
         self.advance_level(LevelKind::Capacity, to);
     }
 
-    /// Closes the first open interval (the desk's and each queue's part of it).
+    /// Closes the first open interval (the desk's and each queue's part of it), which is
+    /// before the current one.
     fn close_first_interval(&mut self) {
         let i = self.first_open_interval;
+        debug_assert!(i < self.cur, "closing the current interval {i}");
         let tl = self.timeline;
         let acc = self.intervals.pop_front();
         let fine = self.series.close(&tl, self.merge, i, acc);
@@ -1161,13 +1387,17 @@ impl Collector {
         if !self.ended {
             self.close(self.timeline.end);
         }
+        // The window is over: the levels hold their last values to its end.
+        self.reach(self.timeline.end);
         while self.first_open_interval < self.timeline.count {
-            let (_, end) = self.timeline.bounds(self.first_open_interval);
-            self.advance_levels(end);
             self.close_first_interval();
         }
         if let Some(spool) = &mut self.spool {
             spool.flush();
+        }
+        record_zeros(&mut self.wait_histogram, self.zero_waits);
+        for q in &mut self.queues {
+            record_zeros(&mut q.wait_histogram, q.zero_waits);
         }
         let tl = self.timeline;
         let queues = self
@@ -1237,11 +1467,13 @@ impl Collector {
 
 impl Observer for Collector {
     fn on_offered(&mut self, now: SimTime, segment: u16) {
-        if let Some(i) = self.timeline.index(now) {
+        if let Some(i) = self.interval_of(now) {
             self.counts(i).offered += 1;
-            let queue = self.segment_queue.get(segment as usize).copied();
-            if let Some(c) = queue.and_then(|q| self.queue_counts(q, i)) {
-                c.offered += 1;
+            if !self.queues.is_empty() {
+                let queue = self.segment_queue.get(segment as usize).copied();
+                if let Some(c) = queue.and_then(|q| self.queue_counts(q, i)) {
+                    c.offered += 1;
+                }
             }
         }
         self.finalize_intervals(now);
@@ -1249,11 +1481,11 @@ impl Observer for Collector {
 
     fn on_connected(&mut self, now: SimTime, arrived: SimTime, agent: AgentId, queue: QueueId) {
         let Some(a) = self.agent(agent) else { return };
-        if let Some(i) = self.timeline.index(now) {
+        if let Some(i) = self.interval_of(now) {
             self.counts(i).sessions_started += 1;
             self.agents[a].m.sessions += 1;
         }
-        let Some(i) = self.timeline.index(arrived) else {
+        let Some(i) = self.interval_of(arrived) else {
             return;
         };
         let wait = now.saturating_since(arrived);
@@ -1288,7 +1520,7 @@ impl Observer for Collector {
     }
 
     fn on_abandoned(&mut self, now: SimTime, arrived: SimTime, queue: QueueId) {
-        let Some(i) = self.timeline.index(arrived) else {
+        let Some(i) = self.interval_of(arrived) else {
             return;
         };
         let c = self.counts(i);
@@ -1299,6 +1531,8 @@ impl Observer for Collector {
             c.waited += 1;
         }
         self.record_wait(i, now.saturating_since(arrived), queue);
+        // Only `arrived`'s interval was looked up: `now`'s becomes current before closing.
+        self.reach(now);
         self.finalize_intervals(now);
     }
 
