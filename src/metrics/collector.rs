@@ -943,6 +943,18 @@ struct AgentAcc {
     /// here to a later `t` is `t` clamped minus this, with no overlap to work out.
     since: SimTime,
     m: AgentMetrics,
+    /// The customers connected to this agent (by arrival in the window), added to its
+    /// group's figures at the end: counted here, where `on_connected` already is, rather
+    /// than through a second lookup of the group.
+    customers: GroupCustomers,
+}
+
+/// A group's customer figures ([`GroupMetrics`]), or one agent's part of them.
+#[derive(Clone, Copy, Debug, Default)]
+struct GroupCustomers {
+    connected: u64,
+    wait_ms_sum_connected: u64,
+    within_threshold: u64,
 }
 
 /// A piecewise-constant level and when it last changed (integrated up to then).
@@ -1007,10 +1019,11 @@ pub struct Collector {
     first_open_interval: usize,
     /// The current interval: 0 until the window starts, `timeline.count` once it is over.
     cur: usize,
-    /// Its bounds [start, end); both `SimTime::NEVER` once the window is over, so that no
-    /// instant is in it and none is past it.
+    /// Its bounds [start, end) and length in ms; `SimTime::NEVER` and 0 once the window
+    /// is over, so that no instant is in it and none is past it.
     cur_start: SimTime,
     cur_end: SimTime,
+    cur_len: u64,
     /// The desk's part of the current interval.
     current: IntervalAcc,
 }
@@ -1056,6 +1069,7 @@ impl Collector {
             since: timeline.start,
         };
         let (cur_start, cur_end) = timeline.span(0);
+        let cur_len = cur_end.as_millis().saturating_sub(cur_start.as_millis());
         Collector {
             timeline,
             threshold: scenario.run.service_level_threshold,
@@ -1083,6 +1097,7 @@ impl Collector {
             cur: 0,
             cur_start,
             cur_end,
+            cur_len,
             current: IntervalAcc::default(),
         }
     }
@@ -1096,17 +1111,46 @@ impl Collector {
         }
     }
 
-    /// The interval holding `t`, if `t` is in the window; an instant past the current
-    /// interval makes its interval current first.
+    /// Whether `t` is in the current interval: one compare (an instant before its start
+    /// wraps round to a huge offset).
     #[inline(always)]
-    fn interval_of(&mut self, t: SimTime) -> Option<usize> {
-        if t >= self.cur_start && t < self.cur_end {
+    fn in_current(&self, t: SimTime) -> bool {
+        t.as_millis().wrapping_sub(self.cur_start.as_millis()) < self.cur_len
+    }
+
+    /// Applies `f` to the desk's part of the interval holding `t` and returns the
+    /// interval, if `t` is in the window (the current interval's part directly).
+    #[inline(always)]
+    fn with_acc(&mut self, t: SimTime, f: impl FnOnce(&mut IntervalAcc)) -> Option<usize> {
+        if self.in_current(t) {
+            f(&mut self.current);
             Some(self.cur)
         } else {
-            self.interval_of_slow(t)
+            let i = self.interval_of_slow(t)?;
+            f(self.acc(i));
+            Some(i)
         }
     }
 
+    /// Counts an event of `agent` at `now`, if it is in the window and the agent in the
+    /// roster: `desk` on the desk's counts of its interval, `agent_m` on the agent's
+    /// figures. Returns the interval.
+    #[inline(always)]
+    fn count_event(
+        &mut self,
+        now: SimTime,
+        agent: AgentId,
+        desk: impl FnOnce(&mut Counts),
+        agent_m: impl FnOnce(&mut AgentMetrics),
+    ) -> Option<usize> {
+        let a = self.agent(agent)?;
+        let i = self.with_acc(now, |acc| desk(&mut acc.counts))?;
+        agent_m(&mut self.agents[a].m);
+        Some(i)
+    }
+
+    /// The interval holding `t`, if `t` is in the window, outside the current interval:
+    /// an instant past it makes its interval current first.
     #[cold]
     #[inline(never)]
     fn interval_of_slow(&mut self, t: SimTime) -> Option<usize> {
@@ -1139,6 +1183,7 @@ impl Collector {
         let (start, end) = tl.span(next);
         self.advance_levels(start.min(tl.end));
         (self.cur_start, self.cur_end) = (start, end);
+        self.cur_len = end.as_millis().saturating_sub(start.as_millis());
     }
 
     /// Integrates a level up to `now`, interval by interval (every interval it reaches
@@ -1173,7 +1218,7 @@ impl Collector {
     /// constant at every call, so the `match`es fold away.
     #[inline(always)]
     fn set_level(&mut self, kind: LevelKind, now: SimTime, value: u64) {
-        if !(now >= self.cur_start && now < self.cur_end) {
+        if !self.in_current(now) {
             return self.set_level_slow(kind, now, value);
         }
         let c = &mut self.current.counts;
@@ -1209,7 +1254,7 @@ impl Collector {
     #[inline(never)]
     fn set_level_slow(&mut self, kind: LevelKind, now: SimTime, value: u64) {
         self.reach(now);
-        if now >= self.cur_start && now < self.cur_end {
+        if self.in_current(now) {
             return self.set_level(kind, now, value);
         }
         self.advance_level(kind, now);
@@ -1255,27 +1300,29 @@ impl Collector {
         (a < self.agents.len()).then_some(a)
     }
 
-    /// The interval of an event at `now`, and the agent's index.
-    #[inline(always)]
-    fn event_at(&mut self, now: SimTime, agent: AgentId) -> Option<(usize, usize)> {
-        let i = self.interval_of(now)?;
-        Some((i, self.agent(agent)?))
-    }
-
     /// Records a resolved arrival's wait (connected: until connection; abandoned: until it
-    /// gave up) in interval `i` and in the run histogram, and in its queue's.
+    /// gave up) in the run's histogram and, on a desk with several queues, in its queue's:
+    /// its part of interval `i` (counted there by `count`, as the desk's part was) and
+    /// histogram.
     #[inline(always)]
-    fn record_wait(&mut self, i: usize, wait: Millis, queue: QueueId) {
-        let first = self.first_open_interval;
+    fn record_run_wait(
+        &mut self,
+        i: usize,
+        wait: Millis,
+        queue: QueueId,
+        count: impl FnOnce(&mut Counts),
+    ) {
         let ms = wait.as_millis();
-        record_interval_wait(self.acc(i), wait);
         if ms == 0 {
             self.zero_waits += 1;
         } else {
             record(&mut self.wait_histogram, ms);
         }
+        let first = self.first_open_interval;
         if let Some(q) = self.queues.get_mut(queue.0 as usize) {
-            record_interval_wait(q.intervals.at(first, i), wait);
+            let acc = q.intervals.at(first, i);
+            count(&mut acc.counts);
+            record_interval_wait(acc, wait);
             if ms == 0 {
                 q.zero_waits += 1;
             } else {
@@ -1417,8 +1464,15 @@ impl Collector {
             .collect();
         let counts = self.series.totals;
         let intervals = self.series.rows;
-        let agents: Vec<AgentMetrics> = self.agents.into_iter().map(|a| a.m).collect();
         let mut groups = self.groups;
+        for a in &self.agents {
+            if let Some(g) = groups.get_mut(a.m.group as usize) {
+                g.connected += a.customers.connected;
+                g.wait_ms_sum_connected += a.customers.wait_ms_sum_connected;
+                g.within_threshold += a.customers.within_threshold;
+            }
+        }
+        let agents: Vec<AgentMetrics> = self.agents.into_iter().map(|a| a.m).collect();
         let mut totals = Totals {
             unresolved: counts.offered.saturating_sub(counts.resolved()),
             wait_ms_p50: quantile_ms(&self.wait_histogram, 0.5),
@@ -1467,8 +1521,7 @@ impl Collector {
 
 impl Observer for Collector {
     fn on_offered(&mut self, now: SimTime, segment: u16) {
-        if let Some(i) = self.interval_of(now) {
-            self.counts(i).offered += 1;
+        if let Some(i) = self.with_acc(now, |acc| acc.counts.offered += 1) {
             if !self.queues.is_empty() {
                 let queue = self.segment_queue.get(segment as usize).copied();
                 if let Some(c) = queue.and_then(|q| self.queue_counts(q, i)) {
@@ -1481,13 +1534,12 @@ impl Observer for Collector {
 
     fn on_connected(&mut self, now: SimTime, arrived: SimTime, agent: AgentId, queue: QueueId) {
         let Some(a) = self.agent(agent) else { return };
-        if let Some(i) = self.interval_of(now) {
-            self.counts(i).sessions_started += 1;
+        if self
+            .with_acc(now, |acc| acc.counts.sessions_started += 1)
+            .is_some()
+        {
             self.agents[a].m.sessions += 1;
         }
-        let Some(i) = self.interval_of(arrived) else {
-            return;
-        };
         let wait = now.saturating_since(arrived);
         let within = wait <= self.threshold;
         let count = |c: &mut Counts| {
@@ -1496,41 +1548,46 @@ impl Observer for Collector {
             c.waited += u64::from(wait > Millis::ZERO);
             c.within_threshold += u64::from(within);
         };
-        count(self.counts(i));
-        if let Some(c) = self.queue_counts(queue, i) {
-            count(c);
-        }
-        self.record_wait(i, wait, queue);
-        if let Some(g) = self.groups.get_mut(self.agents[a].m.group as usize) {
-            g.connected += 1;
-            g.wait_ms_sum_connected += wait.as_millis();
-            g.within_threshold += u64::from(within);
-        }
+        let Some(i) = self.with_acc(arrived, |acc| {
+            count(&mut acc.counts);
+            record_interval_wait(acc, wait);
+        }) else {
+            return;
+        };
+        self.record_run_wait(i, wait, queue, count);
+        // The agent's group's part, summed into the groups at the end.
+        let customers = &mut self.agents[a].customers;
+        customers.connected += 1;
+        customers.wait_ms_sum_connected += wait.as_millis();
+        customers.within_threshold += u64::from(within);
         self.finalize_intervals(now);
     }
 
     fn on_reconnected(&mut self, now: SimTime, agent: AgentId) {
-        let Some((i, a)) = self.event_at(now, agent) else {
-            return;
-        };
-        self.counts(i).reconnected += 1;
-        let m = &mut self.agents[a].m;
-        m.sessions += 1;
-        m.reconnected += 1;
+        self.count_event(
+            now,
+            agent,
+            |c| c.reconnected += 1,
+            |m| {
+                m.sessions += 1;
+                m.reconnected += 1;
+            },
+        );
     }
 
     fn on_abandoned(&mut self, now: SimTime, arrived: SimTime, queue: QueueId) {
-        let Some(i) = self.interval_of(arrived) else {
-            return;
-        };
-        let c = self.counts(i);
-        c.abandoned += 1;
-        c.waited += 1;
-        if let Some(c) = self.queue_counts(queue, i) {
+        let wait = now.saturating_since(arrived);
+        let count = |c: &mut Counts| {
             c.abandoned += 1;
             c.waited += 1;
-        }
-        self.record_wait(i, now.saturating_since(arrived), queue);
+        };
+        let Some(i) = self.with_acc(arrived, |acc| {
+            count(&mut acc.counts);
+            record_interval_wait(acc, wait);
+        }) else {
+            return;
+        };
+        self.record_run_wait(i, wait, queue, count);
         // Only `arrived`'s interval was looked up: `now`'s becomes current before closing.
         self.reach(now);
         self.finalize_intervals(now);
@@ -1579,9 +1636,6 @@ impl Observer for Collector {
         missed: bool,
         queue: QueueId,
     ) {
-        let Some((i, a)) = self.event_at(now, agent) else {
-            return;
-        };
         let late = u64::from(latency > self.reply_target);
         let count = |c: &mut Counts| {
             c.replies += 1;
@@ -1589,26 +1643,30 @@ impl Observer for Collector {
             c.late_replies += late;
             c.reply_latency_ms_sum += latency.as_millis();
         };
-        count(self.counts(i));
+        let Some(i) = self.count_event(now, agent, count, |m| {
+            m.replies += 1;
+            m.missed_responses += u64::from(missed);
+            m.late_replies += late;
+            m.reply_latency_ms_sum += latency.as_millis();
+        }) else {
+            return;
+        };
         if let Some(c) = self.queue_counts(queue, i) {
             count(c);
         }
-        let m = &mut self.agents[a].m;
-        m.replies += 1;
-        m.missed_responses += u64::from(missed);
-        m.late_replies += late;
-        m.reply_latency_ms_sum += latency.as_millis();
         record(&mut self.reply_latency_histogram, latency.as_millis());
     }
 
     fn on_reminder(&mut self, now: SimTime, agent: AgentId, first_in_session: bool) {
-        let Some((i, a)) = self.event_at(now, agent) else {
-            return;
-        };
-        let c = self.counts(i);
-        c.reminders += 1;
-        c.sessions_with_reminder += u64::from(first_in_session);
-        self.agents[a].m.reminders += 1;
+        self.count_event(
+            now,
+            agent,
+            |c| {
+                c.reminders += 1;
+                c.sessions_with_reminder += u64::from(first_in_session);
+            },
+            |m| m.reminders += 1,
+        );
     }
 
     fn on_disconnect(
@@ -1619,9 +1677,6 @@ impl Observer for Collector {
         held_silent: Millis,
         queue: QueueId,
     ) {
-        let Some((i, a)) = self.event_at(now, agent) else {
-            return;
-        };
         let premature = kind == DisconnectKind::Premature;
         let count = |c: &mut Counts| {
             c.disconnects += 1;
@@ -1629,30 +1684,29 @@ impl Observer for Collector {
             c.ghost_disconnects += u64::from(!premature);
             c.silent_ms += held_silent.as_millis();
         };
-        count(self.counts(i));
+        let Some(i) = self.count_event(now, agent, count, |m| {
+            m.disconnects += 1;
+            m.premature_disconnects += u64::from(premature);
+            m.ghost_disconnects += u64::from(!premature);
+        }) else {
+            return;
+        };
         if let Some(c) = self.queue_counts(queue, i) {
             count(c);
         }
-        let m = &mut self.agents[a].m;
-        m.disconnects += 1;
-        m.premature_disconnects += u64::from(premature);
-        m.ghost_disconnects += u64::from(!premature);
     }
 
     fn on_close(&mut self, now: SimTime, agent: AgentId) {
-        let Some((i, a)) = self.event_at(now, agent) else {
-            return;
-        };
-        self.counts(i).normal_closes += 1;
-        self.agents[a].m.normal_closes += 1;
+        self.count_event(
+            now,
+            agent,
+            |c| c.normal_closes += 1,
+            |m| m.normal_closes += 1,
+        );
     }
 
     fn on_handed_back(&mut self, now: SimTime, agent: AgentId) {
-        let Some((i, a)) = self.event_at(now, agent) else {
-            return;
-        };
-        self.counts(i).handed_back += 1;
-        self.agents[a].m.handed_back += 1;
+        self.count_event(now, agent, |c| c.handed_back += 1, |m| m.handed_back += 1);
     }
 
     fn on_end(&mut self, now: SimTime, events: u64, routing_decisions: u64) {
