@@ -2281,6 +2281,107 @@ pub(crate) mod tests {
         assert_eq!(merged.totals.counts.abandoned, 58);
     }
 
+    /// The current interval's fast paths where they meet a boundary: an event exactly at
+    /// one, a level held across several intervals, an agent change after a long quiet
+    /// stretch, a level changed at the very instant a later call moved the current
+    /// interval on. Window 10..70 s in intervals [10,30) [30,50) [50,70).
+    #[test]
+    fn boundaries_quiet_stretches_and_held_levels_by_hand() {
+        // A0 (max 2) and A1 (max 1) log in at 0 s: capacity 3 all through the window.
+        let sc = test_scenario(&[(0, 2), (0, 1)], &["g"]);
+        let mut c = Collector::new(&sc);
+        c.on_agent_online(s(0), AgentId(0), true);
+        c.on_agent_online(s(0), AgentId(1), true);
+        c.on_queue_len(s(5), 4); // warm-up: counts from 10 s on
+        c.on_agent_sessions(s(12), AgentId(1), 1); // held to 68 s: three intervals
+        c.on_queue_len(s(20), 5);
+        // Exactly at the first boundary: the arrival is interval 1's, and moves the
+        // current interval on; the queue, 5 until now, is 2 from this instant, so 5 was
+        // never held in interval 1 (its maximum is 2).
+        c.on_offered(s(30), 0);
+        c.on_queue_len(s(30), 2); // then held to the end: intervals 1 and 2
+        c.on_connected(s(30), s(30), AgentId(0), QueueId(0));
+        c.on_agent_sessions(s(30), AgentId(0), 1);
+        // Nothing from 30 s to 68 s: the next call crosses the boundary at 50 s.
+        c.on_agent_sessions(s(68), AgentId(1), 0);
+        c.on_agent_sessions(s(68), AgentId(0), 0);
+        c.on_offered(s(70), 0); // at the window's end: outside it
+        c.on_end(s(80), 0, 0);
+        let r = c.finish();
+        let per = |f: fn(&Counts) -> u64| -> Vec<u64> {
+            r.intervals.iter().map(|i| f(&i.counts)).collect()
+        };
+        // Queue: 4 × 10 s + 5 × 10 s in interval 0; 2 × 20 s in each of the others.
+        assert_eq!(per(|c| c.queue_ms), [90_000, 40_000, 40_000]);
+        assert_eq!(per(|c| c.queue_max), [5, 2, 2]);
+        // Open sessions: A1's one from 12 s (18 s of interval 0), A0's one from 30 s, both
+        // to 68 s: 1 × 18 s; 2 × 20 s; 2 × 18 s (then 0 for 2 s).
+        assert_eq!(per(|c| c.session_ms), [18_000, 40_000, 36_000]);
+        assert_eq!(per(|c| c.capacity_ms), [60_000, 60_000, 60_000]);
+        assert_eq!(per(|c| c.offered), [0, 1, 0]);
+        assert_eq!(per(|c| c.connected), [0, 1, 0]);
+        assert_eq!(per(|c| c.sessions_started), [0, 1, 0]);
+        assert_eq!(per(|c| c.within_threshold), [0, 1, 0]);
+        assert_eq!(per(|c| c.waited), [0, 0, 0]);
+        let (a0, a1) = (&r.agents[0], &r.agents[1]);
+        assert_eq!(
+            (a0.session_ms, a0.logged_in_ms, a0.sessions),
+            (38_000, 60_000, 1)
+        );
+        assert_eq!((a1.session_ms, a1.session_ms_logged_in), (56_000, 56_000));
+        assert_eq!(r.groups[0].connected, 1);
+        // 170 s of queue over the 60 s window; interval means 4.5, 2 and 2.
+        let m = r.scalars();
+        assert!((scalar(&m, Metric::MeanQueueLen) - 170.0 / 60.0).abs() < 1e-12);
+        let means: Vec<f64> = r
+            .intervals
+            .iter()
+            .map(|i| scalar(&i.scalars(), Metric::MeanQueueLen))
+            .collect();
+        assert_eq!(means, [4.5, 2.0, 2.0]);
+    }
+
+    /// Zero waits are counted apart and recorded when a histogram is read: every
+    /// percentile still sees them. Window 10..70 s in intervals [10,30) [30,50) [50,70).
+    #[test]
+    fn zero_waits_count_in_every_percentile() {
+        let sc = test_scenario(&[(0, 20)], &["g"]);
+        let mut c = Collector::new(&sc);
+        // Interval 0: six customers (12..17 s) connected at once, four (20..23 s)
+        // connected 10 s later, in interval 1 (interval 0 then closes at 33 s, not current).
+        for t in 12..18 {
+            c.on_offered(s(t), 0);
+            c.on_connected(s(t), s(t), AgentId(0), QueueId(0));
+        }
+        for t in 20..24 {
+            c.on_offered(s(t), 0);
+        }
+        for t in 20..24 {
+            c.on_connected(s(t + 10), s(t), AgentId(0), QueueId(0));
+        }
+        // Interval 2: one customer connected at once; interval 1: nobody arrives.
+        c.on_offered(s(55), 0);
+        c.on_connected(s(55), s(55), AgentId(0), QueueId(0));
+        let r = c.finish();
+        // Interval 0's ten waits: six 0 s, four 10 s; the 9th smallest (p90) is 10 s
+        // (10 000 ms, exact: its bucket is 8 ms wide from 8 192 ms). Interval 2's one wait
+        // is 0 s: its p90 is 0, not undefined.
+        let p90: Vec<u64> = r.intervals.iter().map(|i| i.wait_ms_p90).collect();
+        assert_eq!(p90, [10_000, 0, 0]);
+        let i2 = r.intervals[2].scalars();
+        assert_eq!(scalar(&i2, Metric::WaitSP90), 0.0);
+        assert!(scalar(&r.intervals[1].scalars(), Metric::WaitSP90).is_nan());
+        // The run's eleven waits: seven 0 s, four 10 s. p50 is the 6th smallest, 0 s (it
+        // would be 10 s without the zeros); p90 the 10th and p99 the 11th, 10 s.
+        assert_eq!(r.wait_histogram.len(), 11);
+        assert_eq!(r.wait_histogram.count_at(0), 7);
+        let m = r.scalars();
+        assert_eq!(scalar(&m, Metric::WaitSP50), 0.0);
+        assert_eq!(scalar(&m, Metric::WaitSP90), 10.0);
+        assert_eq!(scalar(&m, Metric::WaitSP99), 10.0);
+        assert_eq!(scalar(&m, Metric::PWait), 4.0 / 11.0);
+    }
+
     #[test]
     fn last_interval_may_be_short() {
         let mut sc = test_scenario(&[(0, 1)], &["g"]);
