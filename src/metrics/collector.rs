@@ -978,7 +978,7 @@ enum LevelKind {
 /// Calls come in time order (the [`Observer`] contract; only event counts may come out
 /// of it, as long as their interval is still open). The collector keeps a *current*
 /// interval, the one the latest instant falls in: nearly every call falls in the same
-/// interval as the one before, so finding it is two compares, its accumulators are a
+/// interval as the one before, so finding it is one compare, its accumulators are a
 /// field (not a slot of the window), and a level change in it is one multiply-add.
 /// Reaching a later interval ([`Collector::roll`]) runs the general code, once per
 /// interval: the levels are integrated interval by interval up to its start.
