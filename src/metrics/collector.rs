@@ -41,6 +41,21 @@ fn record<T: hdrhistogram::Counter>(h: &mut Histogram<T>, ms: u64) {
     }
 }
 
+/// Records `n` waits of 0 ms at once. Zero waits (about half the chats of a busy desk
+/// connect at once) are only counted as they come, a few instructions where a histogram
+/// record is some fifty, and recorded here before the histogram is read: the histogram
+/// is then the one recording each would give (the same counts, total, minimum and
+/// maximum; 0 never resizes it).
+fn record_zeros<T: hdrhistogram::Counter>(h: &mut Histogram<T>, n: u64) {
+    match T::from_u64(n) {
+        Some(count) if n > 0 => {
+            let _ = h.record_n(0, count);
+        }
+        // More than the counter holds (never in practice): one by one, saturating alike.
+        _ => (0..n).for_each(|_| record(h, 0)),
+    }
+}
+
 /// The q-quantile in ms as the lower edge of its bucket; 0 for an empty histogram.
 pub(crate) fn quantile_ms<T: hdrhistogram::Counter>(h: &Histogram<T>, q: f64) -> u64 {
     if h.is_empty() {
@@ -59,14 +74,18 @@ pub(crate) fn ratio(a: f64, b: f64) -> f64 {
     }
 }
 
-/// Adds a resolved arrival's wait to an interval's sum, maximum and histogram.
+/// Adds a resolved arrival's wait to an interval's sum, maximum and histogram (a zero
+/// wait only to its count, see [`record_zeros`]).
+#[inline(always)]
 fn record_interval_wait(acc: &mut IntervalAcc, wait: Millis) {
-    acc.counts.wait_ms_sum += wait.as_millis();
-    acc.counts.wait_ms_max = acc.counts.wait_ms_max.max(wait.as_millis());
-    record(
-        acc.wait_histogram.get_or_insert_with(new_histogram),
-        wait.as_millis(),
-    );
+    let ms = wait.as_millis();
+    acc.counts.wait_ms_sum += ms;
+    acc.counts.wait_ms_max = acc.counts.wait_ms_max.max(ms);
+    if ms == 0 {
+        acc.zero_waits += 1;
+    } else {
+        record(acc.wait_histogram(), ms);
+    }
 }
 
 /// Closes one interval's accumulators into its figures: unresolved arrivals were not
@@ -136,7 +155,19 @@ impl Timeline {
         (s, (s + self.interval).min(self.end))
     }
 
-    /// Milliseconds of [from, to) inside the window.
+    /// [`Timeline::bounds`] of interval `i`, or [`SimTime::NEVER`] twice past the last
+    /// one: an empty span that no instant is in or past.
+    fn span(&self, i: usize) -> (SimTime, SimTime) {
+        if i < self.count {
+            self.bounds(i)
+        } else {
+            (SimTime::NEVER, SimTime::NEVER)
+        }
+    }
+
+    /// Milliseconds of [from, to) inside the window (what [`Timeline::for_each_overlap`]
+    /// must add up to; the collector clamps its agents' instants instead).
+    #[cfg(test)]
     fn overlap(&self, from: SimTime, to: SimTime) -> u64 {
         to.as_millis()
             .min(self.end.as_millis())
@@ -734,10 +765,36 @@ struct IntervalAcc {
     counts: Counts,
     /// Allocated on the interval's first resolved arrival, dropped when the interval closes.
     wait_histogram: Option<Histogram<u32>>,
+    /// Zero waits not yet in `wait_histogram` ([`record_zeros`]; [`IntervalAcc::settle`]).
+    zero_waits: u64,
 }
 
 impl IntervalAcc {
+    /// The wait histogram, allocated on first use (out of line: once per interval).
+    #[inline(always)]
+    fn wait_histogram(&mut self) -> &mut Histogram<u32> {
+        #[cold]
+        #[inline(never)]
+        fn allocate(slot: &mut Option<Histogram<u32>>) -> &mut Histogram<u32> {
+            slot.insert(new_histogram())
+        }
+        match &mut self.wait_histogram {
+            Some(h) => h,
+            slot => allocate(slot),
+        }
+    }
+
+    /// Records the zero waits counted so far: the histogram then holds every resolved
+    /// arrival's wait (allocated, as by a record, if any arrival was resolved).
+    fn settle(&mut self) {
+        if self.zero_waits > 0 {
+            let n = std::mem::take(&mut self.zero_waits);
+            record_zeros(self.wait_histogram(), n);
+        }
+    }
+
     fn wait_p90(&self) -> u64 {
+        debug_assert_eq!(self.zero_waits, 0, "wait p90 of an unsettled interval");
         self.wait_histogram
             .as_ref()
             .map_or(0, |h| quantile_ms(h, 0.9))
@@ -816,8 +873,9 @@ impl Series {
         tl: &Timeline,
         merge: usize,
         i: usize,
-        acc: IntervalAcc,
+        mut acc: IntervalAcc,
     ) -> IntervalMetrics {
+        acc.settle();
         if merge > 1 {
             if let Some(h) = &acc.wait_histogram {
                 // Both auto-resize, so adding cannot fail.
@@ -871,6 +929,8 @@ struct QueueAcc {
     intervals: Window,
     series: Series,
     wait_histogram: Histogram<u64>,
+    /// Zero waits not yet in `wait_histogram` ([`record_zeros`]).
+    zero_waits: u64,
 }
 
 /// One agent's state and accumulators while the replication runs.
@@ -879,11 +939,25 @@ struct AgentAcc {
     online: bool,
     busy: bool,
     sessions: u32,
+    /// Integrated up to here, an instant clamped into the window: the window time from
+    /// here to a later `t` is `t` clamped minus this, with no overlap to work out.
     since: SimTime,
     m: AgentMetrics,
+    /// The customers connected to this agent (by arrival in the window), added to its
+    /// group's figures at the end: counted here, where `on_connected` already is, rather
+    /// than through a second lookup of the group.
+    customers: GroupCustomers,
 }
 
-/// A piecewise-constant level and when it last changed.
+/// A group's customer figures ([`GroupMetrics`]), or one agent's part of them.
+#[derive(Clone, Copy, Debug, Default)]
+struct GroupCustomers {
+    connected: u64,
+    wait_ms_sum_connected: u64,
+    within_threshold: u64,
+}
+
+/// A piecewise-constant level and when it last changed (integrated up to then).
 #[derive(Clone, Copy, Debug, Default)]
 struct Level {
     value: u64,
@@ -900,12 +974,20 @@ enum LevelKind {
 /// Streams one replication's observer calls into its figures. Build one per
 /// replication with [`Collector::new`], hand it to the simulator, then call
 /// [`Collector::finish`].
+///
+/// Calls come in time order (the [`Observer`] contract; only event counts may come out
+/// of it, as long as their interval is still open). The collector keeps a *current*
+/// interval, the one the latest instant falls in: nearly every call falls in the same
+/// interval as the one before, so finding it is one compare, its accumulators are a
+/// field (not a slot of the window), and a level change in it is one multiply-add.
+/// Reaching a later interval ([`Collector::roll`]) runs the general code, once per
+/// interval: the levels are integrated interval by interval up to its start.
 #[derive(Clone, Debug)]
 pub struct Collector {
     timeline: Timeline,
     threshold: Millis,
     reply_target: Millis,
-    /// The open intervals, `first_open_interval` on.
+    /// The open intervals from `first_open_interval` up to the current one (excluded).
     intervals: Window,
     /// The closed ones, as the summary reports them.
     series: Series,
@@ -921,16 +1003,29 @@ pub struct Collector {
     segment_queue: Vec<QueueId>,
     /// No agent holds more counted sessions than its cap (see `laws::check`).
     cap_binds: bool,
+    /// The desk's levels, each integrated at least up to the current interval's start
+    /// (up to the window's end once it is over).
     queue: Level,
     open_sessions: Level,
     capacity: Level,
     wait_histogram: Histogram<u64>,
+    /// Zero waits not yet in `wait_histogram` ([`record_zeros`]).
+    zero_waits: u64,
     reply_latency_histogram: Histogram<u64>,
     events: u64,
     routing_decisions: u64,
     ended: bool,
     /// Intervals before this one are over, resolved and closed.
     first_open_interval: usize,
+    /// The current interval: 0 until the window starts, `timeline.count` once it is over.
+    cur: usize,
+    /// Its bounds [start, end) and length in ms; `SimTime::NEVER` and 0 once the window
+    /// is over, so that no instant is in it and none is past it.
+    cur_start: SimTime,
+    cur_end: SimTime,
+    cur_len: u64,
+    /// The desk's part of the current interval.
+    current: IntervalAcc,
 }
 
 impl Collector {
@@ -942,6 +1037,7 @@ impl Collector {
             .agents
             .iter()
             .map(|a| AgentAcc {
+                since: timeline.start,
                 m: AgentMetrics {
                     group: a.group,
                     max_sessions: a.max_sessions,
@@ -961,11 +1057,19 @@ impl Collector {
                 intervals: Window::default(),
                 series: Series::default(),
                 wait_histogram: new_histogram(),
+                zero_waits: 0,
             };
             vec![acc; scenario.queues.len()]
         } else {
             vec![]
         };
+        // Nothing before the window counts: the levels are integrated from its start.
+        let level = Level {
+            value: 0,
+            since: timeline.start,
+        };
+        let (cur_start, cur_end) = timeline.span(0);
+        let cur_len = cur_end.as_millis().saturating_sub(cur_start.as_millis());
         Collector {
             timeline,
             threshold: scenario.run.service_level_threshold,
@@ -980,15 +1084,21 @@ impl Collector {
             segment_queue: scenario.segments.iter().map(|s| s.queue).collect(),
             cap_binds: !(scenario.switches.reactivate_over_cap
                 && scenario.switches.inactive_after.is_some()),
-            queue: Level::default(),
-            open_sessions: Level::default(),
-            capacity: Level::default(),
+            queue: level,
+            open_sessions: level,
+            capacity: level,
             wait_histogram: new_histogram(),
+            zero_waits: 0,
             reply_latency_histogram: new_histogram(),
             events: 0,
             routing_decisions: 0,
             ended: false,
             first_open_interval: 0,
+            cur: 0,
+            cur_start,
+            cur_end,
+            cur_len,
+            current: IntervalAcc::default(),
         }
     }
 
@@ -1001,7 +1111,83 @@ impl Collector {
         }
     }
 
-    /// Integrates a level up to `now`, interval by interval.
+    /// Whether `t` is in the current interval: one compare (an instant before its start
+    /// wraps round to a huge offset).
+    #[inline(always)]
+    fn in_current(&self, t: SimTime) -> bool {
+        t.as_millis().wrapping_sub(self.cur_start.as_millis()) < self.cur_len
+    }
+
+    /// Applies `f` to the desk's part of the interval holding `t` and returns the
+    /// interval, if `t` is in the window (the current interval's part directly).
+    #[inline(always)]
+    fn with_acc(&mut self, t: SimTime, f: impl FnOnce(&mut IntervalAcc)) -> Option<usize> {
+        if self.in_current(t) {
+            f(&mut self.current);
+            Some(self.cur)
+        } else {
+            let i = self.interval_of_slow(t)?;
+            f(self.acc(i));
+            Some(i)
+        }
+    }
+
+    /// Counts an event of `agent` at `now`, if it is in the window and the agent in the
+    /// roster: `desk` on the desk's counts of its interval, `agent_m` on the agent's
+    /// figures. Returns the interval.
+    #[inline(always)]
+    fn count_event(
+        &mut self,
+        now: SimTime,
+        agent: AgentId,
+        desk: impl FnOnce(&mut Counts),
+        agent_m: impl FnOnce(&mut AgentMetrics),
+    ) -> Option<usize> {
+        let a = self.agent(agent)?;
+        let i = self.with_acc(now, |acc| desk(&mut acc.counts))?;
+        agent_m(&mut self.agents[a].m);
+        Some(i)
+    }
+
+    /// The interval holding `t`, if `t` is in the window, outside the current interval:
+    /// an instant past it makes its interval current first.
+    #[cold]
+    #[inline(never)]
+    fn interval_of_slow(&mut self, t: SimTime) -> Option<usize> {
+        self.reach(t);
+        self.timeline.index(t)
+    }
+
+    /// Makes the interval holding `now` current if `now` is past the current one.
+    #[inline(always)]
+    fn reach(&mut self, now: SimTime) {
+        if now >= self.cur_end {
+            self.roll(now);
+        }
+    }
+
+    /// Makes the interval holding `t` (at or past the current interval's end) current,
+    /// or none if `t` is past the window: the current interval's accumulators join the
+    /// window, and every level is integrated up to the new current interval's start
+    /// (interval by interval, the quiet ones between included), so that within it a
+    /// level change only integrates from its start on.
+    #[cold]
+    #[inline(never)]
+    fn roll(&mut self, t: SimTime) {
+        let tl = self.timeline;
+        debug_assert!(t >= self.cur_end && self.cur < tl.count);
+        let next = tl.index(t).unwrap_or(tl.count);
+        let first = self.first_open_interval;
+        *self.intervals.at(first, self.cur) = std::mem::take(&mut self.current);
+        self.cur = next;
+        let (start, end) = tl.span(next);
+        self.advance_levels(start.min(tl.end));
+        (self.cur_start, self.cur_end) = (start, end);
+        self.cur_len = end.as_millis().saturating_sub(start.as_millis());
+    }
+
+    /// Integrates a level up to `now`, interval by interval (every interval it reaches
+    /// is open: at most the current one).
     fn advance_level(&mut self, kind: LevelKind, now: SimTime) {
         let level = match kind {
             LevelKind::Queue => &mut self.queue,
@@ -1013,9 +1199,9 @@ impl Collector {
         }
         let (value, since) = (level.value, level.since);
         level.since = now;
-        let (intervals, first) = (&mut self.intervals, self.first_open_interval);
-        self.timeline.for_each_overlap(since, now, |i, ms| {
-            let c = &mut intervals.at(first, i).counts;
+        let tl = self.timeline;
+        tl.for_each_overlap(since, now, |i, ms| {
+            let c = &mut self.acc(i).counts;
             match kind {
                 LevelKind::Queue => {
                     c.queue_ms += value * ms;
@@ -1027,13 +1213,56 @@ impl Collector {
         });
     }
 
+    /// Sets a level at `now`. In the current interval (nearly always) the value held
+    /// since the last change is one multiply-add into the current interval; `kind` is a
+    /// constant at every call, so the `match`es fold away.
+    #[inline(always)]
     fn set_level(&mut self, kind: LevelKind, now: SimTime, value: u64) {
+        if !self.in_current(now) {
+            return self.set_level_slow(kind, now, value);
+        }
+        let c = &mut self.current.counts;
+        let level = match kind {
+            LevelKind::Queue => &mut self.queue,
+            LevelKind::Sessions => &mut self.open_sessions,
+            LevelKind::Capacity => &mut self.capacity,
+        };
+        // `since` is in the current interval or at its start; not after `now`, but for a
+        // call out of time order (ignored, as by the general code).
+        if now > level.since {
+            let held = level.value * (now.as_millis() - level.since.as_millis());
+            level.since = now;
+            match kind {
+                LevelKind::Queue => {
+                    c.queue_ms += held;
+                    c.queue_max = c.queue_max.max(level.value);
+                }
+                LevelKind::Sessions => c.session_ms += held,
+                LevelKind::Capacity => c.capacity_ms += held,
+            }
+        }
+        level.value = value;
+        if let LevelKind::Queue = kind {
+            c.queue_max = c.queue_max.max(value);
+        }
+    }
+
+    /// [`Collector::set_level`] at an instant outside the current interval: past it (the
+    /// current interval moves on, then it is the fast path), before the window, after
+    /// it, or before the current interval (out of time order: its maximum still counts).
+    #[cold]
+    #[inline(never)]
+    fn set_level_slow(&mut self, kind: LevelKind, now: SimTime, value: u64) {
+        self.reach(now);
+        if self.in_current(now) {
+            return self.set_level(kind, now, value);
+        }
         self.advance_level(kind, now);
         match kind {
             LevelKind::Queue => {
                 self.queue.value = value;
                 if let Some(i) = self.timeline.index(now) {
-                    let c = &mut self.intervals.at(self.first_open_interval, i).counts;
+                    let c = self.counts(i);
                     c.queue_max = c.queue_max.max(value);
                 }
             }
@@ -1043,14 +1272,15 @@ impl Collector {
     }
 
     /// Integrates one agent's state up to `now`.
+    #[inline(always)]
     fn advance_agent(&mut self, a: usize, now: SimTime) {
-        let timeline = self.timeline;
+        let t = now.max(self.timeline.start).min(self.timeline.end);
         let agent = &mut self.agents[a];
-        if now <= agent.since {
+        if t <= agent.since {
             return;
         }
-        let ms = timeline.overlap(agent.since, now);
-        agent.since = now;
+        let ms = t.as_millis() - agent.since.as_millis();
+        agent.since = t;
         let held = agent.sessions as u64 * ms;
         agent.m.session_ms += held;
         if agent.online {
@@ -1063,46 +1293,113 @@ impl Collector {
     }
 
     /// The agent's index, if it is in the roster (unknown ids are ignored).
+    #[inline(always)]
     fn agent(&self, agent: AgentId) -> Option<usize> {
         let a = agent.0 as usize;
         debug_assert!(a < self.agents.len(), "unknown agent {agent:?}");
         (a < self.agents.len()).then_some(a)
     }
 
-    /// The interval of an event at `now`, and the agent's index.
-    fn event_at(&self, now: SimTime, agent: AgentId) -> Option<(usize, usize)> {
-        Some((self.timeline.index(now)?, self.agent(agent)?))
+    /// Records a resolved arrival's wait (connected: until connection; abandoned: until it
+    /// gave up) in the run's histogram and, on a desk with several queues, in its queue's:
+    /// its part of interval `i` (counted there by `count`, as the desk's part was) and
+    /// histogram.
+    #[inline(always)]
+    fn record_run_wait(
+        &mut self,
+        i: usize,
+        wait: Millis,
+        queue: QueueId,
+        count: impl FnOnce(&mut Counts),
+    ) {
+        let ms = wait.as_millis();
+        if ms == 0 {
+            self.zero_waits += 1;
+        } else {
+            record(&mut self.wait_histogram, ms);
+        }
+        if !self.queues.is_empty() {
+            self.record_queue_wait(i, wait, queue, count);
+        }
     }
 
-    /// Records a resolved arrival's wait (connected: until connection; abandoned: until it
-    /// gave up) in interval `i` and in the run histogram, and in its queue's.
-    fn record_wait(&mut self, i: usize, wait: Millis, queue: QueueId) {
+    /// The queue's part of [`Collector::record_run_wait`], out of line: a one-queue desk
+    /// (the common case) then saves no registers for it.
+    #[inline(never)]
+    fn record_queue_wait(
+        &mut self,
+        i: usize,
+        wait: Millis,
+        queue: QueueId,
+        count: impl FnOnce(&mut Counts),
+    ) {
         let first = self.first_open_interval;
-        record_interval_wait(self.intervals.at(first, i), wait);
-        record(&mut self.wait_histogram, wait.as_millis());
         if let Some(q) = self.queues.get_mut(queue.0 as usize) {
-            record_interval_wait(q.intervals.at(first, i), wait);
-            record(&mut q.wait_histogram, wait.as_millis());
+            let acc = q.intervals.at(first, i);
+            count(&mut acc.counts);
+            record_interval_wait(acc, wait);
+            if wait == Millis::ZERO {
+                q.zero_waits += 1;
+            } else {
+                record(&mut q.wait_histogram, wait.as_millis());
+            }
+        }
+    }
+
+    /// Counts an arrival of segment `segment` in its queue's part of interval `i`, on a
+    /// desk with several queues (out of line, as [`Collector::record_queue_wait`]).
+    #[inline(never)]
+    fn queue_offered(&mut self, i: usize, segment: u16) {
+        let queue = self.segment_queue.get(segment as usize).copied();
+        if let Some(c) = queue.and_then(|q| self.queue_counts(q, i)) {
+            c.offered += 1;
         }
     }
 
     /// Queue `queue`'s part of interval `i`, for a desk with several queues.
+    #[inline(always)]
     fn queue_counts(&mut self, queue: QueueId, i: usize) -> Option<&mut Counts> {
         let q = self.queues.get_mut(queue.0 as usize)?;
         Some(&mut q.intervals.at(self.first_open_interval, i).counts)
     }
 
-    /// The desk's part of interval `i` (open: at or after the first open interval).
-    #[inline]
-    fn counts(&mut self, i: usize) -> &mut Counts {
-        &mut self.intervals.at(self.first_open_interval, i).counts
+    /// The desk's part of open interval `i` (at most the current one).
+    #[inline(always)]
+    fn acc(&mut self, i: usize) -> &mut IntervalAcc {
+        debug_assert!(
+            i <= self.cur,
+            "interval {i} is after the current {}",
+            self.cur
+        );
+        if i == self.cur {
+            &mut self.current
+        } else {
+            self.intervals.at(self.first_open_interval, i)
+        }
     }
 
-    /// Closes, in order, every interval that is over at `now` and whose arrivals are all
-    /// resolved: nothing can change its figures any more, so they go to the series (and
-    /// the spool) and its accumulators are freed. Memory stays flat in the intervals.
+    /// The desk's counts of open interval `i` (at most the current one).
+    #[inline(always)]
+    fn counts(&mut self, i: usize) -> &mut Counts {
+        &mut self.acc(i).counts
+    }
+
+    /// Closes, in order, every interval that is over at `now` (current) and whose
+    /// arrivals are all resolved: nothing can change its figures any more (its levels
+    /// were integrated to its end when a later interval became current), so they go to
+    /// the series (and the spool) and its accumulators are freed. Memory stays flat in
+    /// the intervals. Nothing to do while every open interval is the current one.
+    #[inline(always)]
     fn finalize_intervals(&mut self, now: SimTime) {
-        while self.first_open_interval < self.timeline.count {
+        if self.first_open_interval < self.cur {
+            self.finalize_intervals_slow(now);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn finalize_intervals_slow(&mut self, now: SimTime) {
+        while self.first_open_interval < self.cur {
             let first = self.first_open_interval;
             let (_, end) = self.timeline.bounds(first);
             if end > now {
@@ -1112,23 +1409,24 @@ impl Collector {
             if c.offered != c.resolved() {
                 break;
             }
-            self.advance_levels(end);
             self.close_first_interval();
         }
     }
 
     /// Integrates the levels up to `to`. They integrate lazily; an interval is brought up
-    /// to its end just before it closes (the same sums as integrating later, split at the
-    /// same edges), never further, so no later interval is opened early.
+    /// to its end when a later one becomes current (the same sums as integrating later,
+    /// split at the same edges).
     fn advance_levels(&mut self, to: SimTime) {
         self.advance_level(LevelKind::Queue, to);
         self.advance_level(LevelKind::Sessions, to);
         self.advance_level(LevelKind::Capacity, to);
     }
 
-    /// Closes the first open interval (the desk's and each queue's part of it).
+    /// Closes the first open interval (the desk's and each queue's part of it), which is
+    /// before the current one.
     fn close_first_interval(&mut self) {
         let i = self.first_open_interval;
+        debug_assert!(i < self.cur, "closing the current interval {i}");
         let tl = self.timeline;
         let acc = self.intervals.pop_front();
         let fine = self.series.close(&tl, self.merge, i, acc);
@@ -1161,13 +1459,17 @@ impl Collector {
         if !self.ended {
             self.close(self.timeline.end);
         }
+        // The window is over: the levels hold their last values to its end.
+        self.reach(self.timeline.end);
         while self.first_open_interval < self.timeline.count {
-            let (_, end) = self.timeline.bounds(self.first_open_interval);
-            self.advance_levels(end);
             self.close_first_interval();
         }
         if let Some(spool) = &mut self.spool {
             spool.flush();
+        }
+        record_zeros(&mut self.wait_histogram, self.zero_waits);
+        for q in &mut self.queues {
+            record_zeros(&mut q.wait_histogram, q.zero_waits);
         }
         let tl = self.timeline;
         let queues = self
@@ -1187,8 +1489,15 @@ impl Collector {
             .collect();
         let counts = self.series.totals;
         let intervals = self.series.rows;
-        let agents: Vec<AgentMetrics> = self.agents.into_iter().map(|a| a.m).collect();
         let mut groups = self.groups;
+        for a in &self.agents {
+            if let Some(g) = groups.get_mut(a.m.group as usize) {
+                g.connected += a.customers.connected;
+                g.wait_ms_sum_connected += a.customers.wait_ms_sum_connected;
+                g.within_threshold += a.customers.within_threshold;
+            }
+        }
+        let agents: Vec<AgentMetrics> = self.agents.into_iter().map(|a| a.m).collect();
         let mut totals = Totals {
             unresolved: counts.offered.saturating_sub(counts.resolved()),
             wait_ms_p50: quantile_ms(&self.wait_histogram, 0.5),
@@ -1237,11 +1546,9 @@ impl Collector {
 
 impl Observer for Collector {
     fn on_offered(&mut self, now: SimTime, segment: u16) {
-        if let Some(i) = self.timeline.index(now) {
-            self.counts(i).offered += 1;
-            let queue = self.segment_queue.get(segment as usize).copied();
-            if let Some(c) = queue.and_then(|q| self.queue_counts(q, i)) {
-                c.offered += 1;
+        if let Some(i) = self.with_acc(now, |acc| acc.counts.offered += 1) {
+            if !self.queues.is_empty() {
+                self.queue_offered(i, segment);
             }
         }
         self.finalize_intervals(now);
@@ -1249,13 +1556,12 @@ impl Observer for Collector {
 
     fn on_connected(&mut self, now: SimTime, arrived: SimTime, agent: AgentId, queue: QueueId) {
         let Some(a) = self.agent(agent) else { return };
-        if let Some(i) = self.timeline.index(now) {
-            self.counts(i).sessions_started += 1;
+        if self
+            .with_acc(now, |acc| acc.counts.sessions_started += 1)
+            .is_some()
+        {
             self.agents[a].m.sessions += 1;
         }
-        let Some(i) = self.timeline.index(arrived) else {
-            return;
-        };
         let wait = now.saturating_since(arrived);
         let within = wait <= self.threshold;
         let count = |c: &mut Counts| {
@@ -1264,41 +1570,48 @@ impl Observer for Collector {
             c.waited += u64::from(wait > Millis::ZERO);
             c.within_threshold += u64::from(within);
         };
-        count(self.counts(i));
-        if let Some(c) = self.queue_counts(queue, i) {
-            count(c);
-        }
-        self.record_wait(i, wait, queue);
-        if let Some(g) = self.groups.get_mut(self.agents[a].m.group as usize) {
-            g.connected += 1;
-            g.wait_ms_sum_connected += wait.as_millis();
-            g.within_threshold += u64::from(within);
-        }
+        let Some(i) = self.with_acc(arrived, |acc| {
+            count(&mut acc.counts);
+            record_interval_wait(acc, wait);
+        }) else {
+            return;
+        };
+        self.record_run_wait(i, wait, queue, count);
+        // The agent's group's part, summed into the groups at the end.
+        let customers = &mut self.agents[a].customers;
+        customers.connected += 1;
+        customers.wait_ms_sum_connected += wait.as_millis();
+        customers.within_threshold += u64::from(within);
         self.finalize_intervals(now);
     }
 
     fn on_reconnected(&mut self, now: SimTime, agent: AgentId) {
-        let Some((i, a)) = self.event_at(now, agent) else {
-            return;
-        };
-        self.counts(i).reconnected += 1;
-        let m = &mut self.agents[a].m;
-        m.sessions += 1;
-        m.reconnected += 1;
+        self.count_event(
+            now,
+            agent,
+            |c| c.reconnected += 1,
+            |m| {
+                m.sessions += 1;
+                m.reconnected += 1;
+            },
+        );
     }
 
     fn on_abandoned(&mut self, now: SimTime, arrived: SimTime, queue: QueueId) {
-        let Some(i) = self.timeline.index(arrived) else {
-            return;
-        };
-        let c = self.counts(i);
-        c.abandoned += 1;
-        c.waited += 1;
-        if let Some(c) = self.queue_counts(queue, i) {
+        let wait = now.saturating_since(arrived);
+        let count = |c: &mut Counts| {
             c.abandoned += 1;
             c.waited += 1;
-        }
-        self.record_wait(i, now.saturating_since(arrived), queue);
+        };
+        let Some(i) = self.with_acc(arrived, |acc| {
+            count(&mut acc.counts);
+            record_interval_wait(acc, wait);
+        }) else {
+            return;
+        };
+        self.record_run_wait(i, wait, queue, count);
+        // Only `arrived`'s interval was looked up: `now`'s becomes current before closing.
+        self.reach(now);
         self.finalize_intervals(now);
     }
 
@@ -1345,9 +1658,6 @@ impl Observer for Collector {
         missed: bool,
         queue: QueueId,
     ) {
-        let Some((i, a)) = self.event_at(now, agent) else {
-            return;
-        };
         let late = u64::from(latency > self.reply_target);
         let count = |c: &mut Counts| {
             c.replies += 1;
@@ -1355,26 +1665,30 @@ impl Observer for Collector {
             c.late_replies += late;
             c.reply_latency_ms_sum += latency.as_millis();
         };
-        count(self.counts(i));
+        let Some(i) = self.count_event(now, agent, count, |m| {
+            m.replies += 1;
+            m.missed_responses += u64::from(missed);
+            m.late_replies += late;
+            m.reply_latency_ms_sum += latency.as_millis();
+        }) else {
+            return;
+        };
         if let Some(c) = self.queue_counts(queue, i) {
             count(c);
         }
-        let m = &mut self.agents[a].m;
-        m.replies += 1;
-        m.missed_responses += u64::from(missed);
-        m.late_replies += late;
-        m.reply_latency_ms_sum += latency.as_millis();
         record(&mut self.reply_latency_histogram, latency.as_millis());
     }
 
     fn on_reminder(&mut self, now: SimTime, agent: AgentId, first_in_session: bool) {
-        let Some((i, a)) = self.event_at(now, agent) else {
-            return;
-        };
-        let c = self.counts(i);
-        c.reminders += 1;
-        c.sessions_with_reminder += u64::from(first_in_session);
-        self.agents[a].m.reminders += 1;
+        self.count_event(
+            now,
+            agent,
+            |c| {
+                c.reminders += 1;
+                c.sessions_with_reminder += u64::from(first_in_session);
+            },
+            |m| m.reminders += 1,
+        );
     }
 
     fn on_disconnect(
@@ -1385,9 +1699,6 @@ impl Observer for Collector {
         held_silent: Millis,
         queue: QueueId,
     ) {
-        let Some((i, a)) = self.event_at(now, agent) else {
-            return;
-        };
         let premature = kind == DisconnectKind::Premature;
         let count = |c: &mut Counts| {
             c.disconnects += 1;
@@ -1395,30 +1706,32 @@ impl Observer for Collector {
             c.ghost_disconnects += u64::from(!premature);
             c.silent_ms += held_silent.as_millis();
         };
-        count(self.counts(i));
+        let Some(i) = self.count_event(now, agent, count, |m| {
+            m.disconnects += 1;
+            m.premature_disconnects += u64::from(premature);
+            m.ghost_disconnects += u64::from(!premature);
+        }) else {
+            return;
+        };
         if let Some(c) = self.queue_counts(queue, i) {
             count(c);
         }
-        let m = &mut self.agents[a].m;
-        m.disconnects += 1;
-        m.premature_disconnects += u64::from(premature);
-        m.ghost_disconnects += u64::from(!premature);
     }
 
+    // Inlined into the simulator (as it was before the current interval): measured, the
+    // call costs more than the few instructions it saves the caller.
+    #[inline]
     fn on_close(&mut self, now: SimTime, agent: AgentId) {
-        let Some((i, a)) = self.event_at(now, agent) else {
-            return;
-        };
-        self.counts(i).normal_closes += 1;
-        self.agents[a].m.normal_closes += 1;
+        self.count_event(
+            now,
+            agent,
+            |c| c.normal_closes += 1,
+            |m| m.normal_closes += 1,
+        );
     }
 
     fn on_handed_back(&mut self, now: SimTime, agent: AgentId) {
-        let Some((i, a)) = self.event_at(now, agent) else {
-            return;
-        };
-        self.counts(i).handed_back += 1;
-        self.agents[a].m.handed_back += 1;
+        self.count_event(now, agent, |c| c.handed_back += 1, |m| m.handed_back += 1);
     }
 
     fn on_end(&mut self, now: SimTime, events: u64, routing_decisions: u64) {
@@ -1966,6 +2279,107 @@ pub(crate) mod tests {
         // j % 5 = 4 for 58 of j = 0..290.
         assert_eq!(merged.totals.counts.offered, 290);
         assert_eq!(merged.totals.counts.abandoned, 58);
+    }
+
+    /// The current interval's fast paths where they meet a boundary: an event exactly at
+    /// one, a level held across several intervals, an agent change after a long quiet
+    /// stretch, a level changed at the very instant a later call moved the current
+    /// interval on. Window 10..70 s in intervals [10,30) [30,50) [50,70).
+    #[test]
+    fn boundaries_quiet_stretches_and_held_levels_by_hand() {
+        // A0 (max 2) and A1 (max 1) log in at 0 s: capacity 3 all through the window.
+        let sc = test_scenario(&[(0, 2), (0, 1)], &["g"]);
+        let mut c = Collector::new(&sc);
+        c.on_agent_online(s(0), AgentId(0), true);
+        c.on_agent_online(s(0), AgentId(1), true);
+        c.on_queue_len(s(5), 4); // warm-up: counts from 10 s on
+        c.on_agent_sessions(s(12), AgentId(1), 1); // held to 68 s: three intervals
+        c.on_queue_len(s(20), 5);
+        // Exactly at the first boundary: the arrival is interval 1's, and moves the
+        // current interval on; the queue, 5 until now, is 2 from this instant, so 5 was
+        // never held in interval 1 (its maximum is 2).
+        c.on_offered(s(30), 0);
+        c.on_queue_len(s(30), 2); // then held to the end: intervals 1 and 2
+        c.on_connected(s(30), s(30), AgentId(0), QueueId(0));
+        c.on_agent_sessions(s(30), AgentId(0), 1);
+        // Nothing from 30 s to 68 s: the next call crosses the boundary at 50 s.
+        c.on_agent_sessions(s(68), AgentId(1), 0);
+        c.on_agent_sessions(s(68), AgentId(0), 0);
+        c.on_offered(s(70), 0); // at the window's end: outside it
+        c.on_end(s(80), 0, 0);
+        let r = c.finish();
+        let per = |f: fn(&Counts) -> u64| -> Vec<u64> {
+            r.intervals.iter().map(|i| f(&i.counts)).collect()
+        };
+        // Queue: 4 × 10 s + 5 × 10 s in interval 0; 2 × 20 s in each of the others.
+        assert_eq!(per(|c| c.queue_ms), [90_000, 40_000, 40_000]);
+        assert_eq!(per(|c| c.queue_max), [5, 2, 2]);
+        // Open sessions: A1's one from 12 s (18 s of interval 0), A0's one from 30 s, both
+        // to 68 s: 1 × 18 s; 2 × 20 s; 2 × 18 s (then 0 for 2 s).
+        assert_eq!(per(|c| c.session_ms), [18_000, 40_000, 36_000]);
+        assert_eq!(per(|c| c.capacity_ms), [60_000, 60_000, 60_000]);
+        assert_eq!(per(|c| c.offered), [0, 1, 0]);
+        assert_eq!(per(|c| c.connected), [0, 1, 0]);
+        assert_eq!(per(|c| c.sessions_started), [0, 1, 0]);
+        assert_eq!(per(|c| c.within_threshold), [0, 1, 0]);
+        assert_eq!(per(|c| c.waited), [0, 0, 0]);
+        let (a0, a1) = (&r.agents[0], &r.agents[1]);
+        assert_eq!(
+            (a0.session_ms, a0.logged_in_ms, a0.sessions),
+            (38_000, 60_000, 1)
+        );
+        assert_eq!((a1.session_ms, a1.session_ms_logged_in), (56_000, 56_000));
+        assert_eq!(r.groups[0].connected, 1);
+        // 170 s of queue over the 60 s window; interval means 4.5, 2 and 2.
+        let m = r.scalars();
+        assert!((scalar(&m, Metric::MeanQueueLen) - 170.0 / 60.0).abs() < 1e-12);
+        let means: Vec<f64> = r
+            .intervals
+            .iter()
+            .map(|i| scalar(&i.scalars(), Metric::MeanQueueLen))
+            .collect();
+        assert_eq!(means, [4.5, 2.0, 2.0]);
+    }
+
+    /// Zero waits are counted apart and recorded when a histogram is read: every
+    /// percentile still sees them. Window 10..70 s in intervals [10,30) [30,50) [50,70).
+    #[test]
+    fn zero_waits_count_in_every_percentile() {
+        let sc = test_scenario(&[(0, 20)], &["g"]);
+        let mut c = Collector::new(&sc);
+        // Interval 0: six customers (12..17 s) connected at once, four (20..23 s)
+        // connected 10 s later, in interval 1 (interval 0 then closes at 33 s, not current).
+        for t in 12..18 {
+            c.on_offered(s(t), 0);
+            c.on_connected(s(t), s(t), AgentId(0), QueueId(0));
+        }
+        for t in 20..24 {
+            c.on_offered(s(t), 0);
+        }
+        for t in 20..24 {
+            c.on_connected(s(t + 10), s(t), AgentId(0), QueueId(0));
+        }
+        // Interval 2: one customer connected at once; interval 1: nobody arrives.
+        c.on_offered(s(55), 0);
+        c.on_connected(s(55), s(55), AgentId(0), QueueId(0));
+        let r = c.finish();
+        // Interval 0's ten waits: six 0 s, four 10 s; the 9th smallest (p90) is 10 s
+        // (10 000 ms, exact: its bucket is 8 ms wide from 8 192 ms). Interval 2's one wait
+        // is 0 s: its p90 is 0, not undefined.
+        let p90: Vec<u64> = r.intervals.iter().map(|i| i.wait_ms_p90).collect();
+        assert_eq!(p90, [10_000, 0, 0]);
+        let i2 = r.intervals[2].scalars();
+        assert_eq!(scalar(&i2, Metric::WaitSP90), 0.0);
+        assert!(scalar(&r.intervals[1].scalars(), Metric::WaitSP90).is_nan());
+        // The run's eleven waits: seven 0 s, four 10 s. p50 is the 6th smallest, 0 s (it
+        // would be 10 s without the zeros); p90 the 10th and p99 the 11th, 10 s.
+        assert_eq!(r.wait_histogram.len(), 11);
+        assert_eq!(r.wait_histogram.count_at(0), 7);
+        let m = r.scalars();
+        assert_eq!(scalar(&m, Metric::WaitSP50), 0.0);
+        assert_eq!(scalar(&m, Metric::WaitSP90), 10.0);
+        assert_eq!(scalar(&m, Metric::WaitSP99), 10.0);
+        assert_eq!(scalar(&m, Metric::PWait), 4.0 / 11.0);
     }
 
     #[test]
