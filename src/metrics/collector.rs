@@ -1300,6 +1300,28 @@ impl Collector {
         (a < self.agents.len()).then_some(a)
     }
 
+    /// A customer who arrived at `arrived` is resolved (connected or abandoned) after
+    /// `wait`: `count` counts it in its arrival interval's figures (the desk's and its
+    /// queue's), and the wait is recorded there and in the run's. False, and nothing
+    /// counted, if it arrived outside the window.
+    #[inline(always)]
+    fn resolve_wait(
+        &mut self,
+        arrived: SimTime,
+        wait: Millis,
+        queue: QueueId,
+        count: impl Fn(&mut Counts) + Copy,
+    ) -> bool {
+        let Some(i) = self.with_acc(arrived, |acc| {
+            count(&mut acc.counts);
+            record_interval_wait(acc, wait);
+        }) else {
+            return false;
+        };
+        self.record_run_wait(i, wait, queue, count);
+        true
+    }
+
     /// Records a resolved arrival's wait (connected: until connection; abandoned: until it
     /// gave up) in the run's histogram and, on a desk with several queues, in its queue's:
     /// its part of interval `i` (counted there by `count`, as the desk's part was) and
@@ -1570,13 +1592,9 @@ impl Observer for Collector {
             c.waited += u64::from(wait > Millis::ZERO);
             c.within_threshold += u64::from(within);
         };
-        let Some(i) = self.with_acc(arrived, |acc| {
-            count(&mut acc.counts);
-            record_interval_wait(acc, wait);
-        }) else {
+        if !self.resolve_wait(arrived, wait, queue, count) {
             return;
-        };
-        self.record_run_wait(i, wait, queue, count);
+        }
         // The agent's group's part, summed into the groups at the end.
         let customers = &mut self.agents[a].customers;
         customers.connected += 1;
@@ -1603,13 +1621,9 @@ impl Observer for Collector {
             c.abandoned += 1;
             c.waited += 1;
         };
-        let Some(i) = self.with_acc(arrived, |acc| {
-            count(&mut acc.counts);
-            record_interval_wait(acc, wait);
-        }) else {
+        if !self.resolve_wait(arrived, wait, queue, count) {
             return;
-        };
-        self.record_run_wait(i, wait, queue, count);
+        }
         // Only `arrived`'s interval was looked up: `now`'s becomes current before closing.
         self.reach(now);
         self.finalize_intervals(now);

@@ -366,12 +366,10 @@ fn sift_up<P: Places + ?Sized>(
         if p.0 <= e.0 {
             break;
         }
-        heap[at] = p;
-        places.place_mut(p.1).tag = (at as u32) << 1 | 1;
+        put(heap, places, at, p);
         at = parent;
     }
-    heap[at] = e;
-    places.place_mut(e.1).tag = (at as u32) << 1 | 1;
+    put(heap, places, at, e);
 }
 
 /// Puts `e` into the hole at `at` or below it, moving the smaller child up; writes the
@@ -395,10 +393,15 @@ fn sift_down<P: Places + ?Sized>(
         if e.0 <= c.0 {
             break;
         }
-        heap[at] = c;
-        places.place_mut(c.1).tag = (at as u32) << 1 | 1;
+        put(heap, places, at, c);
         at = child;
     }
+    put(heap, places, at, e);
+}
+
+/// Puts `e` at index `at` of the heap and writes that index into its agent's place.
+#[inline(always)]
+fn put<P: Places + ?Sized>(heap: &mut [(u64, u32)], places: &mut P, at: usize, e: (u64, u32)) {
     heap[at] = e;
     places.place_mut(e.1).tag = (at as u32) << 1 | 1;
 }
