@@ -831,6 +831,8 @@ impl Window {
     #[cold]
     #[inline(never)]
     fn grow(&mut self, k: usize) -> &mut IntervalAcc {
+        #[cfg(test)]
+        tests::PEAK_WINDOW.with(|p| p.set(p.get().max(k + 1)));
         self.accs.resize_with(k + 1, IntervalAcc::default);
         &mut self.accs[k]
     }
@@ -1481,8 +1483,17 @@ impl Collector {
         if !self.ended {
             self.close(self.timeline.end);
         }
-        // The window is over: the levels hold their last values to its end.
-        self.reach(self.timeline.end);
+        // The window is over: the levels hold their last values to its end. Rolled one
+        // interval at a time, each closed as it is passed (nothing can change it now), so
+        // a replication that ends long before the window does (or never saw it) holds
+        // one interval at a time, not the rest of the window at once.
+        while self.cur < self.timeline.count {
+            let end = self.cur_end;
+            self.reach(end);
+            while self.first_open_interval < self.cur {
+                self.close_first_interval();
+            }
+        }
         while self.first_open_interval < self.timeline.count {
             self.close_first_interval();
         }
@@ -1763,6 +1774,11 @@ pub(crate) mod tests {
     use crate::scenario::{
         AgentBehaviour, AgentSpec, Arrivals, Queue, RunSpec, Segment, SessionModel, Thresholds,
     };
+
+    thread_local! {
+        /// The most intervals a window of this thread held at once ([`Window::grow`]).
+        pub(crate) static PEAK_WINDOW: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
 
     /// A scenario with one agent per entry of `agents` (group index, max sessions), the
     /// groups named, a 10 s warm-up, a 60 s horizon in 20 s intervals and a 5 s service-level
@@ -2299,6 +2315,34 @@ pub(crate) mod tests {
     /// one, a level held across several intervals, an agent change after a long quiet
     /// stretch, a level changed at the very instant a later call moved the current
     /// interval on. Window 10..70 s in intervals [10,30) [30,50) [50,70).
+    #[test]
+    fn a_replication_that_ends_early_holds_one_interval_at_a_time() {
+        // 100 000 s of 1-s intervals; one agent logs in at 0 s and the replication ends
+        // at 20 s: `finish` rolls through the 99 990 intervals left, closing each as it
+        // passes, so the window never holds more than two (it held every one at once
+        // when the rest of the window was rolled in one step: 34 MB here).
+        let mut sc = test_scenario(&[(0, 1)], &["g"]);
+        sc.run.horizon = Millis::from_secs(100_000);
+        sc.run.interval = Millis::from_secs(1);
+        PEAK_WINDOW.with(|p| p.set(0));
+        let mut c = Collector::new(&sc);
+        c.on_agent_online(s(0), AgentId(0), true);
+        c.on_end(s(20), 0, 0);
+        let r = c.finish();
+        assert!(
+            PEAK_WINDOW.with(|p| p.get()) <= 2,
+            "{}",
+            PEAK_WINDOW.with(|p| p.get())
+        );
+        // Capacity 1 held through every interval: the levels still reach the end.
+        assert_eq!(
+            r.intervals.len(),
+            764,
+            "100 000 intervals listed merged 131 at a time"
+        );
+        assert!(r.intervals.iter().all(|i| i.counts.capacity_ms > 0));
+    }
+
     #[test]
     fn boundaries_quiet_stretches_and_held_levels_by_hand() {
         // A0 (max 2) and A1 (max 1) log in at 0 s: capacity 3 all through the window.
