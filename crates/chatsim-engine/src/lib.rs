@@ -565,24 +565,7 @@ impl Engine {
             // Newest first onto the head, so the oldest ends up first in line.
             for i in (0..self.agents[a].count as usize).rev() {
                 let s = self.agents[a].open(&self.spilled)[i];
-                let session = self.session_mut(s);
-                let owed = session.link.reply_owed();
-                session.link = Link::WAITING;
-                let id = SessionId {
-                    slot: s,
-                    generation: session.generation,
-                };
-                let detail = &mut self.details[s as usize];
-                detail.waiting_since = now;
-                detail.resume = true;
-                detail.owed = owed;
-                self.cancel_timer(s);
-                if self.transfer_on::<S>() {
-                    self.first_reply_pause(s);
-                }
-                self.wait_at_head::<S>(id);
-                self.events
-                    .push_back(Event::HandedBack { session: id, agent });
+                self.hand_back::<S>(s, agent, now);
             }
             self.agents[a].count = 0;
             self.touch(a);
@@ -1488,6 +1471,30 @@ impl Engine {
             // A cap the close left two below (never, while the invariant holds).
             self.drain_wait_queue::<S>();
         }
+    }
+
+    /// Session `s`, handed back by `agent` logging out, waits again from `now` at the head
+    /// of its wait queue: it resumes (the customer is not new) and still owes the reply it
+    /// owed; its timer is cancelled and its first-reply clock paused.
+    pub(crate) fn hand_back<S: Shape>(&mut self, s: u32, agent: AgentId, now: SimTime) {
+        let session = self.session_mut(s);
+        let owed = session.link.reply_owed();
+        session.link = Link::WAITING;
+        let id = SessionId {
+            slot: s,
+            generation: session.generation,
+        };
+        let detail = &mut self.details[s as usize];
+        detail.waiting_since = now;
+        detail.resume = true;
+        detail.owed = owed;
+        self.cancel_timer(s);
+        if self.transfer_on::<S>() {
+            self.first_reply_pause(s);
+        }
+        self.wait_at_head::<S>(id);
+        self.events
+            .push_back(Event::HandedBack { session: id, agent });
     }
 
     /// A handed-back session waits at the head of its queue (the desk's queue of its

@@ -419,26 +419,7 @@ impl Engine {
     pub(crate) fn hand_back_parked(&mut self, a: u32, now: SimTime) {
         let parked = std::mem::take(&mut self.switches.parked[a as usize]);
         for &s in parked.slots.iter().rev() {
-            let session = self.session_mut(s);
-            let owed = session.link.reply_owed();
-            session.link = Link::WAITING;
-            let id = SessionId {
-                slot: s,
-                generation: session.generation,
-            };
-            let detail = &mut self.details[s as usize];
-            detail.waiting_since = now;
-            detail.resume = true;
-            detail.owed = owed;
-            self.cancel_timer(s);
-            if self.switches.transfer_on {
-                self.first_reply_pause(s);
-            }
-            self.wait_at_head::<Full>(id);
-            self.events.push_back(Event::HandedBack {
-                session: id,
-                agent: AgentId(a),
-            });
+            self.hand_back::<Full>(s, AgentId(a), now);
         }
         // Keep the (now empty) list's allocation for the agent's next parked sessions.
         let mut slots = parked.slots;
