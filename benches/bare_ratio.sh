@@ -43,15 +43,8 @@ cargo build --release --quiet --bin chatsim --example bare_loop
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 
-cpu() { # command... -> user+system seconds
-    /usr/bin/time -f '%U %S' -o "$dir/time" "$@" >/dev/null
-    awk '{print $1 + $2}' "$dir/time"
-}
-
-instructions_of() { # command... -> instructions (callgrind's total); its stdout in $dir/out
-    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >"$dir/out" |
-        awk '/Collected :/ {print $NF}'
-}
+# shellcheck source=benches/measure.sh
+. benches/measure.sh
 
 if $instructions; then
     printf '%6s %12s %12s %12s %12s %8s\n' c "chatsim Ir" customers "Ir/customer" "bare Ir/c" "÷ bare"
@@ -86,17 +79,17 @@ count = $c
 max_sessions = 1
 TOML
     if $instructions; then
-        sim=$(instructions_of target/release/chatsim run "$dir/mmc$c.toml" --threads 1 --json)
+        sim=$(measure target/release/chatsim run "$dir/mmc$c.toml" --threads 1 --json)
         n=$(python3 -c "import json; print(int(json.load(open('$dir/out'))['metrics']['offered']['mean']))")
-        bare=$(instructions_of target/release/examples/bare_loop "$c" "$rate" 60 120 "$horizon" 7)
+        bare=$(measure target/release/examples/bare_loop "$c" "$rate" 60 120 "$horizon" 7)
         bare_n=$(awk '{print $1}' "$dir/out")
         awk -v c="$c" -v s="$sim" -v n="$n" -v b="$bare" -v bn="$bare_n" 'BEGIN {
             printf "%6d %12d %12d %12.0f %12.0f %8.3f\n", c, s, n, s / n, b / bn, (b / bn) / (s / n) }'
         continue
     fi
     for round in $(seq "$rounds"); do
-        sim=$(cpu target/release/chatsim run "$dir/mmc$c.toml" --threads 1)
-        bare=$(cpu target/release/examples/bare_loop "$c" "$rate" 60 120 "$horizon" 7)
+        sim=$(measure target/release/chatsim run "$dir/mmc$c.toml" --threads 1)
+        bare=$(measure target/release/examples/bare_loop "$c" "$rate" 60 120 "$horizon" 7)
         simpy=0
         if [[ $simpy_customers != 0 ]]; then
             simpy=$(python3 benches/simpy_mmc.py "$c" "$rate" 60 120 "$simpy_horizon" 7 | awk '{print $5}')

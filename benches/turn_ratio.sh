@@ -28,15 +28,8 @@ cargo build --release --quiet --bin chatsim --example turn_loop
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 
-cpu() { # command... -> user+system seconds (or instructions); its stdout in $dir/out
-    if $instructions; then
-        valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >"$dir/out" |
-            awk '/Collected :/ {print $NF}'
-    else
-        /usr/bin/time -f '%U %S' -o "$dir/time" "$@" >"$dir/out"
-        awk '{print $1 + $2}' "$dir/time"
-    fi
-}
+# shellcheck source=benches/measure.sh
+. benches/measure.sh
 
 # Each side's figure: customers per CPU-second, or instructions per customer.
 if $instructions; then
@@ -49,12 +42,12 @@ fi
 printf '%5s %13s %13s %7s %22s %22s\n' round "${head[@]}" ratio \
     "reminders/c sim bare" "disconnects/c sim bare"
 for round in $(seq "$rounds"); do
-    sim=$(cpu target/release/chatsim run benches/turn-ratio.toml --threads 1 --json \
+    sim=$(measure target/release/chatsim run benches/turn-ratio.toml --threads 1 --json \
         --set run.horizon_s="$horizon" --set run.seed="$round")
     read -r n rem dis < <(python3 -c "
 import json,sys; m=json.load(open('$dir/out'))['metrics']
 print(m['offered']['mean'], m['reminders']['mean'], m['disconnects']['mean'])")
-    bare=$(cpu target/release/examples/turn_loop 60 3 900 "$horizon" "$round")
+    bare=$(measure target/release/examples/turn_loop 60 3 900 "$horizon" "$round")
     read -r bn _ brem bdis _ _ <"$dir/out"
     awk -v r="$round" -v n="$n" -v s="$sim" -v bn="$bn" -v b="$bare" -v rem="$rem" \
         -v dis="$dis" -v brem="$brem" -v bdis="$bdis" "$figure"' BEGIN {
