@@ -14,6 +14,7 @@ mod bench_cmd;
 mod cli;
 mod compare;
 mod conventions;
+mod desks;
 mod determinism;
 mod event_log;
 mod fit;

@@ -3,6 +3,7 @@
 //! re-run shard, merge to the single-machine command's bytes (wall-clock figures aside);
 //! and every bad part, plan or index is an error that names it (exit 2).
 
+use super::desks;
 use super::determinism::assert_same_outputs;
 use assert_cmd::Command;
 use predicates::prelude::*;
@@ -19,44 +20,23 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// A small turn-model desk (a sweep over its two thresholds moves every figure).
-const TURNS: &str = r#"
+/// [`desks::SMALL_TURNS`] for an hour, 3 replications (a sweep over its two thresholds
+/// moves every figure).
+fn turns_scenario() -> String {
+    let run = r#"
 [run]
 horizon_s = 3600
 warmup_s = 600
 replications = 3
 seed = 5
-
-[arrivals]
-kind = "poisson"
-rate_per_hour = 90
-
-[sessions]
-model = "turns"
-
-[customers]
-messages = { dist = "constant", value = 4 }
-think_time = { dist = "exponential", mean_s = 30 }
-silent_prob = 0.02
-
-[agents]
-count = 6
-max_sessions = 3
-
-[agents.behaviour]
-reply_time = { dist = "exponential", mean_s = 40 }
-overlook_prob = 0.1
-reaction_time = { dist = "exponential", mean_s = 10 }
-
-[thresholds]
-reply_interval_s = 60
-message_interval_s = 300
 "#;
+    format!("{run}{}", desks::SMALL_TURNS)
+}
 
 /// The three commands, each as the arguments after `chatsim` (before --out/--plan).
 fn commands(dir: &Path) -> Vec<(&'static str, Vec<String>)> {
     let turns = dir.join("turns.toml");
-    std::fs::write(&turns, TURNS).unwrap();
+    std::fs::write(&turns, &turns_scenario()).unwrap();
     let s = |p: &Path| p.display().to_string();
     let v = |xs: &[&str]| xs.iter().map(|x| x.to_string()).collect::<Vec<_>>();
     let mut run = v(&["run"]);
@@ -307,7 +287,7 @@ fn a_changed_input_fails_the_shard_and_status_lists_it() {
     make_plan(&args, &plan, 2);
     run_shard(&plan, 0, 1).success();
     let scenario = tmp.path().join("turns.toml");
-    std::fs::write(&scenario, TURNS.replace("seed = 5", "seed = 6")).unwrap();
+    std::fs::write(&scenario, turns_scenario().replace("seed = 5", "seed = 6")).unwrap();
     run_shard(&plan, 1, 1)
         .code(2)
         .stderr(predicate::str::contains(
@@ -322,7 +302,7 @@ fn a_changed_input_fails_the_shard_and_status_lists_it() {
         .stdout(predicate::str::contains("shard 1 failed: the plan's input"))
         .stdout(predicate::str::contains("sbatch --array=1 "));
     // Put back, the shard runs and the plan is complete.
-    std::fs::write(&scenario, TURNS).unwrap();
+    std::fs::write(&scenario, &turns_scenario()).unwrap();
     run_shard(&plan, 1, 1).success();
     chatsim()
         .arg("status")

@@ -17,6 +17,7 @@
 //! Time: about 7 s in release mode for the small cases together, ~25 s of CPU for the
 //! 1 000-agent one (2 cores).
 
+use super::desks;
 use assert_cmd::Command;
 use chatsim::metrics::erlang::{mmc_service_level, ErlangA};
 use chatsim::scenario::Scenario;
@@ -401,60 +402,29 @@ fn chatsim() -> Command {
     Command::cargo_bin("chatsim").unwrap()
 }
 
-/// M/M/c: 480 an hour, 60 s sessions (8 Erlangs), 20 s threshold.
-const MMC: &str = r#"
+/// [`desks::MMC_8_ERLANGS`] (8 Erlangs) with a 20-s threshold.
+fn mmc_scenario() -> String {
+    let run = r#"
 [run]
 horizon_s = 3600
 warmup_s = 600
 seed = 11
 service_level_threshold_s = 20
-
-[arrivals]
-kind = "poisson"
-rate_per_hour = 480
-
-[sessions]
-model = "holding"
-holding_time = { dist = "exponential", mean_s = 60 }
-
-[agents]
-count = 12
-max_sessions = 1
 "#;
+    format!("{run}{}", desks::MMC_8_ERLANGS)
+}
 
-/// A turn-by-turn desk where a tenth of messages are overlooked until a reminder: its
+/// [`desks::SMALL_TURNS`]: a tenth of messages are overlooked until a reminder, so its
 /// reminders per session hardly depend on staffing.
-const TURNS: &str = r#"
+fn turns_scenario() -> String {
+    let run = r#"
 [run]
 horizon_s = 7200
 warmup_s = 900
 seed = 5
-
-[arrivals]
-kind = "poisson"
-rate_per_hour = 90
-
-[sessions]
-model = "turns"
-
-[customers]
-messages = { dist = "constant", value = 4 }
-think_time = { dist = "exponential", mean_s = 30 }
-silent_prob = 0.02
-
-[agents]
-count = 6
-max_sessions = 3
-
-[agents.behaviour]
-reply_time = { dist = "exponential", mean_s = 40 }
-overlook_prob = 0.1
-reaction_time = { dist = "exponential", mean_s = 10 }
-
-[thresholds]
-reply_interval_s = 60
-message_interval_s = 300
 "#;
+    format!("{run}{}", desks::SMALL_TURNS)
+}
 
 fn scenario_file(dir: &TempDir, name: &str, text: &str) -> String {
     let path = dir.path().join(name);
@@ -465,7 +435,7 @@ fn scenario_file(dir: &TempDir, name: &str, text: &str) -> String {
 #[test]
 fn staff_refuses_targets_that_do_not_get_easier_with_more_agents() {
     let dir = TempDir::new().unwrap();
-    let sc = scenario_file(&dir, "mmc.toml", MMC);
+    let sc = scenario_file(&dir, "mmc.toml", &mmc_scenario());
     for (target, says) in [
         (
             "occupancy>=0.85",
@@ -511,7 +481,7 @@ fn staff_refuses_targets_that_do_not_get_easier_with_more_agents() {
 fn staff_takes_a_bare_occupancy_target_as_a_cap() {
     // `occupancy=0.7` staffs to at most 70 % busy: 8 Erlangs need 12 agents (8/11 > 0.7).
     let dir = TempDir::new().unwrap();
-    let sc = scenario_file(&dir, "mmc.toml", MMC);
+    let sc = scenario_file(&dir, "mmc.toml", &mmc_scenario());
     chatsim()
         .args(["staff", &sc, "--target", "occupancy=0.7"])
         .assert()
@@ -522,7 +492,7 @@ fn staff_takes_a_bare_occupancy_target_as_a_cap() {
 #[test]
 fn staff_exits_one_when_an_interval_cannot_be_staffed() {
     let dir = TempDir::new().unwrap();
-    let sc = scenario_file(&dir, "turns.toml", TURNS);
+    let sc = scenario_file(&dir, "turns.toml", &turns_scenario());
     let out = dir.path().join("staffing");
     chatsim()
         .args(["staff", &sc, "--target", "reminders_per_session<=0.01"])
@@ -551,7 +521,7 @@ fn staff_exits_one_when_an_interval_cannot_be_staffed() {
 fn staff_output_is_byte_identical_for_any_thread_count() {
     // Replications run in parallel inside each candidate now: the files must not notice.
     let dir = TempDir::new().unwrap();
-    let sc = scenario_file(&dir, "mmc.toml", MMC);
+    let sc = scenario_file(&dir, "mmc.toml", &mmc_scenario());
     let run = |threads: &str| {
         let out = dir.path().join(format!("t{threads}"));
         chatsim()

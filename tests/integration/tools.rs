@@ -1,69 +1,38 @@
 //! The planner tools from the command line: `staff` against Erlang C, `sweep` with
 //! common random numbers, `check`'s exit codes, and both writers' refusal to clobber.
 
+use super::desks;
 use assert_cmd::Command;
 use chatsim::metrics::erlang::{mmc_service_level, smallest_c_for_service_level};
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 
-/// M/M/c: Poisson 480/h, exponential 60 s holding (a = 8 Erlangs), one session per agent,
-/// infinite patience, no timers.
-const MMC: &str = r#"
+/// [`desks::MMC_8_ERLANGS`]: an hour after a 10-minute warm-up, 4 replications, 20-s threshold.
+fn mmc_scenario() -> String {
+    let run = r#"
 [run]
 horizon_s = 3600
 warmup_s = 600
 replications = 4
 seed = 11
 service_level_threshold_s = 20
-
-[arrivals]
-kind = "poisson"
-rate_per_hour = 480
-
-[sessions]
-model = "holding"
-holding_time = { dist = "exponential", mean_s = 60 }
-
-[agents]
-count = 12
-max_sessions = 1
 "#;
+    format!("{run}{}", desks::MMC_8_ERLANGS)
+}
 
-/// A small turn-by-turn desk where messages are overlooked (so reminders happen) and
-/// agents are not short (so the reply interval, not the queue, drives reminders).
-const TURNS: &str = r#"
+/// [`desks::SMALL_TURNS`]: agents are not short there, so the reply interval, not the
+/// queue, drives reminders; two hours, 3 replications.
+fn turns_scenario() -> String {
+    let run = r#"
 [run]
 horizon_s = 7200
 warmup_s = 900
 replications = 3
 seed = 5
-
-[arrivals]
-kind = "poisson"
-rate_per_hour = 90
-
-[sessions]
-model = "turns"
-
-[customers]
-messages = { dist = "constant", value = 4 }
-think_time = { dist = "exponential", mean_s = 30 }
-silent_prob = 0.02
-
-[agents]
-count = 6
-max_sessions = 3
-
-[agents.behaviour]
-reply_time = { dist = "exponential", mean_s = 40 }
-overlook_prob = 0.1
-reaction_time = { dist = "exponential", mean_s = 10 }
-
-[thresholds]
-reply_interval_s = 60
-message_interval_s = 300
 "#;
+    format!("{run}{}", desks::SMALL_TURNS)
+}
 
 fn write_scenario(dir: &TempDir, name: &str, text: &str) -> PathBuf {
     let path = dir.path().join(name);
@@ -94,7 +63,7 @@ fn read_csv(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
 #[test]
 fn staffing_an_mmc_interval_matches_erlang_c_within_one_agent() {
     let dir = TempDir::new().unwrap();
-    let sc = write_scenario(&dir, "mmc.toml", MMC);
+    let sc = write_scenario(&dir, "mmc.toml", &mmc_scenario());
     let out = dir.path().join("staffing");
     chatsim()
         .args([
@@ -158,7 +127,7 @@ fn staffing_an_mmc_interval_matches_erlang_c_within_one_agent() {
 #[test]
 fn sweep_reminders_fall_as_the_reply_interval_grows() {
     let dir = TempDir::new().unwrap();
-    let sc = write_scenario(&dir, "turns.toml", TURNS);
+    let sc = write_scenario(&dir, "turns.toml", &turns_scenario());
     let out = dir.path().join("sweep");
     chatsim()
         .args(["sweep", sc.to_str().unwrap()])
@@ -195,7 +164,7 @@ fn sweep_reminders_fall_as_the_reply_interval_grows() {
 #[test]
 fn sweep_output_is_byte_identical_for_any_thread_count() {
     let dir = TempDir::new().unwrap();
-    let sc = write_scenario(&dir, "turns.toml", TURNS);
+    let sc = write_scenario(&dir, "turns.toml", &turns_scenario());
     let run = |threads: &str, name: &str| {
         let out = dir.path().join(name);
         chatsim()
@@ -227,7 +196,7 @@ fn sweep_output_is_byte_identical_for_any_thread_count() {
 #[test]
 fn check_exits_zero_when_expectations_hold() {
     let dir = TempDir::new().unwrap();
-    let sc = write_scenario(&dir, "mmc.toml", MMC);
+    let sc = write_scenario(&dir, "mmc.toml", &mmc_scenario());
     chatsim()
         .args([
             "check",
@@ -244,7 +213,7 @@ fn check_exits_zero_when_expectations_hold() {
 #[test]
 fn check_exits_one_when_an_expectation_fails() {
     let dir = TempDir::new().unwrap();
-    let sc = write_scenario(&dir, "mmc.toml", MMC);
+    let sc = write_scenario(&dir, "mmc.toml", &mmc_scenario());
     chatsim()
         .args([
             "check",
@@ -264,8 +233,10 @@ fn check_without_expect_holds_the_scenario_to_its_targets() {
     let dir = TempDir::new().unwrap();
     // The same desk as `check_exits_one_when_an_expectation_fails`, its expectations
     // written in the scenario instead.
-    let with_targets =
-        format!("{MMC}\n[targets]\nexpect = [\"service_level>=0.5\", \"offered<=10\"]\n");
+    let with_targets = format!(
+        "{}\n[targets]\nexpect = [\"service_level>=0.5\", \"offered<=10\"]\n",
+        mmc_scenario()
+    );
     let sc = write_scenario(&dir, "targets.toml", &with_targets);
     chatsim()
         .args(["check", sc.to_str().unwrap()])
@@ -285,7 +256,7 @@ fn check_without_expect_holds_the_scenario_to_its_targets() {
         .code(0)
         .stdout(predicate::str::contains("offered").not());
     // No targets and no --expect: bad input, saying what to add.
-    let bare = write_scenario(&dir, "bare.toml", MMC);
+    let bare = write_scenario(&dir, "bare.toml", &mmc_scenario());
     chatsim()
         .args(["check", bare.to_str().unwrap()])
         .assert()
@@ -300,7 +271,7 @@ fn check_without_expect_holds_the_scenario_to_its_targets() {
 #[test]
 fn check_exits_two_on_a_malformed_expectation_or_unknown_metric() {
     let dir = TempDir::new().unwrap();
-    let sc = write_scenario(&dir, "mmc.toml", MMC);
+    let sc = write_scenario(&dir, "mmc.toml", &mmc_scenario());
     chatsim()
         .args([
             "check",
@@ -336,8 +307,8 @@ fn check_exits_two_on_a_malformed_expectation_or_unknown_metric() {
 #[test]
 fn staff_and_sweep_refuse_to_clobber_an_existing_out_without_force() {
     let dir = TempDir::new().unwrap();
-    let mmc = write_scenario(&dir, "mmc.toml", MMC);
-    let turns = write_scenario(&dir, "turns.toml", TURNS);
+    let mmc = write_scenario(&dir, "mmc.toml", &mmc_scenario());
+    let turns = write_scenario(&dir, "turns.toml", &turns_scenario());
     let out = dir.path().join("results");
     std::fs::create_dir(&out).unwrap();
     std::fs::write(out.join("keep.txt"), b"mine").unwrap();
@@ -394,7 +365,7 @@ fn staff_and_sweep_refuse_to_clobber_an_existing_out_without_force() {
 #[test]
 fn staff_rejects_an_unknown_target_metric_listing_the_valid_ones() {
     let dir = TempDir::new().unwrap();
-    let sc = write_scenario(&dir, "mmc.toml", MMC);
+    let sc = write_scenario(&dir, "mmc.toml", &mmc_scenario());
     chatsim()
         .args(["staff", sc.to_str().unwrap(), "--target", "speed=0.8"])
         .assert()
