@@ -36,7 +36,7 @@ seed = 5
 /// The three commands, each as the arguments after `chatsim` (before --out/--plan).
 fn commands(dir: &Path) -> Vec<(&'static str, Vec<String>)> {
     let turns = dir.join("turns.toml");
-    std::fs::write(&turns, &turns_scenario()).unwrap();
+    std::fs::write(&turns, turns_scenario()).unwrap();
     let s = |p: &Path| p.display().to_string();
     let v = |xs: &[&str]| xs.iter().map(|x| x.to_string()).collect::<Vec<_>>();
     let mut run = v(&["run"]);
@@ -302,7 +302,7 @@ fn a_changed_input_fails_the_shard_and_status_lists_it() {
         .stdout(predicate::str::contains("shard 1 failed: the plan's input"))
         .stdout(predicate::str::contains("sbatch --array=1 "));
     // Put back, the shard runs and the plan is complete.
-    std::fs::write(&scenario, &turns_scenario()).unwrap();
+    std::fs::write(&scenario, turns_scenario()).unwrap();
     run_shard(&plan, 1, 1).success();
     chatsim()
         .arg("status")
