@@ -129,6 +129,44 @@ struct Desk {
 }
 
 impl Desk {
+    /// `agents` identical agents of `cap` sessions, all free, one generator seeded by `seed`.
+    fn new(agents: u32, cap: u32, seed: u64) -> Desk {
+        let mut levels = vec![Vec::new(); cap as usize + 1];
+        levels[0] = (0..agents).collect();
+        Desk {
+            rng: Xoshiro256PlusPlus::seed_from_u64(seed),
+            events: BinaryHeap::new(),
+            reminder_due: VecDeque::new(),
+            disconnect_due: VecDeque::new(),
+            chats: Vec::new(),
+            free: Vec::new(),
+            waiting: VecDeque::new(),
+            levels,
+            count: vec![0; agents as usize],
+            place: (0..agents).collect(),
+            cap,
+            segments: [
+                Segment {
+                    share: 0.65,
+                    patience: lognormal(240.0, 180.0),
+                    messages: lognormal(3.0, 1.5),
+                    think: lognormal(35.0, 30.0),
+                },
+                Segment {
+                    share: 0.35,
+                    patience: lognormal(420.0, 300.0),
+                    messages: lognormal(9.0, 4.0),
+                    think: lognormal(55.0, 50.0),
+                },
+            ],
+            reply: lognormal(30.0, 20.0),
+            reaction: Exp::new(1.0 / 10.0).expect("mean > 0"),
+            reminders: 0,
+            disconnects: 0,
+            abandoned: 0,
+        }
+    }
+
     fn push(&mut self, at: u64, kind: Kind, chat: u32, token: u32) {
         self.events.push(Reverse(pack(at, kind, chat, token)));
     }
@@ -346,40 +384,7 @@ fn main() {
     let (agents, cap) = (args[0] as u32, args[1] as u32);
     let seed = args.get(4).copied().unwrap_or(1.0) as u64;
     let started = cpu_seconds();
-    let mut levels = vec![Vec::new(); cap as usize + 1];
-    levels[0] = (0..agents).collect();
-    let mut desk = Desk {
-        rng: Xoshiro256PlusPlus::seed_from_u64(seed),
-        events: BinaryHeap::new(),
-        reminder_due: VecDeque::new(),
-        disconnect_due: VecDeque::new(),
-        chats: Vec::new(),
-        free: Vec::new(),
-        waiting: VecDeque::new(),
-        levels,
-        count: vec![0; agents as usize],
-        place: (0..agents).collect(),
-        cap,
-        segments: [
-            Segment {
-                share: 0.65,
-                patience: lognormal(240.0, 180.0),
-                messages: lognormal(3.0, 1.5),
-                think: lognormal(35.0, 30.0),
-            },
-            Segment {
-                share: 0.35,
-                patience: lognormal(420.0, 300.0),
-                messages: lognormal(9.0, 4.0),
-                think: lognormal(55.0, 50.0),
-            },
-        ],
-        reply: lognormal(30.0, 20.0),
-        reaction: Exp::new(1.0 / 10.0).expect("mean > 0"),
-        reminders: 0,
-        disconnects: 0,
-        abandoned: 0,
-    };
+    let mut desk = Desk::new(agents, cap, seed);
     let customers = desk.run(args[2] / 3600.0, ms(args[3]));
     let cpu = cpu_seconds() - started;
     println!(
@@ -407,4 +412,72 @@ fn cpu_seconds() -> f64 {
             .unwrap_or(0.0)
     };
     (ticks(11) + ticks(12)) / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chatsim::pipeline::simulate_serial;
+    use chatsim::scenario::{load_with_overrides, Override};
+    use std::path::Path;
+    use std::sync::atomic::AtomicBool;
+
+    /// Mean and standard error of `xs`.
+    fn mean_se(xs: &[f64]) -> (f64, f64) {
+        let k = xs.len() as f64;
+        let mean = xs.iter().sum::<f64>() / k;
+        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (k - 1.0);
+        (mean, (var / k).sqrt())
+    }
+
+    /// The reference simulates the desk chatsim runs in benches/turn_ratio.sh
+    /// (benches/turn-ratio.toml): over 8 independent days on each side (about 21 600
+    /// customers a day), its reminders and disconnects per customer agree with chatsim's
+    /// within four standard errors of the difference of the two means.
+    #[test]
+    fn the_reference_loop_reminds_and_disconnects_as_chatsim_does() {
+        let days = 8;
+        let reference: Vec<(f64, f64)> = (1..=days)
+            .map(|seed| {
+                let mut desk = Desk::new(60, 3, seed);
+                let customers = desk.run(900.0 / 3600.0, 86_400_000) as f64;
+                (
+                    desk.reminders as f64 / customers,
+                    desk.disconnects as f64 / customers,
+                )
+            })
+            .collect();
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/turn-ratio.toml");
+        let days_set = Override::parse(&format!("run.replications={days}")).unwrap();
+        let sc = load_with_overrides(&path, &[days_set]).expect("the bench's desk loads");
+        let run = simulate_serial(&sc, &AtomicBool::new(false)).expect("runs");
+        let per_day = |name: &str| run.metrics.get(name).unwrap().per_replication.clone();
+        let offered = per_day("offered");
+        let per_customer = |name: &str| -> Vec<f64> {
+            per_day(name)
+                .iter()
+                .zip(&offered)
+                .map(|(x, n)| x / n)
+                .collect()
+        };
+        for (what, ours, theirs) in [
+            (
+                "reminders",
+                per_customer("reminders"),
+                reference.iter().map(|r| r.0).collect::<Vec<_>>(),
+            ),
+            (
+                "disconnects",
+                per_customer("disconnects"),
+                reference.iter().map(|r| r.1).collect(),
+            ),
+        ] {
+            let ((a, sa), (b, sb)) = (mean_se(&ours), mean_se(&theirs));
+            let se = (sa * sa + sb * sb).sqrt();
+            assert!(
+                (a - b).abs() < 4.0 * se,
+                "{what} per customer: chatsim {a:.4}, reference {b:.4} (± {se:.4})"
+            );
+        }
+    }
 }
