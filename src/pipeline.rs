@@ -136,12 +136,17 @@ pub fn replication_figures(
     rep: u32,
     detail: bool,
     cancel: &AtomicBool,
+    spool: Option<&Arc<IntervalSpool>>,
 ) -> Result<(RepFigures, f64), SimError> {
     if cancel.load(Ordering::Relaxed) {
         return Err(SimError::Interrupted);
     }
     let t = Instant::now();
-    let (collector, _) = Replication::new(sc, sc.run.seed, rep, Collector::new(sc))
+    let collector = match spool {
+        Some(spool) => Collector::with_spool(sc, spool.writer(rep)),
+        None => Collector::new(sc),
+    };
+    let (collector, _) = Replication::new(sc, sc.run.seed, rep, collector)
         .with_cancel(cancel)
         .run()?;
     let mut m = collector.finish();
@@ -151,16 +156,18 @@ pub fn replication_figures(
 }
 
 /// Replications `reps` of `sc` on `threads` worker threads, each one's figures with the
-/// detail and its wall time, in replication order: a `run` shard's units.
+/// detail and its wall time, in replication order: a `run` shard's units. With `spool`,
+/// each also writes every interval's row to its block there.
 pub fn replications_figures(
     sc: &Scenario,
     reps: std::ops::Range<u32>,
     threads: usize,
     cancel: &AtomicBool,
+    spool: Option<&Arc<IntervalSpool>>,
 ) -> Result<Vec<(RepFigures, f64)>, SimError> {
     let reps: Vec<u32> = reps.collect();
     let out = in_order(threads, &reps, |&rep| {
-        replication_figures(sc, rep, true, cancel)
+        replication_figures(sc, rep, true, cancel, spool)
     })
     .into_iter()
     .collect::<Result<Vec<_>, SimError>>()?;

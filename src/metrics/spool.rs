@@ -107,6 +107,37 @@ impl IntervalSpool {
         self.timeline.bounds(i)
     }
 
+    /// Values in one replication's block: every interval's row, in order.
+    pub fn block_len(&self) -> usize {
+        self.intervals * self.row_values()
+    }
+
+    /// Replication `rep`'s whole block, once its writer is dropped (a `run` shard puts it
+    /// in its part, so that the merge writes every interval as the single run does).
+    pub fn read_block(&self, rep: u32) -> io::Result<Vec<f64>> {
+        if let Some(e) = self.failed.lock().map_err(|_| poisoned())?.take() {
+            return Err(e);
+        }
+        let mut raw = vec![0u8; self.block_len() * 8];
+        let mut file = self.file.lock().map_err(|_| poisoned())?;
+        file.seek(SeekFrom::Start(self.block(rep)))?;
+        file.read_exact(&mut raw)?;
+        Ok(raw
+            .chunks_exact(8)
+            .map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")))
+            .collect())
+    }
+
+    /// Writes replication `rep`'s whole block ([`IntervalSpool::block_len`] values), as
+    /// its collector would have row by row (the merge of a sharded run, from the parts).
+    pub fn write_block(&self, rep: u32, values: &[f64]) -> io::Result<()> {
+        assert_eq!(values.len(), self.block_len(), "one whole block");
+        let raw: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let mut file = self.file.lock().map_err(|_| poisoned())?;
+        file.seek(SeekFrom::Start(self.block(rep)))?;
+        file.write_all(&raw)
+    }
+
     /// Calls `f(interval, values)` for every interval in order, with `part`'s values of
     /// that interval in each of the first `reps` replications, in replication order
     /// (`values[r]`). An error of the writers or of reading ends it.

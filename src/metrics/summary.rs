@@ -1093,5 +1093,37 @@ pub(crate) mod tests {
         })
         .unwrap();
         assert_eq!(spanish, [0.0, 1.0, 0.0]);
+
+        // A sharded run's path: each replication's block read back whole (the shard) and
+        // written into another spool (the merge's) gives the same rows.
+        let copy = IntervalSpool::new(&queues, dir.path()).unwrap();
+        assert_eq!(copy.block_len(), spool.block_len());
+        for k in 0..reps.len() as u32 {
+            copy.write_block(k, &spool.read_block(k).unwrap()).unwrap();
+        }
+        let mut s = Summarizer::new(&queues).with_spool(Arc::clone(&copy));
+        for r in &reps {
+            s.push(r);
+        }
+        let copied = s.finish(1, 1.0);
+        let copied_rows = copied.interval_rows.as_ref().unwrap();
+        for part in [RowPart::Desk, RowPart::Queue(0), RowPart::Queue(1)] {
+            let (mut a, mut b) = (vec![], vec![]);
+            rows.for_each(part, |i| {
+                a.push(i);
+                Ok(())
+            })
+            .unwrap();
+            copied_rows
+                .for_each(part, |i| {
+                    b.push(i);
+                    Ok(())
+                })
+                .unwrap();
+            assert_eq!(a.len(), 3, "{part:?}");
+            for (x, y) in a.iter().zip(&b) {
+                assert!(same_interval(x, y), "{part:?}: {x:?}\n{y:?}");
+            }
+        }
     }
 }

@@ -15,6 +15,7 @@ use clap::Args;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 /// Options of `chatsim run`.
 #[derive(Args, Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -70,25 +71,9 @@ pub fn run(args: &RunArgs, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
     if let Some(file) = &args.event_log {
         super::event_log::check(args.event_log_replication, &sc, file, output.force)?;
     }
-    // Beyond the intervals a summary lists one by one, `intervals.csv` is written from
-    // each replication's rows spooled to a scratch file beside the output.
     let spool = match &output.out {
-        Some(out) if crate::metrics::collector::summary_merge(&sc) > 1 => {
-            // The output's nearest existing ancestor: the same disk, and nothing created.
-            let dir = out
-                .ancestors()
-                .skip(1)
-                .find(|d| d.is_dir())
-                .filter(|d| !d.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            IntervalSpool::new(&sc, dir).map(Some).with_context(|| {
-                format!(
-                    "cannot create the scratch file of the interval rows in {}",
-                    dir.display()
-                )
-            })?
-        }
-        _ => None,
+        Some(out) => spool_beside(&sc, out)?,
+        None => None,
     };
     let bar = progress_bar(sc.run.replications.into(), "replications");
     let summary = pipeline::simulate_spooled(&sc, input.threads, cancel, &|| bar.inc(1), spool);
@@ -110,6 +95,28 @@ pub fn run(args: &RunArgs, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
         }
     }
     report(args, &sc, &summary, cancel)
+}
+
+/// Beyond the intervals a summary lists one by one, `intervals.csv` is written from each
+/// replication's rows spooled to a scratch file beside the output `out` (in its nearest
+/// existing ancestor: the same disk, and nothing created); `None` when the summary lists
+/// every interval. The merge of a sharded run fills it from the parts.
+pub fn spool_beside(sc: &Scenario, out: &Path) -> anyhow::Result<Option<Arc<IntervalSpool>>> {
+    if crate::metrics::collector::summary_merge(sc) <= 1 {
+        return Ok(None);
+    }
+    let dir = out
+        .ancestors()
+        .skip(1)
+        .find(|d| d.is_dir())
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    IntervalSpool::new(sc, dir).map(Some).with_context(|| {
+        format!(
+            "cannot create the scratch file of the interval rows in {}",
+            dir.display()
+        )
+    })
 }
 
 /// Prints and writes a finished run's summary: what `run` and the merge of a sharded run

@@ -308,7 +308,7 @@ pub fn point_figures(
     cancel: &AtomicBool,
 ) -> Result<Vec<(RepFigures, f64)>, SimError> {
     (0..sc.run.replications)
-        .map(|rep| pipeline::replication_figures(sc, rep, false, cancel))
+        .map(|rep| pipeline::replication_figures(sc, rep, false, cancel, None))
         .collect()
 }
 

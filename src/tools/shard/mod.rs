@@ -22,6 +22,7 @@ use super::flags::threads_arg;
 use super::run::RunArgs;
 use super::staff::{self, StaffArgs};
 use super::sweep::{self, SweepArgs};
+use crate::metrics::spool::IntervalSpool;
 use crate::metrics::Summarizer;
 use crate::pipeline;
 use crate::report::output::print_out;
@@ -33,6 +34,7 @@ use plan::{file_sha256, Input, Loaded};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// `--plan DIR --shards N [--emit slurm|none]`, on `run`, `sweep` and `staff`.
@@ -377,15 +379,32 @@ fn run_units(
         Planned::Run(a) => {
             let sc = super::run::scenario_of(a)?;
             let reps = u32::try_from(r.start)?..u32::try_from(r.end)?;
-            pipeline::replications_figures(&sc, reps.clone(), threads, cancel)?
-                .into_iter()
-                .zip(reps)
-                .map(|((f, wall), rep)| UnitRecord {
+            // A run whose summary merges intervals writes every one to intervals.csv: each
+            // replication's rows go through a scratch spool into its unit's data.
+            let spool = match crate::metrics::collector::summary_merge(&sc) {
+                1 => None,
+                _ => Some(IntervalSpool::new(&sc, &loaded.dir).with_context(|| {
+                    format!("cannot create a scratch file in {}", loaded.dir.display())
+                })?),
+            };
+            let done =
+                pipeline::replications_figures(&sc, reps.clone(), threads, cancel, spool.as_ref())?;
+            let mut records = Vec::with_capacity(done.len());
+            for ((f, wall), rep) in done.into_iter().zip(reps) {
+                let mut data = part::figures(&f);
+                if let Some(spool) = &spool {
+                    let rows = spool
+                        .read_block(rep)
+                        .context("reading back the spooled interval rows")?;
+                    data[part::EVERY_INTERVAL] = part::floats(&rows);
+                }
+                records.push(UnitRecord {
                     unit: u64::from(rep),
                     wall_secs: wall,
-                    data: part::figures(&f),
-                })
-                .collect()
+                    data,
+                });
+            }
+            records
         }
         Planned::Sweep(a) => {
             let setup = sweep::setup(a)?;
@@ -595,11 +614,31 @@ pub fn merge(args: &MergeArgs, cancel: &'static AtomicBool) -> anyhow::Result<Ex
         Planned::Run(a) => {
             let sc = super::run::scenario_of(a)?;
             let mut summary = Summarizer::new(&sc);
+            // Every interval's rows, from the parts, for intervals.csv (as `run` spools them).
+            let spool = match &a.output.out {
+                Some(out) => super::run::spool_beside(&sc, out)?,
+                None => None,
+            };
+            if let Some(spool) = &spool {
+                summary = summary.with_spool(Arc::clone(spool));
+            }
             let mut wall = 0.0;
             for (p, u) in units {
                 let f = part::unfigures(&u.data)
                     .filter(|f| summary.fits(f))
                     .ok_or_else(|| bad(p, u))?;
+                if let Some(spool) = &spool {
+                    let rows = u
+                        .data
+                        .get(part::EVERY_INTERVAL)
+                        .and_then(part::unfloats)
+                        .filter(|rows| rows.len() == spool.block_len())
+                        .ok_or_else(|| bad(p, u))?;
+                    let rep = u32::try_from(u.unit).map_err(|_| bad(p, u))?;
+                    spool
+                        .write_block(rep, &rows)
+                        .context("writing the interval rows to a scratch file")?;
+                }
                 summary.push_figures(&f);
                 wall += u.wall_secs;
             }

@@ -254,11 +254,17 @@ pub fn unfloat(v: &Value) -> Option<f64> {
     }
 }
 
-fn floats(xs: &[f64]) -> Value {
+/// The key of a `run` unit's every interval's rows, when the summary merges intervals
+/// (an [`IntervalSpool`](crate::metrics::spool::IntervalSpool) block, flat, in order).
+pub const EVERY_INTERVAL: &str = "every_interval";
+
+/// Floats, losslessly ([`float`]).
+pub fn floats(xs: &[f64]) -> Value {
     Value::Array(xs.iter().map(|&x| float(x)).collect())
 }
 
-fn unfloats(v: &Value) -> Option<Vec<f64>> {
+/// [`floats`] read back.
+pub fn unfloats(v: &Value) -> Option<Vec<f64>> {
     v.as_array()?.iter().map(unfloat).collect()
 }
 
