@@ -2307,6 +2307,26 @@ pub(crate) mod tests {
     /// stretch, a level changed at the very instant a later call moved the current
     /// interval on. Window 10..70 s in intervals [10,30) [30,50) [50,70).
     #[test]
+    fn a_closed_intervals_wait_buffer_serves_the_next_interval_opened() {
+        let mut w = Window::default();
+        w.recycle(Vec::with_capacity(100));
+        // An empty buffer is not worth keeping; the spare list stays bounded.
+        w.recycle(Vec::new());
+        assert_eq!(w.spare.len(), 1);
+        (0..SPARE_BUFFERS + 3).for_each(|_| w.recycle(Vec::with_capacity(1)));
+        assert_eq!(w.spare.len(), SPARE_BUFFERS);
+        // Intervals 0 and 1 opened: each takes a spare buffer, the last kept first.
+        w.at(0, 1);
+        assert_eq!(w.spare.len(), SPARE_BUFFERS - 2);
+        let waits = std::mem::take(&mut w.pop_front().waits);
+        assert!(waits.is_empty());
+        assert!(waits.into_buffer().capacity() < 100, "the last one kept");
+        w.pop_front();
+        w.at(2, 2);
+        assert_eq!(w.spare.len(), SPARE_BUFFERS - 3);
+    }
+
+    #[test]
     fn a_replication_that_ends_early_holds_one_interval_at_a_time() {
         // 100 000 s of 1-s intervals; one agent logs in at 0 s and the replication ends
         // at 20 s: `finish` rolls through the 99 990 intervals left, closing each as it
