@@ -24,6 +24,7 @@ use crate::time::{Millis, SimTime};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
+use super::interval_waits::IntervalWaits;
 use super::spool::SpoolWriter;
 
 /// Significant digits of every latency histogram: a percentile is reported as the lower
@@ -31,11 +32,11 @@ use super::spool::SpoolWriter;
 /// never exceeds the exact maximum.
 pub const HISTOGRAM_SIGFIG: u8 = 3;
 
-fn new_histogram<T: hdrhistogram::Counter>() -> Histogram<T> {
+pub(crate) fn new_histogram<T: hdrhistogram::Counter>() -> Histogram<T> {
     Histogram::new(HISTOGRAM_SIGFIG).expect("3 significant digits is a valid histogram precision")
 }
 
-fn record<T: hdrhistogram::Counter>(h: &mut Histogram<T>, ms: u64) {
+pub(crate) fn record<T: hdrhistogram::Counter>(h: &mut Histogram<T>, ms: u64) {
     if h.record(ms).is_err() {
         h.saturating_record(ms);
     }
@@ -46,7 +47,7 @@ fn record<T: hdrhistogram::Counter>(h: &mut Histogram<T>, ms: u64) {
 /// record is some fifty, and recorded here before the histogram is read: the histogram
 /// is then the one recording each would give (the same counts, total, minimum and
 /// maximum; 0 never resizes it).
-fn record_zeros<T: hdrhistogram::Counter>(h: &mut Histogram<T>, n: u64) {
+pub(crate) fn record_zeros<T: hdrhistogram::Counter>(h: &mut Histogram<T>, n: u64) {
     match T::from_u64(n) {
         Some(count) if n > 0 => {
             let _ = h.record_n(0, count);
@@ -74,26 +75,21 @@ pub(crate) fn ratio(a: f64, b: f64) -> f64 {
     }
 }
 
-/// Adds a resolved arrival's wait to an interval's sum, maximum and histogram (a zero
-/// wait only to its count, see [`record_zeros`]).
+/// Adds a resolved arrival's wait to an interval's sum, maximum and waits (for its p90).
 #[inline(always)]
 fn record_interval_wait(acc: &mut IntervalAcc, wait: Millis) {
     let ms = wait.as_millis();
     acc.counts.wait_ms_sum += ms;
     acc.counts.wait_ms_max = acc.counts.wait_ms_max.max(ms);
-    if ms == 0 {
-        acc.zero_waits += 1;
-    } else {
-        record(acc.wait_histogram(), ms);
-    }
+    acc.waits.record(ms);
 }
 
 /// Closes one interval's accumulators into its figures: unresolved arrivals were not
 /// connected at once either (`p_wait`).
-fn finish_interval(tl: &Timeline, index: usize, acc: IntervalAcc) -> IntervalMetrics {
+fn finish_interval(tl: &Timeline, index: usize, acc: &mut IntervalAcc) -> IntervalMetrics {
     let (start, end) = tl.bounds(index);
-    let wait_ms_p90 = acc.wait_p90();
-    let mut counts = acc.counts;
+    let wait_ms_p90 = acc.waits.p90();
+    let mut counts = std::mem::take(&mut acc.counts);
     counts.waited += counts.offered.saturating_sub(counts.resolved());
     IntervalMetrics {
         index,
@@ -763,41 +759,17 @@ impl RepMetrics {
 #[derive(Clone, Debug, Default)]
 struct IntervalAcc {
     counts: Counts,
-    /// Allocated on the interval's first resolved arrival, dropped when the interval closes.
-    wait_histogram: Option<Histogram<u32>>,
-    /// Zero waits not yet in `wait_histogram` ([`record_zeros`]; [`IntervalAcc::settle`]).
-    zero_waits: u64,
+    /// Its resolved arrivals' waits, for its p90.
+    waits: IntervalWaits,
 }
 
 impl IntervalAcc {
-    /// The wait histogram, allocated on first use (out of line: once per interval).
-    #[inline(always)]
-    fn wait_histogram(&mut self) -> &mut Histogram<u32> {
-        #[cold]
-        #[inline(never)]
-        fn allocate(slot: &mut Option<Histogram<u32>>) -> &mut Histogram<u32> {
-            slot.insert(new_histogram())
+    /// An untouched interval whose waits fill `buffer` (a closed interval's) first.
+    fn with_buffer(buffer: Vec<u32>) -> IntervalAcc {
+        IntervalAcc {
+            counts: Counts::default(),
+            waits: IntervalWaits::with_buffer(buffer),
         }
-        match &mut self.wait_histogram {
-            Some(h) => h,
-            slot => allocate(slot),
-        }
-    }
-
-    /// Records the zero waits counted so far: the histogram then holds every resolved
-    /// arrival's wait (allocated, as by a record, if any arrival was resolved).
-    fn settle(&mut self) {
-        if self.zero_waits > 0 {
-            let n = std::mem::take(&mut self.zero_waits);
-            record_zeros(self.wait_histogram(), n);
-        }
-    }
-
-    fn wait_p90(&self) -> u64 {
-        debug_assert_eq!(self.zero_waits, 0, "wait p90 of an unsettled interval");
-        self.wait_histogram
-            .as_ref()
-            .map_or(0, |h| quantile_ms(h, 0.9))
     }
 }
 
@@ -811,6 +783,9 @@ struct Window {
     accs: Vec<IntervalAcc>,
     /// Where the first open interval is in `accs` (the ones before are closed).
     head: usize,
+    /// Wait buffers of closed intervals, for the intervals opened next (a few at most:
+    /// about as many as are open at once).
+    spare: Vec<Vec<u32>>,
 }
 
 impl Window {
@@ -833,8 +808,18 @@ impl Window {
     fn grow(&mut self, k: usize) -> &mut IntervalAcc {
         #[cfg(test)]
         tests::PEAK_WINDOW.with(|p| p.set(p.get().max(k + 1)));
-        self.accs.resize_with(k + 1, IntervalAcc::default);
+        let spare = &mut self.spare;
+        self.accs.resize_with(k + 1, || {
+            IntervalAcc::with_buffer(spare.pop().unwrap_or_default())
+        });
         &mut self.accs[k]
+    }
+
+    /// Keeps a closed interval's wait buffer for an interval opened later.
+    fn recycle(&mut self, buffer: Vec<u32>) {
+        if self.spare.len() < SPARE_BUFFERS && buffer.capacity() > 0 {
+            self.spare.push(buffer);
+        }
     }
 
     /// Takes the first open interval out (empty if it was never touched).
@@ -855,39 +840,36 @@ impl Window {
     }
 }
 
+/// The most wait buffers a [`Window`] keeps for reuse.
+const SPARE_BUFFERS: usize = 4;
+
 /// What a replication keeps of its closed intervals: their sum (the run's or queue's
 /// counts), and the series the summary reports, each interval as it closes or, beyond
 /// [`MAX_SUMMARY_INTERVALS`], `merge` consecutive intervals merged into one (exactly the
 /// interval a run with `interval_s` × `merge` would have: counts and integrals added,
-/// maxima taken, the wait histograms merged for the p90).
+/// maxima taken, the waits pooled for the p90).
 #[derive(Clone, Debug, Default)]
 struct Series {
     totals: Counts,
     rows: Vec<IntervalMetrics>,
     bucket: Counts,
-    bucket_histogram: Option<Histogram<u32>>,
+    bucket_waits: IntervalWaits,
 }
 
 impl Series {
-    /// Closes fine interval `i` into the series; returns its figures.
+    /// Closes fine interval `i` into the series; returns its figures and its emptied wait
+    /// buffer (for [`Window::recycle`]).
     fn close(
         &mut self,
         tl: &Timeline,
         merge: usize,
         i: usize,
         mut acc: IntervalAcc,
-    ) -> IntervalMetrics {
-        acc.settle();
+    ) -> (IntervalMetrics, Vec<u32>) {
         if merge > 1 {
-            if let Some(h) = &acc.wait_histogram {
-                // Both auto-resize, so adding cannot fail.
-                let _ = self
-                    .bucket_histogram
-                    .get_or_insert_with(new_histogram)
-                    .add(h);
-            }
+            self.bucket_waits.absorb(&acc.waits);
         }
-        let fine = finish_interval(tl, i, acc);
+        let fine = finish_interval(tl, i, &mut acc);
         self.totals.add(&fine.counts);
         if merge <= 1 {
             self.rows.push(fine.clone());
@@ -895,17 +877,19 @@ impl Series {
             self.bucket.add(&fine.counts);
             if (i + 1).is_multiple_of(merge) || i + 1 == tl.count {
                 let b = i / merge;
-                let histogram = self.bucket_histogram.take();
+                let wait_ms_p90 = self.bucket_waits.p90();
+                let buffer = std::mem::take(&mut self.bucket_waits).into_buffer();
+                self.bucket_waits = IntervalWaits::with_buffer(buffer);
                 self.rows.push(IntervalMetrics {
                     index: b,
                     start: tl.bounds(b * merge).0,
                     end: tl.bounds(i).1,
                     counts: std::mem::take(&mut self.bucket),
-                    wait_ms_p90: histogram.as_ref().map_or(0, |h| quantile_ms(h, 0.9)),
+                    wait_ms_p90,
                 });
             }
         }
-        fine
+        (fine, acc.waits.into_buffer())
     }
 }
 
@@ -1180,7 +1164,11 @@ impl Collector {
         debug_assert!(t >= self.cur_end && self.cur < tl.count);
         let next = tl.index(t).unwrap_or(tl.count);
         let first = self.first_open_interval;
-        *self.intervals.at(first, self.cur) = std::mem::take(&mut self.current);
+        // The current interval's slot in the window is untouched (its events went to
+        // `current`): it becomes the new current one, with a reused wait buffer if any.
+        let slot = self.intervals.at(first, self.cur);
+        debug_assert!(slot.counts == Counts::default() && slot.waits.is_empty());
+        std::mem::swap(slot, &mut self.current);
         self.cur = next;
         let (start, end) = tl.span(next);
         self.advance_levels(start.min(tl.end));
@@ -1453,11 +1441,14 @@ impl Collector {
         debug_assert!(i < self.cur, "closing the current interval {i}");
         let tl = self.timeline;
         let acc = self.intervals.pop_front();
-        let fine = self.series.close(&tl, self.merge, i, acc);
+        let (fine, buffer) = self.series.close(&tl, self.merge, i, acc);
+        self.intervals.recycle(buffer);
         let mut parts = Vec::with_capacity(self.queues.len());
         for q in &mut self.queues {
             let acc = q.intervals.pop_front();
-            parts.push(q.series.close(&tl, self.merge, i, acc));
+            let (part, buffer) = q.series.close(&tl, self.merge, i, acc);
+            q.intervals.recycle(buffer);
+            parts.push(part);
         }
         if let Some(spool) = &mut self.spool {
             spool.push(&fine, &parts);
@@ -2315,6 +2306,26 @@ pub(crate) mod tests {
     /// one, a level held across several intervals, an agent change after a long quiet
     /// stretch, a level changed at the very instant a later call moved the current
     /// interval on. Window 10..70 s in intervals [10,30) [30,50) [50,70).
+    #[test]
+    fn a_closed_intervals_wait_buffer_serves_the_next_interval_opened() {
+        let mut w = Window::default();
+        w.recycle(Vec::with_capacity(100));
+        // An empty buffer is not worth keeping; the spare list stays bounded.
+        w.recycle(Vec::new());
+        assert_eq!(w.spare.len(), 1);
+        (0..SPARE_BUFFERS + 3).for_each(|_| w.recycle(Vec::with_capacity(1)));
+        assert_eq!(w.spare.len(), SPARE_BUFFERS);
+        // Intervals 0 and 1 opened: each takes a spare buffer, the last kept first.
+        w.at(0, 1);
+        assert_eq!(w.spare.len(), SPARE_BUFFERS - 2);
+        let waits = std::mem::take(&mut w.pop_front().waits);
+        assert!(waits.is_empty());
+        assert!(waits.into_buffer().capacity() < 100, "the last one kept");
+        w.pop_front();
+        w.at(2, 2);
+        assert_eq!(w.spare.len(), SPARE_BUFFERS - 3);
+    }
+
     #[test]
     fn a_replication_that_ends_early_holds_one_interval_at_a_time() {
         // 100 000 s of 1-s intervals; one agent logs in at 0 s and the replication ends

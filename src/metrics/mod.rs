@@ -3,6 +3,7 @@
 
 pub mod collector;
 pub mod erlang;
+mod interval_waits;
 pub mod laws;
 pub mod spool;
 pub mod stats;
