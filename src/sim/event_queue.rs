@@ -59,6 +59,9 @@ impl<P: Copy> EventQueue<P> {
     }
 
     /// Schedules `payload` at `time`, after everything already scheduled at that instant.
+    /// Inlined into its callers (as std's `BinaryHeap::push` was): out of line it cost
+    /// about 1 % more instructions on the holding model and 1.5 % on the turns model.
+    #[inline(always)]
     pub fn push(&mut self, time: SimTime, payload: P) {
         let key = self.key(time);
         self.heap.push(key, payload);
