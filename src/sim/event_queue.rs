@@ -8,14 +8,16 @@
 //! third of the holding model's heap work). Both lanes stamp the same insertion counter,
 //! so the order is exactly that of a single heap.
 //!
-//! An entry's key packs `(time, insertion number)` into one `u128`, compared in one step.
+//! An entry's key packs `(time, insertion number)` into one `u128`, compared in one step;
+//! the heap is a [`QuadHeap`] (4-ary, branch-free choice of the least child), whose pop
+//! costs fewer cycles than std's `BinaryHeap`'s and, keys being distinct, gives exactly
+//! its order.
 //!
 //! Cancelled events are not removed: each carries the token its target had when it was
 //! scheduled, and the driver skips it when due if the token has moved on.
 
+use super::quad_heap::QuadHeap;
 use crate::time::SimTime;
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 
 /// One scheduled world event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,54 +26,24 @@ pub struct Scheduled<P> {
     pub payload: P,
 }
 
-/// A heap entry: the packed key and the payload.
-#[derive(Clone, Copy, Debug)]
-struct Entry<P> {
-    /// `time_ms << 64 | insertion number`: the order of `(time, insertion)` in one integer.
-    key: u128,
-    payload: P,
-}
-
-impl<P> Entry<P> {
-    fn time(&self) -> SimTime {
-        SimTime::from_millis((self.key >> 64) as u64)
-    }
-}
-
-impl<P> PartialEq for Entry<P> {
-    fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
-    }
-}
-
-impl<P> Eq for Entry<P> {}
-
-impl<P> Ord for Entry<P> {
-    fn cmp(&self, other: &Self) -> Ordering {
-        // Reversed: BinaryHeap is a max-heap and we want the earliest first.
-        other.key.cmp(&self.key)
-    }
-}
-
-impl<P> PartialOrd for Entry<P> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
+/// The time packed in a key.
+fn key_time(key: u128) -> SimTime {
+    SimTime::from_millis((key >> 64) as u64)
 }
 
 /// A min-queue of events by (time, insertion number), with a slot for the next arrival.
 #[derive(Debug)]
 pub struct EventQueue<P> {
-    heap: BinaryHeap<Entry<P>>,
-    /// The pending arrival, if any (see the module doc).
-    arrival: Option<Entry<P>>,
+    heap: QuadHeap<P>,
+    /// The pending arrival's key and payload, if any (see the module doc).
+    arrival: Option<(u128, P)>,
     next_seq: u64,
 }
 
 impl<P: Copy> Default for EventQueue<P> {
     fn default() -> Self {
         EventQueue {
-            heap: BinaryHeap::new(),
+            heap: QuadHeap::default(),
             arrival: None,
             next_seq: 0,
         }
@@ -79,16 +51,20 @@ impl<P: Copy> Default for EventQueue<P> {
 }
 
 impl<P: Copy> EventQueue<P> {
-    fn entry(&mut self, time: SimTime, payload: P) -> Entry<P> {
+    /// `time_ms << 64 | insertion number`: the order of `(time, insertion)` in one integer.
+    fn key(&mut self, time: SimTime) -> u128 {
         let key = (u128::from(time.as_millis()) << 64) | u128::from(self.next_seq);
         self.next_seq += 1;
-        Entry { key, payload }
+        key
     }
 
     /// Schedules `payload` at `time`, after everything already scheduled at that instant.
+    /// Inlined into its callers (as std's `BinaryHeap::push` was): out of line it cost
+    /// about 1 % more instructions on the holding model and 1.5 % on the turns model.
+    #[inline(always)]
     pub fn push(&mut self, time: SimTime, payload: P) {
-        let e = self.entry(time, payload);
-        self.heap.push(e);
+        let key = self.key(time);
+        self.heap.push(key, payload);
     }
 
     /// Schedules the next arrival, which leaves in the same order as if it were pushed.
@@ -97,13 +73,13 @@ impl<P: Copy> EventQueue<P> {
     /// If an arrival is already pending: there is only ever one (debug builds only).
     pub fn push_arrival(&mut self, time: SimTime, payload: P) {
         debug_assert!(self.arrival.is_none(), "one pending arrival at a time");
-        self.arrival = Some(self.entry(time, payload));
+        self.arrival = Some((self.key(time), payload));
     }
 
     /// Whether the pending arrival, not the heap's top, leaves next.
     fn arrival_first(&self) -> bool {
-        match (&self.arrival, self.heap.peek()) {
-            (Some(a), Some(h)) => a.key < h.key,
+        match (&self.arrival, self.heap.peek_key()) {
+            (Some((a, _)), Some(h)) => *a < h,
             (Some(_), None) => true,
             (None, _) => false,
         }
@@ -112,22 +88,22 @@ impl<P: Copy> EventQueue<P> {
     /// The earliest event's time.
     pub fn peek_time(&self) -> Option<SimTime> {
         if self.arrival_first() {
-            self.arrival.as_ref().map(Entry::time)
+            self.arrival.map(|(key, _)| key_time(key))
         } else {
-            self.heap.peek().map(Entry::time)
+            self.heap.peek_key().map(key_time)
         }
     }
 
     /// Removes and returns the earliest event.
     pub fn pop(&mut self) -> Option<Scheduled<P>> {
-        let e = if self.arrival_first() {
+        let (key, payload) = if self.arrival_first() {
             self.arrival.take()
         } else {
             self.heap.pop()
         }?;
         Some(Scheduled {
-            time: e.time(),
-            payload: e.payload,
+            time: key_time(key),
+            payload,
         })
     }
 

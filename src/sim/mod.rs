@@ -10,6 +10,7 @@ pub mod event_queue;
 pub mod ledger;
 mod observer;
 pub mod presets;
+pub mod quad_heap;
 pub mod seed;
 mod world;
 
