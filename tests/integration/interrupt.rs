@@ -254,17 +254,18 @@ fn replay_of_a_large_log_stops() {
 #[test]
 fn validate_of_a_big_trace_stops() {
     let tmp = tempfile::tempdir().unwrap();
-    // 4 million arrival instants: the loader reads and checks them for seconds, and
+    // 12 million arrival instants (132 MB): the loader reads and checks them for over a
+    // second (4 million took 0.5 s on a 2-core VM, too close to the 400 ms below), and
     // cannot poll the flag itself; the interrupt handler ends the process for it.
-    let mut trace = String::with_capacity(44 << 20);
+    let mut trace = String::with_capacity(140 << 20);
     trace.push_str("time\n");
-    for i in 1..=4_000_000u64 {
+    for i in 1..=12_000_000u64 {
         trace.push_str(&format!("{}.{:02}\n", i / 100, i % 100));
     }
     fs::write(tmp.path().join("trace.csv"), trace).unwrap();
     fs::write(
         tmp.path().join("trace.toml"),
-        "[run]\nhorizon_s = 40000\nreplications = 1\n\n[arrivals]\nkind = \"trace\"\n\
+        "[run]\nhorizon_s = 120000\nreplications = 1\n\n[arrivals]\nkind = \"trace\"\n\
          file = \"trace.csv\"\n\n[sessions]\nmodel = \"holding\"\n\
          holding_time = { dist = \"exponential\", mean_s = 60 }\n\n[agents]\ncount = 3\n",
     )
