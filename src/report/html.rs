@@ -15,7 +15,7 @@ use crate::clock::Clock;
 use crate::metrics::{Metric, MetricSet, RunSummary, Stat};
 use crate::report::plots::Plot;
 use crate::report::verdict::{PerInterval, TargetVerdict, Verdict};
-use crate::report::{at_secs, decimals_for, duration, interval_label, show_value};
+use crate::report::{decimals_for, duration, interval_label, show_value, window_label};
 use crate::scenario::Scenario;
 use crate::target::Direction;
 use std::fmt::Write;
@@ -143,14 +143,10 @@ fn about(out: &mut String, summary: &RunSummary, sc: &Scenario, title: &str) {
         }
     }
     let clock = sc.run.clock;
-    let window = interval_label(
+    let window = window_label(
         &clock,
         summary.warmup_s,
         summary.warmup_s + summary.horizon_s,
-        clock.spans_days(
-            at_secs(summary.warmup_s),
-            at_secs(summary.warmup_s + summary.horizon_s),
-        ),
     );
     let _ = writeln!(
         out,

@@ -157,6 +157,21 @@ pub(crate) fn interval_label(clock: &Clock, start_s: f64, end_s: f64, days: bool
     }
 }
 
+/// The run's measured window: within one day as [`interval_label`] gives it, else each
+/// end with its own day or date (`day 1 01:00 – day 10 07:13:20`: an interval's label
+/// would name only the first day).
+pub(crate) fn window_label(clock: &Clock, start_s: f64, end_s: f64) -> String {
+    let (a, b) = (at_secs(start_s), at_secs(end_s));
+    if !clock.spans_days(a, b) {
+        return interval_label(clock, start_s, end_s, false);
+    }
+    let at = |t: SimTime| match clock.date(t) {
+        Some(date) => format!("{date} {}", clock.time_of_day(t)),
+        None => format!("day {} {}", clock.day(t), clock.time_of_day(t)),
+    };
+    format!("{} – {}", at(a), at(b))
+}
+
 /// A value of `m` with its unit, for a sentence or a legend: `80 %`, `60 s`,
 /// `5 customers` (to six significant digits, so 0.07 is `7 %`).
 pub(crate) fn show_value(m: Metric, v: f64) -> String {
@@ -274,6 +289,19 @@ pub(crate) mod tests {
         assert_eq!(
             interval_label(&dated, 57_600.0, 58_500.0, true),
             "2026-12-08 00:00–00:15"
+        );
+        // A window within one day reads as an interval; across days, each end has its day:
+        // from midnight, 3 600 s is day 1 01:00 and 803 600 s = 9 days + 26 000 s is day 10
+        // 07:13:20.
+        assert_eq!(window_label(&clock, 3_600.0, 7_200.0), "09:00–10:00");
+        let clock0 = Clock::new(0, None);
+        assert_eq!(
+            window_label(&clock0, 3_600.0, 803_600.0),
+            "day 1 01:00 – day 10 07:13:20"
+        );
+        assert_eq!(
+            window_label(&dated, 0.0, 86_400.0),
+            "2026-12-07 08:00 – 2026-12-08 08:00"
         );
     }
 
