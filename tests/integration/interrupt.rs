@@ -5,7 +5,8 @@
 //! `.out.tmp-*`): `run` with short replications (the flag is checked between
 //! replications, not only inside them), `staff` (between candidates), `sweep` of small
 //! points (between grid points), `replay` of a large log and `validate` of a big trace
-//! (work that reads input). An existing target is never touched without `--force`, and
+//! (work that reads input), and `shard` (its part, written as units finish, stays a hidden
+//! temporary file until complete). An existing target is never touched without `--force`, and
 //! with `--force` it is replaced only once the new run is complete.
 
 use std::fs;
@@ -165,6 +166,37 @@ fn run_with_short_replications_stops_between_them() {
             "--out",
             "out",
         ],
+        Duration::from_millis(500),
+    );
+}
+
+/// A shard stopped mid-way leaves its plan's parts directory as it was: no part, no
+/// temporary part, no failure note (an interruption is not a failure of the shard).
+#[test]
+fn an_interrupted_shard_leaves_no_part_behind() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = tmp.path().join("plan");
+    let sc = repo("tests/fixtures/small.toml");
+    // 20 000 replications of a few milliseconds each in one shard: minutes of work.
+    let status = chatsim()
+        .args([
+            "run",
+            sc.to_str().unwrap(),
+            "--replications",
+            "20000",
+            "--plan",
+        ])
+        .arg(&plan)
+        .args(["--shards", "1"])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let parts = plan.join("parts");
+    assert_eq!(entries(&parts), Vec::<String>::new());
+    stops_within_a_second(
+        &parts,
+        &["shard", plan.to_str().unwrap(), "--index", "0"],
         Duration::from_millis(500),
     );
 }

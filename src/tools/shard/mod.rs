@@ -29,7 +29,7 @@ use crate::report::output::print_out;
 use crate::sim::SimError;
 use anyhow::Context;
 use clap::Args;
-use part::{read_part, Part, PartError, UnitRecord};
+use part::{read_part, visit_units, Part, PartError, PartWriter, UnitRecord};
 use plan::{file_sha256, Input, Loaded};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -331,9 +331,12 @@ pub fn shard(args: &ShardArgs, cancel: &'static AtomicBool) -> anyhow::Result<Ex
     let outcome = (|| {
         loaded.plan.check_inputs()?;
         loaded.plan.check_fingerprint()?;
-        let records = run_units(&loaded, index, args.threads, cancel)?;
         std::fs::create_dir_all(&parts).with_context(|| format!("creating {}", parts.display()))?;
-        part::write_atomically(&path, &part::part_bytes(&loaded, index, &records))
+        let mut writer = PartWriter::create(&loaded, index, &path)?;
+        run_units(&loaded, index, args.threads, cancel, &mut |u| {
+            writer.unit(&u)
+        })?;
+        writer.finish()
     })();
     let failed = parts.join(part::failed_name(index));
     match outcome {
@@ -366,16 +369,19 @@ pub fn shard(args: &ShardArgs, cancel: &'static AtomicBool) -> anyhow::Result<Ex
     }
 }
 
-/// Runs shard `index`'s units with the planned command's own unit functions.
+/// Runs shard `index`'s units with the planned command's own unit functions, handing
+/// each unit's record to `emit` in unit order as soon as it is ready (a replication's
+/// interval rows are read back from the scratch spool one replication at a time).
 fn run_units(
     loaded: &Loaded,
     index: u32,
     threads: usize,
     cancel: &'static AtomicBool,
-) -> anyhow::Result<Vec<UnitRecord>> {
+    emit: &mut dyn FnMut(UnitRecord) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     let r = loaded.plan.range(index);
     let work = loaded.plan.work.with_run_options(threads, None, false);
-    let records = match &work {
+    match &work {
         Planned::Run(a) => {
             let sc = super::run::scenario_of(a)?;
             let reps = u32::try_from(r.start)?..u32::try_from(r.end)?;
@@ -389,7 +395,6 @@ fn run_units(
             };
             let done =
                 pipeline::replications_figures(&sc, reps.clone(), threads, cancel, spool.as_ref())?;
-            let mut records = Vec::with_capacity(done.len());
             for ((f, wall), rep) in done.into_iter().zip(reps) {
                 let mut data = part::figures(&f);
                 if let Some(spool) = &spool {
@@ -398,13 +403,12 @@ fn run_units(
                         .context("reading back the spooled interval rows")?;
                     data[part::EVERY_INTERVAL] = part::floats(&rows);
                 }
-                records.push(UnitRecord {
+                emit(UnitRecord {
                     unit: u64::from(rep),
                     wall_secs: wall,
                     data,
-                });
+                })?;
             }
-            records
         }
         Planned::Sweep(a) => {
             let setup = sweep::setup(a)?;
@@ -413,17 +417,15 @@ fn run_units(
                 let t = Instant::now();
                 sweep::point_figures(sc, cancel).map(|f| (f, t.elapsed().as_secs_f64()))
             });
-            let mut records = vec![];
             for (unit, d) in r.clone().zip(done) {
                 let (figures, wall) = d?;
                 let reps: Vec<_> = figures.iter().map(|(f, _)| part::figures(f)).collect();
-                records.push(UnitRecord {
+                emit(UnitRecord {
                     unit,
                     wall_secs: wall,
                     data: serde_json::json!({ "replications": reps }),
-                });
+                })?;
             }
-            records
         }
         Planned::Staff(a) => {
             let setup = staff::setup(a, cancel)?;
@@ -437,20 +439,19 @@ fn run_units(
             )?;
             // The searches run in parallel: their wall time is shared out evenly.
             let wall = t.elapsed().as_secs_f64() / plans.len().max(1) as f64;
-            r.clone()
-                .zip(&plans)
-                .map(|(unit, p)| UnitRecord {
+            for (unit, p) in r.clone().zip(&plans) {
+                emit(UnitRecord {
                     unit,
                     wall_secs: wall,
                     data: part::rate_plan(p),
-                })
-                .collect()
+                })?;
+            }
         }
-    };
+    }
     if cancel.load(std::sync::atomic::Ordering::SeqCst) {
         return Err(SimError::Interrupted.into());
     }
-    Ok(records)
+    Ok(())
 }
 
 /// Options of `chatsim merge`.
@@ -597,18 +598,22 @@ pub fn merge(args: &MergeArgs, cancel: &'static AtomicBool) -> anyhow::Result<Ex
         None => loaded.plan.out.clone(),
     };
     let work = loaded.plan.work.with_run_options(0, Some(out), args.force);
-    let units = parts
-        .iter()
-        .flat_map(|p| p.units.iter().map(move |u| (p, u)));
-    let bad = |p: &Part, u: &UnitRecord| {
+    let bad = |p: &Part, unit: u64| {
         anyhow::anyhow!(
-            "{}: the data of unit {} do not fit the plan's {} (another scenario or chatsim?); \
-             run shard {} again",
+            "{}: the data of unit {unit} do not fit the plan's {} (another scenario or \
+             chatsim?); run shard {} again",
             p.path.display(),
-            u.unit,
             loaded.plan.work.command(),
             p.shard
         )
+    };
+    // Every unit of every part, in unit order, read again one at a time (the survey read
+    // them to check the parts; holding them all would take memory in proportion to the
+    // units and, for a long run, to its intervals).
+    let each_unit = |f: &mut dyn FnMut(&Part, UnitRecord) -> anyhow::Result<()>| {
+        parts
+            .iter()
+            .try_for_each(|p| visit_units(&loaded, &p.path, &mut |u| f(p, u)).map(|_| ()))
     };
     match &work {
         Planned::Run(a) => {
@@ -623,32 +628,37 @@ pub fn merge(args: &MergeArgs, cancel: &'static AtomicBool) -> anyhow::Result<Ex
                 summary = summary.with_spool(Arc::clone(spool));
             }
             let mut wall = 0.0;
-            for (p, u) in units {
+            each_unit(&mut |p, u| {
                 let f = part::unfigures(&u.data)
                     .filter(|f| summary.fits(f))
-                    .ok_or_else(|| bad(p, u))?;
+                    .ok_or_else(|| bad(p, u.unit))?;
                 if let Some(spool) = &spool {
                     let rows = u
                         .data
                         .get(part::EVERY_INTERVAL)
                         .and_then(part::unfloats)
                         .filter(|rows| rows.len() == spool.block_len())
-                        .ok_or_else(|| bad(p, u))?;
-                    let rep = u32::try_from(u.unit).map_err(|_| bad(p, u))?;
+                        .ok_or_else(|| bad(p, u.unit))?;
+                    let rep = u32::try_from(u.unit).map_err(|_| bad(p, u.unit))?;
                     spool
                         .write_block(rep, &rows)
                         .context("writing the interval rows to a scratch file")?;
                 }
                 summary.push_figures(&f);
                 wall += u.wall_secs;
-            }
+                Ok(())
+            })?;
             let summary = summary.finish(sc.run.seed, wall);
             super::run::report(a, &sc, &summary, cancel)
         }
         Planned::Sweep(a) => {
             let setup = sweep::setup(a)?;
             let mut summaries = Vec::with_capacity(setup.scenarios.len());
-            for ((p, u), sc) in units.zip(&setup.scenarios) {
+            each_unit(&mut |p, u| {
+                let sc = setup
+                    .scenarios
+                    .get(summaries.len())
+                    .ok_or_else(|| bad(p, u.unit))?;
                 let figures = u.data["replications"]
                     .as_array()
                     .and_then(|reps| reps.iter().map(part::unfigures).collect::<Option<Vec<_>>>())
@@ -656,9 +666,10 @@ pub fn merge(args: &MergeArgs, cancel: &'static AtomicBool) -> anyhow::Result<Ex
                         let s = Summarizer::run_level(sc);
                         f.len() == sc.run.replications as usize && f.iter().all(|f| s.fits(f))
                     })
-                    .ok_or_else(|| bad(p, u))?;
+                    .ok_or_else(|| bad(p, u.unit))?;
                 summaries.push(sweep::point_summary(sc, &figures, u.wall_secs));
-            }
+                Ok(())
+            })?;
             let seed = setup.base.run.seed;
             let result = sweep::result(setup, summaries);
             sweep::report(a, seed, &result, cancel)
@@ -667,12 +678,14 @@ pub fn merge(args: &MergeArgs, cancel: &'static AtomicBool) -> anyhow::Result<Ex
             let setup = staff::setup(a, cancel)?;
             let loads = staff::staff_loads(&setup.sc);
             let mut plans = Vec::with_capacity(loads.len());
-            for ((p, u), load) in units.zip(&loads) {
+            each_unit(&mut |p, u| {
+                let load = loads.get(plans.len()).ok_or_else(|| bad(p, u.unit))?;
                 let plan = part::unrate_plan(&u.data)
                     .filter(|plan| plan.rate_per_hour.to_bits() == load.rate_per_hour.to_bits())
-                    .ok_or_else(|| bad(p, u))?;
+                    .ok_or_else(|| bad(p, u.unit))?;
                 plans.push(plan);
-            }
+                Ok(())
+            })?;
             let intervals = staff::assign_plans(&setup.sc, &loads, &plans);
             staff::report(
                 a,

@@ -14,7 +14,7 @@
 //! a temporary file and renamed, so a reader sees it whole or not at all; the trailer's
 //! count and checksum catch one cut short or altered anyway (a copy, a full disk).
 
-use super::plan::{sha256_hex, short, Loaded, FORMAT_VERSION};
+use super::plan::{short, Loaded, FORMAT_VERSION};
 use crate::metrics::collector::HISTOGRAM_SIGFIG;
 use crate::metrics::{RepDetail, RepFigures, Stat};
 use crate::plan::staffing::{RatePlan, Window};
@@ -22,6 +22,9 @@ use crate::time::Millis;
 use anyhow::Context;
 use hdrhistogram::Histogram;
 use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 /// The file name of shard `i`'s part.
@@ -41,18 +44,16 @@ pub struct UnitRecord {
     pub data: Value,
 }
 
-/// A part read back and checked.
+/// A part read back and checked: its shard (its units are visited by [`visit_units`]).
 pub struct Part {
     pub path: PathBuf,
     pub shard: u32,
-    pub units: Vec<UnitRecord>,
 }
 
-/// The bytes of shard `shard`'s part holding `units` (in unit order).
-pub fn part_bytes(plan: &Loaded, shard: u32, units: &[UnitRecord]) -> Vec<u8> {
+/// The header line of shard `shard`'s part.
+fn header(plan: &Loaded, shard: u32) -> Value {
     let r = plan.plan.range(shard);
-    let mut out = Vec::new();
-    let header = json!({
+    json!({
         "chatsim_part": FORMAT_VERSION,
         "chatsim": env!("CARGO_PKG_VERSION"),
         "plan": plan.hash,
@@ -60,22 +61,108 @@ pub fn part_bytes(plan: &Loaded, shard: u32, units: &[UnitRecord]) -> Vec<u8> {
         "shard": shard,
         "shards": plan.plan.shards,
         "units": [r.start, r.end],
-    });
-    line(&mut out, &header);
-    for u in units {
-        line(
-            &mut out,
-            &json!({"unit": u.unit, "wall_secs": float(u.wall_secs), "data": u.data}),
-        );
-    }
-    let trailer = json!({"end": true, "units": units.len(), "sha256": sha256_hex(&out)});
-    line(&mut out, &trailer);
-    out
+    })
 }
 
-fn line(out: &mut Vec<u8>, v: &Value) {
-    serde_json::to_writer(&mut *out, v).expect("a JSON value serializes");
-    out.push(b'\n');
+/// Writes shard `shard`'s part as its units come: the header, each unit's line when the
+/// unit is done, then the trailer (count, and the checksum of every byte above). Memory
+/// holds one unit at a time, however many units and intervals the shard has. The lines
+/// go to a temporary file beside the part, renamed over it by [`PartWriter::finish`],
+/// so a reader sees the part whole or not at all; dropped unfinished (an error, Ctrl-C),
+/// the writer removes its temporary file.
+pub struct PartWriter {
+    path: PathBuf,
+    tmp: PathBuf,
+    out: Option<Hashing<BufWriter<File>>>,
+    units: u64,
+}
+
+impl PartWriter {
+    pub fn create(plan: &Loaded, shard: u32, path: &Path) -> anyhow::Result<PartWriter> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let tmp = dir.join(temporary_name(path));
+        let file = File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+        let mut w = PartWriter {
+            path: path.to_path_buf(),
+            tmp,
+            out: Some(Hashing::new(BufWriter::new(file))),
+            units: 0,
+        };
+        w.line(&header(plan, shard))?;
+        Ok(w)
+    }
+
+    /// Appends unit `u` (units come in unit order).
+    pub fn unit(&mut self, u: &UnitRecord) -> anyhow::Result<()> {
+        self.units += 1;
+        self.line(&json!({"unit": u.unit, "wall_secs": float(u.wall_secs), "data": u.data}))
+    }
+
+    fn line(&mut self, v: &Value) -> anyhow::Result<()> {
+        let out = self.out.as_mut().expect("open until finished");
+        serde_json::to_writer(&mut *out, v)
+            .map_err(std::io::Error::from)
+            .and_then(|()| out.write_all(b"\n"))
+            .with_context(|| format!("writing {}", self.tmp.display()))
+    }
+
+    /// Writes the trailer, flushes the part to disk and renames it into place.
+    pub fn finish(mut self) -> anyhow::Result<()> {
+        let out = self.out.take().expect("open until finished");
+        let sha256 = format!("{:x}", out.hash.clone().finalize());
+        let mut file = out.inner;
+        let trailer = json!({"end": true, "units": self.units, "sha256": sha256});
+        (|| {
+            serde_json::to_writer(&mut file, &trailer)?;
+            file.write_all(b"\n")?;
+            let file = file.into_inner().map_err(|e| e.into_error())?;
+            file.sync_all()?;
+            std::fs::rename(&self.tmp, &self.path)
+        })()
+        .with_context(|| format!("writing {}", self.path.display()))
+    }
+}
+
+impl Drop for PartWriter {
+    fn drop(&mut self) {
+        // Unfinished or renamed: either way the temporary file is ours to remove.
+        let _ = std::fs::remove_file(&self.tmp);
+    }
+}
+
+/// `.NAME.tmp-PID`: hidden (a reader of parts skips it) and this process's own.
+fn temporary_name(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map_or_else(Default::default, |n| n.to_string_lossy());
+    format!(".{name}.tmp-{}", std::process::id())
+}
+
+/// A writer that hashes what passes through it.
+struct Hashing<W> {
+    inner: W,
+    hash: Sha256,
+}
+
+impl<W: Write> Hashing<W> {
+    fn new(inner: W) -> Self {
+        Hashing {
+            inner,
+            hash: Sha256::new(),
+        }
+    }
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// Why a part cannot be merged.
@@ -103,16 +190,54 @@ pub enum PartError {
 }
 
 /// Reads and checks the part at `path` against `plan`: header (format, plan hash, shard
-/// index and unit range), one record per unit in order, trailer (count, checksum).
+/// index and unit range), one record per unit in order, trailer (count, checksum). The
+/// file is read line by line: memory holds one unit at a time.
 pub fn read_part(plan: &Loaded, path: &Path) -> Result<Part, PartError> {
-    let bytes = std::fs::read(path).map_err(|e| PartError::Corrupt {
+    scan(plan, path, &mut |_| Ok(()))
+}
+
+/// Reads and checks the part at `path` as [`read_part`] does, handing each unit record to
+/// `visit` as it is read, in unit order. The checks that need the whole file (trailer,
+/// count, checksum) come at its end: on an error, `visit` may have seen units of a part
+/// that turns out bad, so its caller must not have acted on them yet (the merge writes
+/// its results only after every part is through).
+pub fn visit_units(
+    plan: &Loaded,
+    path: &Path,
+    visit: &mut dyn FnMut(UnitRecord) -> anyhow::Result<()>,
+) -> anyhow::Result<Part> {
+    let mut failed = None;
+    let part = scan(plan, path, &mut |u| {
+        if failed.is_none() {
+            failed = visit(u).err();
+        }
+        Ok(())
+    })?;
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(part),
+    }
+}
+
+/// The one reader of parts; `visit` sees each well-formed unit record. Errors are
+/// reported in the order of the checks, whichever line shows one first: a truncated
+/// file, then its checksum, its count of units, and last the first bad unit record.
+fn scan(
+    plan: &Loaded,
+    path: &Path,
+    visit: &mut dyn FnMut(UnitRecord) -> Result<(), PartError>,
+) -> Result<Part, PartError> {
+    let unreadable = |e: std::io::Error| PartError::Corrupt {
         path: path.to_path_buf(),
         shard: u32::MAX,
         why: format!("cannot read it: {e}"),
-    })?;
-    let first_end = bytes.iter().position(|&b| b == b'\n');
-    let header: Value = first_end
-        .and_then(|n| serde_json::from_slice(&bytes[..n]).ok())
+    };
+    let mut reader = BufReader::new(File::open(path).map_err(unreadable)?);
+    let mut first = Vec::new();
+    reader.read_until(b'\n', &mut first).map_err(unreadable)?;
+    let header: Value = Some(&first)
+        .filter(|l| l.last() == Some(&b'\n'))
+        .and_then(|l| serde_json::from_slice(l).ok())
         .filter(|h: &Value| h.get("chatsim_part").is_some())
         .ok_or_else(|| PartError::NotAPart(path.to_path_buf()))?;
     let theirs = header["plan"].as_str().unwrap_or("").to_string();
@@ -143,80 +268,91 @@ pub fn read_part(plan: &Loaded, path: &Path) -> Result<Part, PartError> {
             ),
         ));
     }
-    // The trailer: the last line, complete (ends with a newline).
+    let unreadable = |e: std::io::Error| corrupt(shard, format!("cannot read it: {e}"));
+    // Every line but the last is the body (checksummed, units); the last is the trailer.
+    // One line is held back until the next shows it was not the last.
+    let mut hash = Sha256::new();
+    hash.update(&first);
+    let (mut lines, mut bad_unit) = (0u64, None);
+    let mut held: Option<Vec<u8>> = None;
+    loop {
+        let mut line = Vec::new();
+        if reader.read_until(b'\n', &mut line).map_err(unreadable)? == 0 {
+            break;
+        }
+        let Some(body) = held.replace(line) else {
+            continue;
+        };
+        hash.update(&body);
+        let text = body.strip_suffix(b"\n").unwrap_or(&body);
+        if text.is_empty() {
+            continue;
+        }
+        let want = range.start + lines;
+        lines += 1;
+        if bad_unit.is_some() || want >= range.end {
+            continue;
+        }
+        match unit_record(text, want) {
+            Ok(u) => visit(u)?,
+            Err(why) => bad_unit = Some(why),
+        }
+    }
+    // The trailer: the last line after the header, complete (ends with a newline).
     let truncated = || PartError::Truncated {
         path: path.to_path_buf(),
         shard,
     };
-    if bytes.last() != Some(&b'\n') {
+    let last = held.ok_or_else(truncated)?;
+    if last.last() != Some(&b'\n') {
         return Err(truncated());
     }
-    let body_end = bytes[..bytes.len() - 1]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |n| n + 1);
-    let trailer: Value = serde_json::from_slice(&bytes[body_end..]).map_err(|_| truncated())?;
+    let trailer: Value = serde_json::from_slice(&last).map_err(|_| truncated())?;
     if trailer.get("end") != Some(&Value::Bool(true)) {
         return Err(truncated());
     }
-    if trailer["sha256"].as_str() != Some(sha256_hex(&bytes[..body_end]).as_str()) {
+    if trailer["sha256"].as_str() != Some(format!("{:x}", hash.finalize()).as_str()) {
         return Err(corrupt(
             shard,
             "its checksum does not match its content".into(),
         ));
     }
-    let lines: Vec<&[u8]> = bytes[first_end.unwrap_or(0) + 1..body_end]
-        .split(|&b| b == b'\n')
-        .filter(|l| !l.is_empty())
-        .collect();
     let count = range.end - range.start;
-    if trailer["units"].as_u64() != Some(lines.len() as u64) || lines.len() as u64 != count {
+    if trailer["units"].as_u64() != Some(lines) || lines != count {
         return Err(corrupt(
             shard,
-            format!(
-                "{} unit records, the plan gives shard {shard} {count}",
-                lines.len()
-            ),
+            format!("{lines} unit records, the plan gives shard {shard} {count}"),
         ));
     }
-    let mut units = Vec::with_capacity(lines.len());
-    for (l, want) in lines.iter().zip(range) {
-        let mut v: Value =
-            serde_json::from_slice(l).map_err(|e| corrupt(shard, format!("unit {want}: {e}")))?;
-        let unit = v["unit"].as_u64();
-        let wall = unfloat(&v["wall_secs"]);
-        match (unit, wall) {
-            (Some(u), Some(wall_secs)) if u == want => units.push(UnitRecord {
-                unit: u,
-                wall_secs,
-                data: v["data"].take(),
-            }),
-            _ => {
-                return Err(corrupt(
-                    shard,
-                    format!("the record of unit {want} is not valid"),
-                ))
-            }
-        }
+    if let Some(why) = bad_unit {
+        return Err(corrupt(shard, why));
     }
     Ok(Part {
         path: path.to_path_buf(),
         shard,
-        units,
     })
+}
+
+/// Unit `want`'s record from its line, or why the line is not one.
+fn unit_record(line: &[u8], want: u64) -> Result<UnitRecord, String> {
+    let mut v: Value = serde_json::from_slice(line).map_err(|e| format!("unit {want}: {e}"))?;
+    match (v["unit"].as_u64(), unfloat(&v["wall_secs"])) {
+        (Some(u), Some(wall_secs)) if u == want => Ok(UnitRecord {
+            unit: u,
+            wall_secs,
+            data: v["data"].take(),
+        }),
+        _ => Err(format!("the record of unit {want} is not valid")),
+    }
 }
 
 /// Writes `bytes` to `path` whole or not at all: a temporary file in the same directory,
 /// flushed to disk, then renamed over `path`.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map_or_else(Default::default, |n| n.to_string_lossy());
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let tmp = dir.join(temporary_name(path));
     let written = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
+        let mut f = File::create(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)
