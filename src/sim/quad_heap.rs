@@ -1,5 +1,5 @@
 //! The event queue's heap: a 4-ary min-heap of entries `(key, payload)` by a distinct
-//! `u128` key.
+//! integer key (`u64` for the event queue's usual instants, `u128` past them).
 //!
 //! Built for the pop's sift-down, where std's binary `BinaryHeap` spent the holding
 //! model's cycles in branch mispredictions more than in instructions:
@@ -17,11 +17,11 @@ use std::hint::select_unpredictable;
 
 /// A min-heap of `(key, payload)` by key; keys must be distinct.
 #[derive(Debug, Clone)]
-pub struct QuadHeap<P> {
-    entries: Vec<(u128, P)>,
+pub struct QuadHeap<K, P> {
+    entries: Vec<(K, P)>,
 }
 
-impl<P> Default for QuadHeap<P> {
+impl<K, P> Default for QuadHeap<K, P> {
     fn default() -> Self {
         QuadHeap {
             entries: Vec::new(),
@@ -31,13 +31,13 @@ impl<P> Default for QuadHeap<P> {
 
 /// The index (0..4) of the least of four distinct keys, without branches.
 #[inline(always)]
-fn least_of_four(k: &[u128; 4]) -> usize {
+fn least_of_four<K: Ord>(k: &[K; 4]) -> usize {
     let a = usize::from(k[1] < k[0]);
     let b = 2 + usize::from(k[3] < k[2]);
     select_unpredictable(k[b] < k[a], b, a)
 }
 
-impl<P: Copy> QuadHeap<P> {
+impl<K: Ord + Copy, P: Copy> QuadHeap<K, P> {
     /// Entries held.
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -49,20 +49,20 @@ impl<P: Copy> QuadHeap<P> {
     }
 
     /// The least key.
-    pub fn peek_key(&self) -> Option<u128> {
+    pub fn peek_key(&self) -> Option<K> {
         self.entries.first().map(|e| e.0)
     }
 
     /// Adds `payload` under `key`, which no held entry has.
     #[inline(always)]
-    pub fn push(&mut self, key: u128, payload: P) {
+    pub fn push(&mut self, key: K, payload: P) {
         let hole = self.entries.len();
         self.entries.push((key, payload));
         self.sift_up(hole, (key, payload));
     }
 
     /// Removes and returns the entry of the least key.
-    pub fn pop(&mut self) -> Option<(u128, P)> {
+    pub fn pop(&mut self) -> Option<(K, P)> {
         let last = self.entries.pop()?;
         let n = self.entries.len();
         if n == 0 {
@@ -94,9 +94,33 @@ impl<P: Copy> QuadHeap<P> {
         Some(top)
     }
 
+    /// Rewrites every key through `f`, which must be strictly increasing on the keys held:
+    /// the order is unchanged, so the heap stays a heap where it stands.
+    pub fn rekey(&mut self, mut f: impl FnMut(K) -> K) {
+        for e in &mut self.entries {
+            e.0 = f(e.0);
+        }
+    }
+
+    /// Removes every entry, in no particular order.
+    pub fn take_all(&mut self) -> Vec<(K, P)> {
+        std::mem::take(&mut self.entries)
+    }
+
+    /// Every entry held, in the heap's order.
+    #[cfg(test)]
+    pub fn entries(&self) -> &[(K, P)] {
+        &self.entries
+    }
+
+    /// Every key held, in no particular order.
+    pub fn keys(&self) -> impl Iterator<Item = K> + '_ {
+        self.entries.iter().map(|e| e.0)
+    }
+
     /// Puts `entry` in the hole at `hole` or above it, moving greater parents down.
     #[inline(always)]
-    fn sift_up(&mut self, mut hole: usize, entry: (u128, P)) {
+    fn sift_up(&mut self, mut hole: usize, entry: (K, P)) {
         let e = &mut self.entries[..];
         while hole > 0 {
             let parent = (hole - 1) / 4;
