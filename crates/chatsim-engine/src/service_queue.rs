@@ -12,8 +12,9 @@
 //!   by a `u64` key (last assignment or last change time, then id). A bitmask finds the
 //!   lowest non-empty level in O(levels/64). Inside a level, an agent whose key is above
 //!   the level's newest is appended to a sorted run, a doubly linked list (O(1): a
-//!   connect always stamps `now`, so this is the common case); any other goes into a small
-//!   binary heap that knows each member's index. Removal unlinks the agent or takes it out
+//!   connect always stamps `now`, so this is the common case), one a few keys below it
+//!   is linked in a few steps back; any other goes into a small binary heap that knows
+//!   each member's index. Removal unlinks the agent or takes it out
 //!   of the heap: O(1), or O(log heap).
 //! - [`IdSet`] (a two-or-more-level bitset over agent ids) for round robin: the next
 //!   member after the last picked is a masked word and a trailing-zero count, and the
@@ -80,13 +81,13 @@ impl Places for [QueuePlace] {
 }
 
 /// The agents of one level: a run sorted by key (a doubly linked list through
-/// [`LevelQueue::links`]) plus a heap for the agents whose key came in below the run's
-/// newest.
+/// [`LevelQueue::nodes`]) plus a heap for the agents whose key came in well below the
+/// run's newest.
 #[derive(Debug)]
 struct Level {
     head: u32,
     tail: u32,
-    /// `(key, agent)`, a binary min-heap; each member's index is in its `links` entry.
+    /// `(key, agent)`, a binary min-heap; each member's index is in its node's `prev`.
     heap: Vec<(u64, u32)>,
     live: u32,
 }
@@ -102,19 +103,29 @@ impl Default for Level {
     }
 }
 
+/// One agent's entry while queued in a [`LevelQueue`]: its key and its neighbours in its
+/// level's run (or, in the heap, its index there in `prev`). 16 bytes, apart from the
+/// agent records: a removal writes its two neighbours' entries, which are random agents.
+#[derive(Clone, Copy, Debug)]
+struct Node {
+    key: u64,
+    prev: u32,
+    next: u32,
+}
+
+/// How many of a run's newest keys an insert may step back over to keep the run sorted
+/// before it goes to the heap instead: keys stamped in the same millisecond arrive out of
+/// id order (longest idle: a close and a connect each millisecond), one or two back.
+const WALK: usize = 4;
+
 /// Agents bucketed by level and ordered by key inside a level.
 #[derive(Debug)]
 pub(crate) struct LevelQueue {
     levels: Vec<Level>,
     /// Bit `l` set when level `l` has an agent.
     nonempty: Vec<u64>,
-    /// Per agent while queued: `[previous, next]` in its run, or `[index, _]` in its
-    /// level's heap. 8 bytes an agent, apart from the agent records: unlinking an agent
-    /// writes its two neighbours' entries, which are random agents.
-    links: Vec<[u32; 2]>,
-    /// Per agent while queued: its key (read for the run's newest, and for a run's head
-    /// against its level's heap).
-    keys: Vec<u64>,
+    /// Per agent, meaningful while it is queued.
+    nodes: Vec<Node>,
 }
 
 impl LevelQueue {
@@ -122,8 +133,14 @@ impl LevelQueue {
         LevelQueue {
             levels: (0..levels).map(|_| Level::default()).collect(),
             nonempty: vec![0; levels.div_ceil(64)],
-            links: vec![[NIL; 2]; agents],
-            keys: vec![0; agents],
+            nodes: vec![
+                Node {
+                    key: 0,
+                    prev: NIL,
+                    next: NIL
+                };
+                agents
+            ],
         }
     }
 
@@ -134,23 +151,64 @@ impl LevelQueue {
         slot.level = level;
         let l = level as usize;
         let lv = &mut self.levels[l];
-        self.keys[agent as usize] = key;
         let tail = lv.tail;
-        if tail == NIL || self.keys[tail as usize] < key {
-            slot.tag = QUEUED;
-            self.links[agent as usize] = [tail, NIL];
-            match tail {
-                NIL => lv.head = agent,
-                t => self.links[t as usize][1] = agent,
-            }
-            lv.tail = agent;
-        } else {
-            slot.tag = QUEUED | IN_HEAP;
-            let links = &mut self.links;
-            heap_push(&mut lv.heap, (key, agent), |a, at| {
-                links[a as usize][0] = at as u32
-            });
+        if tail != NIL && self.nodes[tail as usize].key > key {
+            slot.tag = self.insert_back(l, agent, key);
+            return self.count_in(l);
         }
+        // Above the run's newest (the common case): appended.
+        slot.tag = QUEUED;
+        match tail {
+            NIL => lv.head = agent,
+            t => self.nodes[t as usize].next = agent,
+        }
+        lv.tail = agent;
+        self.nodes[agent as usize] = Node {
+            key,
+            prev: tail,
+            next: NIL,
+        };
+        self.count_in(l)
+    }
+
+    /// Inserts `agent` with a key below its run's newest: linked in after the run's last
+    /// key below it if that is at most [`WALK`] steps back, else into the level's heap.
+    /// Returns the agent's tag.
+    #[inline(never)]
+    fn insert_back(&mut self, l: usize, agent: u32, key: u64) -> u32 {
+        let lv = &mut self.levels[l];
+        let nodes = &mut self.nodes;
+        let mut after = lv.tail;
+        let mut steps = 0;
+        while after != NIL && nodes[after as usize].key > key {
+            if steps == WALK {
+                nodes[agent as usize].key = key;
+                heap_push(&mut lv.heap, (key, agent), |a, at| {
+                    nodes[a as usize].prev = at as u32
+                });
+                return QUEUED | IN_HEAP;
+            }
+            after = nodes[after as usize].prev;
+            steps += 1;
+        }
+        // `after` is not the tail: its successor is a node.
+        let next = match after {
+            NIL => std::mem::replace(&mut lv.head, agent),
+            a => std::mem::replace(&mut nodes[a as usize].next, agent),
+        };
+        nodes[next as usize].prev = agent;
+        nodes[agent as usize] = Node {
+            key,
+            prev: after,
+            next,
+        };
+        QUEUED
+    }
+
+    /// One more agent in level `l`.
+    #[inline(always)]
+    fn count_in(&mut self, l: usize) {
+        let lv = &mut self.levels[l];
         if lv.live == 0 {
             self.nonempty[l / 64] |= 1 << (l % 64);
         }
@@ -167,20 +225,20 @@ impl LevelQueue {
         slot.tag = 0;
         let l = slot.level as usize;
         let lv = &mut self.levels[l];
-        let [prev, next] = self.links[agent as usize];
+        let nodes = &mut self.nodes;
+        let Node { prev, next, .. } = nodes[agent as usize];
         if tag & IN_HEAP != 0 {
-            let links = &mut self.links;
             heap_remove_at(&mut lv.heap, prev as usize, |a, at| {
-                links[a as usize][0] = at as u32
+                nodes[a as usize].prev = at as u32
             });
         } else {
             match prev {
                 NIL => lv.head = next,
-                p => self.links[p as usize][1] = next,
+                p => nodes[p as usize].next = next,
             }
             match next {
                 NIL => lv.tail = prev,
-                n => self.links[n as usize][0] = prev,
+                n => nodes[n as usize].prev = prev,
             }
         }
         lv.live -= 1;
@@ -196,7 +254,7 @@ impl LevelQueue {
         let lv = &self.levels[l];
         match lv.heap.first() {
             None => Some(lv.head),
-            Some(&(key, agent)) if lv.head == NIL || key < self.keys[lv.head as usize] => {
+            Some(&(key, agent)) if lv.head == NIL || key < self.nodes[lv.head as usize].key => {
                 Some(agent)
             }
             Some(_) => Some(lv.head),
@@ -535,7 +593,10 @@ impl ServiceQueue {
     }
 
     /// Places `agent` as its state now requires: queued at its place when eligible,
-    /// absent otherwise (S2/S7/S8, S4, claim 5 all come through here).
+    /// absent otherwise (S2/S7/S8, S4, claim 5 all come through here). Inlined: the
+    /// engine places an agent twice per routed customer, and a call's prologue and the
+    /// rule dispatch cost about what the level queue's own work does.
+    #[inline(always)]
     pub(crate) fn update<P: Places + ?Sized>(
         &mut self,
         places: &mut P,
@@ -543,56 +604,41 @@ impl ServiceQueue {
         eligible: bool,
         p: Placement,
     ) {
-        let id = agent as u64;
-        match self {
-            ServiceQueue::LeastLoaded(q) => {
-                q.remove(places, agent);
-                if eligible {
-                    q.insert(places, agent, p.count as u16, p.tie_ms << INDEX_BITS | id);
-                }
+        // The level, read only when eligible (count < max: no subtraction wraps then).
+        let (queue, level) = match self {
+            ServiceQueue::LeastLoaded(q) => (q, p.count),
+            ServiceQueue::LowestLoadRatio { queue, rank } => (
+                queue,
+                rank[p.max as usize * RATIO_STRIDE + p.count as usize] as u32,
+            ),
+            ServiceQueue::LongestIdle(q) => (q, 0),
+            ServiceQueue::FillFirst { queue, top } => {
+                (queue, top.wrapping_sub(1).wrapping_sub(p.count))
             }
-            ServiceQueue::LowestLoadRatio { queue, rank } => {
-                queue.remove(places, agent);
-                if eligible {
-                    let level = rank[p.max as usize * RATIO_STRIDE + p.count as usize];
-                    queue.insert(places, agent, level, p.tie_ms << INDEX_BITS | id);
-                }
-            }
-            ServiceQueue::LongestIdle(q) => {
-                q.remove(places, agent);
-                if eligible {
-                    q.insert(places, agent, 0, p.tie_ms << INDEX_BITS | id);
-                }
+            ServiceQueue::MostSpare { queue, top } => {
+                (queue, top.wrapping_sub(p.max.wrapping_sub(p.count)))
             }
             ServiceQueue::RoundRobin { set, .. } => {
                 let place = places.place_mut(agent);
                 if place.queued() != eligible {
-                    place.tag ^= 1;
+                    place.tag ^= QUEUED;
                     set.set(agent as usize, eligible);
                 }
+                return;
             }
-            ServiceQueue::Random(list) => list.update(places, agent, eligible),
+            ServiceQueue::Random(list) => return list.update(places, agent, eligible),
             ServiceQueue::SingleChat(heap) => {
-                heap.update(places, agent, eligible, ordered_key(p, agent))
+                return heap.update(places, agent, eligible, ordered_key(p, agent))
             }
-            ServiceQueue::FillFirst { queue, top } => {
-                queue.remove(places, agent);
-                if eligible {
-                    let level = (*top - 1 - p.count) as u16;
-                    queue.insert(places, agent, level, p.tie_ms << INDEX_BITS | id);
-                }
-            }
-            ServiceQueue::MostSpare { queue, top } => {
-                queue.remove(places, agent);
-                if eligible {
-                    let level = (*top - (p.max - p.count)) as u16;
-                    queue.insert(places, agent, level, p.tie_ms << INDEX_BITS | id);
-                }
-            }
+        };
+        queue.remove(places, agent);
+        if eligible {
+            queue.insert(places, agent, level as u16, ordered_key(p, agent));
         }
     }
 
     /// The agent the rule picks now, without removing it; `draw` is used by `Random`.
+    #[inline(always)]
     pub(crate) fn pick(&self, draw: u64) -> Option<u32> {
         match self {
             ServiceQueue::LeastLoaded(q) | ServiceQueue::LongestIdle(q) => q.peek(),
@@ -651,9 +697,8 @@ impl ServiceQueue {
                     let (mut live, mut prev, mut at) = (0, NIL, lv.head);
                     while at != NIL {
                         hold(at, l, false)?;
-                        let [p, next] = q.links[at as usize];
-                        if p != prev || prev != NIL && q.keys[prev as usize] >= q.keys[at as usize]
-                        {
+                        let Node { key, prev: p, next } = q.nodes[at as usize];
+                        if p != prev || prev != NIL && q.nodes[prev as usize].key >= key {
                             return Err(format!("level {l}: run broken at agent {at}"));
                         }
                         live += 1;
@@ -664,7 +709,7 @@ impl ServiceQueue {
                     }
                     for (i, &(key, a)) in lv.heap.iter().enumerate() {
                         hold(a, l, true)?;
-                        if q.links[a as usize][0] != i as u32 || q.keys[a as usize] != key {
+                        if q.nodes[a as usize].prev != i as u32 || q.nodes[a as usize].key != key {
                             return Err(format!("level {l}: agent {a} in the heap at {i}"));
                         }
                         if i > 0 && lv.heap[(i - 1) / 2].0 > key {
@@ -1038,32 +1083,37 @@ mod tests {
 
     #[test]
     fn a_level_keeps_a_sorted_run_and_a_heap_for_keys_that_come_in_late() {
-        // One level, keys in arrival order 10 (agent 0), 30 (1), 20 (2), 5 (3), 40 (4):
-        // 10, 30 and 40 are above the run's newest and are appended (run 0, 1, 4); 20 and 5
-        // are not, and go to the heap (3 at its root). Min of run head 10 and heap root 5:
-        // agent 3; then 0 (10 < 20), then 2 (20 < 30), then 1 and 4 from the run.
-        let mut places = [QueuePlace::default(); 5];
-        let mut sq = ServiceQueue::LongestIdle(LevelQueue::new(1, 5));
+        // One level, keys in arrival order 10 (agent 0), 20 (1), 30 (2), 40 (3), 50 (4),
+        // 25 (5), 5 (6). The first five are appended to the run. 25 steps back over 50, 40
+        // and 30 (3 of WALK = 4 steps) and goes in after 20. 5 would step back over 50, 40,
+        // 30, 25 and still find 20 above it: after four steps it goes to the heap. Picks:
+        // heap root 5 (agent 6) against run head 10, then the run in order: 6, 0, 1, 5, 2,
+        // 3, 4.
+        let mut places = [QueuePlace::default(); 7];
+        let mut sq = ServiceQueue::LongestIdle(LevelQueue::new(1, 7));
         let ServiceQueue::LongestIdle(q) = &mut sq else {
             unreachable!()
         };
-        for (a, key) in [(0, 10), (1, 30), (2, 20), (3, 5), (4, 40)] {
+        for (a, key) in [(0, 10), (1, 20), (2, 30), (3, 40), (4, 50), (5, 25), (6, 5)] {
             q.insert(&mut places[..], a, 0, key);
         }
         assert_eq!((q.levels[0].head, q.levels[0].tail), (0, 4));
-        assert_eq!(q.levels[0].heap, [(5, 3), (20, 2)]);
-        // Agent 1 leaves the middle of the run: 0 and 4 become neighbours.
-        q.remove(&mut places[..], 1);
-        assert_eq!(q.links[0][1], 4);
-        assert_eq!(q.links[4][0], 0);
-        sq.check(&places[..], 5).unwrap();
+        assert_eq!(
+            (q.nodes[1].next, q.nodes[5].next, q.nodes[2].prev),
+            (5, 2, 5)
+        );
+        assert_eq!(q.levels[0].heap, [(5, 6)]);
+        // Agent 3 leaves the middle of the run: 2 and 4 become neighbours.
+        q.remove(&mut places[..], 3);
+        assert_eq!((q.nodes[2].next, q.nodes[4].prev), (4, 2));
+        sq.check(&places[..], 7).unwrap();
         let mut order = vec![];
         while let Some(a) = sq.pick(0) {
             order.push(a);
             sq.update(&mut places[..], a, false, place(1, 1, 0));
-            sq.check(&places[..], 5).unwrap();
+            sq.check(&places[..], 7).unwrap();
         }
-        assert_eq!(order, [3, 0, 2, 4]);
+        assert_eq!(order, [6, 0, 1, 5, 2, 4]);
         // Empty again: the next key, however low, starts a new run.
         let ServiceQueue::LongestIdle(q) = &mut sq else {
             unreachable!()
