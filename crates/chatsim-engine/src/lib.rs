@@ -1439,7 +1439,10 @@ impl Engine {
             return self.hand_over_head::<S>(a);
         }
         self.place::<S>(a as usize);
-        self.drain_wait_queue::<S>();
+        // Checked here: the call alone costs more than the check (issue 19).
+        if self.has_desk::<S>() || self.waiting.len() > 0 {
+            self.drain_wait_queue::<S>();
+        }
     }
 
     /// Agent `a`, which the end of a session has just made eligible, takes the head of
