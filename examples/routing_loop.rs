@@ -1,7 +1,8 @@
 //! The routing bench's loop alone, for cache profiles under callgrind:
 //! `valgrind --tool=callgrind --cache-sim=yes --toggle-collect='*route_loop*'
-//!  target/release/examples/routing_loop 100000`. One element = a random open session
-//! closed + a new request routed, least loaded, timers off (as `benches/routing.rs`).
+//!  target/release/examples/routing_loop 100000 200000 [RULE]`. One element = a random
+//! open session closed + a new request routed, timers off (as `benches/routing.rs`);
+//! RULE is a rule's name (`least_loaded` by default).
 
 use chatsim::engine::{AgentId, Engine, EngineConfig, RoutingRule, SessionId};
 use chatsim::time::{Millis, SimTime};
@@ -32,8 +33,16 @@ fn main() {
         .nth(2)
         .and_then(|a| a.parse().ok())
         .unwrap_or(200_000);
+    let rule = std::env::args()
+        .nth(3)
+        .map_or(RoutingRule::LeastLoaded, |name| {
+            *RoutingRule::ALL
+                .iter()
+                .find(|r| r.name() == name)
+                .expect("a rule's name")
+        });
     let config = EngineConfig {
-        rule: RoutingRule::LeastLoaded,
+        rule,
         reply_interval: None,
         message_interval: None,
         ..EngineConfig::default()

@@ -641,7 +641,7 @@ impl Engine {
         }
         self.advance::<S>(now)?;
         let picked = match self.waiting.len() {
-            0 => self.service.pick(&self.agents[..], draw),
+            0 => self.service.pick(draw),
             _ => None,
         };
         let slot = self.alloc_slot(picked);
@@ -1439,7 +1439,10 @@ impl Engine {
             return self.hand_over_head::<S>(a);
         }
         self.place::<S>(a as usize);
-        self.drain_wait_queue::<S>();
+        // Checked here: the call alone costs more than the check (issue 19).
+        if self.has_desk::<S>() || self.waiting.len() > 0 {
+            self.drain_wait_queue::<S>();
+        }
     }
 
     /// Agent `a`, which the end of a session has just made eligible, takes the head of
@@ -1451,7 +1454,7 @@ impl Engine {
     /// queue's stale entries differ.
     fn hand_over_head<S: Shape>(&mut self, a: u32) {
         debug_assert!(
-            self.service.pick(&self.agents[..], 0).is_none(),
+            self.service.pick(0).is_none(),
             "customers wait while an agent is eligible"
         );
         let (agents, overflow) = (&self.agents, &self.overflow);
@@ -1523,7 +1526,7 @@ impl Engine {
     fn pick_for_transfer(&mut self, s: u32, draw: u64) -> Option<u32> {
         match self.desk.as_deref_mut() {
             None => {
-                let b = self.service.pick(&self.agents[..], draw)?;
+                let b = self.service.pick(draw)?;
                 self.service.on_picked(b);
                 Some(b)
             }
@@ -1542,7 +1545,7 @@ impl Engine {
                 break;
             };
             let detail = &self.details[head.slot as usize];
-            let Some(a) = self.service.pick(&self.agents[..], detail.draw) else {
+            let Some(a) = self.service.pick(detail.draw) else {
                 break;
             };
             let waited = self.now.saturating_since(detail.waiting_since);

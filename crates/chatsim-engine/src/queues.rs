@@ -289,7 +289,7 @@ impl DeskRouting {
         for ring in &self.queues[q].rings[..open] {
             for &p in &ring.pools {
                 let pool = &mut self.pools[p as usize];
-                if let Some(local) = pool.service.pick(&pool.places[..], draw) {
+                if let Some(local) = pool.service.pick(draw) {
                     pool.service.on_picked(local);
                     return Some(pool.members[local as usize]);
                 }

@@ -40,7 +40,7 @@
 use crate::shape::{Full, Shape};
 use crate::time::{Millis, SimTime};
 use crate::timers::{TimerEntry, TimerKind, TimerQueue};
-use crate::{exceeded, AgentId, Engine, Event, Link, SessionId};
+use crate::{exceeded, AgentId, Engine, Event, Link, SessionId, INLINE_SLOTS};
 
 /// The switches' state, apart from the method's structures (empty while they are off).
 #[derive(Debug, Default)]
@@ -292,12 +292,27 @@ impl Engine {
     pub(crate) fn leave_list<S: Shape>(&mut self, a: u32, s: u32) {
         let agent = &mut self.agents[a as usize];
         let n = agent.count as usize;
-        let open = &mut agent.open_places(&mut self.spilled)[..n];
-        let at = open
-            .iter()
-            .position(|&x| x == s)
-            .expect("a connected session is listed");
-        open.copy_within(at + 1.., at);
+        if agent.max as usize <= INLINE_SLOTS {
+            // A fixed shift of the inline list (places from `count` on are unused): a
+            // `copy_within` of a few bytes is a call to `memmove` (issue 19).
+            let open = &mut agent.inline;
+            let at = open[..n]
+                .iter()
+                .position(|&x| x == s)
+                .expect("a connected session is listed");
+            for i in 0..INLINE_SLOTS - 1 {
+                if i >= at {
+                    open[i] = open[i + 1];
+                }
+            }
+        } else {
+            let open = &mut agent.open_places(&mut self.spilled)[..n];
+            let at = open
+                .iter()
+                .position(|&x| x == s)
+                .expect("a connected session is listed");
+            open.copy_within(at + 1.., at);
+        }
         agent.count -= 1;
         if self.inactive_on::<S>() && self.switches.parked[a as usize].over > 0 {
             self.promote_over(a);
