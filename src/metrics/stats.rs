@@ -2,7 +2,7 @@
 //! t quantile comes from [`crate::math`]), and the paired difference of two configurations
 //! run with common random numbers ([`Paired`]).
 
-use crate::math::student_t_quantile;
+use crate::math::{student_t_quantile, t975};
 use serde::Serialize;
 
 /// One figure over replications: its mean, the half-width of its 95 % confidence
@@ -39,7 +39,7 @@ impl Stat {
             0.0
         } else {
             let var = finite.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1) as f64;
-            student_t_quantile(0.975, (n - 1) as f64) * (var / n as f64).sqrt()
+            t975((n - 1) as u64) * (var / n as f64).sqrt()
         };
         Stat {
             mean,

@@ -3,7 +3,7 @@
 //! struct serialized (agents excepted: they go to `agents.csv`).
 
 use crate::clock::Clock;
-use crate::math::student_t_quantile;
+use crate::math::t975;
 use crate::metrics::catalogue::{Level, Metric};
 use crate::metrics::collector::{quantile_ms, Collector, HISTOGRAM_SIGFIG};
 use crate::metrics::collector::{summary_merge, IntervalMetrics, QueueMetrics, Timeline};
@@ -287,7 +287,7 @@ impl Moments {
             1 => 0.0,
             _ => {
                 let var = (self.m2 / (n - 1) as f64).max(0.0);
-                student_t_quantile(0.975, (n - 1) as f64) * (var / n as f64).sqrt()
+                t975((n - 1) as u64) * (var / n as f64).sqrt()
             }
         };
         Stat {
