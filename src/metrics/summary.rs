@@ -287,7 +287,7 @@ impl Moments {
             1 => 0.0,
             _ => {
                 let var = (self.m2 / (n - 1) as f64).max(0.0);
-                t975((n - 1) as u64) * (var / n as f64).sqrt()
+                t975(n - 1) * (var / n as f64).sqrt()
             }
         };
         Stat {
