@@ -19,6 +19,10 @@ fn repo(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
+/// `--set` for the small desk: a 100-hour horizon (6 000 customers a replication), so a
+/// replication is about a millisecond and many of them last long past the signal.
+const LONG_HORIZON: &str = "run.horizon_s=360000";
+
 fn mmc() -> PathBuf {
     repo("scenarios/mmc.toml")
 }
@@ -153,7 +157,9 @@ fn stops_within_a_second(dir: &Path, args: &[&str], after: Duration) {
 
 #[test]
 fn run_with_short_replications_stops_between_them() {
-    // 20 000 replications of a few milliseconds each: the flag must be seen between them.
+    // 100 000 replications of about a millisecond each (6 000 customers): the flag must
+    // be seen between them. A minute of work on a 2-core VM, so even a machine many times
+    // faster is still at it when the signal comes.
     let tmp = tempfile::tempdir().unwrap();
     let sc = repo("tests/fixtures/small.toml");
     stops_within_a_second(
@@ -161,8 +167,10 @@ fn run_with_short_replications_stops_between_them() {
         &[
             "run",
             sc.to_str().unwrap(),
+            "--set",
+            LONG_HORIZON,
             "--replications",
-            "20000",
+            "100000",
             "--out",
             "out",
         ],
@@ -177,13 +185,15 @@ fn an_interrupted_shard_leaves_no_part_behind() {
     let tmp = tempfile::tempdir().unwrap();
     let plan = tmp.path().join("plan");
     let sc = repo("tests/fixtures/small.toml");
-    // 20 000 replications of a few milliseconds each in one shard: minutes of work.
+    // 100 000 replications of about a millisecond each in one shard: a minute of work.
     let status = chatsim()
         .args([
             "run",
             sc.to_str().unwrap(),
+            "--set",
+            LONG_HORIZON,
             "--replications",
-            "20000",
+            "100000",
             "--plan",
         ])
         .arg(&plan)
@@ -228,10 +238,12 @@ fn compare_stops_between_replications() {
         &[
             "compare",
             sc.to_str().unwrap(),
+            "--set",
+            LONG_HORIZON,
             "--set-b",
             "agents.count=3",
             "--replications",
-            "20000",
+            "100000",
             "--out",
             "out",
         ],
@@ -241,6 +253,9 @@ fn compare_stops_between_replications() {
 
 #[test]
 fn sweep_of_small_points_stops_between_them() {
+    // 2 000 points of 100 replications of 600 customers (a few tens of milliseconds per
+    // point): over 20 s of work on a 2-core VM. With 200 points of 60 customers it
+    // finished inside the 500 ms on a quiet machine.
     let tmp = tempfile::tempdir().unwrap();
     let sc = repo("tests/fixtures/small.toml");
     stops_within_a_second(
@@ -249,7 +264,9 @@ fn sweep_of_small_points_stops_between_them() {
             "sweep",
             sc.to_str().unwrap(),
             "--set",
-            "agents.count=1:200:1",
+            "run.horizon_s=36000",
+            "--set",
+            "agents.count=1:2000:1",
             "--replications",
             "100",
             "--out",
@@ -262,7 +279,8 @@ fn sweep_of_small_points_stops_between_them() {
 #[test]
 fn replay_of_a_large_log_stops() {
     let tmp = tempfile::tempdir().unwrap();
-    // 3 million rows (100 MB): seconds of parsing and replaying.
+    // 3 million rows (100 MB): 1.6 s of parsing and replaying on a 2-core VM, ten times
+    // the 150 ms the signal waits for (long enough for the handler to be in place).
     let mut log = String::with_capacity(110 << 20);
     log.push_str("timestamp,session,agent,kind\n");
     for s in 0..750_000u64 {
@@ -279,16 +297,16 @@ fn replay_of_a_large_log_stops() {
     stops_within_a_second(
         tmp.path(),
         &["replay", "log.csv", "--json"],
-        Duration::from_millis(400),
+        Duration::from_millis(150),
     );
 }
 
 #[test]
 fn validate_of_a_big_trace_stops() {
     let tmp = tempfile::tempdir().unwrap();
-    // 12 million arrival instants (132 MB): the loader reads and checks them for over a
-    // second (4 million took 0.5 s on a 2-core VM, too close to the 400 ms below), and
-    // cannot poll the flag itself; the interrupt handler ends the process for it.
+    // 12 million arrival instants (132 MB): the loader reads and checks them for 1.1 s on
+    // a 2-core VM (seven times the 150 ms the signal waits for), and cannot poll the flag
+    // itself; the interrupt handler ends the process for it.
     let mut trace = String::with_capacity(140 << 20);
     trace.push_str("time\n");
     for i in 1..=12_000_000u64 {
@@ -305,7 +323,7 @@ fn validate_of_a_big_trace_stops() {
     stops_within_a_second(
         tmp.path(),
         &["validate", "trace.toml"],
-        Duration::from_millis(400),
+        Duration::from_millis(150),
     );
 }
 
