@@ -156,25 +156,32 @@ pub fn replication_figures(
 }
 
 /// Replications `reps` of `sc` on `threads` worker threads, each one's figures with the
-/// detail and its wall time, in replication order: a `run` shard's units. With `spool`,
-/// each also writes every interval's row to its block there.
-pub fn replications_figures(
+/// detail and its wall time handed to `sink` in replication order, a chunk at a time (see
+/// [`in_order_streamed`]): a `run` shard's units. With `spool`, each also writes every
+/// interval's row to its block there. The first error in replication order, the sink's
+/// included, stops it.
+pub fn replications_figures<E: From<SimError>>(
     sc: &Scenario,
     reps: std::ops::Range<u32>,
     threads: usize,
     cancel: &AtomicBool,
     spool: Option<&Arc<IntervalSpool>>,
-) -> Result<Vec<(RepFigures, f64)>, SimError> {
+    mut sink: impl FnMut(u32, RepFigures, f64) -> Result<(), E>,
+) -> Result<(), E> {
     let reps: Vec<u32> = reps.collect();
-    let out = in_order(threads, &reps, |&rep| {
-        replication_figures(sc, rep, true, cancel, spool)
-    })
-    .into_iter()
-    .collect::<Result<Vec<_>, SimError>>()?;
+    in_order_streamed(
+        threads,
+        &reps,
+        |&rep| replication_figures(sc, rep, true, cancel, spool).map(|d| (rep, d)),
+        |done| {
+            let (rep, (figures, wall)) = done?;
+            sink(rep, figures, wall)
+        },
+    )?;
     if cancel.load(Ordering::Relaxed) {
-        return Err(SimError::Interrupted);
+        return Err(SimError::Interrupted.into());
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Runs replications `reps` of `sc` on the current rayon pool (the caller's, inside
@@ -239,6 +246,33 @@ pub fn in_order<U: Sync, T: Send>(
         // Not even one worker thread could be started: run here, one after another.
         None => units.iter().map(f).collect(),
     }
+}
+
+/// [`in_order`], each result handed to `sink` in unit order as soon as it and every
+/// earlier one are done, holding a chunk of results at a time (a few per worker thread,
+/// as [`run_replications_streamed`]): memory does not grow with the units, which for a
+/// shard of a long run are megabytes each. The sink's first error stops it.
+pub fn in_order_streamed<U: Sync, T: Send, E>(
+    threads: usize,
+    units: &[U],
+    f: impl Fn(&U) -> T + Sync + Send,
+    mut sink: impl FnMut(T) -> Result<(), E>,
+) -> Result<(), E> {
+    let pool = worker_pool(threads, units.len());
+    let chunk = pool
+        .as_ref()
+        .map_or(1, |p| p.current_num_threads() * CHUNK_PER_THREAD);
+    for part in units.chunks(chunk) {
+        let results: Vec<T> = match &pool {
+            Some(pool) => pool.install(|| part.par_iter().map(&f).collect()),
+            // Not even one worker thread could be started: run here, one after another.
+            None => part.iter().map(&f).collect(),
+        };
+        for r in results {
+            sink(r)?;
+        }
+    }
+    Ok(())
 }
 
 /// One finished replication: its observer and totals, and the wall time it took.
@@ -373,4 +407,58 @@ fn address_space_limited() -> bool {
 fn eprintln_quiet(text: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "{text}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    /// 100 units on 2 workers (chunks of 8): the sink sees them in unit order, and never
+    /// more than a chunk's results are held at once (collecting them all, as a shard did
+    /// before, holds 100).
+    #[test]
+    fn in_order_streamed_hands_over_in_order_holding_a_chunk() {
+        let units: Vec<usize> = (0..100).collect();
+        let held = AtomicUsize::new(0);
+        let most = AtomicUsize::new(0);
+        let mut seen = vec![];
+        let r: Result<(), ()> = in_order_streamed(
+            2,
+            &units,
+            |&u| {
+                let now = held.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                u
+            },
+            |u| {
+                held.fetch_sub(1, Ordering::SeqCst);
+                seen.push(u);
+                Ok(())
+            },
+        );
+        assert_eq!(r, Ok(()));
+        assert_eq!(seen, units);
+        let chunk = worker_pool(2, 100).unwrap().current_num_threads() * CHUNK_PER_THREAD;
+        assert!(chunk <= 8, "{chunk}");
+        assert!(most.load(Ordering::SeqCst) <= chunk, "{most:?} > {chunk}");
+    }
+
+    /// The sink's error at unit 3 is returned and no chunk after the first is started.
+    #[test]
+    fn in_order_streamed_stops_at_the_sinks_first_error() {
+        let units: Vec<usize> = (0..100).collect();
+        let started = AtomicUsize::new(0);
+        let r = in_order_streamed(
+            2,
+            &units,
+            |&u| {
+                started.fetch_add(1, Ordering::SeqCst);
+                u
+            },
+            |u| if u == 3 { Err(u) } else { Ok(()) },
+        );
+        assert_eq!(r, Err(3));
+        assert!(started.load(Ordering::SeqCst) <= 8, "{started:?}");
+    }
 }

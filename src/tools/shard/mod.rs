@@ -393,39 +393,50 @@ fn run_units(
                     format!("cannot create a scratch file in {}", loaded.dir.display())
                 })?),
             };
-            let done =
-                pipeline::replications_figures(&sc, reps.clone(), threads, cancel, spool.as_ref())?;
-            for ((f, wall), rep) in done.into_iter().zip(reps) {
-                let mut data = part::figures(&f);
-                if let Some(spool) = &spool {
-                    let rows = spool
-                        .read_block(rep)
-                        .context("reading back the spooled interval rows")?;
-                    data[part::EVERY_INTERVAL] = part::floats(&rows);
-                }
-                emit(UnitRecord {
-                    unit: u64::from(rep),
-                    wall_secs: wall,
-                    data,
-                })?;
-            }
+            pipeline::replications_figures(
+                &sc,
+                reps,
+                threads,
+                cancel,
+                spool.as_ref(),
+                |rep, f, wall| -> anyhow::Result<()> {
+                    let mut data = part::figures(&f);
+                    if let Some(spool) = &spool {
+                        let rows = spool
+                            .read_block(rep)
+                            .context("reading back the spooled interval rows")?;
+                        data[part::EVERY_INTERVAL] = part::floats(&rows);
+                    }
+                    emit(UnitRecord {
+                        unit: u64::from(rep),
+                        wall_secs: wall,
+                        data,
+                    })
+                },
+            )?;
         }
         Planned::Sweep(a) => {
             let setup = sweep::setup(a)?;
+            let units: Vec<u64> = r.clone().collect();
             let points = &setup.scenarios[r.start as usize..r.end as usize];
-            let done = pipeline::in_order(threads, points, |sc| {
-                let t = Instant::now();
-                sweep::point_figures(sc, cancel).map(|f| (f, t.elapsed().as_secs_f64()))
-            });
-            for (unit, d) in r.clone().zip(done) {
-                let (figures, wall) = d?;
-                let reps: Vec<_> = figures.iter().map(|(f, _)| part::figures(f)).collect();
-                emit(UnitRecord {
-                    unit,
-                    wall_secs: wall,
-                    data: serde_json::json!({ "replications": reps }),
-                })?;
-            }
+            pipeline::in_order_streamed(
+                threads,
+                &units,
+                |&unit| {
+                    let t = Instant::now();
+                    let sc = &points[(unit - r.start) as usize];
+                    sweep::point_figures(sc, cancel).map(|f| (unit, f, t.elapsed().as_secs_f64()))
+                },
+                |done| -> anyhow::Result<()> {
+                    let (unit, figures, wall) = done?;
+                    let reps: Vec<_> = figures.iter().map(|(f, _)| part::figures(f)).collect();
+                    emit(UnitRecord {
+                        unit,
+                        wall_secs: wall,
+                        data: serde_json::json!({ "replications": reps }),
+                    })
+                },
+            )?;
         }
         Planned::Staff(a) => {
             let setup = staff::setup(a, cancel)?;
