@@ -418,14 +418,14 @@ fn run_units(
         Planned::Sweep(a) => {
             let setup = sweep::setup(a)?;
             let units: Vec<u64> = r.clone().collect();
-            let points = &setup.scenarios[r.start as usize..r.end as usize];
             pipeline::in_order_streamed(
                 threads,
                 &units,
-                |&unit| {
+                |&unit| -> anyhow::Result<_> {
                     let t = Instant::now();
-                    let sc = &points[(unit - r.start) as usize];
-                    sweep::point_figures(sc, cancel).map(|f| (unit, f, t.elapsed().as_secs_f64()))
+                    let sc = setup.scenario(unit as usize)?;
+                    let f = sweep::point_figures(&sc, cancel)?;
+                    Ok((unit, f, t.elapsed().as_secs_f64()))
                 },
                 |done| -> anyhow::Result<()> {
                     let (unit, figures, wall) = done?;
@@ -664,12 +664,12 @@ pub fn merge(args: &MergeArgs, cancel: &'static AtomicBool) -> anyhow::Result<Ex
         }
         Planned::Sweep(a) => {
             let setup = sweep::setup(a)?;
-            let mut summaries = Vec::with_capacity(setup.scenarios.len());
+            let mut summaries = Vec::with_capacity(setup.points.len());
             each_unit(&mut |p, u| {
-                let sc = setup
-                    .scenarios
-                    .get(summaries.len())
-                    .ok_or_else(|| bad(p, u.unit))?;
+                if summaries.len() >= setup.points.len() {
+                    return Err(bad(p, u.unit));
+                }
+                let sc = &setup.scenario(summaries.len())?;
                 let figures = u.data["replications"]
                     .as_array()
                     .and_then(|reps| reps.iter().map(part::unfigures).collect::<Option<Vec<_>>>())
