@@ -1427,16 +1427,6 @@ pub fn staff_load_plans(
         check_staffing_target(t)?;
     }
     let intervals = staff_intervals(sc);
-    // The scenario each AHT is staffed on: its holding time scaled to that mean (the
-    // loader checked it can be), so the simulated candidates and the Erlang columns use
-    // the same session time.
-    let mut ahts: Vec<Option<Millis>> = loads.iter().map(|l| l.aht).collect();
-    ahts.sort();
-    ahts.dedup();
-    let scenarios: Vec<(Option<Millis>, Scenario)> = ahts
-        .into_iter()
-        .map(|aht| (aht, with_aht(sc, aht)))
-        .collect();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(settings.threads)
         .build()
@@ -1447,11 +1437,12 @@ pub fn staff_load_plans(
             .par_iter()
             .rev()
             .map(|load| {
-                let on = &scenarios
-                    .iter()
-                    .find(|(a, _)| *a == load.aht)
-                    .expect("a scenario per AHT")
-                    .1;
+                // The scenario the load is staffed on: its holding time scaled to the
+                // load's AHT (the loader checked it can be), so the simulated candidates
+                // and the Erlang columns use the same session time. Made per load and
+                // dropped with it: a year of half-hours with an AHT each would otherwise
+                // hold thousands of copies of the scenario and its forecast at once.
+                let on = &with_aht(sc, load.aht);
                 let plan = Plan {
                     sc: on,
                     targets,
