@@ -1,8 +1,9 @@
 //! Report writers: results to bytes, and the one place that touches output files.
 //!
 //! Every writer is a pure function of a [`RunSummary`] (hyperfine's export style): it
-//! returns bytes and never opens a file. [`run_files`] assembles a run's output directory
-//! and [`output::write_outputs`] puts it on disk atomically.
+//! returns bytes, or writes them to the writer it is given, and never opens a file.
+//! [`run_outputs`] assembles a run's output directory and
+//! [`output::write_output_bodies`] puts it on disk atomically, one document at a time.
 
 pub mod chart;
 pub mod compare;
