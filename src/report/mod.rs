@@ -1,8 +1,9 @@
 //! Report writers: results to bytes, and the one place that touches output files.
 //!
 //! Every writer is a pure function of a [`RunSummary`] (hyperfine's export style): it
-//! returns bytes and never opens a file. [`run_files`] assembles a run's output directory
-//! and [`output::write_outputs`] puts it on disk atomically.
+//! returns bytes, or writes them to the writer it is given, and never opens a file.
+//! [`run_outputs`] assembles a run's output directory and
+//! [`output::write_output_bodies`] puts it on disk atomically, one document at a time.
 
 pub mod chart;
 pub mod compare;
@@ -30,6 +31,7 @@ use crate::clock::Clock;
 use crate::metrics::RunSummary;
 use crate::scenario::Scenario;
 use crate::time::SimTime;
+use std::rc::Rc;
 
 /// Every file of a run's output directory, by name, in a fixed order: `summary.json`,
 /// `intervals.csv`, `agents.csv`, `groups.csv`, `scenario.resolved.toml` (the scenario as
@@ -37,27 +39,24 @@ use crate::time::SimTime;
 /// the page), `report.html` and `report.xlsx`; a desk with several queues adds
 /// `queues.csv` and `queue_intervals.csv` after `groups.csv` (a one-queue desk's files
 /// are as they were). All in memory: see [`run_outputs`] for a long run.
-pub fn run_files(
-    summary: &RunSummary,
-    sc: &Scenario,
-) -> Result<Vec<(String, Vec<u8>)>, rust_xlsxwriter::XlsxError> {
-    run_outputs(summary, sc)?
+pub fn run_files(summary: &RunSummary, sc: &Scenario) -> std::io::Result<Vec<(String, Vec<u8>)>> {
+    run_outputs(summary, sc)
         .into_iter()
         .map(|(name, body)| Ok((name, body.into_bytes()?)))
         .collect()
 }
 
-/// [`run_files`], with `intervals.csv` and `queue_intervals.csv` streamed from the
-/// replications' spool when the summary has one ([`RunSummary::interval_rows`]): what
-/// [`output::write_output_bodies`] writes without holding a long run's series.
-pub fn run_outputs<'a>(
-    summary: &'a RunSummary,
-    sc: &Scenario,
-) -> Result<Vec<(String, Body<'a>)>, rust_xlsxwriter::XlsxError> {
+/// [`run_files`] as [`output::write_output_bodies`] writes them, one document at a time:
+/// `summary.json` and `report.xlsx` streamed into their files, `report.html` made when it
+/// is written, and `intervals.csv` and `queue_intervals.csv` streamed from the
+/// replications' spool when the summary has one ([`RunSummary::interval_rows`]). So the
+/// output costs the largest document (the workbook's cells), not all of them together,
+/// and never a long run's series.
+pub fn run_outputs<'a>(summary: &'a RunSummary, sc: &'a Scenario) -> Vec<(String, Body<'a>)> {
     let streamed = summary.interval_rows.is_some();
     let series = |write: fn(&RunSummary, &mut dyn std::io::Write) -> std::io::Result<()>| {
         if streamed {
-            Body::Stream(Box::new(move |out: &mut dyn std::io::Write| {
+            Body::Stream(Box::new(move |out: &mut (dyn std::io::Write + Send)| {
                 write(summary, out)
             }))
         } else {
@@ -69,7 +68,9 @@ pub fn run_outputs<'a>(
     let mut files = vec![
         (
             "summary.json".to_string(),
-            Body::Bytes(summary_json(summary)),
+            Body::Stream(Box::new(|out: &mut (dyn std::io::Write + Send)| {
+                json::write_summary_json(summary, out)
+            })),
         ),
         (
             "intervals.csv".to_string(),
@@ -95,19 +96,26 @@ pub fn run_outputs<'a>(
             Body::Bytes(format!("{}\n", summary.seed).into_bytes()),
         ),
     ]);
-    let plots = plots::all_plots(summary, sc.run.clock, &sc.targets);
-    for p in &plots {
-        files.push((p.file.clone(), Body::Bytes(p.svg.as_bytes().to_vec())));
+    // Drawn once, shared by their files and the page.
+    let plots: Rc<[plots::Plot]> = plots::all_plots(summary, sc.run.clock, &sc.targets).into();
+    for (i, p) in plots.iter().enumerate() {
+        let plots = Rc::clone(&plots);
+        files.push((
+            p.file.clone(),
+            Body::Later(Box::new(move || Ok(plots[i].svg.as_bytes().to_vec()))),
+        ));
     }
     files.push((
         "report.html".to_string(),
-        Body::Bytes(report_html(summary, sc, &plots)),
+        Body::Later(Box::new(move || Ok(report_html(summary, sc, &plots)))),
     ));
     files.push((
         "report.xlsx".to_string(),
-        Body::Bytes(report_xlsx(summary, sc)?),
+        Body::Stream(Box::new(|out: &mut (dyn std::io::Write + Send)| {
+            xlsx::write_report_xlsx(summary, sc, out).map_err(xlsx::io_error)
+        })),
     ));
-    Ok(files)
+    files
 }
 
 /// A length of time in words: `900` → `15 min`, `3600` → `1 h`, `45` → `45 s`.

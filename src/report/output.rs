@@ -465,21 +465,32 @@ fn guarded<'a>(name: &str, bytes: &'a [u8]) -> std::borrow::Cow<'a, [u8]> {
     }
 }
 
-/// What writes a streamed file's bytes into it as it goes.
-pub type WriteFn<'a> = dyn Fn(&mut dyn io::Write) -> io::Result<()> + 'a;
+/// What writes a streamed file's bytes into it as it goes (`Send`: the workbook's writer
+/// asks for it).
+pub type WriteFn<'a> = dyn Fn(&mut (dyn io::Write + Send)) -> io::Result<()> + 'a;
 
-/// A file of an output directory: its bytes, or a function that writes them to the file
-/// as it goes (a long run's `intervals.csv`, never whole in memory).
+/// What makes a file's bytes when the file is written.
+pub type MakeFn<'a> = dyn Fn() -> io::Result<Vec<u8>> + 'a;
+
+/// A file of an output directory: its bytes, a function that makes them when the file is
+/// written, or one that writes them to the file as it goes. The documents of a run
+/// (summary, page, workbook) are made one at a time as they are written, never all held
+/// together: a run's output costs the largest of them, not their sum.
 pub enum Body<'a> {
     Bytes(Vec<u8>),
+    /// Made when written, dropped once written (and checked, as bytes are, by
+    /// [`guarded`]).
+    Later(Box<MakeFn<'a>>),
+    /// Written as it goes: a long run's `intervals.csv`, `summary.json`, the workbook.
     Stream(Box<WriteFn<'a>>),
 }
 
 impl Body<'_> {
-    /// The bytes, a stream run into memory.
+    /// The bytes, made or streamed into memory.
     pub fn into_bytes(self) -> io::Result<Vec<u8>> {
         match self {
             Body::Bytes(bytes) => Ok(bytes),
+            Body::Later(make) => make(),
             Body::Stream(write) => {
                 let mut bytes = Vec::new();
                 write(&mut bytes)?;
@@ -489,9 +500,10 @@ impl Body<'_> {
     }
 }
 
-/// What [`write_all`] writes: borrowed bytes or a stream.
+/// What [`write_all`] writes: borrowed bytes, bytes made then, or a stream.
 enum Entry<'a> {
     Bytes(&'a [u8]),
+    Later(&'a MakeFn<'a>),
     Stream(&'a WriteFn<'a>),
 }
 
@@ -509,6 +521,10 @@ fn write_all(dir: &Path, files: &[(&str, Entry)], cancel: &AtomicBool) -> Result
         match body {
             Entry::Bytes(bytes) => {
                 fs::write(&path, guarded(name, bytes)).map_err(io_err("write", &path))?
+            }
+            Entry::Later(make) => {
+                let bytes = make().map_err(io_err("write", &path))?;
+                fs::write(&path, guarded(name, &bytes)).map_err(io_err("write", &path))?
             }
             Entry::Stream(write) => {
                 let file = fs::File::create(&path).map_err(io_err("write", &path))?;
@@ -577,8 +593,9 @@ pub fn write_outputs(
     write_entries(target, force, &entries, cancel)
 }
 
-/// [`write_outputs`] of files some of which are streamed ([`Body::Stream`]): each is
-/// written straight into the temporary directory, with the same guarantees.
+/// [`write_outputs`] of files some of which are made or streamed as they are written
+/// ([`Body::Later`], [`Body::Stream`]): each is written straight into the temporary
+/// directory, with the same guarantees.
 pub fn write_output_bodies(
     target: &Path,
     force: bool,
@@ -590,6 +607,7 @@ pub fn write_output_bodies(
         .map(|(name, body)| {
             let entry = match body {
                 Body::Bytes(bytes) => Entry::Bytes(bytes),
+                Body::Later(make) => Entry::Later(make.as_ref()),
                 Body::Stream(write) => Entry::Stream(write.as_ref()),
             };
             (name.as_str(), entry)

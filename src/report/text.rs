@@ -120,13 +120,12 @@ pub fn markup_document(doc: &str) -> Cow<'_, str> {
 /// escape (serde_json escapes only C0 controls). Such characters occur only inside
 /// strings, where the escape means the same character: the value round-trips.
 pub fn json_ascii_controls(json: &str) -> Cow<'_, str> {
-    let unsafe_char = |c: char| is_unsafe(c) && !c.is_ascii_control() || c == '\u{7f}';
-    if !may_hold_unsafe(json, |_| true) || !json.chars().any(unsafe_char) {
+    if !may_hold_unsafe(json, |_| true) || !json.chars().any(json_unsafe) {
         return Cow::Borrowed(json);
     }
     let mut out = String::with_capacity(json.len() + 16);
     for c in json.chars() {
-        if unsafe_char(c) {
+        if json_unsafe(c) {
             // All of them are in the Basic Multilingual Plane: one \uXXXX each.
             out.push_str(&format!("\\u{:04x}", c as u32));
         } else {
@@ -134,6 +133,12 @@ pub fn json_ascii_controls(json: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// Whether [`json_ascii_controls`] writes `c` as `\uXXXX`: the unsafe characters that
+/// JSON itself leaves raw (it escapes the ASCII controls but DEL).
+pub fn json_unsafe(c: char) -> bool {
+    is_unsafe(c) && !c.is_ascii_control() || c == '\u{7f}'
 }
 
 #[cfg(test)]

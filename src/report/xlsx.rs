@@ -170,6 +170,18 @@ fn figure_cells(
 
 /// The workbook's bytes.
 pub fn report_xlsx(summary: &RunSummary, sc: &Scenario) -> Result<Vec<u8>, XlsxError> {
+    let mut bytes = Vec::new();
+    write_report_xlsx(summary, sc, &mut bytes)?;
+    Ok(bytes)
+}
+
+/// Writes the workbook to `out` as it is zipped: the same bytes as [`report_xlsx`],
+/// without a copy of the whole file beside the workbook's cells.
+pub fn write_report_xlsx(
+    summary: &RunSummary,
+    sc: &Scenario,
+    out: impl std::io::Write + Send,
+) -> Result<(), XlsxError> {
     let f = Formats::new();
     let verdict = Verdict::of(summary, &sc.targets);
     let mut wb = Workbook::new();
@@ -189,7 +201,16 @@ pub fn report_xlsx(summary: &RunSummary, sc: &Scenario) -> Result<Vec<u8>, XlsxE
         queues_sheet(wb.add_worksheet(), summary, &verdict, &f)?;
     }
     targets_sheet(wb.add_worksheet(), summary, sc, &verdict, &f)?;
-    wb.save_to_buffer()
+    wb.save_to_writer(out)
+}
+
+/// An error of the workbook's writer as an I/O error: the file system's own, or the
+/// writer's message.
+pub fn io_error(e: XlsxError) -> std::io::Error {
+    match e {
+        XlsxError::IoError(e) => e,
+        e => std::io::Error::other(e),
+    }
 }
 
 /// Summary: the name, the description and the run; then every run figure by section

@@ -139,7 +139,7 @@ pub fn report(
         Some(out) => {
             // Written before the table is printed: a reader that stops early (`| head`)
             // cannot cost the results. The table is shown even when writing failed.
-            let files = report::run_outputs(summary, sc).context("writing report.xlsx")?;
+            let files = report::run_outputs(summary, sc);
             let written = report::output::write_output_bodies(out, output.force, &files, cancel);
             if !matches!(written, Err(report::OutputError::Interrupted)) {
                 print_out(&table, cancel)?;

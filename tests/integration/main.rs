@@ -25,6 +25,7 @@ mod interrupt;
 mod live;
 mod long_runs;
 mod mutate_cli;
+mod output_memory;
 mod presets;
 mod queues;
 mod queues_exact;
