@@ -64,14 +64,33 @@ impl<K: Ord + Copy, P: Copy> QuadHeap<K, P> {
     /// Removes and returns the entry of the least key.
     pub fn pop(&mut self) -> Option<(K, P)> {
         let last = self.entries.pop()?;
-        let n = self.entries.len();
-        if n == 0 {
+        if self.entries.is_empty() {
             return Some(last);
         }
+        let top = self.entries[0];
+        let hole = self.hole_to_bottom();
+        self.sift_up(hole, last);
+        Some(top)
+    }
+
+    /// Removes the entry of the least key and adds `payload` under `key` (which no held
+    /// entry has) in one sift: a pop followed by a push, without the push's own sift-up.
+    /// The heap must not be empty.
+    #[inline(always)]
+    pub fn replace_top(&mut self, key: K, payload: P) {
+        debug_assert!(!self.entries.is_empty(), "replace_top on an empty heap");
+        let hole = self.hole_to_bottom();
+        self.sift_up(hole, (key, payload));
+    }
+
+    /// Moves the hole at the root down to a leaf along least children (each child moved
+    /// up into it) and returns where it ends. Full families of four take the branch-free
+    /// path.
+    #[inline(always)]
+    fn hole_to_bottom(&mut self) -> usize {
         let e = &mut self.entries[..];
-        let top = e[0];
+        let n = e.len();
         let mut hole = 0;
-        // Down along least children: full families of four take the branch-free path.
         loop {
             let first = 4 * hole + 1;
             let Some(f) = e.get(first..first + 4) else {
@@ -84,14 +103,12 @@ impl<K: Ord + Copy, P: Copy> QuadHeap<K, P> {
                     e[hole] = e[c];
                     hole = c;
                 }
-                break;
+                return hole;
             };
             let i = least_of_four(&[f[0].0, f[1].0, f[2].0, f[3].0]);
             e[hole] = f[i];
             hole = first + i;
         }
-        self.sift_up(hole, last);
-        Some(top)
     }
 
     /// Rewrites every key through `f`, which must be strictly increasing on the keys held:
@@ -107,8 +124,7 @@ impl<K: Ord + Copy, P: Copy> QuadHeap<K, P> {
         std::mem::take(&mut self.entries)
     }
 
-    /// Every entry held, in the heap's order.
-    #[cfg(test)]
+    /// Every entry held, in the heap's order (the least first).
     pub fn entries(&self) -> &[(K, P)] {
         &self.entries
     }
