@@ -691,8 +691,10 @@ impl Engine {
         session: SessionId,
     ) -> Result<(), EngineError> {
         self.advance::<S>(now)?;
-        let s = self.live_slot(session)?;
-        if self.session(s).link == Link::WAITING {
+        let s = session.slot;
+        // One lookup of the session serves every check and the turn's own write.
+        let link = live_session(session_at(&self.agents, &self.overflow, s), session)?.link;
+        if link == Link::WAITING {
             if self.details[s as usize].resume {
                 let owed = self.details[s as usize].owed;
                 if owed && self.config.reply_interval.is_some() {
@@ -707,11 +709,13 @@ impl Engine {
             }
             return Ok(());
         }
-        if self.inactive_on::<S>() && self.session(s).link.inactive() {
+        if self.inactive_on::<S>() && link.inactive() {
             self.reactivate(s, now);
             return Ok(());
         }
-        if self.set_reply_owed(session, true)? && self.config.reply_interval.is_some() {
+        // Live and not waiting: connected. The agent owes a reply from now on.
+        self.session_mut(s).link = link.with_reply_owed(true);
+        if link.reply_owed() && self.config.reply_interval.is_some() {
             self.note_earlier(s);
         }
         self.details[s as usize].turn_at = now;
