@@ -325,6 +325,51 @@ mod tests {
         assert_eq!(out, "abAcB");
     }
 
+    /// A popped near event stays at the root, taken, worked by hand: a(3 ms) b(5) c(9).
+    /// Popping a leaves it stored (3 entries, 2 pending); pushing d(4) replaces it in one
+    /// sift (still 3 stored). Popping b and peeking removes b's taken root (2 stored);
+    /// popping d then pushing past the near lane (a far event) leaves d's root taken until
+    /// the next pop, which removes it before c leaves.
+    #[test]
+    fn a_popped_root_is_replaced_by_the_next_push_or_removed() {
+        let mut q = EventQueue::default();
+        for (t, p) in [(3, 'a'), (5, 'b'), (9, 'c')] {
+            q.push(SimTime::from_millis(t), p);
+        }
+        assert_eq!(q.pop().map(|e| e.payload), Some('a'));
+        assert!(q.taken);
+        assert_eq!((q.near.len(), q.len()), (3, 2));
+        q.push(SimTime::from_millis(4), 'd');
+        assert!(!q.taken);
+        assert_eq!((q.near.len(), q.len()), (3, 3));
+        assert_eq!(q.pop().map(|e| e.payload), Some('d'));
+        assert_eq!(q.peek_time(), Some(SimTime::from_millis(5)));
+        assert_eq!((q.near.len(), q.len()), (2, 2));
+        assert_eq!(q.pop().map(|e| e.payload), Some('b'));
+        q.push(SimTime::from_millis(NEAR_LIMIT_MS), 'f');
+        assert!(q.taken);
+        assert_eq!((q.near.len(), q.far.len(), q.len()), (2, 1, 2));
+        let order: String = std::iter::from_fn(|| q.pop()).map(|e| e.payload).collect();
+        assert_eq!(order, "cf");
+        assert!(q.is_empty());
+    }
+
+    /// Renumbering while a popped root is taken removes the root first: a limit of 4;
+    /// a(5) b(5) c(7) d(9) take numbers 0-3; a is popped (taken); pushing e(5) needs a
+    /// renumbering, which drops a, ranks b 0, c 0, d 0, and gives e number 1.
+    #[test]
+    fn renumbering_removes_a_taken_root_first() {
+        let mut q = EventQueue::with_seq_limit(4);
+        for (t, p) in [(5, 'a'), (5, 'b'), (7, 'c'), (9, 'd')] {
+            q.push(SimTime::from_millis(t), p);
+        }
+        assert_eq!(q.pop().map(|e| e.payload), Some('a'));
+        q.push(SimTime::from_millis(5), 'e');
+        assert_eq!((q.renumbered, q.taken, q.near.len()), (1, false, 4));
+        let order: String = std::iter::from_fn(|| q.pop()).map(|e| e.payload).collect();
+        assert_eq!(order, "becd");
+    }
+
     /// Against one plain heap of (time, seq): a pseudo-random mix of pushes, arrival pushes
     /// and pops leaves in the same order.
     #[test]

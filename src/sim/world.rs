@@ -375,6 +375,7 @@ impl<'a, O: Observer> Replication<'a, O> {
         self.last_now.max(horizon_end)
     }
 
+    #[inline(always)]
     fn on_action(&mut self, now: SimTime, action: Action) {
         self.last_now = now;
         match action {
@@ -596,6 +597,7 @@ impl<'a, O: Observer> Replication<'a, O> {
 
     /// B.2: the agent's reply to the message just received, or an overlooked message;
     /// `count` is the agent's service count when the message arrived.
+    #[inline(always)]
     fn schedule_reply(&mut self, now: SimTime, slot: u32, count: u32) {
         let b = &self.sc.behaviour;
         let chat = &self.chats[slot as usize];
@@ -912,6 +914,29 @@ impl<'a, O: Observer> Replication<'a, O> {
                     self.schedule_reply(now, slot, count);
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand_xoshiro::Xoshiro256PlusPlus;
+
+    /// A [`Bernoulli`] built once draws what `random_bool` draws, one number per draw
+    /// (none at probability 1): the same answers and the generator left in the same
+    /// state, at the probabilities' edges and between them.
+    #[test]
+    fn a_prepared_probability_draws_as_random_bool() {
+        for p in [0.0, 1e-9, 0.05, 0.5, 0.95, 1.0 - 1e-12, 1.0] {
+            let mut a = Xoshiro256PlusPlus::seed_from_u64(3);
+            let mut b = Xoshiro256PlusPlus::seed_from_u64(3);
+            let prepared = probability(p);
+            for _ in 0..1_000 {
+                assert_eq!(a.sample(prepared), b.random_bool(p), "p = {p}");
+            }
+            assert_eq!(a.random::<u64>(), b.random::<u64>(), "p = {p}");
         }
     }
 }
