@@ -64,14 +64,33 @@ impl<K: Ord + Copy, P: Copy> QuadHeap<K, P> {
     /// Removes and returns the entry of the least key.
     pub fn pop(&mut self) -> Option<(K, P)> {
         let last = self.entries.pop()?;
-        let n = self.entries.len();
-        if n == 0 {
+        if self.entries.is_empty() {
             return Some(last);
         }
+        let top = self.entries[0];
+        let hole = self.hole_to_bottom();
+        self.sift_up(hole, last);
+        Some(top)
+    }
+
+    /// Removes the entry of the least key and adds `payload` under `key` (which no held
+    /// entry has) in one sift: a pop followed by a push, without the push's own sift-up.
+    /// The heap must not be empty.
+    #[inline(always)]
+    pub fn replace_top(&mut self, key: K, payload: P) {
+        debug_assert!(!self.entries.is_empty(), "replace_top on an empty heap");
+        let hole = self.hole_to_bottom();
+        self.sift_up(hole, (key, payload));
+    }
+
+    /// Moves the hole at the root down to a leaf along least children (each child moved
+    /// up into it) and returns where it ends. Full families of four take the branch-free
+    /// path.
+    #[inline(always)]
+    fn hole_to_bottom(&mut self) -> usize {
         let e = &mut self.entries[..];
-        let top = e[0];
+        let n = e.len();
         let mut hole = 0;
-        // Down along least children: full families of four take the branch-free path.
         loop {
             let first = 4 * hole + 1;
             let Some(f) = e.get(first..first + 4) else {
@@ -84,14 +103,12 @@ impl<K: Ord + Copy, P: Copy> QuadHeap<K, P> {
                     e[hole] = e[c];
                     hole = c;
                 }
-                break;
+                return hole;
             };
             let i = least_of_four(&[f[0].0, f[1].0, f[2].0, f[3].0]);
             e[hole] = f[i];
             hole = first + i;
         }
-        self.sift_up(hole, last);
-        Some(top)
     }
 
     /// Rewrites every key through `f`, which must be strictly increasing on the keys held:
@@ -107,8 +124,7 @@ impl<K: Ord + Copy, P: Copy> QuadHeap<K, P> {
         std::mem::take(&mut self.entries)
     }
 
-    /// Every entry held, in the heap's order.
-    #[cfg(test)]
+    /// Every entry held, in the heap's order (the least first).
     pub fn entries(&self) -> &[(K, P)] {
         &self.entries
     }
@@ -155,6 +171,26 @@ mod tests {
         }
     }
 
+    /// Replacing the top, worked by hand: keys 1 2 3 4 5 6 (a 4-ary heap: root 1, its
+    /// children 2-5, then 6 under 2). Replacing 1 by 7: the hole goes down along least
+    /// children (2, then 6, a leaf) and 7 lands there, so the heap is 2 6 3 4 5 7 and
+    /// pops 2 3 4 5 6 7. Replacing the top of a one-entry heap leaves the new entry.
+    #[test]
+    fn replace_top_removes_the_least_and_adds_the_new() {
+        let mut h = QuadHeap::default();
+        for k in 1u64..=6 {
+            h.push(k, k as u32);
+        }
+        h.replace_top(7, 7);
+        let keys: Vec<u64> = h.entries().iter().map(|e| e.0).collect();
+        assert_eq!(keys, [2, 6, 3, 4, 5, 7]);
+        let order: Vec<u64> = std::iter::from_fn(|| h.pop()).map(|(k, _)| k).collect();
+        assert_eq!(order, [2, 3, 4, 5, 6, 7]);
+        h.push(9, 9);
+        h.replace_top(8, 8);
+        assert_eq!(h.entries(), [(8, 8)]);
+    }
+
     /// Keys 5, 1, 4, 2^64 + 1 (time 1 ms, insertion 1) and 0 leave sorted: z, a, d, e, f.
     #[test]
     fn pops_in_key_order() {
@@ -181,6 +217,8 @@ mod tests {
         /// Push at this many ms after the last popped time.
         Push(u64),
         Pop,
+        /// Pop, then push at this many ms after the popped time, in one `replace_top`.
+        Replace(u64),
     }
 
     fn ops() -> impl Strategy<Value = Vec<Op>> {
@@ -189,6 +227,7 @@ mod tests {
             3 => (0u64..4).prop_map(Op::Push),
             1 => (0u64..100_000).prop_map(Op::Push),
             3 => Just(Op::Pop),
+            3 => (0u64..100_000).prop_map(Op::Replace),
         ];
         proptest::collection::vec(op, 0..600)
     }
@@ -215,6 +254,17 @@ mod tests {
                         if let Some((key, _)) = got {
                             now = (key >> 64) as u64;
                         }
+                    }
+                    Op::Replace(delay) => {
+                        let Some(Reverse((top, _))) = reference.pop() else {
+                            continue;
+                        };
+                        prop_assert_eq!(h.peek_key(), Some(top));
+                        now = (top >> 64) as u64;
+                        let key = u128::from(now + delay) << 64 | u128::from(seq);
+                        h.replace_top(key, seq as u32);
+                        reference.push(Reverse((key, seq as u32)));
+                        seq += 1;
                     }
                 }
                 prop_assert_eq!(h.len(), reference.len());

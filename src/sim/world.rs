@@ -20,6 +20,7 @@ use crate::engine::{
 };
 use crate::scenario::{Arrivals, Scenario, SessionModel};
 use crate::time::{Millis, SimTime};
+use rand::distr::Bernoulli;
 use rand::RngExt;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -122,6 +123,10 @@ struct SegmentDraws {
     think_time: Prepared,
     messages: Prepared,
     patience: Option<Prepared>,
+    /// Whether the customer goes silent for good after a reply: `silent_prob` as a
+    /// [`Bernoulli`] built once (`random_bool` builds one per draw, a float-to-integer
+    /// conversion at every turn), drawing the same numbers.
+    silent: Bernoulli,
 }
 
 /// Totals of one replication's own work.
@@ -150,6 +155,9 @@ pub struct Replication<'a, O: Observer> {
     /// Per segment, its per-chat distributions; and the agents' reply time.
     segment_draws: Vec<SegmentDraws>,
     reply_time: Prepared,
+    /// Whether a message is overlooked, built once as `silent` is ([`SegmentDraws`]);
+    /// `None` when `overlook_prob` is 0 (no draw is made then).
+    overlook: Option<Bernoulli>,
     rep: u32,
     obs: O,
     stats: RepStats,
@@ -164,6 +172,11 @@ pub struct Replication<'a, O: Observer> {
     /// The holding time's mean, seconds, when the forecast gives AHTs to scale it to;
     /// 0 otherwise (every customer's factor is then 1, and nothing is looked up).
     aht_base_mean_s: f64,
+}
+
+/// `p` as a [`Bernoulli`]: `rng.sample` of it draws exactly as `rng.random_bool(p)`.
+fn probability(p: f64) -> Bernoulli {
+    Bernoulli::new(p).expect("the scenario's probabilities are in 0..=1")
 }
 
 impl<'a, O: Observer> Replication<'a, O> {
@@ -235,9 +248,12 @@ impl<'a, O: Observer> Replication<'a, O> {
                     think_time: Prepared::new(&seg.think_time),
                     messages: Prepared::new(&seg.messages),
                     patience: seg.patience.as_ref().map(Prepared::new),
+                    silent: probability(seg.silent_prob),
                 })
                 .collect(),
             reply_time: Prepared::new(&sc.behaviour.reply_time),
+            overlook: (sc.behaviour.overlook_prob > 0.0)
+                .then(|| probability(sc.behaviour.overlook_prob)),
             rep,
             obs,
             stats: RepStats::default(),
@@ -359,6 +375,7 @@ impl<'a, O: Observer> Replication<'a, O> {
         self.last_now.max(horizon_end)
     }
 
+    #[inline(always)]
     fn on_action(&mut self, now: SimTime, action: Action) {
         self.last_now = now;
         match action {
@@ -538,13 +555,11 @@ impl<'a, O: Observer> Replication<'a, O> {
                 .handle_customer_close(now, id)
                 .expect("connected session");
         } else {
-            let seg = &self.sc.segments[chat.segment as usize];
-            if chat.rng.random_bool(seg.silent_prob) {
+            let draws = &self.segment_draws[chat.segment as usize];
+            if chat.rng.sample(draws.silent) {
                 chat.ghost = true;
             } else {
-                let think = self.segment_draws[chat.segment as usize]
-                    .think_time
-                    .sample_ms(&mut chat.rng);
+                let think = draws.think_time.sample_ms(&mut chat.rng);
                 let token = chat.token;
                 chat.next_msg_at = Some(now + think);
                 self.queue
@@ -582,13 +597,14 @@ impl<'a, O: Observer> Replication<'a, O> {
 
     /// B.2: the agent's reply to the message just received, or an overlooked message;
     /// `count` is the agent's service count when the message arrived.
+    #[inline(always)]
     fn schedule_reply(&mut self, now: SimTime, slot: u32, count: u32) {
         let b = &self.sc.behaviour;
         let chat = &self.chats[slot as usize];
         let agent = chat.agent as usize;
         let token = chat.token;
         let arng = &mut self.agents[agent].rng;
-        if b.overlook_prob > 0.0 && arng.random_bool(b.overlook_prob) {
+        if self.overlook.is_some_and(|o| arng.sample(o)) {
             // An overlooked message waits for the reminder, when one is coming; else (no
             // reminders, or none left: a cap reached, or a handed-back session whose one
             // reminder fell while it waited) it is answered after the long delay.
@@ -673,9 +689,28 @@ impl<'a, O: Observer> Replication<'a, O> {
         (chat.alive && chat.token == token).then_some(chat.id)
     }
 
-    /// Pulls the engine's events and reacts to each.
+    /// Pulls the engine's events and reacts to each, then reports a change of the wait
+    /// queue's length. Inlined: most commands (a reply, a customer message) report no
+    /// event, and the call cost more than the checks.
+    #[inline(always)]
     fn pump(&mut self, now: SimTime) {
         self.last_now = now;
+        if self.engine.has_events() {
+            self.react(now);
+        }
+        let waiting = self.engine.waiting_len();
+        if waiting != self.waiting_seen {
+            self.waiting_seen = waiting;
+            self.obs.on_queue_len(now, waiting);
+            if waiting > super::MAX_WAITING {
+                self.overloaded = Some(now);
+            }
+        }
+    }
+
+    /// Reacts to each of the engine's events, in order.
+    #[inline(never)]
+    fn react(&mut self, now: SimTime) {
         while let Some(ev) = self.engine.poll_event() {
             match ev {
                 Event::Connected {
@@ -794,14 +829,6 @@ impl<'a, O: Observer> Replication<'a, O> {
                 },
             }
         }
-        let waiting = self.engine.waiting_len();
-        if waiting != self.waiting_seen {
-            self.waiting_seen = waiting;
-            self.obs.on_queue_len(now, waiting);
-            if waiting > super::MAX_WAITING {
-                self.overloaded = Some(now);
-            }
-        }
     }
 
     /// A first-reply time-out moved the chat from `from` to `to`: a reconnection to
@@ -887,6 +914,29 @@ impl<'a, O: Observer> Replication<'a, O> {
                     self.schedule_reply(now, slot, count);
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand_xoshiro::Xoshiro256PlusPlus;
+
+    /// A [`Bernoulli`] built once draws what `random_bool` draws, one number per draw
+    /// (none at probability 1): the same answers and the generator left in the same
+    /// state, at the probabilities' edges and between them.
+    #[test]
+    fn a_prepared_probability_draws_as_random_bool() {
+        for p in [0.0, 1e-9, 0.05, 0.5, 0.95, 1.0 - 1e-12, 1.0] {
+            let mut a = Xoshiro256PlusPlus::seed_from_u64(3);
+            let mut b = Xoshiro256PlusPlus::seed_from_u64(3);
+            let prepared = probability(p);
+            for _ in 0..1_000 {
+                assert_eq!(a.sample(prepared), b.random_bool(p), "p = {p}");
+            }
+            assert_eq!(a.random::<u64>(), b.random::<u64>(), "p = {p}");
         }
     }
 }

@@ -22,6 +22,12 @@ impl EventBuffer {
         self.events.push(event);
     }
 
+    /// Whether every event has been polled.
+    #[inline(always)]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.next == self.events.len()
+    }
+
     /// The oldest event not yet polled.
     #[inline(always)]
     pub(crate) fn pop_front(&mut self) -> Option<Event> {
@@ -51,14 +57,18 @@ mod tests {
     fn events_come_out_in_order_and_the_buffer_resets_when_drained() {
         let mut b = EventBuffer::default();
         assert_eq!(b.pop_front(), None);
+        assert!(b.is_empty());
         b.push_back(ev(1));
+        assert!(!b.is_empty());
         b.push_back(ev(2));
         assert_eq!(b.pop_front(), Some(ev(1)));
         // Pushed while one is still unread: after it, in order.
         b.push_back(ev(3));
         assert_eq!(b.pop_front(), Some(ev(2)));
         assert_eq!((b.events.len(), b.next), (3, 2));
+        assert!(!b.is_empty());
         assert_eq!(b.pop_front(), Some(ev(3)));
+        assert!(b.is_empty());
         // The last one taken: the buffer is empty again, its storage kept.
         assert_eq!((b.events.len(), b.next), (0, 0));
         assert!(b.events.capacity() >= 3);

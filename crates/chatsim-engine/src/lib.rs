@@ -691,8 +691,10 @@ impl Engine {
         session: SessionId,
     ) -> Result<(), EngineError> {
         self.advance::<S>(now)?;
-        let s = self.live_slot(session)?;
-        if self.session(s).link == Link::WAITING {
+        let s = session.slot;
+        // One lookup of the session serves every check and the turn's own write.
+        let link = live_session(session_at(&self.agents, &self.overflow, s), session)?.link;
+        if link == Link::WAITING {
             if self.details[s as usize].resume {
                 let owed = self.details[s as usize].owed;
                 if owed && self.config.reply_interval.is_some() {
@@ -707,11 +709,13 @@ impl Engine {
             }
             return Ok(());
         }
-        if self.inactive_on::<S>() && self.session(s).link.inactive() {
+        if self.inactive_on::<S>() && link.inactive() {
             self.reactivate(s, now);
             return Ok(());
         }
-        if self.set_reply_owed(session, true)? && self.config.reply_interval.is_some() {
+        // Live and not waiting: connected. The agent owes a reply from now on.
+        self.session_mut(s).link = link.with_reply_owed(true);
+        if link.reply_owed() && self.config.reply_interval.is_some() {
             self.note_earlier(s);
         }
         self.details[s as usize].turn_at = now;
@@ -895,11 +899,29 @@ impl Engine {
         self.events.pop_front()
     }
 
+    /// Whether an event is waiting to be polled: a driver can skip its polling loop
+    /// after the many commands that report nothing (a reply, a customer message).
+    #[inline]
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
     /// The next instant the engine must be woken at with `handle_timeout`, if any.
     #[inline]
     pub fn poll_timeout(&mut self) -> Option<SimTime> {
         if self.quiet {
             return None;
+        }
+        // A plain engine's only timers are reminders and disconnects; when both queues
+        // remember their live front (after most commands of a conversation), the answer
+        // is their earlier deadline, read here without the call.
+        if self.plain {
+            if let (Some(r), Some(d)) = (
+                self.reminders.known_front_deadline(),
+                self.disconnects.known_front_deadline(),
+            ) {
+                return Some(r.min(d));
+            }
         }
         self.poll_timeout_armed()
     }
@@ -1668,6 +1690,7 @@ impl Engine {
     /// S53–S55: a reminder once the reply has been owed longer than the reply interval
     /// since `from` (the last customer message), unless the cap of reminders for this
     /// owed reply is reached.
+    #[inline(always)]
     fn arm_reminder(&mut self, s: u32, from: SimTime) {
         let deadline = if self.reminders_capped(s) {
             None
@@ -1729,7 +1752,9 @@ impl Engine {
         self.arm(s, TimerKind::Reminder, deadline);
     }
 
-    /// Replaces the session's timer with `kind` at `deadline` (or none).
+    /// Replaces the session's timer with `kind` at `deadline` (or none). Inlined: every
+    /// turn arms one, and `kind` is then a constant.
+    #[inline(always)]
     fn arm(&mut self, s: u32, kind: TimerKind, deadline: Option<SimTime>) {
         let detail = &mut self.details[s as usize];
         detail.timer_epoch = detail.timer_epoch.wrapping_add(1);

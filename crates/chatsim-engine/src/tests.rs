@@ -872,7 +872,16 @@ fn check_events(
     sh: &mut Shadow,
     owed_before: &[(SessionId, Option<bool>)],
 ) -> Result<(), String> {
+    // `has_events` says whether polling finds anything, and the plain engine's fast
+    // answer to `poll_timeout` (both timer fronts known) is the full computation's.
+    let pending = e.has_events();
+    let (fast, full) = (e.poll_timeout(), e.poll_timeout_armed());
+    if fast != full {
+        return Err(format!("poll_timeout {fast:?}, full computation {full:?}"));
+    }
+    let mut polled = 0;
     while let Some(ev) = e.poll_event() {
+        polled += 1;
         sh.log.push(ev);
         match ev {
             Event::Connected { agent, session, .. } => {
@@ -949,6 +958,11 @@ fn check_events(
             Event::Abandoned { session, .. } => sh.end(session)?,
             _ => {}
         }
+    }
+    if pending != (polled > 0) || e.has_events() {
+        return Err(format!(
+            "has_events {pending} before {polled} events polled"
+        ));
     }
     Ok(())
 }

@@ -80,17 +80,26 @@ impl Default for TimerQueue {
 }
 
 impl TimerQueue {
+    /// Adds `e` after every entry of its deadline or earlier. Inlined: it runs at every
+    /// turn of every conversation, and out of line its call cost as much as its work.
+    #[inline(always)]
     pub(crate) fn push(&mut self, e: TimerEntry) {
         match self.entries.back() {
-            Some(last) if last.deadline > e.deadline => {
-                let at = self.entries.partition_point(|x| x.deadline <= e.deadline);
-                if at == 0 {
-                    self.live_front.slot = UNKNOWN;
-                }
-                self.entries.insert(at, e);
-            }
+            Some(last) if last.deadline > e.deadline => self.insert_in_order(e),
             _ => self.entries.push_back(e),
         }
+    }
+
+    /// [`TimerQueue::push`] of a deadline earlier than the last stored one (see the
+    /// module doc): rare.
+    #[cold]
+    #[inline(never)]
+    fn insert_in_order(&mut self, e: TimerEntry) {
+        let at = self.entries.partition_point(|x| x.deadline <= e.deadline);
+        if at == 0 {
+            self.live_front.slot = UNKNOWN;
+        }
+        self.entries.insert(at, e);
     }
 
     /// [`TimerQueue::front`], remembering the live front it finds until it is popped,
@@ -109,6 +118,12 @@ impl TimerQueue {
         let e = self.front(is_live)?;
         self.live_front = e;
         Some(e)
+    }
+
+    /// The remembered live front's deadline, if one is remembered (no session is read).
+    #[inline(always)]
+    pub(crate) fn known_front_deadline(&self) -> Option<SimTime> {
+        (self.live_front.slot != UNKNOWN).then_some(self.live_front.deadline)
     }
 
     /// Session `slot`'s epoch moved: its entries are stale now, so the front is no longer
