@@ -39,7 +39,10 @@ if [[ $simpy_customers != 0 ]] && ! python3 -c 'import simpy' 2>/dev/null; then
     echo "no SimPy (pip install simpy): comparing with the bare loop only" >&2
     simpy_customers=0
 fi
-cargo build --release --quiet --bin chatsim --example bare_loop
+# Two builds: built together, the example's dev-dependency on chatsim with `checks` would
+# turn the conservation checks on in the measured binary too (Cargo unifies features).
+cargo build --release --quiet --bin chatsim
+cargo build --release --quiet --example bare_loop
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 

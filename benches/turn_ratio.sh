@@ -24,7 +24,10 @@ else
     days=${2:-60}
 fi
 horizon=$((days * 86400))
-cargo build --release --quiet --bin chatsim --example turn_loop
+# Two builds: built together, the example's dev-dependency on chatsim with `checks` would
+# turn the conservation checks on in the measured binary too (Cargo unifies features).
+cargo build --release --quiet --bin chatsim
+cargo build --release --quiet --example turn_loop
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 
