@@ -8,7 +8,7 @@ use crate::metrics::RunSummary;
 use crate::report::text::json_unsafe;
 use serde::Serialize;
 use serde_json::ser::{Formatter, PrettyFormatter};
-use std::io;
+use std::io::{self, Write};
 
 /// The summary as pretty-printed JSON with a final newline, in memory (`run --json`
 /// prints it): the bytes [`write_summary_json`] writes.
@@ -24,10 +24,15 @@ pub fn summary_json(summary: &RunSummary) -> Vec<u8> {
 /// [`crate::report::text::json_ascii_controls`] writes them): the names round-trip
 /// exactly.
 pub fn write_summary_json(summary: &RunSummary, out: &mut dyn io::Write) -> io::Result<()> {
+    // The serializer makes many small writes: through a buffer they are copies, not a
+    // call each through `dyn Write` (which doubled the instructions of a long run's
+    // summary.json).
+    let mut out = io::BufWriter::new(out);
     // A non-finite number, which JSON cannot hold, is written as null.
-    let mut ser = serde_json::Serializer::with_formatter(&mut *out, Inert(PrettyFormatter::new()));
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, Inert(PrettyFormatter::new()));
     summary.serialize(&mut ser)?;
-    out.write_all(b"\n")
+    out.write_all(b"\n")?;
+    out.flush()
 }
 
 /// serde_json's pretty layout, with the characters JSON leaves raw in strings but a
@@ -40,6 +45,11 @@ impl Formatter for Inert<'_> {
         writer: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
+        // serde_json has already split off what it escapes itself (C0 controls, quotes,
+        // backslashes); what is left to escape here is DEL or not ASCII.
+        if fragment.bytes().all(|b| b < 0x7f) {
+            return writer.write_all(fragment.as_bytes());
+        }
         let mut rest = fragment;
         while let Some((at, c)) = rest.char_indices().find(|&(_, c)| json_unsafe(c)) {
             writer.write_all(&rest.as_bytes()[..at])?;
