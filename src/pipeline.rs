@@ -256,17 +256,32 @@ pub fn in_order_streamed<U: Sync, T: Send, E>(
     threads: usize,
     units: &[U],
     f: impl Fn(&U) -> T + Sync + Send,
+    sink: impl FnMut(T) -> Result<(), E>,
+) -> Result<(), E> {
+    streamed_by_index(threads, units.len(), |i| f(&units[i]), sink)
+}
+
+/// The chunked loop of [`in_order_streamed`] and [`run_replications_streamed`]: `f` runs
+/// on units `0..n` a chunk at a time ([`CHUNK_PER_THREAD`] per worker thread) and each
+/// chunk's results go to `sink` in unit order before the next chunk starts.
+fn streamed_by_index<T: Send, E>(
+    threads: usize,
+    n: usize,
+    f: impl Fn(usize) -> T + Sync + Send,
     mut sink: impl FnMut(T) -> Result<(), E>,
 ) -> Result<(), E> {
-    let pool = worker_pool(threads, units.len());
+    let pool = worker_pool(threads, n);
     let chunk = pool
         .as_ref()
         .map_or(1, |p| p.current_num_threads() * CHUNK_PER_THREAD);
-    for part in units.chunks(chunk) {
+    let mut first = 0;
+    while first < n {
+        let part = first..n.min(first.saturating_add(chunk));
+        first = part.end;
         let results: Vec<T> = match &pool {
-            Some(pool) => pool.install(|| part.par_iter().map(&f).collect()),
+            Some(pool) => pool.install(|| part.into_par_iter().map(&f).collect()),
             // Not even one worker thread could be started: run here, one after another.
-            None => part.iter().map(&f).collect(),
+            None => part.map(&f).collect(),
         };
         for r in results {
             sink(r)?;
@@ -322,24 +337,16 @@ where
             wall_secs: started.elapsed().as_secs_f64(),
         })
     };
-    let reps = sc.run.replications;
-    let pool = worker_pool(threads, reps as usize);
-    let chunk = pool
-        .as_ref()
-        .map_or(1, |p| p.current_num_threads() * CHUNK_PER_THREAD) as u32;
-    let mut first = 0u32;
-    while first < reps {
-        let range = first..reps.min(first.saturating_add(chunk));
-        first = range.end;
-        let results: Vec<Result<RepOutcome<O>, SimError>> = match &pool {
-            Some(pool) => pool.install(|| range.into_par_iter().map(one).collect()),
-            // Not even one worker thread could be started: run here, one after another.
-            None => range.map(one).collect(),
-        };
-        for r in results {
+    let reps = sc.run.replications as usize;
+    streamed_by_index(
+        threads,
+        reps,
+        |rep| one(rep as u32),
+        |r| {
             sink(r?);
-        }
-    }
+            Ok(())
+        },
+    )?;
     // A signal after the last replication still means "stop": nothing is reported.
     if cancel.load(Ordering::Relaxed) {
         return Err(SimError::Interrupted);

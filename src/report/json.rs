@@ -8,7 +8,7 @@ use crate::metrics::RunSummary;
 use crate::report::text::json_unsafe;
 use serde::Serialize;
 use serde_json::ser::{Formatter, PrettyFormatter};
-use std::io::{self, Write};
+use std::io;
 
 /// The summary as pretty-printed JSON with a final newline, in memory (`run --json`
 /// prints it): the bytes [`write_summary_json`] writes.
@@ -18,16 +18,13 @@ pub fn summary_json(summary: &RunSummary) -> Vec<u8> {
     bytes
 }
 
-/// Writes the summary as pretty-printed JSON with a final newline. Metric keys keep
-/// report order; undefined per-interval or per-group values are `null`, run-level ones
-/// are never. Control and bidirectional characters in names are `\uXXXX` escapes (as
+/// Writes the summary as pretty-printed JSON with a final newline. The serializer makes
+/// many small writes: give it a buffered writer (a file through `io::BufWriter`). Metric
+/// keys keep report order; undefined per-interval or per-group values are `null`,
+/// run-level ones are never. Control and bidirectional characters in names are `\uXXXX` escapes (as
 /// [`crate::report::text::json_ascii_controls`] writes them): the names round-trip
 /// exactly.
-pub fn write_summary_json(summary: &RunSummary, out: &mut dyn io::Write) -> io::Result<()> {
-    // The serializer makes many small writes: through a buffer they are copies, not a
-    // call each through `dyn Write` (which doubled the instructions of a long run's
-    // summary.json).
-    let mut out = io::BufWriter::new(out);
+pub fn write_summary_json<W: io::Write>(summary: &RunSummary, mut out: W) -> io::Result<()> {
     // A non-finite number, which JSON cannot hold, is written as null.
     let mut ser = serde_json::Serializer::with_formatter(&mut out, Inert(PrettyFormatter::new()));
     summary.serialize(&mut ser)?;
