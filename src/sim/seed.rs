@@ -47,16 +47,15 @@ impl StreamSeed {
 
     /// The generator of number `index`: exactly `Rng::seed_from_u64` of the hash (its
     /// state is four SplitMix64 outputs), written out so no byte-filling loop runs.
+    /// The state is never all zero (so `from_seed` never substitutes its fallback): the
+    /// four words mix four distinct inputs (`PHI` is odd) through a bijection, so at most
+    /// one of them is 0.
     pub fn rng(self, index: u64) -> Rng {
         let h = splitmix64(self.0 ^ index);
         let mut bytes = [0u8; 32];
         for (k, word) in bytes.chunks_exact_mut(8).enumerate() {
             let x = h.wrapping_add(PHI.wrapping_mul(k as u64));
             word.copy_from_slice(&splitmix64(x).to_le_bytes());
-        }
-        if bytes == [0; 32] {
-            // `from_seed` would substitute its fallback; keep to the crate's own path.
-            return Rng::seed_from_u64(h);
         }
         Rng::from_seed(bytes)
     }
