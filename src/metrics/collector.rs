@@ -1579,6 +1579,7 @@ impl Observer for Collector {
         self.finalize_intervals(now);
     }
 
+    #[inline(always)]
     fn on_connected(&mut self, now: SimTime, arrived: SimTime, agent: AgentId, queue: QueueId) {
         let Some(a) = self.agent(agent) else { return };
         if self
