@@ -610,7 +610,9 @@ pub struct Prepared {
 /// How a [`Prepared`] draws: inline for the common kinds, else through [`Dist`].
 #[derive(Clone, Copy, Debug)]
 enum Shortcut {
-    Exponential { mean: f64 },
+    Exponential {
+        mean: f64,
+    },
     /// A lognormal with `sd > 0`, its shape worked out.
     LogNormal(LogNormalShape),
     General,
