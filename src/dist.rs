@@ -664,8 +664,8 @@ impl Prepared {
         Millis::from_secs_f64_rounded(self.sample(rng))
     }
 
-    /// [`Dist::sample_scaled_ms`].
-    #[inline]
+    /// [`Dist::sample_scaled_ms`]. Inlined into the holding model's one draw a customer.
+    #[inline(always)]
     pub fn sample_scaled_ms<R: Rng + ?Sized>(&self, rng: &mut R, scale: f64) -> Millis {
         let x = self.sample_unbounded(rng) * scale;
         Millis::from_secs_f64_rounded(if x > MAX_DRAW { MAX_DRAW } else { x })
