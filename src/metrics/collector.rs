@@ -1569,6 +1569,7 @@ impl Collector {
 }
 
 impl Observer for Collector {
+    #[inline(always)]
     fn on_offered(&mut self, now: SimTime, segment: u16) {
         if let Some(i) = self.with_acc(now, |acc| acc.counts.offered += 1) {
             if !self.queues.is_empty() {
@@ -1578,6 +1579,7 @@ impl Observer for Collector {
         self.finalize_intervals(now);
     }
 
+    #[inline(always)]
     fn on_connected(&mut self, now: SimTime, arrived: SimTime, agent: AgentId, queue: QueueId) {
         let Some(a) = self.agent(agent) else { return };
         if self
@@ -1635,6 +1637,7 @@ impl Observer for Collector {
         self.set_level(LevelKind::Queue, now, len as u64);
     }
 
+    #[inline(always)]
     fn on_agent_sessions(&mut self, now: SimTime, agent: AgentId, sessions: u32) {
         let Some(a) = self.agent(agent) else { return };
         self.advance_agent(a, now);

@@ -2,7 +2,7 @@
 //! One pending arrival at a time, so memory does not grow with the number of customers.
 
 use super::seed::Rng;
-use crate::scenario::Arrivals;
+use crate::scenario::{Arrivals, ProfileInterval};
 use crate::time::{Millis, SimTime};
 use rand::RngExt;
 
@@ -28,31 +28,16 @@ impl<'a> ArrivalClock<'a> {
         }
     }
 
-    /// The next arrival instant, or `None` when arrivals are over.
+    /// The next arrival instant, or `None` when arrivals are over. Inlined into the
+    /// simulator (one call a customer); a profile's draw stays out of line.
+    #[inline(always)]
     pub fn next(&mut self, rng: &mut Rng) -> Option<SimTime> {
         let t = match self.arrivals {
             Arrivals::Poisson { rate_per_hour } => {
                 self.last_s += exp1(rng) * 3600.0 / rate_per_hour;
                 to_time(self.last_s)
             }
-            Arrivals::Profile { intervals } => {
-                // Inversion of the cumulative rate: spend one Exp(1) across intervals.
-                let mut need = exp1(rng);
-                loop {
-                    let iv = intervals.get(self.cursor)?;
-                    let start_s = iv.start.as_secs_f64().max(self.last_s);
-                    let end_s = iv.end.as_secs_f64();
-                    let rate_s = iv.rate_per_hour / 3600.0;
-                    let mass = rate_s * (end_s - start_s);
-                    if rate_s > 0.0 && need <= mass {
-                        self.last_s = start_s + need / rate_s;
-                        break to_time(self.last_s);
-                    }
-                    need -= mass.max(0.0);
-                    self.last_s = end_s;
-                    self.cursor += 1;
-                }
-            }
+            Arrivals::Profile { intervals } => self.next_in_profile(rng, intervals)?,
             Arrivals::Trace { times } => {
                 let t = *times.get(self.cursor)?;
                 self.cursor += 1;
@@ -60,6 +45,27 @@ impl<'a> ArrivalClock<'a> {
             }
         };
         (t < self.end).then_some(t)
+    }
+
+    /// The next arrival of a piecewise-constant profile: the inversion of the cumulative
+    /// rate, one Exp(1) spent across intervals.
+    #[inline(never)]
+    fn next_in_profile(&mut self, rng: &mut Rng, intervals: &[ProfileInterval]) -> Option<SimTime> {
+        let mut need = exp1(rng);
+        loop {
+            let iv = intervals.get(self.cursor)?;
+            let start_s = iv.start.as_secs_f64().max(self.last_s);
+            let end_s = iv.end.as_secs_f64();
+            let rate_s = iv.rate_per_hour / 3600.0;
+            let mass = rate_s * (end_s - start_s);
+            if rate_s > 0.0 && need <= mass {
+                self.last_s = start_s + need / rate_s;
+                return Some(to_time(self.last_s));
+            }
+            need -= mass.max(0.0);
+            self.last_s = end_s;
+            self.cursor += 1;
+        }
     }
 }
 
@@ -87,7 +93,6 @@ fn to_time(s: f64) -> SimTime {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::ProfileInterval;
     use crate::sim::seed::{rng, Stream};
 
     fn count(arrivals: &Arrivals, end_s: u64) -> usize {

@@ -47,17 +47,18 @@ impl StreamSeed {
 
     /// The generator of number `index`: exactly `Rng::seed_from_u64` of the hash (its
     /// state is four SplitMix64 outputs), written out so no byte-filling loop runs.
+    /// The state is never all zero (so `from_seed` never substitutes its fallback): the
+    /// four words mix four distinct inputs (`PHI` is odd) through a bijection, so at most
+    /// one of them is 0.
     pub fn rng(self, index: u64) -> Rng {
         let h = splitmix64(self.0 ^ index);
+        let word = |k: u64| splitmix64(h.wrapping_add(PHI.wrapping_mul(k))).to_le_bytes();
+        let [w0, w1, w2, w3] = [word(0), word(1), word(2), word(3)];
         let mut bytes = [0u8; 32];
-        for (k, word) in bytes.chunks_exact_mut(8).enumerate() {
-            let x = h.wrapping_add(PHI.wrapping_mul(k as u64));
-            word.copy_from_slice(&splitmix64(x).to_le_bytes());
-        }
-        if bytes == [0; 32] {
-            // `from_seed` would substitute its fallback; keep to the crate's own path.
-            return Rng::seed_from_u64(h);
-        }
+        bytes[..8].copy_from_slice(&w0);
+        bytes[8..16].copy_from_slice(&w1);
+        bytes[16..24].copy_from_slice(&w2);
+        bytes[24..].copy_from_slice(&w3);
         Rng::from_seed(bytes)
     }
 }
