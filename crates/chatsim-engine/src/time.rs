@@ -152,8 +152,33 @@ impl fmt::Display for Millis {
 /// `x.round()` as a `u64` (halves away from zero), 0 for negative and NaN inputs,
 /// saturating: bit for bit the same as `f64::round`, without its library call (baseline
 /// x86-64 has no rounding instruction, and every drawn duration passes here).
+///
+/// Below 2^51 the sum `x + 2^52` is rounded by the addition itself to 2^52 plus the
+/// whole number nearest `x` (ties to even) and that number is the sum's mantissa: no
+/// float-to-integer conversion, whose saturating checks cost more than the rest (issue
+/// 19). A tie rounded down (to even) is moved up: halves go away from zero.
+#[inline(always)]
 fn round_to_u64(x: f64) -> u64 {
     // 2^52: from here on every double is a whole number.
+    const WHOLE: f64 = 4_503_599_627_370_496.0;
+    // 2^51: below it, `x + WHOLE` stays under 2^53, in WHOLE's binade.
+    const HALF_WHOLE: f64 = 2_251_799_813_685_248.0;
+    if x > 0.0 && x < HALF_WHOLE {
+        let sum = x + WHOLE;
+        // Exact: whole numbers under 2^53; and `x - nearest` is exact (Sterbenz, or
+        // `nearest` is 0).
+        let nearest = sum - WHOLE;
+        let mantissa = sum.to_bits() & ((1 << 52) - 1);
+        mantissa + u64::from(x - nearest == 0.5)
+    } else {
+        round_to_u64_wide(x)
+    }
+}
+
+/// [`round_to_u64`] for 0, negatives, NaN and from 2^51 on.
+#[cold]
+#[inline(never)]
+fn round_to_u64_wide(x: f64) -> u64 {
     const WHOLE: f64 = 4_503_599_627_370_496.0;
     if x.is_nan() || x <= 0.0 {
         0
@@ -161,11 +186,10 @@ fn round_to_u64(x: f64) -> u64 {
         x as u64 // saturates at u64::MAX
     } else {
         // Below 2^52 the truncation and `x - t` are exact (Sterbenz), so `frac` is the
-        // true fractional part. Signed conversions: each is one instruction on x86-64,
-        // where the unsigned ones are a branchy sequence (the value fits either way).
-        let t = x as i64;
+        // true fractional part.
+        let t = x as u64;
         let frac = x - t as f64;
-        t as u64 + u64::from(frac >= 0.5)
+        t + u64::from(frac >= 0.5)
     }
 }
 
@@ -174,7 +198,8 @@ mod tests {
     use super::*;
 
     /// The hand-written rounding is `f64::round` bit for bit: the halves, the last double
-    /// under a half, both sides of 2^52 and 2^64, negatives, NaN, and a sweep of draws.
+    /// under a half, both sides of 2^51, 2^52 and 2^64, negatives, NaN, and a sweep of
+    /// draws.
     #[test]
     fn round_to_u64_is_f64_round() {
         let reference = |x: f64| {
@@ -200,6 +225,13 @@ mod tests {
             1.5,
             2.5,
             1e-300,
+            1e-320,
+            // Both sides of 2^51, where the fast path ends: halves to even and odd.
+            2_251_799_813_685_246.5,
+            2_251_799_813_685_247.5,
+            2_251_799_813_685_248.0,
+            2_251_799_813_685_248.5,
+            2_251_799_813_685_249.5,
             4_503_599_627_370_495.5,
             4_503_599_627_370_496.0,
             4_503_599_627_370_497.0,
