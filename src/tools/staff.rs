@@ -70,6 +70,7 @@ use crate::time::{Millis, SimTime};
 use anyhow::Context;
 use clap::Args;
 use rayon::prelude::*;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
@@ -1404,15 +1405,22 @@ pub fn staff_loads(sc: &Scenario) -> Vec<Load> {
     loads
 }
 
-/// `sc` with its holding time scaled to the mean `aht` (`sc` itself without one).
-fn with_aht(sc: &Scenario, aht: Option<Millis>) -> Scenario {
-    let mut out = sc.clone();
-    if let (Some(aht), SessionModel::Holding { holding_time }) = (aht, &mut out.sessions) {
-        if let Some(scaled) = holding_time.with_mean(aht.as_secs_f64()) {
-            *holding_time = scaled;
+/// `sc` with its holding time scaled to the mean `aht`; `sc` itself, borrowed, without one.
+fn with_aht(sc: &Scenario, aht: Option<Millis>) -> Cow<'_, Scenario> {
+    let (Some(aht), SessionModel::Holding { holding_time }) = (aht, &sc.sessions) else {
+        // Nothing to scale: the scenario itself, not a copy of it and its forecast.
+        return Cow::Borrowed(sc);
+    };
+    match holding_time.with_mean(aht.as_secs_f64()) {
+        Some(scaled) => {
+            let mut out = sc.clone();
+            out.sessions = SessionModel::Holding {
+                holding_time: scaled,
+            };
+            Cow::Owned(out)
         }
+        None => Cow::Borrowed(sc),
     }
-    out
 }
 
 /// Searches the staffing of each of `loads` (a range of [`staff_loads`]) in parallel on
@@ -1441,8 +1449,9 @@ pub fn staff_load_plans(
                 // load's AHT (the loader checked it can be), so the simulated candidates
                 // and the Erlang columns use the same session time. Made per load and
                 // dropped with it: a year of half-hours with an AHT each would otherwise
-                // hold thousands of copies of the scenario and its forecast at once.
-                let on = &with_aht(sc, load.aht);
+                // hold thousands of copies of the scenario and its forecast at once. A
+                // load without an AHT borrows the scenario.
+                let on = &*with_aht(sc, load.aht);
                 let plan = Plan {
                     sc: on,
                     targets,
