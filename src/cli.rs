@@ -151,9 +151,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     protect_inputs(&cli.command);
     let cancel = &INTERRUPTED;
     match cli.command {
+        // `--plan` writes the plan of a sharded run instead (docs/scale-out.md).
+        Command::Run(args) if args.plan.plan.is_some() => tools::shard::plan_run(&args, cancel),
         Command::Run(args) => tools::run::run(&args, cancel),
         Command::Validate { scenario, set } => tools::run::validate(&scenario, &set, cancel),
+        Command::Staff(args) if args.plan.plan.is_some() => tools::shard::plan_staff(&args, cancel),
         Command::Staff(args) => tools::staff::run(&args, cancel),
+        Command::Sweep(args) if args.plan.plan.is_some() => tools::shard::plan_sweep(&args, cancel),
         Command::Sweep(args) => tools::sweep::run(&args, cancel),
         Command::Compare(args) => tools::compare::run(&args, cancel),
         Command::Check(args) => tools::check::run(&args, cancel),

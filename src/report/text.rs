@@ -141,9 +141,29 @@ pub fn json_unsafe(c: char) -> bool {
     is_unsafe(c) && !c.is_ascii_control() || c == '\u{7f}'
 }
 
+/// `s` cut to at most `max` characters (not bytes: a name is never cut inside a
+/// character), the last one an ellipsis when cut, so a long name keeps a table's columns.
+pub fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clip_keeps_what_fits_and_cuts_by_characters_with_an_ellipsis() {
+        assert_eq!(clip("agent", 5), "agent");
+        assert_eq!(clip("agents", 5), "agen…");
+        assert_eq!(clip("Łukasz北京", 4), "Łuk…");
+        assert_eq!(clip("北京上海", 4), "北京上海");
+    }
 
     const HOSTILE: &str = "\u{1b}[31mred\u{7}<b>&\"x'\u{202e}evil\u{8}\u{9b}\u{7f}\tz";
 

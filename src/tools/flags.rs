@@ -194,3 +194,53 @@ mod tests {
         assert!(e.contains("run.seed is given twice"), "{e}");
     }
 }
+
+/// Most shards a plan may have (Slurm's largest `MaxArraySize` is 4 000 001, its default
+/// 1 001; more shards than this only adds scheduler load).
+pub const MAX_SHARDS: u32 = 100_000;
+
+/// `--plan DIR --shards N [--emit slurm|none]`, on `run`, `sweep` and `staff`.
+#[derive(Args, Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct PlanFlags {
+    /// Plan a sharded run into this new directory instead of running: plan.json, and
+    /// with --emit slurm the submit scripts (docs/scale-out.md). --out is where the
+    /// merge job writes (default DIR/out).
+    #[arg(long, value_name = "DIR", requires = "shards")]
+    pub plan: Option<PathBuf>,
+    /// How many shards the plan splits the units into (1 to 100000).
+    #[arg(long, value_name = "N", requires = "plan", value_parser = shards_arg)]
+    pub shards: Option<u32>,
+    /// Submit scripts written with the plan: slurm (a job array and an afterok merge
+    /// job) or none.
+    #[arg(long, value_enum, default_value_t = Emit::Slurm, value_name = "ENGINE")]
+    pub emit: Emit,
+}
+
+/// Parses `--shards`: 1 to [`MAX_SHARDS`].
+fn shards_arg(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<u64>() {
+        Ok(n) if (1..=u64::from(MAX_SHARDS)).contains(&n) => Ok(n as u32),
+        _ => Err(format!("give a number of shards from 1 to {MAX_SHARDS}")),
+    }
+}
+
+/// Which submit scripts a plan comes with.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Emit {
+    /// `submit.sh`: `sbatch --array` of `shard.sbatch`, then `merge.sbatch` after them.
+    #[default]
+    Slurm,
+    /// The plan alone (run the shards with any engine: docs/scale-out.md).
+    None,
+}

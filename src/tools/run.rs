@@ -1,9 +1,8 @@
 //! `chatsim run` (a scenario's replications, every metric with its 95 % CI, the report)
 //! and `chatsim validate` (the scenario checked, nothing run).
 
-use super::flags::{OutputFlags, ScenarioFlags, SetFlags};
+use super::flags::{OutputFlags, PlanFlags, ScenarioFlags, SetFlags};
 use super::progress::progress_bar;
-use super::shard::{self, PlanFlags};
 use crate::metrics::spool::IntervalSpool;
 use crate::metrics::RunSummary;
 use crate::pipeline;
@@ -45,26 +44,14 @@ pub struct RunArgs {
     pub event_log_replication: u32,
 }
 
-/// Runs `chatsim run`: the summary table on stdout, and with `--out` the report files;
-/// with `--plan`, the plan of a sharded run instead (docs/scale-out.md). Its units are
-/// the replications: run here, each replication's figures stream into the summary in
-/// replication order, as a merge pushes them from the shards' parts.
+/// Runs `chatsim run`: the summary table on stdout, and with `--out` the report files
+/// (`--plan` is [`shard::plan_run`](super::shard::plan_run)'s). Each replication's figures
+/// stream into the summary in replication order, as a merge pushes them from the shards'
+/// parts.
 pub fn run(args: &RunArgs, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
     let (input, output) = (&args.input, &args.output);
     let sc = scenario_of(args)?;
-    if args.plan.plan.is_some() {
-        if args.event_log.is_some() {
-            anyhow::bail!(
-                "--event-log writes one replication's chat log on this machine; \
-                 it is not sharded\nfix: run without --plan to write the log"
-            );
-        }
-        return shard::write_plan(
-            shard::Planned::Run(args.clone()),
-            u64::from(sc.run.replications),
-            cancel,
-        );
-    }
+    debug_assert!(args.plan.plan.is_none(), "--plan is shard::plan_run's");
     if let Some(out) = &output.out {
         report::output::check_target(out, output.force)?;
     }

@@ -46,8 +46,7 @@
 pub mod skill_groups;
 
 use super::check::{check_metric_name, metric_names, Confidence, Direction, Target};
-use super::flags::{OutputFlags, ScenarioFlags, SetFlags};
-use super::shard::{self, PlanFlags};
+use super::flags::{OutputFlags, PlanFlags, ScenarioFlags, SetFlags};
 use crate::engine::{AgentId, QueueId};
 use crate::math::student_t_quantile;
 use crate::metrics::catalogue::Metric;
@@ -1541,24 +1540,17 @@ pub fn setup(args: &StaffArgs, cancel: &'static AtomicBool) -> anyhow::Result<St
 }
 
 /// Runs `chatsim staff`: exit 0 when every interval is staffed, 1 when one cannot be
-/// (after printing and writing the result), 2 (an error) on bad input. With `--plan`,
-/// writes the plan of a sharded run instead (its units are the distinct rates,
-/// docs/scale-out.md).
+/// (after printing and writing the result), 2 (an error) on bad input (`--plan` is
+/// [`shard::plan_staff`](super::shard::plan_staff)'s).
 pub fn run(args: &StaffArgs, cancel: &'static AtomicBool) -> anyhow::Result<ExitCode> {
     let StaffSetup {
         sc,
         targets,
         mut settings,
     } = setup(args, cancel)?;
+    debug_assert!(args.plan.plan.is_none(), "--plan is shard::plan_staff's");
     if targets.iter().any(|t| t.queue.is_some()) {
         return staff_per_queue(args, &sc, &targets, &settings, cancel);
-    }
-    if args.plan.plan.is_some() {
-        return shard::write_plan(
-            shard::Planned::Staff(args.clone()),
-            staff_loads(&sc).len() as u64,
-            cancel,
-        );
     }
     let bar = progress_bar(staff_intervals(&sc).len());
     let hook = {
@@ -1589,12 +1581,6 @@ fn staff_per_queue(
     settings: &StaffSettings,
     cancel: &AtomicBool,
 ) -> anyhow::Result<ExitCode> {
-    if args.plan.plan.is_some() {
-        anyhow::bail!(
-            "--plan cannot split a per-queue staffing (its skill groups are searched \
-             together); drop --plan, or the [queue] part of the targets"
-        );
-    }
     let s = skill_groups::staff_groups(sc, targets, settings)?;
     let output = &args.output;
     let written = match &output.out {

@@ -7,9 +7,8 @@
 //! `start:end:step`. The grid is the product of the axes, the first axis varying slowest.
 
 use super::check::{check_metric_name, metric_names};
-use super::flags::{OutputFlags, ScenarioFlags};
+use super::flags::{OutputFlags, PlanFlags, ScenarioFlags};
 use super::progress::progress_bar;
-use super::shard::{self, PlanFlags};
 use crate::metrics::{Metric, RepFigures, RunSummary, Summarizer};
 use crate::pipeline;
 use crate::plan::sweep::show;
@@ -407,18 +406,11 @@ fn point_label(axes: &[Axis], p: &[toml::Value]) -> String {
         .join(", ")
 }
 
-/// Runs `chatsim sweep` (with `--plan`, writes the plan of a sharded sweep instead: its
-/// units are the grid points, docs/scale-out.md).
+/// Runs `chatsim sweep` (`--plan` is [`shard::plan_sweep`](super::shard::plan_sweep)'s).
 pub fn run(args: &SweepArgs, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
     let input = &args.input;
     let setup = setup(args)?;
-    if args.plan.plan.is_some() {
-        return shard::write_plan(
-            shard::Planned::Sweep(args.clone()),
-            setup.points.len() as u64,
-            cancel,
-        );
-    }
+    debug_assert!(args.plan.plan.is_none(), "--plan is shard::plan_sweep's");
     let bar = progress_bar(setup.points.len() as u64, "grid points");
     let seed = setup.base.run.seed;
     let result = sweep(setup, input.threads, cancel, &|| bar.inc(1));

@@ -52,7 +52,7 @@
 use super::service_queue::{Placement, QueuePlace, ServiceQueue};
 use super::wait_queue::WaitQueue;
 use super::{is_waiting, Engine, Link};
-use crate::shape::Full;
+use crate::shape::{Full, Shape};
 use crate::time::{Millis, SimTime};
 use crate::types::{Desk, EngineError, Event, QueueId, Ring, RoutingRule, SessionId};
 use std::cmp::Reverse;
@@ -318,6 +318,23 @@ fn admitted(desk: &Desk, skills: &[crate::types::Skill]) -> Vec<(u16, Millis)> {
 }
 
 impl Engine {
+    /// The desk of queues, if the engine may have one (the shape, [`crate::shape`]) and
+    /// has.
+    #[inline(always)]
+    pub(crate) fn desk_in<S: Shape>(&mut self) -> Option<&mut DeskRouting> {
+        if S::FULL {
+            self.desk.as_deref_mut()
+        } else {
+            None
+        }
+    }
+
+    /// Whether the engine routes through a desk of queues.
+    #[inline(always)]
+    pub(crate) fn has_desk<S: Shape>(&self) -> bool {
+        S::FULL && self.desk.is_some()
+    }
+
     fn desk_mut(&mut self) -> &mut DeskRouting {
         self.desk.as_deref_mut().expect("a desk of queues")
     }

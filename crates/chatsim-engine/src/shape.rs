@@ -10,7 +10,6 @@
 //! a plain one included; code reached only through a desk or a switch (the `queues` and
 //! `switches` modules) calls it.
 
-use crate::queues::DeskRouting;
 use crate::Engine;
 
 /// Which engine the code is compiled for; see the module doc.
@@ -57,22 +56,6 @@ pub(crate) fn out_of_line<R>(f: impl FnOnce() -> R) -> R {
 }
 
 impl Engine {
-    /// The desk of queues, if the engine may have one and has.
-    #[inline(always)]
-    pub(crate) fn desk_in<S: Shape>(&mut self) -> Option<&mut DeskRouting> {
-        if S::FULL {
-            self.desk.as_deref_mut()
-        } else {
-            None
-        }
-    }
-
-    /// Whether the engine routes through a desk of queues.
-    #[inline(always)]
-    pub(crate) fn has_desk<S: Shape>(&self) -> bool {
-        S::FULL && self.desk.is_some()
-    }
-
     /// Switch `inactive_after` is on: sessions may be parked.
     #[inline(always)]
     pub(crate) fn inactive_on<S: Shape>(&self) -> bool {

@@ -2,8 +2,8 @@
 //! the file, checking every row, and the errors, each naming the file, the line, the
 //! field, the bad value and the fix.
 
-use super::report::clip;
 use super::{interrupt_point, Limits, MAX_LOG_BYTES, MAX_TIMESTAMP_S, UNKNOWN_AGENT};
+use crate::report::text::clip;
 use crate::time::{Millis, SimTime};
 use std::borrow::Cow;
 use std::collections::HashMap;

@@ -5,6 +5,7 @@ use super::driver::SessionOutcome;
 use super::log::{Kind, Log};
 use super::ReplaySettings;
 use crate::metrics::Metric;
+use crate::report::text::clip;
 use crate::time::Millis;
 use serde::Serialize;
 use std::borrow::Cow;
@@ -183,16 +184,6 @@ fn fmt_secs(s: f64) -> String {
     }
 }
 
-/// `s` cut to at most `max` characters, with an ellipsis when cut.
-pub(crate) fn clip(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-        out.push('…');
-        out
-    }
-}
 /// The report, from the checked log and each session's outcome.
 pub(crate) fn summarize(
     log: &Log,

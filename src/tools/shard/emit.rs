@@ -5,27 +5,6 @@ use super::plan::Loaded;
 use std::fmt::Write as _;
 use std::path::Path;
 
-/// Which submit scripts a plan comes with.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    clap::ValueEnum,
-    serde::Serialize,
-    serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Emit {
-    /// `submit.sh`: `sbatch --array` of `shard.sbatch`, then `merge.sbatch` after them.
-    #[default]
-    Slurm,
-    /// The plan alone (run the shards with any engine: docs/scale-out.md).
-    None,
-}
-
 /// A path quoted for sh.
 pub fn sh_quote(p: &Path) -> String {
     format!("'{}'", p.display().to_string().replace('\'', r"'\''"))

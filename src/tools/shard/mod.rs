@@ -14,11 +14,11 @@ mod fingerprint;
 mod part;
 mod plan;
 
-pub use emit::{array_spec, Emit};
+pub use emit::array_spec;
 pub use fingerprint::fingerprint;
-pub use plan::{shard_range, Plan, MAX_SHARDS};
+pub use plan::{shard_range, Plan};
 
-use super::flags::threads_arg;
+use super::flags::{threads_arg, Emit, PlanFlags};
 use super::run::RunArgs;
 use super::staff::{self, StaffArgs};
 use super::sweep::{self, SweepArgs};
@@ -36,31 +36,6 @@ use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Instant;
-
-/// `--plan DIR --shards N [--emit slurm|none]`, on `run`, `sweep` and `staff`.
-#[derive(Args, Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-pub struct PlanFlags {
-    /// Plan a sharded run into this new directory instead of running: plan.json, and
-    /// with --emit slurm the submit scripts (docs/scale-out.md). --out is where the
-    /// merge job writes (default DIR/out).
-    #[arg(long, value_name = "DIR", requires = "shards")]
-    pub plan: Option<PathBuf>,
-    /// How many shards the plan splits the units into (1 to 100000).
-    #[arg(long, value_name = "N", requires = "plan", value_parser = shards_arg)]
-    pub shards: Option<u32>,
-    /// Submit scripts written with the plan: slurm (a job array and an afterok merge
-    /// job) or none.
-    #[arg(long, value_enum, default_value_t = Emit::Slurm, value_name = "ENGINE")]
-    pub emit: Emit,
-}
-
-/// Parses `--shards`: 1 to [`MAX_SHARDS`].
-fn shards_arg(text: &str) -> Result<u32, String> {
-    match text.trim().parse::<u64>() {
-        Ok(n) if (1..=u64::from(MAX_SHARDS)).contains(&n) => Ok(n as u32),
-        _ => Err(format!("give a number of shards from 1 to {MAX_SHARDS}")),
-    }
-}
 
 /// The command a plan runs, with its options.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -148,7 +123,42 @@ fn absolute(p: &Path) -> anyhow::Result<PathBuf> {
 
 /// Writes the plan of `work` (its inputs already checked by the command) over `units`
 /// units: `plan.json`, `parts/`, `logs/` and the submit scripts, in a new directory.
-pub fn write_plan(work: Planned, units: u64, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
+/// `chatsim run … --plan DIR`: the plan of a sharded run, whose units are the
+/// replications.
+pub fn plan_run(args: &RunArgs, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
+    let sc = super::run::scenario_of(args)?;
+    if args.event_log.is_some() {
+        anyhow::bail!(
+            "--event-log writes one replication's chat log on this machine; \
+             it is not sharded\nfix: run without --plan to write the log"
+        );
+    }
+    let units = u64::from(sc.run.replications);
+    write_plan(Planned::Run(args.clone()), units, cancel)
+}
+
+/// `chatsim sweep … --plan DIR`: the plan of a sharded sweep, whose units are the grid
+/// points.
+pub fn plan_sweep(args: &SweepArgs, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
+    let units = sweep::setup(args)?.points.len() as u64;
+    write_plan(Planned::Sweep(args.clone()), units, cancel)
+}
+
+/// `chatsim staff … --plan DIR`: the plan of a sharded staffing, whose units are the
+/// distinct rates. A per-queue staffing searches its skill groups together: not split.
+pub fn plan_staff(args: &StaffArgs, cancel: &'static AtomicBool) -> anyhow::Result<ExitCode> {
+    let setup = staff::setup(args, cancel)?;
+    if setup.targets.iter().any(|t| t.queue.is_some()) {
+        anyhow::bail!(
+            "--plan cannot split a per-queue staffing (its skill groups are searched \
+             together); drop --plan, or the [queue] part of the targets"
+        );
+    }
+    let units = staff::staff_loads(&setup.sc).len() as u64;
+    write_plan(Planned::Staff(args.clone()), units, cancel)
+}
+
+fn write_plan(work: Planned, units: u64, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
     let flags = work.plan_flags().clone();
     let given = flags.plan.as_deref().expect("called with --plan");
     let dir = absolute(given)?;

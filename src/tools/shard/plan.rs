@@ -5,6 +5,7 @@
 
 use super::fingerprint::fingerprint;
 use super::Planned;
+use crate::tools::flags::MAX_SHARDS;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -15,10 +16,6 @@ use std::path::{Path, PathBuf};
 pub const PLAN_FORMAT: &str = "chatsim-plan";
 /// Version of the plan and part formats.
 pub const FORMAT_VERSION: u32 = 1;
-/// Most shards a plan may have (Slurm's largest `MaxArraySize` is 4 000 001, its default
-/// 1 001; more shards than this only adds scheduler load).
-pub const MAX_SHARDS: u32 = 100_000;
-
 /// One input file, pinned by its content.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
