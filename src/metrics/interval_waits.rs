@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 
 use hdrhistogram::Histogram;
 
-use super::collector::{new_histogram, quantile_ms, record, record_zeros};
+use super::histogram::{new_histogram, quantile_ms, record, record_zeros};
 
 /// The most raw waits an interval keeps before it spills them into its histogram (16 KiB
 /// a buffer): a few times the busiest intervals measured (~1 400 customers in 15 minutes

@@ -13,7 +13,7 @@
 //! disconnect counts add up to the run's, per interval and per run (every chat counts in
 //! exactly one queue).
 
-use super::collector::{AgentMetrics, Counts, RepMetrics};
+use super::figures::{AgentMetrics, Counts, RepMetrics};
 use crate::metrics::catalogue::Metric;
 
 /// Whether [`check`] runs when a collector finishes.

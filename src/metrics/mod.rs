@@ -3,6 +3,8 @@
 
 pub mod collector;
 pub mod erlang;
+pub mod figures;
+pub mod histogram;
 mod interval_waits;
 pub mod laws;
 pub mod spool;
@@ -15,9 +17,9 @@ pub mod target;
 pub use crate::catalogue;
 
 pub use catalogue::{Level, Metric};
-pub use collector::{
-    AgentMetrics, Collector, Counts, GroupMetrics, IntervalMetrics, QueueMetrics, RepMetrics,
-    Totals,
+pub use collector::Collector;
+pub use figures::{
+    AgentMetrics, Counts, GroupMetrics, IntervalMetrics, QueueMetrics, RepMetrics, Totals,
 };
 pub use stats::{Paired, Stat};
 pub use summary::{

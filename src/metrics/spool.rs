@@ -11,7 +11,7 @@
 //! interval by interval, in replication order: memory O(replications × figures), never
 //! O(intervals).
 
-use super::collector::{IntervalMetrics, Timeline};
+use super::figures::{IntervalMetrics, Timeline};
 use crate::metrics::catalogue::Level;
 use crate::scenario::Scenario;
 use crate::time::SimTime;

@@ -5,8 +5,9 @@
 use crate::clock::Clock;
 use crate::math::t975;
 use crate::metrics::catalogue::{Level, Metric};
-use crate::metrics::collector::{quantile_ms, Collector, HISTOGRAM_SIGFIG};
-use crate::metrics::collector::{summary_merge, IntervalMetrics, QueueMetrics, Timeline};
+use crate::metrics::collector::{summary_merge, Collector};
+use crate::metrics::figures::{IntervalMetrics, QueueMetrics, Timeline};
+use crate::metrics::histogram::{quantile_ms, HISTOGRAM_SIGFIG};
 use crate::metrics::spool::{IntervalSpool, RowPart};
 use crate::metrics::stats::Stat;
 use crate::metrics::RepMetrics;

@@ -15,7 +15,7 @@
 //! count and checksum catch one cut short or altered anyway (a copy, a full disk).
 
 use super::plan::{short, Loaded, FORMAT_VERSION};
-use crate::metrics::collector::HISTOGRAM_SIGFIG;
+use crate::metrics::histogram::HISTOGRAM_SIGFIG;
 use crate::metrics::{RepDetail, RepFigures, Stat};
 use crate::plan::staffing::{RatePlan, Window};
 use crate::time::Millis;
