@@ -378,6 +378,31 @@ mod tests {
         assert!(q.is_empty());
     }
 
+    /// `pop_before` takes only what comes strictly before the limit (at an equal instant
+    /// the engine's timer goes first), from every lane, worked by hand: a(3 ms) b(5) and
+    /// a far f(2^40), the arrival A(4). Limit 3: nothing (a is at 3). Limit 4: a, then
+    /// nothing (A is at 4). Limit 5: A. Limit 2^40: b, then nothing (f is at it). No
+    /// limit: f; then nothing is left.
+    #[test]
+    fn pop_before_takes_only_what_comes_before_the_limit() {
+        let ms = SimTime::from_millis;
+        let mut q = EventQueue::default();
+        q.push(ms(5), 'b');
+        q.push(ms(3), 'a');
+        q.push(ms(NEAR_LIMIT_MS), 'f');
+        q.push_arrival(ms(4), 'A');
+        let mut took = |limit: Option<u64>| q.pop_before(limit.map(ms)).map(|e| e.payload);
+        assert_eq!(took(Some(3)), None);
+        assert_eq!(took(Some(4)), Some('a'));
+        assert_eq!(took(Some(4)), None);
+        assert_eq!(took(Some(5)), Some('A'));
+        assert_eq!(took(Some(NEAR_LIMIT_MS)), Some('b'));
+        assert_eq!(took(Some(NEAR_LIMIT_MS)), None);
+        assert_eq!(took(None), Some('f'));
+        assert_eq!(took(None), None);
+        assert!(q.is_empty());
+    }
+
     /// Renumbering while a popped root is taken removes the root first: a limit of 4;
     /// a(5) b(5) c(7) d(9) take numbers 0-3; a is popped (taken); pushing e(5) needs a
     /// renumbering, which drops a, ranks b 0, c 0, d 0, and gives e number 1.
