@@ -285,20 +285,22 @@ impl<'a, O: Observer> Replication<'a, O> {
     pub fn run(mut self) -> Result<(O, RepStats), SimError> {
         let max_events = self.sc.run.max_events;
         let max_time = SimTime::ZERO + self.sc.run.max_sim_time;
+        // Events up to this count need no check (see `check_counts`).
+        let mut next_check = 1;
         loop {
-            let world = self.queue.peek_time();
             let timer = self.engine.poll_timeout();
-            let now = match (world, timer) {
-                (None, None) => break,
-                (Some(w), Some(t)) => w.min(t),
-                (Some(w), None) => w,
+            // The world's next event, taken only if it comes before the engine's timer.
+            let event = self.queue.pop_before(timer);
+            let now = match (&event, timer) {
+                (Some(e), _) => e.time,
                 (None, Some(t)) => t,
+                (None, None) => break,
             };
             if now > max_time {
                 // Past the cap, a world event that would do nothing (a timer of a chat that
                 // has ended, an aux period of an agent who has logged out) is no work left:
                 // it is dropped, not taken for work that never drains.
-                if timer != Some(now) && self.queue.pop().is_some_and(|e| self.is_noop(e.payload)) {
+                if event.is_some_and(|e| self.is_noop(e.payload)) {
                     continue;
                 }
                 return Err(SimError::TimeLimit {
@@ -307,32 +309,17 @@ impl<'a, O: Observer> Replication<'a, O> {
                 });
             }
             self.stats.events += 1;
-            if self.stats.events > max_events {
-                return Err(SimError::EventLimit {
-                    limit: max_events,
-                    at: now,
-                });
+            if self.stats.events >= next_check {
+                next_check = self.check_counts(now, max_events)?;
             }
-            if self.stats.events % super::CANCEL_CHECK_EVENTS == 1 {
-                if self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
-                    return Err(SimError::Interrupted);
+            match event {
+                Some(ev) => self.on_action(now, ev.payload),
+                None => {
+                    // A timer fires at the first millisecond its interval is exceeded,
+                    // before any world event of that instant (the engine's rule).
+                    self.engine.handle_timeout(now).expect("time is monotone");
+                    self.pump(now);
                 }
-                // Seen at most this many events late: the queue's memory stays bounded.
-                if let Some(at) = self.overloaded {
-                    return Err(SimError::Overloaded {
-                        limit: super::MAX_WAITING,
-                        at,
-                    });
-                }
-            }
-            if timer == Some(now) {
-                // A timer fires at the first millisecond its interval is exceeded, before
-                // any world event of that instant (the engine's rule).
-                self.engine.handle_timeout(now).expect("time is monotone");
-                self.pump(now);
-            } else {
-                let ev = self.queue.pop().expect("peeked");
-                self.on_action(now, ev.payload);
             }
         }
         let end = self.engine_now_or_last();
@@ -351,6 +338,38 @@ impl<'a, O: Observer> Replication<'a, O> {
         self.obs
             .on_end(end, self.stats.events, self.stats.routing_decisions);
         Ok((self.obs, self.stats))
+    }
+
+    /// The checks due at event number `self.stats.events` (taken at `now`): past
+    /// `max_events` the run stops; every [`super::CANCEL_CHECK_EVENTS`] events (the first,
+    /// then one in that many) it looks at the cancel flag and at an overload. Returns the
+    /// event number of the next check, so the loop makes one comparison per event.
+    #[cold]
+    #[inline(never)]
+    fn check_counts(&self, now: SimTime, max_events: u64) -> Result<u64, SimError> {
+        let events = self.stats.events;
+        if events > max_events {
+            return Err(SimError::EventLimit {
+                limit: max_events,
+                at: now,
+            });
+        }
+        if events % super::CANCEL_CHECK_EVENTS == 1 {
+            if self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                return Err(SimError::Interrupted);
+            }
+            // Seen at most this many events late: the queue's memory stays bounded.
+            if let Some(at) = self.overloaded {
+                return Err(SimError::Overloaded {
+                    limit: super::MAX_WAITING,
+                    at,
+                });
+            }
+        }
+        // The next event numbered 1 modulo the period, or the first past the limit.
+        let period = super::CANCEL_CHECK_EVENTS;
+        let next_cancel = (events - 1) / period * period + period + 1;
+        Ok(next_cancel.min(max_events.saturating_add(1)))
     }
 
     /// Whether `action`, taken now, would change nothing (see `on_action`): its chat has
