@@ -15,8 +15,8 @@ use super::seed::{self, Rng, Stream, StreamSeed};
 use super::SimError;
 use crate::dist::Prepared;
 use crate::engine::{
-    AgentChange, AgentId, AgentRequest, EndReason, Engine, EngineConfig, Event, SessionId,
-    TriggerEvent,
+    AgentChange, AgentId, AgentRequest, EndReason, Engine, EngineConfig, Event, RoutingRule,
+    SessionId, TriggerEvent,
 };
 use crate::scenario::{Arrivals, Scenario, SessionModel};
 use crate::time::{Millis, SimTime};
@@ -149,7 +149,10 @@ pub struct Replication<'a, O: Observer> {
     agents: Vec<AgentSim>,
     arrivals: ArrivalClock<'a>,
     arrivals_rng: Rng,
-    routing_rng: Rng,
+    /// The routing stream, under the `random` rule only: the engine reads a request's
+    /// draw for no other rule and nothing else reads the stream, so leaving it undrawn
+    /// changes no output (and saves a draw a customer).
+    routing_rng: Option<Rng>,
     /// The customers' streams of this replication (one per customer, by arrival number).
     customer_seed: StreamSeed,
     /// Per segment, its per-chat distributions; and the agents' reply time.
@@ -241,7 +244,8 @@ impl<'a, O: Observer> Replication<'a, O> {
             agents,
             arrivals,
             arrivals_rng,
-            routing_rng: seed::rng(seed, rep, Stream::Routing, 0),
+            routing_rng: (sc.routing == RoutingRule::Random)
+                .then(|| seed::rng(seed, rep, Stream::Routing, 0)),
             customer_seed: StreamSeed::new(seed, rep, Stream::Customer),
             segment_draws: sc
                 .segments
@@ -493,7 +497,7 @@ impl<'a, O: Observer> Replication<'a, O> {
         let segment = self.pick_segment();
         self.obs.on_offered(now, segment);
         self.obs.on_chat(now, customer_index, ChatEvent::Request);
-        let draw: u64 = self.routing_rng.random();
+        let draw: u64 = self.routing_rng.as_mut().map_or(0, |r| r.random());
         let id = self
             .engine
             .handle_session_request_in(now, self.sc.segments[segment as usize].queue, draw)
