@@ -426,3 +426,68 @@ fn the_slurm_scripts_submit_an_array_and_an_afterok_merge() {
             "is not empty; give a new directory",
         ));
 }
+
+/// What `--plan` cannot split is refused before a plan is written (exit 2, the plan
+/// directory not created): a run's event log (one replication's chat log, written on one
+/// machine) and a per-queue staffing (its skill groups are searched together).
+#[test]
+fn an_event_log_or_a_per_queue_staffing_is_not_planned() {
+    let tmp = TempDir::new().unwrap();
+    let s = |p: &Path| p.display().to_string();
+    let plan = tmp.path().join("plan");
+    let refused = |args: &[String], wants: &str| {
+        chatsim()
+            .args(args)
+            .arg("--plan")
+            .arg(&plan)
+            .arg("--shards")
+            .arg("2")
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(wants));
+        assert!(!plan.exists(), "no plan is written");
+    };
+    let log = tmp.path().join("chats.csv");
+    refused(
+        &[
+            "run".into(),
+            s(&fixture("trace.toml")),
+            "--event-log".into(),
+            s(&log),
+        ],
+        "fix: run without --plan to write the log",
+    );
+    assert!(!log.exists());
+    let two = tmp.path().join("two.toml");
+    let queues = r#"
+[agents.skills]
+all = "english:1 spanish:1"
+
+[[queues]]
+name = "english"
+
+[[queues]]
+name = "spanish"
+
+[[customers.segments]]
+name = "en"
+share = 0.25
+queue = "english"
+
+[[customers.segments]]
+name = "es"
+share = 0.75
+queue = "spanish"
+"#;
+    let run = "[run]\nhorizon_s = 3600\nwarmup_s = 0\nreplications = 2\nseed = 3\n";
+    std::fs::write(&two, format!("{run}{}{queues}", desks::MMC_8_ERLANGS)).unwrap();
+    refused(
+        &[
+            "staff".into(),
+            s(&two),
+            "--target".into(),
+            "service_level[english]>=0.6".into(),
+        ],
+        "--plan cannot split a per-queue staffing",
+    );
+}
