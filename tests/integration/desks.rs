@@ -1,5 +1,5 @@
-//! Desks shared by the tool tests (`tools`, `staffing_exact`, `shard`): each file adds
-//! the `[run]` section its tests need (horizon, replications, seed).
+//! Desks shared by the tool tests (`tools`, `staffing_exact`, `staffing_queues`, `shard`):
+//! each file adds the `[run]` section its tests need (horizon, replications, seed).
 
 /// M/M/c: Poisson 480/h, exponential 60-s holding (a = 8 Erlangs), one session per
 /// agent, 12 agents, infinite patience, no timers.
@@ -46,4 +46,25 @@ reaction_time = { dist = "exponential", mean_s = 10 }
 [thresholds]
 reply_interval_s = 60
 message_interval_s = 300
+"#;
+
+/// Two queues fed by one arrival stream: English takes a quarter of the chats, Spanish
+/// three quarters. Only the `[[queues]]` and `[[customers.segments]]` sections: the test
+/// adds the arrivals, the sessions and agents with skills for the two queues.
+pub const ENGLISH_SPANISH: &str = r#"
+[[queues]]
+name = "english"
+
+[[queues]]
+name = "spanish"
+
+[[customers.segments]]
+name = "en"
+share = 0.25
+queue = "english"
+
+[[customers.segments]]
+name = "es"
+share = 0.75
+queue = "spanish"
 "#;

@@ -414,17 +414,20 @@ fn the_slurm_scripts_submit_an_array_and_an_afterok_merge() {
         "{merge}"
     );
     // A plan is never written over.
+    plan_refused(&args, &plan, "is not empty; give a new directory");
+}
+
+/// `ARGS --plan PLAN --shards 2` exits 2 and says `wants`.
+fn plan_refused(args: &[String], plan: &Path, wants: &str) {
     chatsim()
-        .args(&args)
+        .args(args)
         .arg("--plan")
-        .arg(&plan)
+        .arg(plan)
         .arg("--shards")
         .arg("2")
         .assert()
         .code(2)
-        .stderr(predicate::str::contains(
-            "is not empty; give a new directory",
-        ));
+        .stderr(predicate::str::contains(wants));
 }
 
 /// What `--plan` cannot split is refused before a plan is written (exit 2, the plan
@@ -436,15 +439,7 @@ fn an_event_log_or_a_per_queue_staffing_is_not_planned() {
     let s = |p: &Path| p.display().to_string();
     let plan = tmp.path().join("plan");
     let refused = |args: &[String], wants: &str| {
-        chatsim()
-            .args(args)
-            .arg("--plan")
-            .arg(&plan)
-            .arg("--shards")
-            .arg("2")
-            .assert()
-            .code(2)
-            .stderr(predicate::str::contains(wants));
+        plan_refused(args, &plan, wants);
         assert!(!plan.exists(), "no plan is written");
     };
     let log = tmp.path().join("chats.csv");
@@ -459,28 +454,14 @@ fn an_event_log_or_a_per_queue_staffing_is_not_planned() {
     );
     assert!(!log.exists());
     let two = tmp.path().join("two.toml");
-    let queues = r#"
-[agents.skills]
-all = "english:1 spanish:1"
-
-[[queues]]
-name = "english"
-
-[[queues]]
-name = "spanish"
-
-[[customers.segments]]
-name = "en"
-share = 0.25
-queue = "english"
-
-[[customers.segments]]
-name = "es"
-share = 0.75
-queue = "spanish"
-"#;
+    let skills = "\n[agents.skills]\nall = \"english:1 spanish:1\"\n";
+    let queues = desks::ENGLISH_SPANISH;
     let run = "[run]\nhorizon_s = 3600\nwarmup_s = 0\nreplications = 2\nseed = 3\n";
-    std::fs::write(&two, format!("{run}{}{queues}", desks::MMC_8_ERLANGS)).unwrap();
+    std::fs::write(
+        &two,
+        format!("{run}{}{skills}{queues}", desks::MMC_8_ERLANGS),
+    )
+    .unwrap();
     refused(
         &[
             "staff".into(),

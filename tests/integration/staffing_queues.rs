@@ -12,6 +12,7 @@
 //! With targets of 0.6 every first stable c clears its target by ≥ 0.19 (far outside any
 //! CI of the default replications), so the answers are 2, 4 and 5 agents.
 
+use super::desks;
 use assert_cmd::Command;
 use serde_json::Value;
 use tempfile::TempDir;
@@ -36,28 +37,13 @@ holding_time = { dist = "exponential", mean_s = 60 }
 /// English 60 chats/h, Spanish 180 chats/h (shares 1/4, 3/4 of 240); `skills` gives the
 /// English agents' and the Spanish agents' skills.
 fn two_queues(english: &str, spanish: &str) -> String {
+    let queues = desks::ENGLISH_SPANISH;
     format!(
         r#"{RUN}
 [arrivals]
 kind = "poisson"
 rate_per_hour = 240
-
-[[queues]]
-name = "english"
-
-[[queues]]
-name = "spanish"
-
-[[customers.segments]]
-name = "en"
-share = 0.25
-queue = "english"
-
-[[customers.segments]]
-name = "es"
-share = 0.75
-queue = "spanish"
-
+{queues}
 [agents]
 roster = [
     {{ id = "E1", shift_start = "00:00", shift_end = "11:00", group = "english", max_sessions = 1, skills = "{english}" }},
