@@ -49,9 +49,10 @@
 //! one of its open rings admits has room; [`Engine::check_invariants`] checks it for
 //! every queue.
 
+use super::records::{is_waiting, Link};
 use super::service_queue::{Placement, QueuePlace, ServiceQueue};
 use super::wait_queue::WaitQueue;
-use super::{is_waiting, Engine, Link};
+use super::Engine;
 use crate::shape::{Full, Shape};
 use crate::time::{Millis, SimTime};
 use crate::types::{Desk, EngineError, Event, QueueId, Ring, RoutingRule, SessionId};

@@ -1,4 +1,4 @@
-//! The product switches ([`Switches`]): inactive chats, reactivation over the cap, and the
+//! The product switches ([`Switches`](crate::Switches)): inactive chats, reactivation over the cap, and the
 //! first-reply time-out that moves a chat to an agent that has not held it yet.
 //!
 //! All off by default, and then nothing here runs: each hook in the engine is one branch
@@ -37,10 +37,12 @@
 //! when one may have room (a chat whose first agent never answers would otherwise stay
 //! with it for good); it stops at the first reply or the end.
 
+use crate::records::{session_at, Link, INLINE_SLOTS};
 use crate::shape::{Full, Shape};
 use crate::time::{Millis, SimTime};
 use crate::timers::{TimerEntry, TimerKind, TimerQueue};
-use crate::{exceeded, AgentId, Engine, Event, Link, SessionId, INLINE_SLOTS};
+use crate::turns::{exceeded, is_live};
+use crate::{AgentId, Engine, Event, SessionId};
 
 /// The switches' state, apart from the method's structures (empty while they are off).
 #[derive(Debug, Default)]
@@ -206,10 +208,7 @@ impl Engine {
         mut best: Option<(TimerKind, TimerEntry)>,
     ) -> Option<(TimerKind, TimerEntry)> {
         let details = &self.details;
-        let inactive = self
-            .switches
-            .inactivity
-            .front(|e| crate::is_live(details, e));
+        let inactive = self.switches.inactivity.front(|e| is_live(details, e));
         let epochs = &self.switches.first;
         let live = |e: &TimerEntry| {
             epochs
@@ -326,7 +325,7 @@ impl Engine {
         let k = parked
             .slots
             .iter()
-            .position(|&x| crate::session_at(agents, overflow, x).is_some_and(|x| x.link.over()))
+            .position(|&x| session_at(agents, overflow, x).is_some_and(|x| x.link.over()))
             .expect("an over-cap session is parked");
         let s = parked.slots.remove(k);
         parked.over -= 1;
