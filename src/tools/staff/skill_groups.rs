@@ -12,10 +12,12 @@ use crate::plan::staffing::RuleOfThumb;
 use crate::scenario::{AgentSpec, Scenario};
 use std::collections::BTreeMap;
 
+use super::controls::{run_replications, Judged};
+use super::roster::{agents_for_servers, roster_copy};
+use super::search::{looks, search, verdict, Verdict};
 use super::{
-    agents_for_servers, analytic_session_s, erlang_patience_s, looks, never_abandons, roster_copy,
-    run_replications, search, staff_intervals, verdict, Judged, Plan, StaffProgress, StaffSettings,
-    Verdict,
+    analytic_session_s, erlang_patience_s, never_abandons, staff_intervals, Plan, StaffProgress,
+    StaffSettings,
 };
 use crate::metrics::erlang::smallest_c_for_service_level;
 use crate::metrics::{summarize, RepMetrics, Stat};
