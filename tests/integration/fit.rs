@@ -306,3 +306,206 @@ fn fit_refuses_a_log_without_replies_and_a_bad_interval() {
         .code(2)
         .stderr(predicates::str::contains("--interval-s 0: must be"));
 }
+
+/// A day whose patience is mostly censored and whose think times are cut by the message
+/// interval: 11 agents of 3 slots under a two-hourly profile from 120 to 600 chats an
+/// hour, so some customers wait and a few abandon, but most are connected first.
+const CENSORED_DAY: &str = r#"
+[run]
+horizon_s = 86400
+replications = REPLICATIONS
+seed = 11
+clock_origin = "00:00"
+
+[arrivals]
+kind = "profile"
+intervals = [
+  { start = "00:00", end = "02:00", rate_per_hour = 120 },
+  { start = "02:00", end = "04:00", rate_per_hour = 120 },
+  { start = "04:00", end = "06:00", rate_per_hour = 120 },
+  { start = "06:00", end = "08:00", rate_per_hour = 120 },
+  { start = "08:00", end = "10:00", rate_per_hour = 240 },
+  { start = "10:00", end = "12:00", rate_per_hour = 360 },
+  { start = "12:00", end = "14:00", rate_per_hour = 480 },
+  { start = "14:00", end = "16:00", rate_per_hour = 600 },
+  { start = "16:00", end = "18:00", rate_per_hour = 600 },
+  { start = "18:00", end = "20:00", rate_per_hour = 480 },
+  { start = "20:00", end = "22:00", rate_per_hour = 360 },
+  { start = "22:00", end = "24:00", rate_per_hour = 240 },
+]
+
+[sessions]
+model = "turns"
+
+[customers]
+patience = { dist = "gamma", shape = 2, scale_s = 45 }
+messages = { dist = "lognormal", mean = 4, sd = 2 }
+think_time = { dist = "gamma", shape = 2, scale_s = 45 }
+silent_prob = 0.1
+
+[agents]
+count = 11
+max_sessions = 3
+
+[agents.behaviour]
+reply_time = { dist = "lognormal", mean_s = 30, sd_s = 20 }
+
+[thresholds]
+reply_interval_s = 60
+message_interval_s = 120
+"#;
+
+#[test]
+fn fit_keeps_a_mostly_censored_patience_and_recovers_the_profile() {
+    // The log of one day (about 7 700 chats, ~340 abandons: ~96 % of the waits are
+    // censored, most at 0 s). Before the Kolmogorov–Smirnov distance was weighted for
+    // censoring (estimate::ks_distance), the right family was rejected by the KM
+    // estimate's jumps where few customers were still waiting (distance 0.356 against
+    // 1.63/√338 = 0.089), and the empirical fallback kept only the abandoners' waits:
+    // a patience of mean 27 s and at most 95 s for a true mean of 90 s, which moved the
+    // fitted desk's service level from 81 % to 92 %.
+    let dir = TempDir::new().unwrap();
+    let scenario = |name: &str, replications: u32| {
+        let path = dir.path().join(name);
+        let text = CENSORED_DAY.replace("REPLICATIONS", &replications.to_string());
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let day = scenario("day.toml", 1);
+    let log = dir.path().join("day.csv");
+    chatsim()
+        .args(["run", day.to_str().unwrap()])
+        .args(["--event-log", log.to_str().unwrap()])
+        .assert()
+        .success();
+    let fitted = dir.path().join("fitted");
+    let out = chatsim()
+        .args([
+            "fit",
+            log.to_str().unwrap(),
+            "--json",
+            "--interval-s",
+            "7200",
+        ])
+        .args(["--reply-interval-s", "60", "--message-interval-s", "120"])
+        .args(["--out", fitted.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fit: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let patience = fit["quantities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["name"] == "patience")
+        .unwrap();
+    assert!(
+        patience["chosen"]["dist"] == "fitted",
+        "patience fell back to the empirical waits: {}",
+        patience["reason"]
+    );
+
+    // Each true value against its interval, Bonferroni-adjusted over the 17 checked.
+    // The profile: interval i of 2 h at rate r_i has a Poisson count of mean 2 r_i:
+    // 240 ×4, 480, 720, 960, 1 200, 1 200, 960, 720, 480 (7 680 in all); se(ln n) = 1/√n.
+    let mut checks: Vec<(String, f64, (f64, f64))> = Vec::new();
+    let rates = [120, 120, 120, 120, 240, 360, 480, 600, 600, 480, 360, 240];
+    let intervals = fit["arrivals"]["intervals"].as_array().unwrap();
+    assert_eq!(intervals.len(), rates.len());
+    for (i, (row, &rate)) in intervals.iter().zip(&rates).enumerate() {
+        let n = row["requests"].as_f64().unwrap();
+        check_rate_row(row, n);
+        checks.push((
+            format!("requests {i}"),
+            f64::from(2 * rate),
+            (n, 1.0 / n.sqrt()),
+        ));
+    }
+    // Patience, 96 % censored, and think times truncated at the 120 s message interval
+    // (P(gamma(2, 45 s) > 120 s) = e^(−8/3)(1 + 8/3) = 0.255 of them unseen): both
+    // gamma(2, 45 s).
+    for name in ["patience", "think_time"] {
+        let gamma = candidate(&fit, name, "gamma");
+        checks.push((format!("{name} shape"), 2.0, param(gamma, "shape")));
+        checks.push((format!("{name} scale_s"), 45.0, param(gamma, "scale_s")));
+    }
+    let sp = &fit["silent_prob"];
+    let (k, n) = (
+        sp["silences"].as_f64().unwrap(),
+        sp["turns"].as_f64().unwrap(),
+    );
+    let (q, slow, p) = (
+        k / n,
+        sp["slow_thinker_share"].as_f64().unwrap(),
+        sp["value"].as_f64().unwrap(),
+    );
+    checks.push((
+        "silent_prob".into(),
+        0.1,
+        (p, (q * (1.0 - q) / n).sqrt() / ((1.0 - slow) * p)),
+    ));
+    let z = normal_quantile(1.0 - 0.05 / (2.0 * checks.len() as f64));
+    let missed: Vec<String> = checks
+        .iter()
+        .filter(|(_, truth, (v, se))| {
+            !((v * (-z * se).exp())..=(v * (z * se).exp())).contains(truth)
+        })
+        .map(|(name, truth, (v, se))| format!("{name}: true {truth}, fitted {v} (se ln {se})"))
+        .collect();
+    assert!(missed.is_empty(), "outside their intervals: {missed:?}");
+
+    // What a planner acts on: the fitted desk's abandon ratio and service level lie
+    // within the original's (the difference within √(h₁² + h₂²)), 8 days each.
+    let fitted_toml = fitted.join("scenario.toml");
+    let text = std::fs::read_to_string(&fitted_toml).unwrap();
+    assert!(text.contains("replications = 8\n"), "{text}");
+    let original = dir.path().join("original");
+    let eight = scenario("eight.toml", 8);
+    chatsim()
+        .args([
+            "run",
+            eight.to_str().unwrap(),
+            "--out",
+            original.to_str().unwrap(),
+        ])
+        .assert()
+        .success();
+    let rerun = dir.path().join("rerun");
+    chatsim()
+        .args([
+            "run",
+            fitted_toml.to_str().unwrap(),
+            "--out",
+            rerun.to_str().unwrap(),
+        ])
+        .assert()
+        .success();
+    let (a, b) = (summary(&original), summary(&rerun));
+    for kpi in ["abandon_ratio", "service_level"] {
+        let m = |s: &Value, f: &str| s["metrics"][kpi][f].as_f64().unwrap();
+        let (ma, ha, mb, hb) = (
+            m(&a, "mean"),
+            m(&a, "ci95_half_width"),
+            m(&b, "mean"),
+            m(&b, "ci95_half_width"),
+        );
+        assert!(
+            (ma - mb).abs() <= (ha * ha + hb * hb).sqrt(),
+            "{kpi}: original {ma} ± {ha}, fitted {mb} ± {hb}"
+        );
+    }
+}
+
+/// A profile row's rate is its count over its 2 hours, with the Poisson interval
+/// n ± z √n (z = 1.95996…, the two-sided 95 % quantile) as rates.
+fn check_rate_row(row: &Value, n: f64) {
+    let z = normal_quantile(0.975);
+    assert!((row["rate_per_hour"].as_f64().unwrap() - n / 2.0).abs() < 1e-9);
+    let ci = row["rate_ci95"].as_array().unwrap();
+    assert!((ci[0].as_f64().unwrap() - (n - z * n.sqrt()) / 2.0).abs() < 1e-6);
+    assert!((ci[1].as_f64().unwrap() - (n + z * n.sqrt()) / 2.0).abs() < 1e-6);
+}

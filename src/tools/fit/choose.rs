@@ -201,7 +201,10 @@ pub fn fit_quantity(name: &'static str, data: &Data, duration: bool) -> Quantity
         .filter(|(_, c)| c.aic.is_finite())
         .min_by(|a, b| a.1.aic.total_cmp(&b.1.aic))
         .map(|(i, _)| i);
-    let critical = 1.63 / events.max(1.0).sqrt();
+    // Kolmogorov's 1 % value over every observation: censored ones included, since
+    // `ks_distance` weights a censored sample's gaps so that this bound holds (without
+    // censoring every observation is an event).
+    let critical = 1.63 / data.len().max(1.0).sqrt();
     match best {
         Some(i) if events < 30.0 || fit.candidates[i].ks <= critical => {
             fit.chosen = Chosen::Fitted { index: i };
