@@ -306,3 +306,44 @@ fn fit_refuses_a_log_without_replies_and_a_bad_interval() {
         .code(2)
         .stderr(predicates::str::contains("--interval-s 0: must be"));
 }
+
+/// A log with nothing to describe the customers' messages or think times by is refused,
+/// and no scenario is written: an empirical distribution of no samples is a scenario
+/// `chatsim validate` refuses.
+#[test]
+fn fit_refuses_a_log_that_describes_no_messages_or_no_think_time() {
+    let dir = TempDir::new().unwrap();
+    let head = "timestamp,session,agent,kind\n0,c1,a,request\n10,c1,a,agent_reply\n";
+    for (name, rows, want) in [
+        // Still open after the reply: no chat says how many messages it had.
+        ("open", "", "`messages` cannot be fitted: no served chat was closed"),
+        // Disconnected for silence: only a lower bound on its messages.
+        (
+            "silent",
+            "20,c1,,customer_message\n30,c1,a,agent_reply\n340,c1,a,disconnect\n",
+            "`messages` cannot be fitted: no served chat was closed",
+        ),
+        // Closed without writing again after the reply: no think time.
+        (
+            "one-turn",
+            "20,c1,,close\n",
+            "`think_time` cannot be fitted: in no chat does the customer write again",
+        ),
+    ] {
+        let log = dir.path().join(format!("{name}.csv"));
+        std::fs::write(&log, format!("{head}{rows}")).unwrap();
+        let out = dir.path().join(name);
+        chatsim()
+            .arg("fit")
+            .arg(&log)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains(format!(
+                "{}: {want}",
+                log.display()
+            )));
+        assert!(!out.exists(), "{name}: a scenario was written");
+    }
+}

@@ -270,6 +270,9 @@ pub fn fit_str(
     let silent_prob = fit_silence(&stories, &think_fit, message_interval);
     quantities.push(think_fit);
     quantities.push(reply_fit);
+    for q in &quantities {
+        check_described(file, q)?;
+    }
     let horizon_s = arrivals.intervals.len() as f64 * interval_s;
     Ok(FitReport {
         log: file.to_string(),
@@ -291,6 +294,27 @@ pub fn fit_str(
         silent_prob,
         agents,
     })
+}
+
+/// Fails when the log holds nothing to describe `q` by: no family fitted and no value
+/// to fall back on. An empirical distribution of no samples is a scenario that
+/// `chatsim validate` refuses, so the log is refused here instead, with what it lacks.
+fn check_described(file: &str, q: &QuantityFit) -> anyhow::Result<()> {
+    if !matches!(&q.chosen, Chosen::Empirical { samples } if samples.is_empty()) {
+        return Ok(());
+    }
+    let lacks = match q.name {
+        "messages" => {
+            "no served chat was closed, so none says how many messages its customer sent; \
+             fit needs at least one `close` row of a chat that reached an agent"
+        }
+        "think_time" => {
+            "in no chat does the customer write again after an agent's reply; fit needs at \
+             least one `customer_message` row after an `agent_reply` row of the same session"
+        }
+        _ => "the log holds none of its values; fit needs at least one",
+    };
+    anyhow::bail!("{file}: `{}` cannot be fitted: {lacks}", q.name)
 }
 
 fn secs(t: crate::time::SimTime) -> f64 {
