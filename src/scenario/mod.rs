@@ -27,8 +27,8 @@ pub use error::ScenarioError;
 pub use input::{read_fix, read_regular_file, MAX_CSV_BYTES, MAX_SCENARIO_BYTES};
 pub use load::{
     convert, from_toml_str, from_toml_str_with_overrides, load, load_with_overrides,
-    parse_override_value, parse_raw, shrinkage_problem, Override, MAX_AGENTS, MAX_LEVEL,
-    MAX_QUEUES, SHRINKAGE_FIX,
+    parse_override_value, parse_raw, shrinkage_problem, Override, MAX_AGENTS, MAX_INTERVALS,
+    MAX_LEVEL, MAX_QUEUES, SHRINKAGE_FIX,
 };
 pub use named::{named_files, walk as walk_named_files};
 pub use resolved::to_resolved_toml;

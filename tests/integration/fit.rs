@@ -509,3 +509,81 @@ fn check_rate_row(row: &Value, n: f64) {
     assert!((ci[0].as_f64().unwrap() - (n - z * n.sqrt()) / 2.0).abs() < 1e-6);
     assert!((ci[1].as_f64().unwrap() - (n + z * n.sqrt()) / 2.0).abs() < 1e-6);
 }
+
+/// A log with nothing to describe the customers' messages or think times by is refused,
+/// and no scenario is written: an empirical distribution of no samples is a scenario
+/// `chatsim validate` refuses.
+#[test]
+fn fit_refuses_a_log_that_describes_no_messages_or_no_think_time() {
+    let dir = TempDir::new().unwrap();
+    let head = "timestamp,session,agent,kind\n0,c1,a,request\n10,c1,a,agent_reply\n";
+    for (name, rows, want) in [
+        // Still open after the reply: no chat says how many messages it had.
+        (
+            "open",
+            "",
+            "`messages` cannot be fitted: no served chat was closed",
+        ),
+        // Disconnected for silence: only a lower bound on its messages.
+        (
+            "silent",
+            "20,c1,,customer_message\n30,c1,a,agent_reply\n340,c1,a,disconnect\n",
+            "`messages` cannot be fitted: no served chat was closed",
+        ),
+        // Closed without writing again after the reply: no think time.
+        (
+            "one-turn",
+            "20,c1,,close\n",
+            "`think_time` cannot be fitted: in no chat does the customer write again",
+        ),
+    ] {
+        let log = dir.path().join(format!("{name}.csv"));
+        std::fs::write(&log, format!("{head}{rows}")).unwrap();
+        let out = dir.path().join(name);
+        chatsim()
+            .arg("fit")
+            .arg(&log)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains(format!(
+                "{}: {want}",
+                log.display()
+            )));
+        assert!(!out.exists(), "{name}: a scenario was written");
+    }
+}
+
+/// Requests 3 170 years apart are 111 111 112 intervals of 900 s, more than a scenario
+/// holds: refused before the profile is made (it asked for about 10 GB), with the
+/// coarser interval that would do: 99 999 999 990 s / 99 998 = 1 000 020.0 → 1000021.
+#[test]
+fn fit_refuses_requests_spread_over_more_intervals_than_a_scenario_holds() {
+    let dir = TempDir::new().unwrap();
+    let log = dir.path().join("span.csv");
+    std::fs::write(
+        &log,
+        "timestamp,session,agent,kind\n\
+         0,c1,a,request\n10,c1,a,agent_reply\n20,c1,,customer_message\n\
+         30,c1,a,agent_reply\n40,c1,,close\n\
+         99999999990,c2,a,request\n99999999995,c2,a,agent_reply\n99999999996,c2,,close\n",
+    )
+    .unwrap();
+    let out = dir.path().join("fitted");
+    chatsim()
+        .arg("fit")
+        .arg(&log)
+        .arg("--out")
+        .arg(&out)
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(format!(
+            "{}: the requests span 99999999990 s (0 to 99999999990 on the log's scale), \
+             111111112 intervals of 900 s, more than the 100000 a scenario holds; pass \
+             --interval-s 1000021 or more, or check the timestamps",
+            log.display()
+        )));
+    assert!(!out.exists());
+}

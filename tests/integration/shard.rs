@@ -274,6 +274,46 @@ fn a_part_of_another_plan_is_named() {
     );
 }
 
+/// A shard count edited into plan.json is refused by its size before the ranges are
+/// worked out for it: 100 000 001 shards (one over the limit) would be 1.6 GB of ranges,
+/// which the 400 MB address-space limit turns into "out of memory" instead of the message.
+#[test]
+fn an_edited_shard_count_is_refused_before_its_ranges_are_made() {
+    let tmp = TempDir::new().unwrap();
+    let (_, args) = commands(tmp.path()).swap_remove(0);
+    let plan = tmp.path().join("plan");
+    make_plan(&args, &plan, 2);
+    let text = std::fs::read_to_string(plan.join("plan.json")).unwrap();
+    assert!(text.contains("\n  \"shards\": 2,\n"), "{text}");
+    std::fs::write(
+        plan.join("plan.json"),
+        text.replace("\n  \"shards\": 2,\n", "\n  \"shards\": 100000001,\n"),
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    for command in ["status", "merge"] {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg("ulimit -v 400000 && exec \"$0\" \"$@\"")
+            .arg(assert_cmd::cargo::cargo_bin("chatsim"))
+            .arg(command)
+            .arg(&plan)
+            .args(if command == "merge" {
+                vec![std::ffi::OsStr::new("--out"), out.as_os_str()]
+            } else {
+                vec![]
+            })
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{command}: {err}");
+        assert!(
+            err.contains("into 100000001 shards; the file was edited, make a new plan"),
+            "{command}: {err}"
+        );
+    }
+}
+
 #[test]
 fn a_duplicated_part_is_named() {
     let tmp = TempDir::new().unwrap();

@@ -18,6 +18,7 @@ use super::flags::{MethodFlags, OutputFlags};
 use super::replay::log::{parse_log, read_log, Kind, Log};
 use super::replay::{Limits, ReplaySettings, UNKNOWN_AGENT};
 use crate::report::output::{check_target, print_out, write_outputs};
+use crate::scenario::MAX_INTERVALS;
 use anyhow::Context;
 use choose::{fit_quantity, num, Chosen, QuantityFit, Z95};
 use estimate::{Data, Obs};
@@ -217,7 +218,7 @@ pub fn fit_str(
         );
     }
     let day0 = day_start(&log);
-    let arrivals = fit_arrivals(&stories, day0, interval_s);
+    let arrivals = fit_arrivals(&stories, day0, interval_s, file)?;
     let message_interval = settings.message_interval_s;
     let mut quantities = Vec::new();
     // Patience: only where the log shows abandons; everyone else is right-censored at
@@ -270,6 +271,9 @@ pub fn fit_str(
     let silent_prob = fit_silence(&stories, &think_fit, message_interval);
     quantities.push(think_fit);
     quantities.push(reply_fit);
+    for q in &quantities {
+        check_described(file, q)?;
+    }
     let horizon_s = arrivals.intervals.len() as f64 * interval_s;
     Ok(FitReport {
         log: file.to_string(),
@@ -291,6 +295,27 @@ pub fn fit_str(
         silent_prob,
         agents,
     })
+}
+
+/// Fails when the log holds nothing to describe `q` by: no family fitted and no value
+/// to fall back on. An empirical distribution of no samples is a scenario that
+/// `chatsim validate` refuses, so the log is refused here instead, with what it lacks.
+fn check_described(file: &str, q: &QuantityFit) -> anyhow::Result<()> {
+    if !matches!(&q.chosen, Chosen::Empirical { samples } if samples.is_empty()) {
+        return Ok(());
+    }
+    let lacks = match q.name {
+        "messages" => {
+            "no served chat was closed, so none says how many messages its customer sent; \
+             fit needs at least one `close` row of a chat that reached an agent"
+        }
+        "think_time" => {
+            "in no chat does the customer write again after an agent's reply; fit needs at \
+             least one `customer_message` row after an `agent_reply` row of the same session"
+        }
+        _ => "the log holds none of its values; fit needs at least one",
+    };
+    anyhow::bail!("{file}: `{}` cannot be fitted: {lacks}", q.name)
 }
 
 fn secs(t: crate::time::SimTime) -> f64 {
@@ -357,12 +382,40 @@ fn clock(secs: f64) -> String {
         .to_string()
 }
 
-fn fit_arrivals(stories: &[Story], day0: f64, interval_s: f64) -> ArrivalFit {
+/// The arrival profile, one interval of `interval_s` from the first request's to the
+/// last one's. Refused when that is more intervals than a scenario holds
+/// ([`MAX_INTERVALS`]): the scenario would not load, and the intervals are counted
+/// before any is made, as requests centuries apart would ask for gigabytes.
+fn fit_arrivals(
+    stories: &[Story],
+    day0: f64,
+    interval_s: f64,
+    file: &str,
+) -> anyhow::Result<ArrivalFit> {
     let times: Vec<f64> = stories.iter().map(|s| s.request - day0).collect();
     let first = times.iter().copied().fold(f64::INFINITY, f64::min);
     let last = times.iter().copied().fold(0.0, f64::max);
     let start = (first / interval_s).floor() * interval_s;
-    let n = (((last - start) / interval_s).floor() as usize + 1).max(1);
+    let intervals = ((last - start) / interval_s).floor() + 1.0;
+    if intervals > MAX_INTERVALS as f64 {
+        // (last − first) / (MAX − 2) s per interval gives at most MAX intervals, wherever
+        // the first one starts.
+        let coarser = ((last - first) / (MAX_INTERVALS - 2) as f64).ceil();
+        let fix = if coarser <= MAX_INTERVAL_S {
+            format!("pass --interval-s {coarser} or more, or check the timestamps")
+        } else {
+            "check the timestamps (milliseconds taken for seconds?)".to_string()
+        };
+        anyhow::bail!(
+            "{file}: the requests span {} s ({} to {} on the log's scale), {} intervals of \
+             {interval_s} s, more than the {MAX_INTERVALS} a scenario holds; {fix}",
+            num(last - first),
+            num(first + day0),
+            num(last + day0),
+            num(intervals)
+        );
+    }
+    let n = (intervals as usize).max(1);
     let mut counts = vec![0u64; n];
     for t in &times {
         let i = (((t - start) / interval_s).floor() as usize).min(n - 1);
@@ -392,13 +445,13 @@ fn fit_arrivals(stories: &[Story], day0: f64, interval_s: f64) -> ArrivalFit {
         .collect();
     let total = times.len() as f64;
     let hours = n as f64 * interval_s / 3600.0;
-    ArrivalFit {
+    Ok(ArrivalFit {
         interval_s,
         requests: times.len() as u64,
         rate_per_hour: total / hours,
         rate_ci95: ci(total, hours),
         intervals,
-    }
+    })
 }
 
 /// Speed factors: an agent's mean reply time over the geometric mean of all agents'

@@ -187,21 +187,29 @@ pub fn read(dir: &Path) -> anyhow::Result<Loaded> {
             env!("CARGO_PKG_VERSION")
         );
     }
-    let fresh = Plan::new(
-        plan.work.clone(),
-        vec![],
-        plan.units,
-        plan.shards.max(1),
-        PathBuf::new(),
-    );
-    if plan.shards == 0 || plan.shards > MAX_SHARDS || plan.ranges != fresh.ranges {
-        anyhow::bail!(
+    let edited = || {
+        anyhow::anyhow!(
             "{}: the shards' unit ranges do not split {} units into {} shards; the file \
              was edited, make a new plan",
             path.display(),
             plan.units,
             plan.shards
-        );
+        )
+    };
+    // The count is checked before the ranges are worked out for it: an edited count of
+    // four billion would otherwise ask for 64 GB of ranges before any message.
+    if plan.shards == 0 || plan.shards > MAX_SHARDS {
+        return Err(edited());
+    }
+    let fresh = Plan::new(
+        plan.work.clone(),
+        vec![],
+        plan.units,
+        plan.shards,
+        PathBuf::new(),
+    );
+    if plan.ranges != fresh.ranges {
+        return Err(edited());
     }
     Ok(Loaded {
         // Absolute, so that the commands printed for it work from any directory.
