@@ -334,6 +334,10 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
                 cause.downcast_ref(),
                 Some(tools::replay::ReplayError::Interrupted)
             )
+            || matches!(
+                cause.downcast_ref(),
+                Some(tools::live::LiveError::Interrupted)
+            )
     });
     if interrupted {
         EXIT_INTERRUPTED

@@ -52,6 +52,13 @@ const INTERRUPT_POLL: Duration = Duration::from_millis(100);
 /// Longest input line, in bytes.
 const MAX_LINE_BYTES: usize = 1 << 20;
 
+/// The most timer wake-ups one catch-up may fire (the timers due between the engine's
+/// instant and a line's `t`, the live clock's now, or the end and its drain). A driver
+/// woken at each deadline fires a handful; a million means `t` jumped far ahead (a stamp
+/// on another clock, milliseconds for seconds), which would otherwise print reminders
+/// for minutes on end.
+const MAX_CATCH_UP: u64 = 1_000_000;
+
 /// Run the dispatch engine live: JSON-line commands on stdin, JSON-line events on stdout.
 ///
 /// Each input line is one command, e.g. `{"t": 12.5, "cmd": "request", "session": "c1"}`;
@@ -126,6 +133,15 @@ pub enum LiveError {
     Read(String),
     #[error("cannot write to standard output: {0}")]
     Write(String),
+    #[error(
+        "catching up from t = {from} s to t = {to} s would fire more than {limit} timers \
+         (reminders and disconnects due in between): stamp `t` in seconds on one clock \
+         (Unix seconds with the live clock), or leave `t` out to stamp lines with the clock"
+    )]
+    TooManyTimers { from: f64, to: f64, limit: u64 },
+    /// Ctrl-C (or SIGTERM) during a catch-up.
+    #[error("interrupted")]
+    Interrupted,
     #[error("internal error: {0}; this is a bug in chatsim, please report it with the input")]
     Internal(String),
 }
@@ -226,6 +242,10 @@ pub struct Live<W: Write> {
     draws: u64,
     seed: u64,
     summary: Summary,
+    /// Stops a catch-up when set (SIGINT/SIGTERM for the binary).
+    cancel: &'static AtomicBool,
+    /// [`MAX_CATCH_UP`]; lower in tests.
+    max_catch_up: u64,
 }
 
 impl<W: Write> Live<W> {
@@ -287,6 +307,8 @@ impl<W: Write> Live<W> {
             draws: 0,
             seed: args.seed,
             summary: Summary::default(),
+            cancel: &crate::pipeline::NEVER_CANCELLED,
+            max_catch_up: MAX_CATCH_UP,
         })
     }
 
@@ -300,14 +322,33 @@ impl<W: Write> Live<W> {
         self.driver.next_deadline()
     }
 
+    /// Stops catch-ups when `cancel` is set (the binary's SIGINT/SIGTERM flag).
+    pub fn with_cancel(mut self, cancel: &'static AtomicBool) -> Self {
+        self.cancel = cancel;
+        self
+    }
+
     /// Fires every timer due at or before `t`, one deadline at a time, writing their
-    /// events.
+    /// events: at most [`MAX_CATCH_UP`] of them, looking at the cancel flag every 4 096.
     pub fn fire_until(&mut self, t: SimTime) -> Result<(), LiveError> {
+        let from = self.now;
+        let mut fired = 0u64;
         while let Some(deadline) = self
             .driver
             .fire_next_due(t)
             .map_err(|e| LiveError::Internal(e.to_string()))?
         {
+            fired += 1;
+            if fired > self.max_catch_up {
+                return Err(LiveError::TooManyTimers {
+                    from: secs(from.as_millis()),
+                    to: secs(t.as_millis()),
+                    limit: self.max_catch_up,
+                });
+            }
+            if fired.is_multiple_of(4096) && self.cancel.load(Ordering::Relaxed) {
+                return Err(LiveError::Interrupted);
+            }
             self.now = self.now.max(deadline);
             self.write_events(deadline, 0)?;
         }
@@ -353,7 +394,10 @@ impl<W: Write> Live<W> {
         // A stamp behind an instant the engine was already woken at (real time only)
         // happens at that instant.
         let at = at.max(self.now);
-        self.fire_until(at)?;
+        self.fire_until(at).map_err(|e| match e {
+            LiveError::TooManyTimers { .. } => err(e.to_string()),
+            e => e,
+        })?;
         self.now = at;
         self.command(line, &input, at)
     }
@@ -817,7 +861,7 @@ impl Clock {
 }
 
 /// `chatsim live`: runs until the end of stdin; exit 0, 2 on a bad line, 130 on Ctrl-C.
-pub fn run(args: &LiveArgs, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
+pub fn run(args: &LiveArgs, cancel: &'static AtomicBool) -> anyhow::Result<ExitCode> {
     let drain = match args.drain {
         None => Millis::ZERO,
         Some(s) if s.is_finite() && (0.0..=1e9).contains(&s) => Millis::from_secs_f64_rounded(s),
@@ -832,7 +876,7 @@ pub fn run(args: &LiveArgs, cancel: &AtomicBool) -> anyhow::Result<ExitCode> {
         }
     };
     let stdout = std::io::stdout();
-    let mut live = Live::new(args, stdout.lock())?;
+    let mut live = Live::new(args, stdout.lock())?.with_cancel(cancel);
     let clock = (!args.virtual_time).then(Clock::new);
     let input = spawn_reader();
     let mut line = 0u64;
@@ -909,6 +953,52 @@ mod tests {
             live.finish(end).unwrap();
         }
         (String::from_utf8(out).unwrap(), error)
+    }
+
+    /// A `t` far ahead fires the reminders due in between, up to the catch-up limit
+    /// (lowered to 5 here), then stops with the line's number. By hand (reply interval 60
+    /// s, reminders repeated): the chat connected at 0 owes its opening reply, so
+    /// reminders fall at 60.001, 120.001, …, one each 60 s. Line 3 (t = 300.001) fires the
+    /// 5 due by then, the limit exactly; line 4 (t = 360.002) the one at 360.001; line 5
+    /// (t = 10 000) would fire 160 (420.001 … 9 960.001): it writes 5, the 6th stops it.
+    #[test]
+    fn a_catch_up_fires_at_most_its_limit_of_timers() {
+        let mut out = Vec::new();
+        let mut live = Live::new(&args(&[]), &mut out).unwrap();
+        live.max_catch_up = 5;
+        let lines = [
+            r#"{"t":0,"cmd":"log_in","agent":"a"}"#,
+            r#"{"t":0,"cmd":"request","session":"c"}"#,
+            r#"{"t":300.001,"cmd":"tick"}"#,
+            r#"{"t":360.002,"cmd":"tick"}"#,
+            r#"{"t":10000,"cmd":"tick"}"#,
+        ];
+        let mut error = None;
+        for (i, l) in lines.iter().enumerate() {
+            let now = live.now();
+            if let Err(e) = live.line(i as u64 + 1, l, now) {
+                error = Some((i + 1, e.to_string()));
+                break;
+            }
+        }
+        let (line, error) = error.expect("line 5 is refused");
+        assert_eq!(line, 5);
+        assert!(
+            error.starts_with(
+                "line 5: catching up from t = 360.002 s to t = 10000 s would fire more than 5 \
+                 timers"
+            ),
+            "{error}"
+        );
+        let out = String::from_utf8(out).unwrap();
+        let reminders: Vec<&str> = out
+            .lines()
+            .filter(|l| l.contains(r#""event":"reminder_due""#))
+            .collect();
+        assert_eq!(reminders.len(), 5 + 1 + 5, "{out}");
+        assert!(reminders[4].starts_with(r#"{"t":300.001,"#), "{out}");
+        assert!(reminders[5].starts_with(r#"{"t":360.001,"#), "{out}");
+        assert!(reminders[10].starts_with(r#"{"t":660.001,"#), "{out}");
     }
 
     #[test]
