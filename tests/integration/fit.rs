@@ -84,6 +84,38 @@ fn summary(dir: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap()
 }
 
+/// Runs the `original` scenario and the `fitted` one (with `extra` arguments) into `dir`
+/// and checks that each of `kpis` agrees: the two means within √(h₁² + h₂²), h the
+/// 95 % half-widths.
+fn same_kpis(dir: &Path, original: &Path, fitted: &Path, extra: &[&str], kpis: &[&str]) {
+    let (a, b) = (dir.join("original"), dir.join("rerun"));
+    for (scenario, out, extra) in [(original, &a, &[][..]), (fitted, &b, extra)] {
+        chatsim()
+            .arg("run")
+            .arg(scenario)
+            .args(extra)
+            .arg("--out")
+            .arg(out)
+            .assert()
+            .success();
+    }
+    let (a, b) = (summary(&a), summary(&b));
+    for kpi in kpis {
+        let m = |s: &Value, f: &str| s["metrics"][kpi][f].as_f64().unwrap();
+        let (ma, ha, mb, hb) = (
+            m(&a, "mean"),
+            m(&a, "ci95_half_width"),
+            m(&b, "mean"),
+            m(&b, "ci95_half_width"),
+        );
+        println!("{kpi}: original {ma} ± {ha}, fitted {mb} ± {hb}");
+        assert!(
+            (ma - mb).abs() <= (ha * ha + hb * hb).sqrt(),
+            "{kpi}: original {ma} ± {ha}, fitted {mb} ± {hb}"
+        );
+    }
+}
+
 /// The known desk's scenario file for one run.
 fn known(dir: &Path, name: &str, horizon_s: u32, replications: u32) -> std::path::PathBuf {
     let path = dir.join(name);
@@ -246,44 +278,19 @@ fn fit_recovers_a_known_desk_and_its_kpis() {
         text.replace(&week_line, &format!("horizon_s = {DAY_S}\n")),
     )
     .unwrap();
-    let original = dir.path().join("original");
     let day = known(dir.path(), "day.toml", DAY_S, 5);
-    chatsim()
-        .args([
-            "run",
-            day.to_str().unwrap(),
-            "--out",
-            original.to_str().unwrap(),
-        ])
-        .assert()
-        .success();
-    let rerun = dir.path().join("rerun");
-    chatsim()
-        .args(["run", fitted_toml.to_str().unwrap()])
-        .args(["--replications", "5", "--out", rerun.to_str().unwrap()])
-        .assert()
-        .success();
-    let (a, b) = (summary(&original), summary(&rerun));
-    for kpi in [
-        "service_level",
-        "reminders_per_session",
-        "disconnects",
-        "abandon_ratio",
-    ] {
-        let (ma, ha) = (
-            a["metrics"][kpi]["mean"].as_f64().unwrap(),
-            a["metrics"][kpi]["ci95_half_width"].as_f64().unwrap(),
-        );
-        let (mb, hb) = (
-            b["metrics"][kpi]["mean"].as_f64().unwrap(),
-            b["metrics"][kpi]["ci95_half_width"].as_f64().unwrap(),
-        );
-        println!("{kpi}: original {ma} ± {ha}, fitted {mb} ± {hb}");
-        assert!(
-            (ma - mb).abs() <= (ha * ha + hb * hb).sqrt(),
-            "{kpi}: original {ma} ± {ha}, fitted {mb} ± {hb}"
-        );
-    }
+    same_kpis(
+        dir.path(),
+        &day,
+        &fitted_toml,
+        &["--replications", "5"],
+        &[
+            "service_level",
+            "reminders_per_session",
+            "disconnects",
+            "abandon_ratio",
+        ],
+    );
 }
 
 #[test]
@@ -463,41 +470,14 @@ fn fit_keeps_a_mostly_censored_patience_and_recovers_the_profile() {
     let fitted_toml = fitted.join("scenario.toml");
     let text = std::fs::read_to_string(&fitted_toml).unwrap();
     assert!(text.contains("replications = 8\n"), "{text}");
-    let original = dir.path().join("original");
     let eight = scenario("eight.toml", 8);
-    chatsim()
-        .args([
-            "run",
-            eight.to_str().unwrap(),
-            "--out",
-            original.to_str().unwrap(),
-        ])
-        .assert()
-        .success();
-    let rerun = dir.path().join("rerun");
-    chatsim()
-        .args([
-            "run",
-            fitted_toml.to_str().unwrap(),
-            "--out",
-            rerun.to_str().unwrap(),
-        ])
-        .assert()
-        .success();
-    let (a, b) = (summary(&original), summary(&rerun));
-    for kpi in ["abandon_ratio", "service_level"] {
-        let m = |s: &Value, f: &str| s["metrics"][kpi][f].as_f64().unwrap();
-        let (ma, ha, mb, hb) = (
-            m(&a, "mean"),
-            m(&a, "ci95_half_width"),
-            m(&b, "mean"),
-            m(&b, "ci95_half_width"),
-        );
-        assert!(
-            (ma - mb).abs() <= (ha * ha + hb * hb).sqrt(),
-            "{kpi}: original {ma} ± {ha}, fitted {mb} ± {hb}"
-        );
-    }
+    same_kpis(
+        dir.path(),
+        &eight,
+        &fitted_toml,
+        &[],
+        &["abandon_ratio", "service_level"],
+    );
 }
 
 /// A profile row's rate is its count over its 2 hours, with the Poisson interval
